@@ -1,0 +1,391 @@
+//! The event store: an append-only, hash-chained log on SQLite or PostgreSQL.
+//!
+//! One [`Store`] value serves a process. Reads go through a connection pool. Appends go to one
+//! writer task per process, which owns a dedicated connection and gathers the appends that
+//! arrive while it is busy into one transaction (group commit). Inside that transaction it takes
+//! the chain-tip lock (`BEGIN IMMEDIATE` on SQLite, a row lock on `log_head` on PostgreSQL),
+//! reads the tip and the streams' versions, lays the batch out with the pure [`plan`] and
+//! inserts it. Positions are therefore assigned under the lock, in commit order, without gaps,
+//! and a reader never sees position `n + 1` before `n`.
+
+mod plan;
+mod postgres;
+mod sqlite;
+mod subscription;
+mod writer;
+
+use std::sync::Arc;
+
+use events::{AppendRequest, ExpectedVersion, InputError, RecordedEvent, Timestamp, limits};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, oneshot, watch};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+pub use subscription::Subscription;
+
+use plan::BatchMode;
+
+/// What one append got: where its events went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppendOutcome {
+    pub command_id: Uuid,
+    pub first_position: i64,
+    pub last_position: i64,
+    pub recorded_at: Timestamp,
+    /// The hash of the command's last event: the chain head right after it.
+    pub last_hash: String,
+    pub streams: Vec<StreamOutcome>,
+    /// True when this command was already in the log and nothing new was written.
+    #[serde(skip)]
+    pub duplicate: bool,
+}
+
+/// The versions one append gave to one stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StreamOutcome {
+    pub stream_id: String,
+    pub first_version: i64,
+    pub last_version: i64,
+}
+
+/// The last event of the log: position 0 and the genesis hash when it is empty.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Head {
+    pub position: i64,
+    pub hash: String,
+    pub recorded_at: Option<Timestamp>,
+}
+
+/// A failure of the store itself, not of the request.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(Arc<sqlx::Error>),
+    #[error("could not apply migrations: {0}")]
+    Migration(Arc<sqlx::migrate::MigrateError>),
+    #[error("the stored event at position {position} cannot be read: {detail}")]
+    Corrupt { position: i64, detail: String },
+    #[error("`{url}` is not a database URL: use sqlite://FILE or postgres://…")]
+    UnsupportedUrl { url: String },
+    #[error("{what} is {value}; it must be between {min} and {max}")]
+    OutOfRange { what: &'static str, value: i64, min: i64, max: i64 },
+    #[error("the store's writer has stopped")]
+    WriterStopped,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> StoreError {
+        StoreError::Database(Arc::new(error))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> StoreError {
+        StoreError::Migration(Arc::new(error))
+    }
+}
+
+/// Why an append wrote nothing.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppendError {
+    #[error("invalid append: {0}")]
+    Invalid(#[from] InputError),
+    #[error("stream {stream_id} is at version {actual}, not the expected {expected}")]
+    Conflict { stream_id: String, expected: ExpectedVersion, actual: i64 },
+    #[error("command id {command_id} was already used for a different request")]
+    CommandReused { command_id: Uuid },
+    #[error("{count} commands in one atomic append; at most {max} are allowed")]
+    TooManyCommands { count: usize, max: usize },
+    #[error("command {index} of the batch was refused, so none was written: {error}")]
+    BatchRefused { index: usize, error: Box<AppendError> },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The database behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend a URL names: `sqlite:` or `postgres:`/`postgresql:`.
+    pub fn of_url(url: &str) -> Result<Backend, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(StoreError::UnsupportedUrl { url: redact_url(url) })
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// A URL with its password replaced by `***`, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((credentials, host)) = rest.split_once('@') else { return url.to_owned() };
+    match credentials.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+#[derive(Clone)]
+pub(crate) enum Pool {
+    Sqlite(sqlx::SqlitePool),
+    Postgres(sqlx::PgPool),
+}
+
+/// A handle on the log. Cheap to clone; all clones share one pool and one writer.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: Pool,
+    writer: mpsc::Sender<writer::WriterMessage>,
+    committed: watch::Receiver<i64>,
+}
+
+impl Store {
+    /// Opens the database at `url`, creating a SQLite file if it is missing, and applies the
+    /// migrations that are not yet applied.
+    pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
+        let (pool, connection) = match Backend::of_url(url)? {
+            Backend::Sqlite => sqlite::open(url).await?,
+            Backend::Postgres => postgres::open(url).await?,
+        };
+        let head = match &pool {
+            Pool::Sqlite(pool) => sqlite::head(pool).await?,
+            Pool::Postgres(pool) => postgres::head(pool).await?,
+        };
+        let (committed_sender, committed) = watch::channel(head.position);
+        let writer = writer::spawn(connection, clock, committed_sender);
+        Ok(Store { inner: Arc::new(Inner { pool, writer, committed }) })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Appends one command's events, to one or several streams, all or nothing.
+    pub async fn append(&self, request: AppendRequest) -> Result<AppendOutcome, AppendError> {
+        request.validate()?;
+        let mut results = self.submit(vec![request], BatchMode::Independent).await?;
+        results.pop().expect("one result per request")
+    }
+
+    /// Appends many commands in one transaction: every one of them or none.
+    ///
+    /// Commands already in the log (same id, same content) are answered from the log and
+    /// written again by nobody, so re-running a batch after a crash changes nothing.
+    pub async fn append_atomic(
+        &self,
+        requests: Vec<AppendRequest>,
+    ) -> Result<Vec<AppendOutcome>, AppendError> {
+        if requests.len() > limits::COMMANDS_PER_ATOMIC_APPEND_MAX {
+            let (count, max) = (requests.len(), limits::COMMANDS_PER_ATOMIC_APPEND_MAX);
+            return Err(AppendError::TooManyCommands { count, max });
+        }
+        for (index, request) in requests.iter().enumerate() {
+            request.validate().map_err(|error| AppendError::BatchRefused {
+                index,
+                error: Box::new(AppendError::Invalid(error)),
+            })?;
+        }
+        if requests.is_empty() {
+            return Ok(Vec::new());
+        }
+        let results = self.submit(requests, BatchMode::Atomic).await?;
+        let mut outcomes = Vec::with_capacity(results.len());
+        for (index, result) in results.into_iter().enumerate() {
+            match result {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(error) => {
+                    return Err(AppendError::BatchRefused { index, error: Box::new(error) });
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    async fn submit(
+        &self,
+        requests: Vec<AppendRequest>,
+        mode: BatchMode,
+    ) -> Result<Vec<Result<AppendOutcome, AppendError>>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let job = writer::WriteJob { requests, mode, reply };
+        let message = writer::WriterMessage::Write(job);
+        self.inner.writer.send(message).await.map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Waits for appends already submitted, then closes the writer's connection and the pool.
+    /// Appends after this fail with [`StoreError::WriterStopped`].
+    pub async fn close(&self) {
+        let (done, closed) = oneshot::channel();
+        if self.inner.writer.send(writer::WriterMessage::Close(done)).await.is_ok() {
+            let _ = closed.await;
+        }
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => pool.close().await,
+            Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// The settings that decide whether an acknowledged append survives a crash or power cut,
+    /// as the database reports them: `(name, value)` pairs.
+    pub async fn durability(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let names: &[&str] = match self.backend() {
+            Backend::Sqlite => &["journal_mode", "synchronous"],
+            Backend::Postgres => &["fsync", "synchronous_commit", "transaction_isolation"],
+        };
+        let mut settings = Vec::new();
+        for name in names {
+            let value = match &self.inner.pool {
+                Pool::Sqlite(pool) => {
+                    let value: sqlx::sqlite::SqliteRow =
+                        sqlx::query(&format!("PRAGMA {name}")).fetch_one(pool).await?;
+                    let value: String = match sqlx::Row::try_get::<i64, _>(&value, 0) {
+                        Ok(number) => number.to_string(),
+                        Err(_) => sqlx::Row::try_get(&value, 0)?,
+                    };
+                    value
+                }
+                Pool::Postgres(pool) => {
+                    sqlx::query_scalar(&format!("SHOW {name}")).fetch_one(pool).await?
+                }
+            };
+            settings.push(((*name).to_owned(), value));
+        }
+        Ok(settings)
+    }
+
+    /// The last event of the log.
+    pub async fn head(&self) -> Result<Head, StoreError> {
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::head(pool).await,
+            Pool::Postgres(pool) => postgres::head(pool).await,
+        }
+    }
+
+    /// Up to `limit` events from position `from` on, in position order.
+    pub async fn read_all(
+        &self,
+        from: i64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = page_limit(limit)?;
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::read_all(pool, from, limit).await,
+            Pool::Postgres(pool) => postgres::read_all(pool, from, limit).await,
+        }
+    }
+
+    /// Up to `limit` events of one stream from version `from_version` on, in version order.
+    pub async fn read_stream(
+        &self,
+        stream_id: &str,
+        from_version: i64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = page_limit(limit)?;
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::read_stream(pool, stream_id, from_version, limit).await,
+            Pool::Postgres(pool) => {
+                postgres::read_stream(pool, stream_id, from_version, limit).await
+            }
+        }
+    }
+
+    /// Up to `limit` events of every stream in a category (`participation` for
+    /// `participation-*`) from position `from` on, in position order.
+    pub async fn read_category(
+        &self,
+        category: &str,
+        from: i64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = page_limit(limit)?;
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::read_category(pool, category, from, limit).await,
+            Pool::Postgres(pool) => postgres::read_category(pool, category, from, limit).await,
+        }
+    }
+
+    /// The current version of a stream, 0 if it has no events.
+    pub async fn stream_version(&self, stream_id: &str) -> Result<i64, StoreError> {
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::stream_version(pool, stream_id).await,
+            Pool::Postgres(pool) => postgres::stream_version(pool, stream_id).await,
+        }
+    }
+
+    /// What a command already in the log got, if it is there.
+    pub async fn command_outcome(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<AppendOutcome>, StoreError> {
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::command_outcome(pool, command_id).await,
+            Pool::Postgres(pool) => postgres::command_outcome(pool, command_id).await,
+        }
+    }
+
+    /// A live subscription to the whole log from position `from` on.
+    pub async fn subscribe(&self, from: i64) -> Result<Subscription, StoreError> {
+        Subscription::new(self.clone(), from).await
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    /// A receiver of the position of the last append this process committed.
+    pub(crate) fn committed(&self) -> watch::Receiver<i64> {
+        self.inner.committed.clone()
+    }
+}
+
+fn page_limit(limit: usize) -> Result<i64, StoreError> {
+    if limit == 0 || limit > limits::PAGE_EVENTS_MAX {
+        let (value, max) = (limit as i64, limits::PAGE_EVENTS_MAX as i64);
+        return Err(StoreError::OutOfRange { what: "the page size", value, min: 1, max });
+    }
+    Ok(limit as i64)
+}
+
+/// The columns of `events` in the order the row readers expect.
+pub(crate) const EVENT_COLUMNS: &str = "position, event_id, command_id, stream_id, stream_version, \
+    event_type, schema_version, occurred_at, recorded_at, actor, role, organisation, facility, \
+    source, reason, document_ref, correlation_id, causation_id, payload, prev_hash, hash";
+
+fn corrupt(position: i64, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { position, detail: detail.to_string() }
+}
+
+fn decode_outcome(position: i64, text: &str) -> Result<AppendOutcome, StoreError> {
+    let mut outcome: AppendOutcome =
+        serde_json::from_str(text).map_err(|error| corrupt(position, error))?;
+    outcome.duplicate = true;
+    Ok(outcome)
+}
+
+fn encode_outcome(outcome: &AppendOutcome) -> String {
+    serde_json::to_string(outcome).expect("an outcome has no floats and string keys")
+}

@@ -1,0 +1,286 @@
+//! The PostgreSQL backend: for shared and national deployments.
+//!
+//! Appends run under READ COMMITTED and begin by locking the one row of `log_head`
+//! (`SELECT … FOR UPDATE`). Every statement after the lock sees everything committed before it,
+//! so the tip and the stream versions read under it are current; positions come from the tip,
+//! never from a sequence, so a rolled-back append leaves no hole. Each commit notifies the
+//! channel `jejak_events`, which subscribers in other processes listen on.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use events::{AppendRequest, RecordedEvent, Source, Timestamp};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{Connection, PgConnection, PgPool, Row};
+use uuid::Uuid;
+
+use super::plan::{self, BatchMode, ChainTip, Plan, StoredCommand, WriteState};
+use super::{
+    AppendOutcome, EVENT_COLUMNS, Head, Pool, StoreError, corrupt, decode_outcome, encode_outcome,
+};
+use crate::clock::Clock;
+use crate::store::writer::WriterConnection;
+
+/// Connections for readers.
+const READ_CONNECTIONS_MAX: u32 = 8;
+/// Rows per INSERT statement when a batch is large.
+const INSERT_ROWS_MAX: usize = 2_000;
+/// The notification channel every append signals on commit.
+pub(crate) const NOTIFY_CHANNEL: &str = "jejak_events";
+/// How long a connection waits for a lock before its statement fails.
+pub(crate) const LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a session may sit idle inside a transaction before the server ends it.
+pub(crate) const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError> {
+    let lock_timeout = format!("{}ms", LOCK_TIMEOUT.as_millis());
+    let idle_timeout = format!("{}ms", IDLE_IN_TRANSACTION_TIMEOUT.as_millis());
+    let options = PgConnectOptions::from_str(url)?.application_name("jejak").options([
+        ("lock_timeout", lock_timeout.as_str()),
+        ("idle_in_transaction_session_timeout", idle_timeout.as_str()),
+        ("timezone", "UTC"),
+    ]);
+    Ok(options)
+}
+
+pub(crate) async fn open(url: &str) -> Result<(Pool, WriterConnection), StoreError> {
+    let options = connect_options(url)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(READ_CONNECTIONS_MAX)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await?;
+    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    Ok((Pool::Postgres(pool), WriterConnection::postgres(options)))
+}
+
+pub(crate) async fn head(pool: &PgPool) -> Result<Head, StoreError> {
+    let row =
+        sqlx::query("SELECT position, hash, recorded_at FROM log_head").fetch_one(pool).await?;
+    let tip = tip_from_row(&row)?;
+    Ok(Head { position: tip.position, hash: tip.hash, recorded_at: tip.recorded_at })
+}
+
+fn tip_from_row(row: &PgRow) -> Result<ChainTip, StoreError> {
+    let position: i64 = row.try_get(0)?;
+    let recorded_at: Option<DateTime<Utc>> = row.try_get(2)?;
+    let recorded_at = recorded_at.map(|time| timestamp(position, time)).transpose()?;
+    Ok(ChainTip { position, hash: row.try_get(1)?, recorded_at })
+}
+
+pub(crate) async fn read_all(
+    pool: &PgPool,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 ORDER BY position LIMIT $2"
+    );
+    let rows = sqlx::query(&sql).bind(from).bind(limit).fetch_all(pool).await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+pub(crate) async fn read_stream(
+    pool: &PgPool,
+    stream_id: &str,
+    from_version: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 \
+         ORDER BY stream_version LIMIT $3"
+    );
+    let query = sqlx::query(&sql).bind(stream_id).bind(from_version).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+pub(crate) async fn read_category(
+    pool: &PgPool,
+    category: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE category = $1 AND position >= $2 \
+         ORDER BY position LIMIT $3"
+    );
+    let query = sqlx::query(&sql).bind(category).bind(from).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+pub(crate) async fn stream_version(pool: &PgPool, stream_id: &str) -> Result<i64, StoreError> {
+    let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = $1";
+    let version: Option<i64> = sqlx::query_scalar(sql).bind(stream_id).fetch_one(pool).await?;
+    Ok(version.unwrap_or(0))
+}
+
+pub(crate) async fn command_outcome(
+    pool: &PgPool,
+    command_id: Uuid,
+) -> Result<Option<AppendOutcome>, StoreError> {
+    let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = $1";
+    let Some(row) = sqlx::query(sql).bind(command_id).fetch_optional(pool).await? else {
+        return Ok(None);
+    };
+    let position: i64 = row.try_get(2)?;
+    let outcome: String = row.try_get(1)?;
+    Ok(Some(decode_outcome(position, &outcome)?))
+}
+
+/// Writes one batch in one READ COMMITTED transaction under the `log_head` row lock.
+pub(crate) async fn write_batch(
+    connection: &mut PgConnection,
+    clock: &dyn Clock,
+    requests: &[AppendRequest],
+    mode: BatchMode,
+) -> Result<Plan, StoreError> {
+    let mut transaction = connection.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
+    let sql = "SELECT position, hash, recorded_at FROM log_head FOR UPDATE";
+    let tip = tip_from_row(&sqlx::query(sql).fetch_one(&mut *transaction).await?)?;
+    let mut state = WriteState { tip: Some(tip), ..WriteState::default() };
+
+    let stream_ids: Vec<String> = requests
+        .iter()
+        .flat_map(|request| request.streams.iter().map(|stream| stream.stream_id.clone()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let sql = "SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id = ANY($1) \
+               GROUP BY stream_id";
+    for row in sqlx::query(sql).bind(&stream_ids).fetch_all(&mut *transaction).await? {
+        state.stream_versions.insert(row.try_get(0)?, row.try_get(1)?);
+    }
+
+    let command_ids: Vec<Uuid> = requests.iter().map(|request| request.command_id).collect();
+    let sql = "SELECT command_id, request_digest, outcome, first_position FROM commands \
+               WHERE command_id = ANY($1)";
+    for row in sqlx::query(sql).bind(&command_ids).fetch_all(&mut *transaction).await? {
+        let position: i64 = row.try_get(3)?;
+        let outcome: String = row.try_get(2)?;
+        let stored = StoredCommand {
+            request_digest: row.try_get(1)?,
+            outcome: decode_outcome(position, &outcome)?,
+        };
+        state.commands.insert(row.try_get(0)?, stored);
+    }
+
+    let plan = plan::plan(state, clock.now(), requests, mode);
+    for chunk in plan.events.chunks(INSERT_ROWS_MAX) {
+        insert_events(&mut transaction, chunk).await?;
+    }
+    for chunk in plan.commands.chunks(INSERT_ROWS_MAX) {
+        insert_commands(&mut transaction, chunk).await?;
+    }
+    if !plan.events.is_empty() {
+        let sql = "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3 \
+                   RETURNING pg_notify($4, $1::text)";
+        sqlx::query(sql)
+            .bind(plan.tip.position)
+            .bind(&plan.tip.hash)
+            .bind(plan.tip.recorded_at.map(Timestamp::to_datetime))
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(plan)
+}
+
+async fn insert_events(
+    connection: &mut PgConnection,
+    events: &[RecordedEvent],
+) -> Result<(), StoreError> {
+    fn column<T>(events: &[RecordedEvent], field: impl Fn(&RecordedEvent) -> T) -> Vec<T> {
+        events.iter().map(field).collect()
+    }
+    let sql = "INSERT INTO events (position, event_id, command_id, stream_id, stream_version, \
+        category, event_type, schema_version, occurred_at, recorded_at, actor, role, \
+        organisation, facility, source, reason, document_ref, correlation_id, causation_id, \
+        payload, prev_hash, hash) \
+        SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], \
+        $6::text[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[], $11::text[], \
+        $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], \
+        $18::uuid[], $19::uuid[], $20::text[], $21::text[], $22::text[])";
+    sqlx::query(sql)
+        .bind(column(events, |e| e.position))
+        .bind(column(events, |e| e.event_id))
+        .bind(column(events, |e| e.command_id))
+        .bind(column(events, |e| e.stream_id.clone()))
+        .bind(column(events, |e| e.stream_version))
+        .bind(column(events, |e| e.category().to_owned()))
+        .bind(column(events, |e| e.event_type.clone()))
+        .bind(column(events, |e| e.schema_version))
+        .bind(column(events, |e| e.occurred_at.to_datetime()))
+        .bind(column(events, |e| e.recorded_at.to_datetime()))
+        .bind(column(events, |e| e.actor.clone()))
+        .bind(column(events, |e| e.role.clone()))
+        .bind(column(events, |e| e.organisation.clone()))
+        .bind(column(events, |e| e.facility.clone()))
+        .bind(column(events, |e| e.source.as_str()))
+        .bind(column(events, |e| e.reason.clone()))
+        .bind(column(events, |e| e.document_ref.clone()))
+        .bind(column(events, |e| e.correlation_id))
+        .bind(column(events, |e| e.causation_id))
+        .bind(column(events, |e| e.payload.clone()))
+        .bind(column(events, |e| e.prev_hash.clone()))
+        .bind(column(events, |e| e.hash.clone()))
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+async fn insert_commands(
+    connection: &mut PgConnection,
+    commands: &[(Uuid, StoredCommand)],
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO commands (command_id, request_digest, first_position, last_position, \
+        recorded_at, outcome) SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::bigint[], \
+        $4::bigint[], $5::timestamptz[], $6::text[])";
+    let outcomes = commands.iter().map(|(_, stored)| &stored.outcome);
+    sqlx::query(sql)
+        .bind(commands.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(commands.iter().map(|(_, stored)| stored.request_digest.clone()).collect::<Vec<_>>())
+        .bind(outcomes.clone().map(|outcome| outcome.first_position).collect::<Vec<_>>())
+        .bind(outcomes.clone().map(|outcome| outcome.last_position).collect::<Vec<_>>())
+        .bind(outcomes.clone().map(|outcome| outcome.recorded_at.to_datetime()).collect::<Vec<_>>())
+        .bind(outcomes.map(encode_outcome).collect::<Vec<_>>())
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+fn timestamp(position: i64, time: DateTime<Utc>) -> Result<Timestamp, StoreError> {
+    Timestamp::from_datetime(time)
+        .ok_or_else(|| corrupt(position, format!("{time} is outside the years 1900-9999")))
+}
+
+/// Reads a row of [`EVENT_COLUMNS`].
+fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
+    let position: i64 = row.try_get(0)?;
+    let source: String = row.try_get(13)?;
+    Ok(RecordedEvent {
+        position,
+        event_id: row.try_get(1)?,
+        command_id: row.try_get(2)?,
+        stream_id: row.try_get(3)?,
+        stream_version: row.try_get(4)?,
+        event_type: row.try_get(5)?,
+        schema_version: row.try_get(6)?,
+        occurred_at: timestamp(position, row.try_get(7)?)?,
+        recorded_at: timestamp(position, row.try_get(8)?)?,
+        actor: row.try_get(9)?,
+        role: row.try_get(10)?,
+        organisation: row.try_get(11)?,
+        facility: row.try_get(12)?,
+        source: Source::from_str(&source).map_err(|error| corrupt(position, error))?,
+        reason: row.try_get(14)?,
+        document_ref: row.try_get(15)?,
+        correlation_id: row.try_get(16)?,
+        causation_id: row.try_get(17)?,
+        payload: row.try_get(18)?,
+        prev_hash: row.try_get(19)?,
+        hash: row.try_get(20)?,
+    })
+}

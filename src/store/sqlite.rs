@@ -1,0 +1,271 @@
+//! The SQLite backend: the embedded default.
+//!
+//! The file is created if missing and opened in WAL mode with `synchronous=FULL`, so an
+//! acknowledged append survives a power cut. Writers are serialised by SQLite's own write lock,
+//! taken up front with `BEGIN IMMEDIATE` so that the tip read under it cannot go stale.
+//! Timestamps and ids are stored as text in their canonical forms.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::time::Duration;
+
+use events::{AppendRequest, RecordedEvent, Source, Timestamp};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use uuid::Uuid;
+
+use super::plan::{self, BatchMode, ChainTip, Plan, StoredCommand, WriteState};
+use super::{
+    AppendOutcome, EVENT_COLUMNS, Head, Pool, StoreError, corrupt, decode_outcome, encode_outcome,
+};
+use crate::clock::Clock;
+use crate::store::writer::WriterConnection;
+
+/// How long a writer waits for another process's write lock before giving up.
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+/// Connections for readers.
+const READ_CONNECTIONS_MAX: u32 = 4;
+
+pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .busy_timeout(BUSY_TIMEOUT)
+        .foreign_keys(true);
+    Ok(options)
+}
+
+pub(crate) async fn open(url: &str) -> Result<(Pool, WriterConnection), StoreError> {
+    let options = connect_options(url)?;
+    let pool = SqlitePoolOptions::new()
+        .max_connections(READ_CONNECTIONS_MAX)
+        .test_before_acquire(false)
+        .connect_with(options.clone())
+        .await?;
+    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    let writer = WriterConnection::sqlite(options);
+    Ok((Pool::Sqlite(pool), writer))
+}
+
+pub(crate) async fn head(pool: &SqlitePool) -> Result<Head, StoreError> {
+    let mut connection = pool.acquire().await?;
+    let tip = read_tip(&mut connection).await?.unwrap_or_else(ChainTip::genesis);
+    Ok(Head { position: tip.position, hash: tip.hash, recorded_at: tip.recorded_at })
+}
+
+async fn read_tip(connection: &mut SqliteConnection) -> Result<Option<ChainTip>, StoreError> {
+    let sql = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
+    let Some(row) = sqlx::query(sql).fetch_optional(&mut *connection).await? else {
+        return Ok(None);
+    };
+    let position: i64 = row.try_get(0)?;
+    let recorded_at: String = row.try_get(2)?;
+    let recorded_at = Timestamp::parse_canonical(&recorded_at).map_err(|e| corrupt(position, e))?;
+    Ok(Some(ChainTip { position, hash: row.try_get(1)?, recorded_at: Some(recorded_at) }))
+}
+
+pub(crate) async fn read_all(
+    pool: &SqlitePool,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql =
+        format!("SELECT {EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?");
+    let rows = sqlx::query(&sql).bind(from).bind(limit).fetch_all(pool).await?;
+    rows.iter().map(event_from_row).collect()
+}
+
+pub(crate) async fn read_stream(
+    pool: &SqlitePool,
+    stream_id: &str,
+    from_version: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? \
+         ORDER BY stream_version LIMIT ?"
+    );
+    let query = sqlx::query(&sql).bind(stream_id).bind(from_version).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+pub(crate) async fn read_category(
+    pool: &SqlitePool,
+    category: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE category = ? AND position >= ? \
+         ORDER BY position LIMIT ?"
+    );
+    let query = sqlx::query(&sql).bind(category).bind(from).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+pub(crate) async fn stream_version(pool: &SqlitePool, stream_id: &str) -> Result<i64, StoreError> {
+    let mut connection = pool.acquire().await?;
+    read_stream_version(&mut connection, stream_id).await
+}
+
+async fn read_stream_version(
+    connection: &mut SqliteConnection,
+    stream_id: &str,
+) -> Result<i64, StoreError> {
+    let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = ?";
+    let version: Option<i64> =
+        sqlx::query_scalar(sql).bind(stream_id).fetch_one(connection).await?;
+    Ok(version.unwrap_or(0))
+}
+
+pub(crate) async fn command_outcome(
+    pool: &SqlitePool,
+    command_id: Uuid,
+) -> Result<Option<AppendOutcome>, StoreError> {
+    let mut connection = pool.acquire().await?;
+    let stored = read_command(&mut connection, command_id).await?;
+    Ok(stored.map(|stored| stored.outcome))
+}
+
+async fn read_command(
+    connection: &mut SqliteConnection,
+    command_id: Uuid,
+) -> Result<Option<StoredCommand>, StoreError> {
+    let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = ?";
+    let query = sqlx::query(sql).bind(command_id.hyphenated().to_string());
+    let Some(row) = query.fetch_optional(connection).await? else { return Ok(None) };
+    let position: i64 = row.try_get(2)?;
+    let outcome: String = row.try_get(1)?;
+    let outcome = decode_outcome(position, &outcome)?;
+    Ok(Some(StoredCommand { request_digest: row.try_get(0)?, outcome }))
+}
+
+/// Writes one batch in one transaction under SQLite's write lock.
+pub(crate) async fn write_batch(
+    connection: &mut SqliteConnection,
+    clock: &dyn Clock,
+    requests: &[AppendRequest],
+    mode: BatchMode,
+) -> Result<Plan, StoreError> {
+    let mut transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
+    let mut state = WriteState { tip: read_tip(&mut transaction).await?, ..WriteState::default() };
+    let stream_ids: BTreeSet<&str> = requests
+        .iter()
+        .flat_map(|request| request.streams.iter().map(|stream| stream.stream_id.as_str()))
+        .collect();
+    for stream_id in stream_ids {
+        let version = read_stream_version(&mut transaction, stream_id).await?;
+        state.stream_versions.insert(stream_id.to_owned(), version);
+    }
+    let command_ids: BTreeSet<Uuid> = requests.iter().map(|request| request.command_id).collect();
+    for command_id in command_ids {
+        if let Some(stored) = read_command(&mut transaction, command_id).await? {
+            state.commands.insert(command_id, stored);
+        }
+    }
+    let plan = plan::plan(state, clock.now(), requests, mode);
+    for event in &plan.events {
+        insert_event(&mut transaction, event).await?;
+    }
+    for (command_id, stored) in &plan.commands {
+        let sql = "INSERT INTO commands (command_id, request_digest, first_position, \
+                   last_position, recorded_at, outcome) VALUES (?, ?, ?, ?, ?, ?)";
+        sqlx::query(sql)
+            .bind(command_id.hyphenated().to_string())
+            .bind(&stored.request_digest)
+            .bind(stored.outcome.first_position)
+            .bind(stored.outcome.last_position)
+            .bind(stored.outcome.recorded_at.to_string())
+            .bind(encode_outcome(&stored.outcome))
+            .execute(&mut *transaction)
+            .await?;
+    }
+    transaction.commit().await?;
+    Ok(plan)
+}
+
+async fn insert_event(
+    connection: &mut SqliteConnection,
+    event: &RecordedEvent,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO events (position, event_id, command_id, stream_id, stream_version, \
+        category, event_type, schema_version, occurred_at, recorded_at, actor, role, \
+        organisation, facility, source, reason, document_ref, correlation_id, causation_id, \
+        payload, prev_hash, hash) \
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    sqlx::query(sql)
+        .bind(event.position)
+        .bind(event.event_id.hyphenated().to_string())
+        .bind(event.command_id.hyphenated().to_string())
+        .bind(&event.stream_id)
+        .bind(event.stream_version)
+        .bind(event.category())
+        .bind(&event.event_type)
+        .bind(event.schema_version)
+        .bind(event.occurred_at.to_string())
+        .bind(event.recorded_at.to_string())
+        .bind(&event.actor)
+        .bind(&event.role)
+        .bind(&event.organisation)
+        .bind(&event.facility)
+        .bind(event.source.as_str())
+        .bind(&event.reason)
+        .bind(&event.document_ref)
+        .bind(event.correlation_id.hyphenated().to_string())
+        .bind(event.causation_id.map(|id| id.hyphenated().to_string()))
+        .bind(&event.payload)
+        .bind(&event.prev_hash)
+        .bind(&event.hash)
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// Reads a row of [`EVENT_COLUMNS`]. A value that is not in its canonical form is corruption.
+fn event_from_row(row: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let position: i64 = row.try_get(0)?;
+    let uuid = |index: usize| -> Result<Uuid, StoreError> {
+        let text: String = row.try_get(index)?;
+        parse_uuid(position, &text)
+    };
+    let timestamp = |index: usize| -> Result<Timestamp, StoreError> {
+        let text: String = row.try_get(index)?;
+        Timestamp::parse_canonical(&text).map_err(|error| corrupt(position, error))
+    };
+    let source: String = row.try_get(13)?;
+    let causation: Option<String> = row.try_get(17)?;
+    Ok(RecordedEvent {
+        position,
+        event_id: uuid(1)?,
+        command_id: uuid(2)?,
+        stream_id: row.try_get(3)?,
+        stream_version: row.try_get(4)?,
+        event_type: row.try_get(5)?,
+        schema_version: row.try_get(6)?,
+        occurred_at: timestamp(7)?,
+        recorded_at: timestamp(8)?,
+        actor: row.try_get(9)?,
+        role: row.try_get(10)?,
+        organisation: row.try_get(11)?,
+        facility: row.try_get(12)?,
+        source: Source::from_str(&source).map_err(|error| corrupt(position, error))?,
+        reason: row.try_get(14)?,
+        document_ref: row.try_get(15)?,
+        correlation_id: uuid(16)?,
+        causation_id: causation.map(|text| parse_uuid(position, &text)).transpose()?,
+        payload: row.try_get(18)?,
+        prev_hash: row.try_get(19)?,
+        hash: row.try_get(20)?,
+    })
+}
+
+fn parse_uuid(position: i64, text: &str) -> Result<Uuid, StoreError> {
+    let uuid = Uuid::parse_str(text).map_err(|error| corrupt(position, error))?;
+    if uuid.hyphenated().to_string() != text {
+        return Err(corrupt(position, format!("`{text}` is not a lower-case hyphenated UUID")));
+    }
+    Ok(uuid)
+}

@@ -1,0 +1,94 @@
+//! `jejak verify`: walks the whole log in position order and re-checks the hash chain.
+//!
+//! It reads the log in pages and feeds each event to the pure [`ChainVerifier`], which keeps
+//! only the last hash and each stream's last version, so memory stays bounded on any log. The
+//! walk stops at the head read when it started; events appended meanwhile are left for the next
+//! run.
+
+use events::chain::{BreakKind, ChainBreak, ChainVerifier};
+use events::limits::PAGE_EVENTS_MAX;
+
+use crate::store::{Backend, Head, Store, StoreError};
+
+/// What a verification found.
+#[derive(Debug, Clone)]
+pub struct VerifyReport {
+    /// The head the walk stopped at.
+    pub head: Head,
+    /// Events checked and found intact.
+    pub intact: i64,
+    /// The first break, if any.
+    pub first_break: Option<ChainBreak>,
+}
+
+impl VerifyReport {
+    pub fn is_intact(&self) -> bool {
+        self.first_break.is_none()
+    }
+}
+
+/// Verifies the whole log. `progress` is called with the last position checked after each page.
+pub async fn verify_log(
+    store: &Store,
+    mut progress: impl FnMut(i64),
+) -> Result<VerifyReport, StoreError> {
+    let head = store.head().await?;
+    let mut verifier = ChainVerifier::default();
+    let first_break = loop {
+        let from = verifier.last_position() + 1;
+        if from > head.position {
+            break if store.backend() == Backend::Postgres {
+                verifier.finish(head.position).err()
+            } else {
+                None
+            };
+        }
+        let page_size = usize::try_from(head.position - from + 1).unwrap_or(PAGE_EVENTS_MAX);
+        let page = match read_page(store, from, page_size.min(PAGE_EVENTS_MAX)).await? {
+            Ok(page) => page,
+            Err(unreadable) => break Some(check_before(store, &mut verifier, unreadable).await?),
+        };
+        if page.is_empty() {
+            break verifier.finish(head.position).err();
+        }
+        if let Err(found) = page.iter().try_for_each(|event| verifier.check(event)) {
+            break Some(found);
+        }
+        progress(verifier.last_position());
+    };
+    Ok(VerifyReport { head, intact: verifier.last_position(), first_break })
+}
+
+type Page = Result<Vec<events::RecordedEvent>, ChainBreak>;
+
+/// Reads a page; an event that cannot be read is a break at its position, not a failure.
+async fn read_page(store: &Store, from: i64, limit: usize) -> Result<Page, StoreError> {
+    match store.read_all(from, limit).await {
+        Ok(page) => Ok(Ok(page)),
+        Err(StoreError::Corrupt { position, detail }) => {
+            Ok(Err(ChainBreak { position, kind: BreakKind::Unreadable { detail } }))
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Checks the events before an unreadable one, so that an earlier break is the one reported.
+async fn check_before(
+    store: &Store,
+    verifier: &mut ChainVerifier,
+    unreadable: ChainBreak,
+) -> Result<ChainBreak, StoreError> {
+    while verifier.last_position() + 1 < unreadable.position {
+        let from = verifier.last_position() + 1;
+        let count = usize::try_from(unreadable.position - from).unwrap_or(PAGE_EVENTS_MAX);
+        let page = match read_page(store, from, count.min(PAGE_EVENTS_MAX)).await? {
+            Ok(page) if !page.is_empty() => page,
+            Ok(_) => break,
+            Err(earlier) => return Ok(earlier),
+        };
+        if let Err(found) = page.iter().try_for_each(|event| verifier.check(event)) {
+            return Ok(found);
+        }
+    }
+    Ok(unreadable)
+}

@@ -1,0 +1,62 @@
+//! The command line as a user runs it: the default database in the working directory, the
+//! environment variable, `log` in both formats with its filters, `migrate`, and clear errors.
+
+use events::RecordedEvent;
+
+use crate::support::{TestDb, backend_tests, jejak, jejak_in, stdout};
+
+backend_tests!(log_prints_the_log_as_a_table_or_ndjson_with_filters);
+
+async fn log_prints_the_log_as_a_table_or_ndjson_with_filters(db: TestDb) {
+    let demo = jejak(&db.url, &["demo"]);
+    assert!(demo.status.success(), "{}", stdout(&demo));
+    assert!(stdout(&demo).contains("log intact: 16 events"));
+
+    let all = parse(&stdout(&jejak(&db.url, &["log", "--format", "json"])));
+    assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=16).collect::<Vec<_>>());
+    let page = parse(&stdout(&jejak(
+        &db.url,
+        &["log", "--format", "json", "--from", "10", "--limit", "2"],
+    )));
+    assert_eq!(page.iter().map(|e| e.position).collect::<Vec<_>>(), [10, 11]);
+    let stream = &all[4].stream_id;
+    let one = parse(&stdout(&jejak(&db.url, &["log", "--format", "json", "--stream", stream])));
+    assert_eq!(one, vec![all[4].clone()]);
+
+    let table = stdout(&jejak(&db.url, &["log", "--limit", "3"]));
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 4, "{table}");
+    assert!(lines[0].starts_with("POSITION"));
+    assert!(lines[1].contains("PackageDefined") && lines[2].contains("ParticipantNominated"));
+
+    let again = jejak(&db.url, &["demo"]);
+    assert_eq!(again.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&again.stderr);
+    assert!(error.contains("only to an empty log"), "{error}");
+}
+
+fn parse(ndjson: &str) -> Vec<RecordedEvent> {
+    ndjson.lines().map(|line| serde_json::from_str(line).expect("one event per line")).collect()
+}
+
+#[test]
+fn the_default_database_is_jejak_db_in_the_working_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrated = jejak_in(Some(dir.path()), None, &["migrate"]);
+    assert!(migrated.status.success(), "{}", String::from_utf8_lossy(&migrated.stderr));
+    assert!(stdout(&migrated).contains("sqlite://jejak.db"));
+    assert!(dir.path().join("jejak.db").exists());
+    let again = jejak_in(Some(dir.path()), None, &["migrate"]);
+    assert!(again.status.success());
+    let verified = jejak_in(Some(dir.path()), None, &["verify"]);
+    assert!(stdout(&verified).contains("log intact: 0 events"), "{}", stdout(&verified));
+}
+
+#[test]
+fn a_bad_database_url_is_a_clear_error() {
+    let output = jejak_in(None, Some("mysql://root:geheim@localhost/x"), &["log"]);
+    assert_eq!(output.status.code(), Some(2));
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("is not a database URL"), "{error}");
+    assert!(!error.contains("geheim"), "passwords never reach the output: {error}");
+}

@@ -1,0 +1,76 @@
+//! `jejak export` and the independent verifier `tools/verify_export.py` agree with
+//! `jejak verify`, on an intact log and on an edited one, for an export from each database.
+
+use std::path::Path;
+use std::process::Command;
+
+use events::ExpectedVersion;
+use jejak::store::Backend;
+
+use crate::support::{
+    TestDb, append_seeded, backend_tests, clock_at, jejak, repository_root, stdout,
+};
+
+backend_tests!(python_agrees_with_jejak_verify_on_intact_and_edited_exports);
+
+fn python_verify(path: &Path) -> (i32, String) {
+    let script = repository_root().join("tools/verify_export.py");
+    let output = Command::new("python3").arg(script).arg(path).output().expect("python3 runs");
+    (output.status.code().unwrap(), stdout(&output))
+}
+
+async fn python_agrees_with_jejak_verify_on_intact_and_edited_exports(db: TestDb) {
+    let clock = clock_at("2026-04-01T00:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    for seed in 0..12_u128 {
+        clock.advance_micros(1_000_001);
+        let stream = format!("package-{}", seed % 3);
+        store
+            .append(append_seeded(seed, &stream, ExpectedVersion::Any, 1 + seed as i64 % 2))
+            .await
+            .unwrap();
+    }
+    let head = store.head().await.unwrap();
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+
+    let intact = dir.path().join("intact.ndjson");
+    let exported = jejak(&db.url, &["export", "--out", intact.to_str().unwrap()]);
+    assert!(exported.status.success(), "{}", stdout(&exported));
+    let (code, output) = python_verify(&intact);
+    assert_eq!(code, 0, "{output}");
+    assert!(
+        output.contains(&format!("{} events, head hash {}", head.position, head.hash)),
+        "{output}"
+    );
+    let verified = jejak(&db.url, &["verify"]);
+    assert!(stdout(&verified).contains(&head.hash));
+
+    // An edit to the exported file itself: one byte of one payload.
+    let text = std::fs::read_to_string(&intact).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+    lines[4] = lines[4].replacen("catatan", "catatam", 1);
+    let edited_file = dir.path().join("edited-file.ndjson");
+    std::fs::write(&edited_file, lines.join("\n") + "\n").unwrap();
+    let (code, output) = python_verify(&edited_file);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("chain broken at position 5: hash does not match"), "{output}");
+
+    // An edit to a copy of the database: both verifiers name the same position.
+    let copy = db.copy().await;
+    let unprotect = match db.backend {
+        Backend::Sqlite => "DROP TRIGGER events_no_update",
+        Backend::Postgres => "DROP TRIGGER events_no_update ON events",
+    };
+    let edit = r#"UPDATE events SET payload = '{"n":1,"note":"diubah"}' WHERE position = 8"#;
+    copy.execute(&[unprotect, edit]).await.unwrap();
+    let (code, output) =
+        (jejak(&copy.url, &["verify"]).status.code(), stdout(&jejak(&copy.url, &["verify"])));
+    assert_eq!(code, Some(1), "{output}");
+    assert!(output.contains("chain broken at position 8: hash does not match"), "{output}");
+    let edited_db = dir.path().join("edited-db.ndjson");
+    assert!(jejak(&copy.url, &["export", "--out", edited_db.to_str().unwrap()]).status.success());
+    let (code, output) = python_verify(&edited_db);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("chain broken at position 8: hash does not match"), "{output}");
+}

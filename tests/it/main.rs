@@ -1,0 +1,10 @@
+//! The one integration-test binary of the shell. Each module is a feature; store and
+//! projection behaviour runs once per backend through `support::backend_tests!`.
+
+mod cli;
+mod concurrency;
+mod export_python;
+mod store_contract;
+mod support;
+mod tamper;
+mod tidy;

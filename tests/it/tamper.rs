@@ -1,0 +1,210 @@
+//! Tampering by hand with a copy of each database, protections dropped first: `jejak verify`
+//! must fail at the right position for an edited payload, a deleted row, two swapped rows and a
+//! forged row. A tail whose hashes were all recomputed passes `verify` — only signed
+//! checkpoints, held outside the operator's reach, can catch that — and a test records it.
+
+use events::chain::event_hash;
+use events::{ExpectedVersion, RecordedEvent};
+use jejak::store::Backend;
+
+use crate::support::{TestDb, append_seeded, backend_tests, clock_at, jejak, stdout};
+
+backend_tests!(
+    an_intact_copy_verifies,
+    an_edited_payload_fails_at_its_position,
+    a_deleted_row_fails_at_its_position,
+    swapped_rows_fail_at_the_first_of_them,
+    a_forged_row_in_the_middle_fails_where_the_chain_breaks,
+    a_rewritten_tail_with_recomputed_hashes_passes_verify_alone,
+);
+
+const LENGTH: i64 = 20;
+
+/// A log of 20 events over four streams, and its events; no store is left open on it.
+async fn original(db: &TestDb) -> Vec<RecordedEvent> {
+    let clock = clock_at("2026-03-02T00:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    for seed in 0..LENGTH as u128 {
+        clock.advance_micros(60_000_000);
+        let stream = format!("participation-{}", seed % 4);
+        store.append(append_seeded(seed, &stream, ExpectedVersion::Any, 1)).await.unwrap();
+    }
+    let events = store.read_all(1, 100).await.unwrap();
+    store.close().await;
+    events
+}
+
+/// A copy of `db` with the append-only triggers dropped, as a tamperer with full access would.
+async fn unprotected_copy(db: &TestDb) -> TestDb {
+    let copy = db.copy().await;
+    let drops: &[&str] = match db.backend {
+        Backend::Sqlite => &["DROP TRIGGER events_no_update", "DROP TRIGGER events_no_delete"],
+        Backend::Postgres => &["DROP TRIGGER events_no_update ON events"],
+    };
+    copy.execute(drops).await.unwrap();
+    copy
+}
+
+/// Runs `jejak verify` on `db` and returns its exit code and output.
+fn verify(db: &TestDb) -> (i32, String) {
+    let output = jejak(&db.url, &["verify"]);
+    (output.status.code().unwrap(), stdout(&output))
+}
+
+fn text(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+const COLUMNS: &str = "event_id, command_id, stream_id, stream_version, category, event_type, \
+    schema_version, occurred_at, recorded_at, actor, role, organisation, facility, source, \
+    reason, document_ref, correlation_id, causation_id, payload, prev_hash, hash";
+
+/// Statements that move the rows at `positions` to new positions, through a temporary table
+/// (unique keys are checked row by row, so an in-place shuffle would trip over itself).
+fn move_rows(positions: &str, new_position: &str) -> Vec<String> {
+    vec![
+        format!("CREATE TEMP TABLE moved AS SELECT * FROM events WHERE position IN ({positions})"),
+        format!("DELETE FROM events WHERE position IN ({positions})"),
+        format!(
+            "INSERT INTO events (position, {COLUMNS}) SELECT {new_position}, {COLUMNS} FROM moved"
+        ),
+    ]
+}
+
+async fn run(db: &TestDb, statements: &[String]) {
+    let statements: Vec<&str> = statements.iter().map(String::as_str).collect();
+    db.execute(&statements).await.unwrap();
+}
+
+async fn an_intact_copy_verifies(db: TestDb) {
+    let events = original(&db).await;
+    let copy = db.copy().await;
+    let (code, output) = verify(&copy);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains(&format!("log intact: {LENGTH} events")), "{output}");
+    assert!(output.contains(&events.last().unwrap().hash));
+}
+
+async fn an_edited_payload_fails_at_its_position(db: TestDb) {
+    original(&db).await;
+    let copy = unprotected_copy(&db).await;
+    run(
+        &copy,
+        &[r#"UPDATE events SET payload = '{"n":1,"note":"diubah"}' WHERE position = 7"#.to_owned()],
+    )
+    .await;
+    let (code, output) = verify(&copy);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("chain broken at position 7: hash does not match"), "{output}");
+}
+
+async fn a_deleted_row_fails_at_its_position(db: TestDb) {
+    original(&db).await;
+    let copy = unprotected_copy(&db).await;
+    run(&copy, &["DELETE FROM events WHERE position = 7".to_owned()]).await;
+    let (code, output) = verify(&copy);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("chain broken at position 7: position 7 is missing"), "{output}");
+}
+
+async fn swapped_rows_fail_at_the_first_of_them(db: TestDb) {
+    original(&db).await;
+    let copy = unprotected_copy(&db).await;
+    run(&copy, &move_rows("5, 9", "CASE position WHEN 5 THEN 9 ELSE 5 END")).await;
+    let (code, output) = verify(&copy);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("chain broken at position 5: prev_hash does not match"), "{output}");
+}
+
+async fn a_forged_row_in_the_middle_fails_where_the_chain_breaks(db: TestDb) {
+    let events = original(&db).await;
+    let copy = unprotected_copy(&db).await;
+    // The forger shifts rows 8.. up by one and inserts a row at 8 whose prev_hash and hash are
+    // computed correctly: position 8 verifies, and the chain breaks at 9, the shifted row.
+    let mut forged = events[7].clone();
+    forged.stream_id = "participation-forged".to_owned();
+    forged.stream_version = 1;
+    forged.payload = r#"{"n":8,"note":"palsu"}"#.to_owned();
+    forged.event_id = uuid::Uuid::from_u128(8_888);
+    forged.prev_hash = events[6].hash.clone();
+    forged.hash = event_hash(&forged);
+    let mut statements = move_rows(
+        &(8..=LENGTH).map(|p| p.to_string()).collect::<Vec<_>>().join(", "),
+        "position + 1",
+    );
+    statements.push(insert_statement(db.backend, &forged));
+    run(&copy, &statements).await;
+    let (code, output) = verify(&copy);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("chain broken at position 9: prev_hash does not match"), "{output}");
+}
+
+async fn a_rewritten_tail_with_recomputed_hashes_passes_verify_alone(db: TestDb) {
+    let events = original(&db).await;
+    let copy = unprotected_copy(&db).await;
+    let mut statements = Vec::new();
+    let mut prev_hash = events[10].hash.clone();
+    for event in &events[11..] {
+        let mut rewritten = event.clone();
+        if rewritten.position == 12 {
+            rewritten.payload = r#"{"n":12,"note":"ditulis ulang"}"#.to_owned();
+        }
+        rewritten.prev_hash = prev_hash;
+        rewritten.hash = event_hash(&rewritten);
+        statements.push(format!(
+            "UPDATE events SET payload = {}, prev_hash = {}, hash = {} WHERE position = {}",
+            text(&rewritten.payload),
+            text(&rewritten.prev_hash),
+            text(&rewritten.hash),
+            rewritten.position
+        ));
+        prev_hash = rewritten.hash;
+    }
+    if db.backend == Backend::Postgres {
+        statements.push(format!("UPDATE log_head SET hash = {}", text(&prev_hash)));
+    }
+    run(&copy, &statements).await;
+    let (code, output) = verify(&copy);
+    // This is the limit of a hash chain on its own: a rewrite that recomputes every hash after
+    // the edit is consistent. Signed checkpoints held by a second organisation catch it.
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains(&prev_hash), "{output}");
+    assert!(!output.contains(&events.last().unwrap().hash), "{output}");
+}
+
+fn insert_statement(backend: Backend, event: &RecordedEvent) -> String {
+    let optional = |value: &Option<String>| value.as_deref().map_or("NULL".to_owned(), text);
+    let uuid = |value: uuid::Uuid| match backend {
+        Backend::Sqlite => text(&value.to_string()),
+        Backend::Postgres => format!("{}::uuid", text(&value.to_string())),
+    };
+    let time = |value: events::Timestamp| match backend {
+        Backend::Sqlite => text(&value.to_string()),
+        Backend::Postgres => format!("{}::timestamptz", text(&value.to_string())),
+    };
+    format!(
+        "INSERT INTO events (position, {COLUMNS}) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, \
+         {}, {}, {}, {}, {}, {}, {}, {}, NULL, {}, {}, {})",
+        event.position,
+        uuid(event.event_id),
+        uuid(event.command_id),
+        text(&event.stream_id),
+        event.stream_version,
+        text(event.category()),
+        text(&event.event_type),
+        event.schema_version,
+        time(event.occurred_at),
+        time(event.recorded_at),
+        text(&event.actor),
+        text(&event.role),
+        text(&event.organisation),
+        optional(&event.facility),
+        text(event.source.as_str()),
+        optional(&event.reason),
+        optional(&event.document_ref),
+        uuid(event.correlation_id),
+        text(&event.payload),
+        text(&event.prev_hash),
+        text(&event.hash),
+    )
+}

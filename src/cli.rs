@@ -14,9 +14,13 @@ use events::RecordedEvent;
 use events::limits::PAGE_EVENTS_MAX;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::clock::SystemClock;
+use events::vocabulary::{Role, TimeZone};
+use events::{Source, Timestamp};
+
+use crate::clock::{Clock, SimulatedClock, SystemClock};
+use crate::commands::{CommandLoop, Issuer};
 use crate::store::{Store, redact_url};
-use crate::{demo, export, verify};
+use crate::{demo, exec, export, import, keys, verify};
 
 /// jejak: an event-sourced, hash-chained audit log of vocational training for inmates and the
 /// public.
@@ -26,6 +30,10 @@ pub struct Cli {
     /// The database: sqlite://FILE (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, global = true, env = "JEJAK_DATABASE_URL", default_value = "sqlite://jejak.db")]
     database_url: String,
+
+    /// The deployment's time zone: business dates are days there.
+    #[arg(long, global = true, env = "JEJAK_TIME_ZONE", default_value = "Asia/Makassar")]
+    time_zone: TimeZone,
 
     #[command(subcommand)]
     command: Command,
@@ -56,8 +64,100 @@ enum Command {
     },
     /// Re-check the hash chain over the whole log; exits non-zero at the first break.
     Verify,
-    /// Write a small fictional sample to an empty log, then verify it.
-    Demo,
+    /// Run commands given as JSON lines (docs/commands.md), one JSON result per line.
+    Exec {
+        /// A file of commands, or `-` for standard input.
+        file: PathBuf,
+        /// Write nothing unless every command succeeds.
+        #[arg(long)]
+        atomic: bool,
+        #[command(flatten)]
+        issuer: IssuerArgs,
+    },
+    /// Import a CSV file (docs/imports.md): every row is checked first.
+    Import {
+        #[command(subcommand)]
+        kind: ImportKind,
+    },
+    /// Print the person ref of an SDP person id or a public applicant's id.
+    PersonRef {
+        #[arg(long, conflicts_with = "applicant_id", required_unless_present = "applicant_id")]
+        sdp_id: Option<String>,
+        #[arg(long)]
+        applicant_id: Option<String>,
+        /// A file holding the person key (64 hex digits); else JEJAK_PERSON_KEY.
+        #[arg(long)]
+        person_key_file: Option<PathBuf>,
+    },
+    /// Write a new person key (64 hex digits) to FILE. Keep it outside the database.
+    KeygenPerson {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write a realistic fictional dataset to an empty log through the command path, then
+    /// verify it.
+    Demo {
+        /// About how many participations the story has.
+        #[arg(long, default_value_t = 400)]
+        participants: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+}
+
+/// Who runs the commands, recorded on every event (source `cli`).
+#[derive(Debug, clap::Args)]
+struct IssuerArgs {
+    #[arg(long)]
+    actor: String,
+    #[arg(long)]
+    role: Role,
+    #[arg(long = "org")]
+    organisation: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportKind {
+    /// An attendance register: participation_id, session_id or session_date, code, minutes_late.
+    Attendance {
+        file: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+        #[command(flatten)]
+        issuer: IssuerArgs,
+    },
+    /// Custody facts from an SDP extract (role `system`).
+    Sdp {
+        file: PathBuf,
+        #[command(flatten)]
+        options: ImportOptions,
+        /// A file holding the person key (64 hex digits); else JEJAK_PERSON_KEY.
+        #[arg(long)]
+        person_key_file: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+struct ImportOptions {
+    /// Write the good rows and put the bad ones in the rejects file.
+    #[arg(long, requires = "rejects")]
+    skip_invalid: bool,
+    /// Where bad rows go with `--skip-invalid`: the original columns and an `error` column.
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+}
+
+impl IssuerArgs {
+    fn issuer(&self, source: Source) -> Issuer {
+        Issuer {
+            actor: self.actor.clone(),
+            role: self.role,
+            organisation: self.organisation.clone(),
+            source,
+            correlation_id: None,
+            causation_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -89,10 +189,41 @@ pub fn run() -> ExitCode {
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = cli.database_url;
-    let store = Store::open(&url, Arc::new(SystemClock))
+    match cli.command {
+        Command::PersonRef { sdp_id, applicant_id, person_key_file } => {
+            let key = keys::person_key(person_key_file.as_deref())?;
+            let reference = match (sdp_id, applicant_id) {
+                (Some(id), _) => {
+                    events::person_ref::person_ref(&key, events::person_ref::IdKind::Sdp, &id)
+                }
+                (None, Some(id)) => {
+                    events::person_ref::person_ref(&key, events::person_ref::IdKind::Applicant, &id)
+                }
+                (None, None) => anyhow::bail!("give --sdp-id or --applicant-id"),
+            };
+            println!("{reference}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::KeygenPerson { out } => {
+            write_new_file(&out, &format!("{}\n", keys::new_key_hex()))?;
+            println!("wrote a new person key to {}; keep it outside the database", out.display());
+            return Ok(ExitCode::SUCCESS);
+        }
+        _ => {}
+    }
+    let simulated =
+        Arc::new(SimulatedClock::new(Timestamp::start_of_day(demo::STORY_START).expect("a date")));
+    let clock: Arc<dyn Clock> = if matches!(cli.command, Command::Demo { .. }) {
+        simulated.clone()
+    } else {
+        Arc::new(SystemClock)
+    };
+    let store = Store::open(&url, clock.clone())
         .await
         .with_context(|| format!("cannot open the log at {}", redact_url(&url)))?;
+    let commands = CommandLoop::new(store.clone(), clock, cli.time_zone);
     match cli.command {
+        Command::PersonRef { .. } | Command::KeygenPerson { .. } => unreachable!("handled above"),
         Command::Migrate => {
             println!("migrations applied to {}", redact_url(&url));
             Ok(ExitCode::SUCCESS)
@@ -120,12 +251,126 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => run_verify(&store).await,
-        Command::Demo => {
-            let written = demo::write_sample(&store).await?;
-            println!("wrote {written} sample events to {}", redact_url(&url));
+        Command::Exec { file, atomic, issuer } => {
+            let input = read_input(&file)?;
+            let issuer = issuer.issuer(Source::Cli);
+            let results = if atomic {
+                exec::run_atomic(&commands, &issuer, &input).await
+            } else {
+                exec::run_each(&commands, &issuer, &input).await
+            };
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            for result in &results {
+                serde_json::to_writer(&mut out, result)?;
+                writeln!(out)?;
+            }
+            out.flush()?;
+            let system_failed = results.iter().any(|result| result.status == "error");
+            let refused = results.iter().any(|result| !result.succeeded());
+            Ok(if system_failed {
+                ExitCode::from(2)
+            } else if refused {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Import { kind } => run_import(&commands, kind).await,
+        Command::Demo { participants, seed } => {
+            let options = demo::DemoOptions { participants, seed };
+            let bar = spinner("writing the demo story");
+            let summary = demo::generate(&store, simulated, options).await?;
+            bar.finish_and_clear();
+            println!(
+                "demo written to {}: {} events from {} commands ({} refused by the rules, as in real life), \
+                 {} packages, {} inmates, {} public applicants; the story runs from {} to {}",
+                redact_url(&url),
+                summary.events,
+                summary.commands,
+                summary.refused,
+                summary.packages,
+                summary.inmates,
+                summary.public_applicants,
+                demo::STORY_START,
+                demo::STORY_END,
+            );
             run_verify(&store).await
         }
     }
+}
+
+async fn run_import(commands: &CommandLoop, kind: ImportKind) -> anyhow::Result<ExitCode> {
+    let (imported, options) = match kind {
+        ImportKind::Attendance { file, options, issuer } => {
+            let input = read_input(&file)?;
+            let issuer = issuer.issuer(Source::Import);
+            (import::attendance(commands, &issuer, &input, options.skip_invalid).await?, options)
+        }
+        ImportKind::Sdp { file, options, person_key_file } => {
+            let input = read_input(&file)?;
+            let key = keys::person_key(person_key_file.as_deref())?;
+            let issuer = Issuer {
+                actor: "sdp-import".to_owned(),
+                role: Role::System,
+                organisation: "DITJENPAS".to_owned(),
+                source: Source::Import,
+                correlation_id: None,
+                causation_id: None,
+            };
+            (import::sdp(commands, &issuer, &input, &key, options.skip_invalid).await?, options)
+        }
+    };
+    let report = &imported.report;
+    for rejected in &report.rejected {
+        println!("line {}: {}", rejected.line, rejected.reason);
+    }
+    if report.aborted {
+        println!("{} of {} rows are bad; nothing was written", report.rejected.len(), report.rows);
+        return Ok(ExitCode::from(1));
+    }
+    if let Some(path) = options.rejects.filter(|_| !imported.rejected_rows.is_empty()) {
+        let csv = import::rejects_csv(&imported.header, &imported.rejected_rows)?;
+        std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("{} bad rows written to {}", imported.rejected_rows.len(), path.display());
+    }
+    println!(
+        "{} rows: {} written, {} already imported, {} rejected",
+        report.rows,
+        report.written,
+        report.already_imported,
+        report.rejected.len()
+    );
+    Ok(if report.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
+    if path.as_os_str() == "-" {
+        let mut input = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut input)
+            .context("cannot read standard input")?;
+        return Ok(input);
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn write_new_file(path: &std::path::Path, content: &str) -> anyhow::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
+    file.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+fn spinner(message: &'static str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner().with_message(message);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
 }
 
 async fn run_verify(store: &Store) -> anyhow::Result<ExitCode> {

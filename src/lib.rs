@@ -1,15 +1,22 @@
-//! The shell of jejak: the event store on SQLite and PostgreSQL, verification, export and the
-//! command-line interface. The pure crates `events` and `projections` hold the rules and views.
+//! The shell of jejak: the event store on SQLite and PostgreSQL, the command loop, imports,
+//! the demo generator, verification, export and the command-line interface. The pure crates
+//! `events` and `projections` hold the rules and the views.
 //!
 //! - `store`: the log itself — append (group commit), read, subscribe;
-//! - `verify`, `export`: walks over the whole log;
+//! - `commands`: the one command loop (load, decide, append, retry); `exec`: JSON-lines input;
+//! - `import`: attendance registers and SDP extracts; `keys`: the person-ref key;
+//! - `demo`: the fictional dataset; `verify`, `export`: walks over the whole log;
 //! - `clock`: the injected clock; `telemetry`: logging;
 //! - `cli`: the `jejak` command line, the only module that prints.
 
 pub mod cli;
 pub mod clock;
+pub mod commands;
 pub mod demo;
+pub mod exec;
 pub mod export;
+pub mod import;
+pub mod keys;
 pub mod store;
 pub mod telemetry;
 pub mod verify;

@@ -115,7 +115,8 @@ pub struct NewEvent {
     pub payload: String,
 }
 
-/// The events for one stream, and the version the stream must be at.
+/// The events for one stream, and the version the stream must be at. A stream with no events
+/// is a condition: the append goes ahead only if that stream is still at `expected`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StreamAppend {
     pub stream_id: String,
@@ -137,13 +138,20 @@ pub struct AppendRequest {
     pub request_digest: Digest,
     pub metadata: Metadata,
     pub streams: Vec<StreamAppend>,
+    /// What to answer a retry of this command with, besides positions (not part of the digest).
+    pub reply: Option<serde_json::Value>,
 }
 
 impl AppendRequest {
     /// A request whose digest is computed from its content.
     pub fn new(command_id: Uuid, metadata: Metadata, streams: Vec<StreamAppend>) -> AppendRequest {
-        let mut request =
-            AppendRequest { command_id, request_digest: String::new(), metadata, streams };
+        let mut request = AppendRequest {
+            command_id,
+            request_digest: String::new(),
+            metadata,
+            streams,
+            reply: None,
+        };
         request.request_digest = request.content_digest();
         request
     }

@@ -11,7 +11,7 @@ pub const PAYLOAD_DEPTH_MAX: usize = 16;
 /// Most events one command may append, over all its streams.
 pub const EVENTS_PER_APPEND_MAX: usize = 1_000;
 /// Most streams one command may append to.
-pub const STREAMS_PER_APPEND_MAX: usize = 64;
+pub const STREAMS_PER_APPEND_MAX: usize = 512;
 /// Longest stream id, in bytes.
 pub const STREAM_ID_BYTES_MAX: usize = 128;
 /// Longest event type name, in bytes.
@@ -31,5 +31,6 @@ pub const PAGE_EVENTS_MAX: usize = 10_000;
 
 const _: () = assert!(EVENTS_PER_APPEND_MAX <= PAGE_EVENTS_MAX);
 const _: () = assert!(STREAMS_PER_APPEND_MAX <= EVENTS_PER_APPEND_MAX);
+const _: () = assert!(STREAMS_PER_APPEND_MAX >= 256, "closing a package touches its whole roster");
 const _: () = assert!(COMMANDS_PER_GROUP_COMMIT_MAX <= COMMANDS_PER_ATOMIC_APPEND_MAX);
 const _: () = assert!(PAYLOAD_BYTES_MAX <= u32::MAX as usize);

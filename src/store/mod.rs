@@ -36,6 +36,9 @@ pub struct AppendOutcome {
     /// The hash of the command's last event: the chain head right after it.
     pub last_hash: String,
     pub streams: Vec<StreamOutcome>,
+    /// The answer the command loop gave, kept so a retry gets the same one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<serde_json::Value>,
     /// True when this command was already in the log and nothing new was written.
     #[serde(skip)]
     pub duplicate: bool,
@@ -341,9 +344,17 @@ impl Store {
         &self,
         command_id: Uuid,
     ) -> Result<Option<AppendOutcome>, StoreError> {
+        Ok(self.command_record(command_id).await?.map(|(_, outcome)| outcome))
+    }
+
+    /// A command already in the log: the digest of its request and what it got.
+    pub async fn command_record(
+        &self,
+        command_id: Uuid,
+    ) -> Result<Option<(String, AppendOutcome)>, StoreError> {
         match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::command_outcome(pool, command_id).await,
-            Pool::Postgres(pool) => postgres::command_outcome(pool, command_id).await,
+            Pool::Sqlite(pool) => sqlite::command_record(pool, command_id).await,
+            Pool::Postgres(pool) => postgres::command_record(pool, command_id).await,
         }
     }
 

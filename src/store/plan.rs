@@ -121,7 +121,7 @@ fn plan_request(
     let first_position = tip.position + 1;
     let mut streams = Vec::with_capacity(request.streams.len());
     let mut index: u32 = 0;
-    for stream in &request.streams {
+    for stream in request.streams.iter().filter(|stream| !stream.events.is_empty()) {
         let version = state.stream_versions.entry(stream.stream_id.clone()).or_insert(0);
         let first_version = *version + 1;
         for new_event in &stream.events {
@@ -169,6 +169,7 @@ fn plan_request(
         recorded_at,
         last_hash: tip.hash.clone(),
         streams,
+        reply: request.reply.clone(),
         duplicate: false,
     })
 }

@@ -116,17 +116,17 @@ pub(crate) async fn stream_version(pool: &PgPool, stream_id: &str) -> Result<i64
     Ok(version.unwrap_or(0))
 }
 
-pub(crate) async fn command_outcome(
+pub(crate) async fn command_record(
     pool: &PgPool,
     command_id: Uuid,
-) -> Result<Option<AppendOutcome>, StoreError> {
+) -> Result<Option<(String, AppendOutcome)>, StoreError> {
     let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = $1";
     let Some(row) = sqlx::query(sql).bind(command_id).fetch_optional(pool).await? else {
         return Ok(None);
     };
     let position: i64 = row.try_get(2)?;
     let outcome: String = row.try_get(1)?;
-    Ok(Some(decode_outcome(position, &outcome)?))
+    Ok(Some((row.try_get(0)?, decode_outcome(position, &outcome)?)))
 }
 
 /// Writes one batch in one READ COMMITTED transaction under the `log_head` row lock.

@@ -121,13 +121,13 @@ async fn read_stream_version(
     Ok(version.unwrap_or(0))
 }
 
-pub(crate) async fn command_outcome(
+pub(crate) async fn command_record(
     pool: &SqlitePool,
     command_id: Uuid,
-) -> Result<Option<AppendOutcome>, StoreError> {
+) -> Result<Option<(String, AppendOutcome)>, StoreError> {
     let mut connection = pool.acquire().await?;
     let stored = read_command(&mut connection, command_id).await?;
-    Ok(stored.map(|stored| stored.outcome))
+    Ok(stored.map(|stored| (stored.request_digest, stored.outcome)))
 }
 
 async fn read_command(

@@ -8,12 +8,14 @@ use crate::support::{TestDb, backend_tests, jejak, jejak_in, stdout};
 backend_tests!(log_prints_the_log_as_a_table_or_ndjson_with_filters);
 
 async fn log_prints_the_log_as_a_table_or_ndjson_with_filters(db: TestDb) {
-    let demo = jejak(&db.url, &["demo"]);
+    let demo = jejak(&db.url, &["demo", "--participants", "20"]);
     assert!(demo.status.success(), "{}", stdout(&demo));
-    assert!(stdout(&demo).contains("log intact: 16 events"));
+    assert!(stdout(&demo).contains("log intact"));
 
     let all = parse(&stdout(&jejak(&db.url, &["log", "--format", "json"])));
-    assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=16).collect::<Vec<_>>());
+    let head = all.len() as i64;
+    assert!(head > 100, "the demo writes a story");
+    assert_eq!(all.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=head).collect::<Vec<_>>());
     let page = parse(&stdout(&jejak(
         &db.url,
         &["log", "--format", "json", "--from", "10", "--limit", "2"],
@@ -27,7 +29,7 @@ async fn log_prints_the_log_as_a_table_or_ndjson_with_filters(db: TestDb) {
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 4, "{table}");
     assert!(lines[0].starts_with("POSITION"));
-    assert!(lines[1].contains("PackageDefined") && lines[2].contains("ParticipantNominated"));
+    assert!(lines[1].contains("OrganisationRegistered") && lines[1].contains("import"), "{table}");
 
     let again = jejak(&db.url, &["demo"]);
     assert_eq!(again.status.code(), Some(2));

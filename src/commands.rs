@@ -452,11 +452,20 @@ impl CommandLoop {
                 })?,
             (None, None) => now,
         };
+        let today_here = local_date(now).unwrap_or(now.date());
+        if let Some(date) = envelope.command.business_date()
+            && date > today_here
+        {
+            let detail = format!(
+                "{date} is after today ({today_here}): facts are recorded once they happen"
+            );
+            return Err(Rejection::InvalidField { field: "date", detail }.into());
+        }
         let today = envelope
             .command
             .business_date()
             .or_else(|| local_date(occurred_at))
-            .unwrap_or(now.date());
+            .unwrap_or(today_here);
         Ok((occurred_at, today))
     }
 

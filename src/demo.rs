@@ -874,7 +874,8 @@ fn plan_step(
             };
             let arrest_date = Some(date_add(offence_date, 1));
             let conviction_date = convicted.then_some(day);
-            let readmission_date = story.rng.random_bool(0.6).then(|| date_add(offence_date, 3));
+            let readmission_date =
+                story.rng.random_bool(0.6).then(|| date_add(offence_date, 3).min(day));
             let command = Command::RecordNewCase(RecordNewCase {
                 person_ref,
                 case_id,

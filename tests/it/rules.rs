@@ -148,13 +148,7 @@ async fn two_concurrent_approvals_of_one_nomination_write_one(db: TestDb) {
     let clock = clock_at("2026-02-20T01:00:00Z");
     let store = db.open_with(clock.clone()).await;
     let commands = command_loop(&store, clock);
-    let mut batch = vec![];
-    for (code, kind) in [("RUTAN-SOE", "rutan"), ("DISNAKERTRANS-TTS", "disnakertrans")] {
-        batch.push((envelope(json!({"type": "register_organisation", "code": code, "name": code, "kind": kind, "time_zone": "Asia/Makassar"})), system()));
-    }
-    let mut session = commands.session();
-    session.run(&batch).await.unwrap();
-    setup_one_assessed(&commands).await;
+    setup_one_assessed_with_registry(&commands).await;
     let participation_id = streams::participation_id(PACKAGE, &person(0));
     let approvals: Vec<_> = ["karutan.eko", "tpp.sekretaris"]
         .into_iter()
@@ -540,4 +534,31 @@ fn every_command_has_a_documented_example_that_parses() {
     let all: std::collections::BTreeSet<&str> =
         events::command::Command::NAMES.iter().copied().collect();
     assert_eq!(documented, all);
+}
+
+#[tokio::test]
+async fn a_fact_dated_after_today_is_refused() {
+    let db = TestDb::new(jejak::store::Backend::Sqlite).await.unwrap();
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    let commands = command_loop(&store, clock);
+    setup_one_assessed_with_registry(&commands).await;
+    let release = envelope(
+        json!({"type": "record_release", "person_ref": person(0), "release_type": "bebas_murni", "released_on": "2026-02-21"}),
+    );
+    let refused = commands.execute(&release, &system()).await.unwrap_err();
+    assert!(refused.to_string().contains("2026-02-21 is after today (2026-02-20)"), "{refused}");
+    let release = envelope(
+        json!({"type": "record_release", "person_ref": person(0), "release_type": "bebas_murni", "released_on": "2026-02-20"}),
+    );
+    commands.execute(&release, &system()).await.unwrap();
+}
+
+async fn setup_one_assessed_with_registry(commands: &CommandLoop) {
+    let batch: Vec<_> = [("RUTAN-SOE", "rutan"), ("DISNAKERTRANS-TTS", "disnakertrans")]
+        .into_iter()
+        .map(|(code, kind)| (envelope(json!({"type": "register_organisation", "code": code, "name": code, "kind": kind, "time_zone": "Asia/Makassar"})), system()))
+        .collect();
+    commands.session().run(&batch).await.unwrap();
+    setup_one_assessed(commands).await;
 }

@@ -19,8 +19,11 @@ use events::{Source, Timestamp};
 
 use crate::clock::{Clock, SimulatedClock, SystemClock};
 use crate::commands::{CommandLoop, Issuer};
+use crate::projector::Projector;
 use crate::store::{Store, redact_url};
 use crate::{demo, exec, export, import, keys, verify};
+use projections::projection::{Config as ProjectionConfig, ProjectionDef};
+use projections::report;
 
 /// jejak: an event-sourced, hash-chained audit log of vocational training for inmates and the
 /// public.
@@ -94,6 +97,31 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Rebuild read models from position 1 (all, or the ones named), then swap them in.
+    Rebuild {
+        /// Projections to rebuild: programme, people, monthly (default: all).
+        names: Vec<String>,
+    },
+    /// Print a view, after bringing its read model up to the head of the log.
+    Report {
+        /// enrolment, attendance, funnel, outcomes, grants, inbox, monthly, recidivism,
+        /// recidivism_stock or post_release.
+        view: String,
+        #[arg(long)]
+        facility: Option<String>,
+        #[arg(long)]
+        skill: Option<String>,
+        /// Recidivism data cut-off (default: the day of the last event).
+        #[arg(long)]
+        cut_off: Option<chrono::NaiveDate>,
+        /// Recidivism waiting period for convictions, in months (default 6).
+        #[arg(long)]
+        waiting_months: Option<u32>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
+    /// Show the head of the log, the durability settings, and each read model's checkpoint and lag.
+    Status,
     /// Write a realistic fictional dataset to an empty log through the command path, then
     /// verify it.
     Demo {
@@ -166,6 +194,13 @@ enum Format {
     Json,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ReportFormat {
+    Table,
+    Csv,
+    Json,
+}
+
 /// Runs the command line and returns the process's exit code: 0 on success, 1 when `verify`
 /// finds a broken chain, 2 on any error.
 pub fn run() -> ExitCode {
@@ -180,6 +215,8 @@ pub fn run() -> ExitCode {
     };
     match runtime.block_on(dispatch(cli)) {
         Ok(code) => code,
+        // A reader that stopped reading (`jejak log | head`) is not an error.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)
@@ -277,6 +314,62 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Import { kind } => run_import(&commands, kind).await,
+        Command::Rebuild { names } => {
+            let projector = Projector::new(store.clone(), projection_config(cli.time_zone));
+            let selected = select_projections(&names)?;
+            let head = store.head().await?.position;
+            for projection in selected {
+                let bar = progress_bar(head, projection.name);
+                let position = projector
+                    .rebuild(projection, None, &mut |position| bar.set_position(position as u64))
+                    .await?;
+                bar.finish_and_clear();
+                println!(
+                    "rebuilt {} v{} up to position {position}",
+                    projection.name, projection.version
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report { view, facility, skill, cut_off, waiting_months, format } => {
+            let options = report::Options { facility, skill, cut_off, waiting_months };
+            let projector = Projector::new(store.clone(), projection_config(cli.time_zone));
+            let report = crate::reports::build(&projector, &view, &options).await?;
+            crate::reports::print(
+                &report,
+                format == ReportFormat::Json,
+                format == ReportFormat::Csv,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status => {
+            let projector = Projector::new(store.clone(), projection_config(cli.time_zone));
+            let head = store.head().await?;
+            println!("log: {} events, head hash {}", head.position, head.hash);
+            if let Some(recorded_at) = head.recorded_at {
+                println!("last recorded at {recorded_at}");
+            }
+            let settings = store.durability().await?;
+            let settings: Vec<String> =
+                settings.iter().map(|(name, value)| format!("{name}={value}")).collect();
+            println!("database: {} ({})", store.backend().name(), settings.join(", "));
+            println!(
+                "{:<12} {:>8} {:>10} {:>8} {:>8}  REBUILDING",
+                "PROJECTION", "VERSION", "POSITION", "LAG", "LIVE"
+            );
+            for status in projector.status().await? {
+                println!(
+                    "{:<12} {:>8} {:>10} {:>8} {:>8}  {}",
+                    status.name,
+                    status.version,
+                    status.position,
+                    status.lag,
+                    status.live_version.map_or("-".to_owned(), |v| format!("v{v}")),
+                    status.rebuilding_at.map_or(String::new(), |p| format!("at position {p}")),
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Demo { participants, seed } => {
             let options = demo::DemoOptions { participants, seed };
             let bar = spinner("writing the demo story");
@@ -458,4 +551,30 @@ fn write_event(out: &mut impl Write, event: &RecordedEvent, format: Format) -> a
         )?,
     }
     Ok(())
+}
+
+fn projection_config(zone: TimeZone) -> ProjectionConfig {
+    ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() }
+}
+
+fn select_projections(names: &[String]) -> anyhow::Result<Vec<ProjectionDef>> {
+    if names.is_empty() {
+        return Ok(projections::projection::all().to_vec());
+    }
+    names
+        .iter()
+        .map(|name| {
+            projections::projection::named(name).with_context(|| {
+                format!("no projection `{name}`: use programme, people or monthly")
+            })
+        })
+        .collect()
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }

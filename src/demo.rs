@@ -113,7 +113,9 @@ enum Step {
     Release(usize),
     Die(usize),
     Revoke(usize),
-    NewCase(usize),
+    Reoffend(usize),
+    Readmit(usize),
+    NewCase(usize, NaiveDate, Option<NaiveDate>, Option<NaiveDate>),
     FollowUp(usize, u32),
     Acknowledge(usize, Uuid),
     Define(usize),
@@ -818,7 +820,7 @@ fn plan_step(
                 story.at(later, Phase::Custody, Step::Revoke(index));
             } else if release_type != ReleaseType::PutusanBebas && story.rng.random_bool(0.24) {
                 let later = date_add(day, story.rng.random_range(90..720));
-                story.at(later, Phase::Custody, Step::NewCase(index));
+                story.at(later, Phase::Custody, Step::Reoffend(index));
             }
         }
         Step::Die(index) => {
@@ -857,30 +859,64 @@ fn plan_step(
                 None,
             );
         }
-        Step::NewCase(index) => {
-            // Recorded when the court convicts (or, without a conviction yet, at the arrest):
-            // the offence lies months before.
+        Step::Reoffend(index) => {
+            // An offence after release: a readmission a few days later for most, a conviction
+            // months later for most; the case is recorded once the court has decided (or, with
+            // no conviction, at the readmission), with every date it needs.
+            if story.people[index].died || story.people[index].in_custody {
+                return;
+            }
+            let readmitted = story.rng.random_bool(0.6);
+            let convicted = story.rng.random_bool(0.7);
+            let readmission = readmitted.then(|| date_add(day, 3));
+            let conviction = convicted.then(|| date_add(day, story.rng.random_range(90..240)));
+            if let Some(readmission) = readmission {
+                story.at(readmission, Phase::Custody, Step::Readmit(index));
+            }
+            let recorded_on = conviction.or(readmission).unwrap_or_else(|| date_add(day, 2));
+            story.at(
+                recorded_on,
+                Phase::Custody,
+                Step::NewCase(index, day, readmission, conviction),
+            );
+        }
+        Step::Readmit(index) => {
+            let person = &mut story.people[index];
+            if person.died || person.in_custody {
+                return;
+            }
+            person.in_custody = true;
+            person.released = false;
+            person.admitted_on = day;
+            let facility = FACILITIES[person.facility].0.to_owned();
+            let command = Command::RecordCustodyEpisode(RecordCustodyEpisode {
+                person_ref: person.person_ref.clone(),
+                episode_ref: format!("REG-{}-{day}", person.sdp_id),
+                facility,
+                admitted_on: day,
+                legal_status: LegalStatus::Tahanan,
+                register_class: Some(RegisterClass::AII),
+                sex: Some(person.sex),
+                age_band: Some(person.age_band),
+                offence_group: Some(person.offence_group),
+                sentence_band: None,
+                sdp: None,
+            });
+            push(story, command, system(), None, None);
+        }
+        Step::NewCase(index, offence_date, readmission_date, conviction_date) => {
             let person = &story.people[index];
             if person.died {
                 return;
             }
-            let (person_ref, group) = (person.person_ref.clone(), person.offence_group);
+            let (person_ref, group, inside) =
+                (person.person_ref.clone(), person.offence_group, person.in_custody);
             let case_id = story.command_id();
-            let convicted = story.rng.random_bool(0.7);
-            let offence_date = if convicted {
-                date_add(day, -story.rng.random_range(90..240))
-            } else {
-                date_add(day, -2)
-            };
-            let arrest_date = Some(date_add(offence_date, 1));
-            let conviction_date = convicted.then_some(day);
-            let readmission_date =
-                story.rng.random_bool(0.6).then(|| date_add(offence_date, 3).min(day));
             let command = Command::RecordNewCase(RecordNewCase {
-                person_ref,
+                person_ref: person_ref.clone(),
                 case_id,
                 offence_date,
-                arrest_date,
+                arrest_date: Some(date_add(offence_date, 1)),
                 conviction_date,
                 readmission_date,
                 offence_group: Some(group),
@@ -888,6 +924,53 @@ fn plan_step(
                 sdp: None,
             });
             push(story, command, system(), None, None);
+            if !inside || readmission_date.is_none() {
+                return;
+            }
+            let months = *[6, 12, 18, 24, 36].choose(&mut story.rng).expect("non-empty");
+            let (start, expiry) = (
+                readmission_date.expect("readmitted"),
+                add_months(readmission_date.expect("readmitted"), months),
+            );
+            let release_on = if conviction_date.is_some() {
+                push(
+                    story,
+                    Command::ChangeLegalStatus(ChangeLegalStatus {
+                        person_ref: person_ref.clone(),
+                        legal_status: LegalStatus::Narapidana,
+                        changed_on: day,
+                        sentence_months: Some(months),
+                        offence_group: Some(group),
+                        sdp: None,
+                    }),
+                    system(),
+                    None,
+                    None,
+                );
+                push(
+                    story,
+                    Command::UpdateSentenceDates(UpdateSentenceDates {
+                        person_ref,
+                        sentence_start: start,
+                        expiry_date: expiry,
+                        sdp: None,
+                    }),
+                    system(),
+                    None,
+                    None,
+                );
+                expiry.max(date_add(day, 1))
+            } else {
+                date_add(day, story.rng.random_range(30..120))
+            };
+            let person = &mut story.people[index];
+            person.release_on = release_on;
+            person.release_type = if conviction_date.is_some() {
+                ReleaseType::BebasMurni
+            } else {
+                ReleaseType::PutusanBebas
+            };
+            story.at(release_on, Phase::Custody, Step::Release(index));
         }
         Step::FollowUp(index, months) => {
             let person = &story.people[index];
@@ -904,8 +987,10 @@ fn plan_step(
             .choose(&mut story.rng)
             .expect("non-empty");
             let uses_trained_skill = story.rng.random_bool(if has_grant { 0.7 } else { 0.35 });
-            let contact_id =
-                ids::derived_id(Uuid::from_u128(index as u128), &format!("follow-up-{months}"));
+            let contact_id = ids::derived_id(
+                Uuid::from_u128(index as u128),
+                &format!("follow-up-{day}-{months}"),
+            );
             let command = Command::RecordFollowUp(RecordFollowUp {
                 person_ref,
                 contact_id,

@@ -17,6 +17,8 @@ pub mod exec;
 pub mod export;
 pub mod import;
 pub mod keys;
+pub mod projector;
+pub mod reports;
 pub mod store;
 pub mod telemetry;
 pub mod verify;

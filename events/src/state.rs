@@ -28,6 +28,7 @@ pub struct Fact {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FactMeta {
+    pub stream_id: String,
     pub event_id: Uuid,
     /// 0 for an event decided but not yet written.
     pub position: i64,
@@ -38,6 +39,8 @@ pub struct FactMeta {
     pub source: Source,
     pub occurred_at: Timestamp,
     pub recorded_at: Timestamp,
+    pub reason: Option<String>,
+    pub document_ref: Option<String>,
 }
 
 impl Fact {
@@ -45,6 +48,7 @@ impl Fact {
     pub fn from_recorded(event: &RecordedEvent) -> Result<Fact, DecodeError> {
         let decoded = Event::decode(&event.event_type, event.schema_version, &event.payload)?;
         let meta = FactMeta {
+            stream_id: event.stream_id.clone(),
             event_id: event.event_id,
             position: event.position,
             actor: event.actor.clone(),
@@ -54,6 +58,8 @@ impl Fact {
             source: event.source,
             occurred_at: event.occurred_at,
             recorded_at: event.recorded_at,
+            reason: event.reason.clone(),
+            document_ref: event.document_ref.clone(),
         };
         Ok(Fact { event: decoded, meta })
     }

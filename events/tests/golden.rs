@@ -393,12 +393,14 @@ fn samples() -> Vec<Event> {
             request_id: id(15),
             target_event_id: id(16),
             target_event_type: "AttendanceRecorded".into(),
+            target: id(2).to_string(),
         }
         .into(),
         CorrectionRejected { request_id: id(15) }.into(),
         EventReversed {
             reversed_event_id: id(16),
             reversed_event_type: "AttendanceRecorded".into(),
+            target: id(2).to_string(),
             request_id: Some(id(15)),
             requested_by: Some("instruktur.hadi".into()),
         }

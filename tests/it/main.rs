@@ -4,6 +4,7 @@
 mod cli;
 mod concurrency;
 mod export_python;
+mod migrations;
 mod rules;
 mod store_contract;
 mod support;

@@ -10,6 +10,8 @@ pub struct CorrectionRequested {
     pub request_id: Uuid,
     pub target_event_id: Uuid,
     pub target_event_type: String,
+    /// What the event recorded: a session id, an assessment id, a sanction id, ….
+    pub target: String,
 }
 
 /// A second person turned a correction request down.
@@ -23,6 +25,8 @@ pub struct CorrectionRejected {
 pub struct EventReversed {
     pub reversed_event_id: Uuid,
     pub reversed_event_type: String,
+    /// What the reversed event recorded: a session id, an assessment id, a sanction id, ….
+    pub target: String,
     /// For a late correction: the request, and who made it (the actor approved it).
     pub request_id: Option<Uuid>,
     pub requested_by: Option<String>,

@@ -163,6 +163,7 @@ impl Decision {
         for (stream_id, events) in self.grouped() {
             for event in events {
                 let meta = FactMeta {
+                    stream_id: stream_id.clone(),
                     event_id: crate::ids::event_id(ctx.command_id, index),
                     position: 0,
                     actor: ctx.actor.clone(),
@@ -172,6 +173,8 @@ impl Decision {
                     source: ctx.source,
                     occurred_at,
                     recorded_at,
+                    reason: ctx.reason.clone(),
+                    document_ref: ctx.document_ref.clone(),
                 };
                 facts.push((stream_id.clone(), Fact { event, meta }));
                 index += 1;
@@ -595,6 +598,7 @@ fn correct(command: &CorrectEvent, world: &World, ctx: &Context) -> Result<Decis
                 request_id: command.request_id,
                 target_event_id: target,
                 target_event_type: original.event_type.clone(),
+                target: original.target.clone(),
             },
         );
         decision.reply = serde_json::json!({
@@ -608,6 +612,7 @@ fn correct(command: &CorrectEvent, world: &World, ctx: &Context) -> Result<Decis
             crate::catalogue::EventReversed {
                 reversed_event_id: target,
                 reversed_event_type: original.event_type.clone(),
+                target: original.target.clone(),
                 request_id: None,
                 requested_by: None,
             },
@@ -651,6 +656,7 @@ fn approve_correction(
         crate::catalogue::EventReversed {
             reversed_event_id: target,
             reversed_event_type: original.event_type.clone(),
+            target: original.target.clone(),
             request_id: Some(request_id),
             requested_by: Some(pending.requested_by.clone()),
         },

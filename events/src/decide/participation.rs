@@ -15,7 +15,7 @@ use crate::catalogue::{
     NominationApproved, NominationRejected, ParticipantAccepted, ParticipantGraduated,
     ParticipantNominated, ParticipantWaitlisted, ParticipationOpened, ParticipationResumed,
     ParticipationStarted, ParticipationSuspended, PersonAttributes, PlaceAllocated,
-    PublicApplicantRegistered, RosterEntryOpened, TrainingCompleted, WaitlistJoined,
+    PublicApplicantRegistered, RosterEntryOpened, TrainingCompleted, WaitlistJoined, WaitlistLeft,
 };
 use crate::command::*;
 use crate::eligibility;
@@ -478,6 +478,10 @@ pub(super) fn accept(
                 accepted_on: ctx.today,
             },
         );
+        if current == S::Waitlisted {
+            let left = WaitlistLeft { package_id, participation_id: command.participation_id };
+            decision.push(package_stream.clone(), left);
+        }
         decision.push(
             package_stream,
             PlaceAllocated { package_id, participation_id: command.participation_id, inmate },

@@ -1,0 +1,231 @@
+//! What a report is: a few named tables with a header that says exactly what the figures
+//! reflect (the log position and chain hash, the projection and its version, the definition
+//! version where there is one) so anyone can reproduce them from the same log.
+//!
+//! A report is a deterministic function of the projection's tables and the options; the shell
+//! adds only `generated_at`. Counts from 1 to 4 that could single people out are shown as
+//! suppressed ([`Cell::Suppressed`]), never as numbers.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Serialize, Serializer};
+
+/// Where a report's figures come from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Provenance {
+    /// The last event the figures include.
+    pub log_position: i64,
+    /// That event's hash: the chain head the figures reflect.
+    pub chain_hash: String,
+    pub projection: String,
+    pub projection_version: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub definition_version: Option<String>,
+}
+
+/// One value in a report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Cell {
+    Empty,
+    Int(i64),
+    /// A number with one decimal, held in tenths so it prints the same everywhere.
+    Tenths(i64),
+    Text(String),
+    Date(NaiveDate),
+    Bool(bool),
+    /// A count from 1 to 4, withheld; or a figure derived from one.
+    Suppressed,
+}
+
+impl Cell {
+    pub fn text(value: impl Into<String>) -> Cell {
+        Cell::Text(value.into())
+    }
+
+    pub fn optional_text(value: Option<impl Into<String>>) -> Cell {
+        value.map_or(Cell::Empty, |value| Cell::Text(value.into()))
+    }
+
+    pub fn optional_date(value: Option<NaiveDate>) -> Cell {
+        value.map_or(Cell::Empty, Cell::Date)
+    }
+
+    /// A percentage `part / whole`, one decimal, rounded half up; empty when `whole` is 0.
+    pub fn percent(part: i64, whole: i64) -> Cell {
+        if whole == 0 {
+            return Cell::Empty;
+        }
+        Cell::Tenths((part * 1000 * 2 + whole) / (whole * 2))
+    }
+
+    /// A float, one decimal.
+    pub fn decimal(value: f64) -> Cell {
+        Cell::Tenths((value * 10.0).round() as i64)
+    }
+
+    /// How the cell reads in a table or CSV.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Int(number) => number.to_string(),
+            Cell::Tenths(tenths) => {
+                let sign = if *tenths < 0 { "-" } else { "" };
+                format!("{sign}{}.{}", tenths.abs() / 10, tenths.abs() % 10)
+            }
+            Cell::Text(text) => text.clone(),
+            Cell::Date(date) => date.to_string(),
+            Cell::Bool(flag) => if *flag { "yes" } else { "no" }.to_owned(),
+            Cell::Suppressed => "<5".to_owned(),
+        }
+    }
+}
+
+impl Serialize for Cell {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Cell::Empty => serializer.serialize_none(),
+            Cell::Int(number) => serializer.serialize_i64(*number),
+            Cell::Tenths(tenths) => serializer.serialize_f64(*tenths as f64 / 10.0),
+            Cell::Text(text) => serializer.serialize_str(text),
+            Cell::Date(date) => serializer.collect_str(date),
+            Cell::Bool(flag) => serializer.serialize_bool(*flag),
+            Cell::Suppressed => serializer.serialize_str("suppressed"),
+        }
+    }
+}
+
+/// One table of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Section {
+    pub name: String,
+    pub title: String,
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+impl Section {
+    pub fn new(name: &str, title: &str, columns: &[&str]) -> Section {
+        Section {
+            name: name.to_owned(),
+            title: title.to_owned(),
+            columns: columns.iter().map(|column| (*column).to_owned()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    pub fn push(&mut self, row: Vec<Cell>) {
+        debug_assert_eq!(row.len(), self.columns.len(), "{}: a row of the wrong width", self.name);
+        self.rows.push(row);
+    }
+}
+
+/// A report: its view, what it reflects, its options, its tables and its notes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub view: String,
+    pub title: String,
+    pub provenance: Provenance,
+    pub parameters: BTreeMap<String, String>,
+    pub sections: Vec<Section>,
+    pub notes: Vec<String>,
+}
+
+/// What a report may be narrowed to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Options {
+    pub facility: Option<String>,
+    pub skill: Option<String>,
+    /// The recidivism data cut-off; the date of the last event when absent.
+    pub cut_off: Option<NaiveDate>,
+    /// The recidivism waiting period for convictions, in months (default 6).
+    pub waiting_months: Option<u32>,
+}
+
+impl Options {
+    pub fn parameters(&self) -> BTreeMap<String, String> {
+        let mut parameters = BTreeMap::new();
+        if let Some(facility) = &self.facility {
+            parameters.insert("facility".to_owned(), facility.clone());
+        }
+        if let Some(skill) = &self.skill {
+            parameters.insert("skill".to_owned(), skill.clone());
+        }
+        parameters
+    }
+}
+
+/// A count as shown: suppressed from 1 to 4.
+pub fn count(n: i64) -> Cell {
+    if (1..=4).contains(&n) { Cell::Suppressed } else { Cell::Int(n) }
+}
+
+/// The 95% Wilson score interval of `successes` out of `trials`, in percent.
+pub fn wilson_interval(successes: i64, trials: i64) -> Option<(f64, f64)> {
+    if trials <= 0 {
+        return None;
+    }
+    let z = 1.959_963_984_540_054_f64;
+    let n = trials as f64;
+    let p = successes as f64 / n;
+    let denominator = 1.0 + z * z / n;
+    let centre = (p + z * z / (2.0 * n)) / denominator;
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / denominator;
+    Some((((centre - half) * 100.0).max(0.0), ((centre + half) * 100.0).min(100.0)))
+}
+
+/// The median of whole numbers; the mean of the middle two when their count is even.
+pub fn median(values: &mut [i64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_unstable();
+    let middle = values.len() / 2;
+    Some(if values.len() % 2 == 1 {
+        values[middle] as f64
+    } else {
+        (values[middle - 1] + values[middle]) as f64 / 2.0
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentages_round_half_up_to_one_decimal() {
+        assert_eq!(Cell::percent(1, 3).display(), "33.3");
+        assert_eq!(Cell::percent(2, 3).display(), "66.7");
+        assert_eq!(Cell::percent(1, 8).display(), "12.5");
+        assert_eq!(Cell::percent(0, 0), Cell::Empty);
+    }
+
+    #[test]
+    fn small_counts_are_suppressed() {
+        assert_eq!(count(0), Cell::Int(0));
+        assert_eq!(count(4), Cell::Suppressed);
+        assert_eq!(count(5), Cell::Int(5));
+        assert_eq!(serde_json::to_string(&Cell::Suppressed).unwrap(), "\"suppressed\"");
+    }
+
+    #[test]
+    fn the_wilson_interval_matches_a_worked_example() {
+        // 6 of 10: p = 0.6, z² = 3.8415; centre = (0.6 + 0.19207)/1.38415 = 0.57224;
+        // half = 1.96 × sqrt(0.024 + 0.0096037)/1.38415 = 0.25960 → 31.3% to 83.2%.
+        let (low, high) = wilson_interval(6, 10).unwrap();
+        assert_eq!(
+            (Cell::decimal(low).display(), Cell::decimal(high).display()),
+            ("31.3".to_owned(), "83.2".to_owned())
+        );
+        let (low, high) = wilson_interval(0, 5).unwrap();
+        assert_eq!(low, 0.0);
+        assert!((high - 43.4).abs() < 0.1, "{high}");
+    }
+
+    #[test]
+    fn medians_of_odd_and_even_counts() {
+        assert_eq!(median(&mut [5, 1, 3]), Some(3.0));
+        assert_eq!(median(&mut [4, 1, 3, 2]), Some(2.5));
+        assert_eq!(median(&mut []), None);
+    }
+}

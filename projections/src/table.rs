@@ -1,0 +1,259 @@
+//! Tables of a read model: typed rows with a primary key, held in memory as ordered maps, and
+//! the changes since they were last written out.
+//!
+//! A projection declares its tables with [`record!`](crate::record): a Rust struct whose first
+//! fields are the key. The same declaration gives the table's schema, which the SQL runner in
+//! the shell writes rows against (the migrations create the tables; a test checks that they
+//! match).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::value::{Kind, Value};
+
+/// A primary key's values.
+pub type Key = Vec<Value>;
+/// The values of a row's other columns.
+pub type Row = Vec<Value>;
+
+/// One column of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub nullable: bool,
+}
+
+/// A table's name and columns: the key columns first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    pub name: &'static str,
+    pub key: Vec<Column>,
+    pub columns: Vec<Column>,
+}
+
+/// A struct stored as a row of one table.
+pub trait Record: Sized + Clone {
+    const TABLE: &'static str;
+    fn def() -> TableDef;
+    fn key(&self) -> Key;
+    fn to_row(&self) -> Row;
+    fn from_parts(key: &Key, row: &Row) -> Option<Self>;
+}
+
+/// Declares a table: `record!(TABLE_NAME => Struct { key_field: T, …; field: T, … });`
+#[macro_export]
+macro_rules! record {
+    ($(#[$meta:meta])* $table:literal => $name:ident { $($key:ident : $key_type:ty),+ ; $($field:ident : $field_type:ty),* $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub struct $name {
+            $(pub $key: $key_type,)+
+            $(pub $field: $field_type,)*
+        }
+
+        impl $crate::table::Record for $name {
+            const TABLE: &'static str = $table;
+
+            fn def() -> $crate::table::TableDef {
+                use $crate::value::Cell;
+                $crate::table::TableDef {
+                    name: $table,
+                    key: vec![$($crate::table::Column { name: stringify!($key), kind: <$key_type>::KIND, nullable: <$key_type>::NULLABLE }),+],
+                    columns: vec![$($crate::table::Column { name: stringify!($field), kind: <$field_type>::KIND, nullable: <$field_type>::NULLABLE }),*],
+                }
+            }
+
+            fn key(&self) -> $crate::table::Key {
+                use $crate::value::Cell;
+                vec![$(self.$key.to_value()),+]
+            }
+
+            fn to_row(&self) -> $crate::table::Row {
+                use $crate::value::Cell;
+                vec![$(self.$field.to_value()),*]
+            }
+
+            #[allow(unused_assignments, unused_mut, unused_variables)]
+            fn from_parts(key: &$crate::table::Key, row: &$crate::table::Row) -> Option<$name> {
+                use $crate::value::Cell;
+                let mut keys = key.iter();
+                let mut values = row.iter();
+                Some($name {
+                    $($key: <$key_type>::from_value(keys.next()?)?,)+
+                    $($field: <$field_type>::from_value(values.next()?)?,)*
+                })
+            }
+        }
+    };
+}
+
+/// A reference to one row: the table and the key.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RowRef {
+    pub table: &'static str,
+    pub key: Key,
+}
+
+impl RowRef {
+    pub fn of<R: Record>(key: Key) -> RowRef {
+        RowRef { table: R::TABLE, key }
+    }
+}
+
+/// Rows of a projection's tables, and which of them changed.
+///
+/// In memory every row is present. The SQL runner loads only the rows a batch touches; a row
+/// it looked for and did not find is recorded as absent, so the projection can tell "no such
+/// row" from "not loaded".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tables {
+    rows: BTreeMap<&'static str, BTreeMap<Key, Row>>,
+    /// Rows known not to exist (the SQL runner looked).
+    absent: BTreeSet<(&'static str, Key)>,
+    changed: BTreeSet<(&'static str, Key)>,
+    /// True when every row is here (the in-memory runner).
+    complete: bool,
+}
+
+impl Tables {
+    /// Tables that hold every row: nothing absent is unknown.
+    pub fn complete() -> Tables {
+        Tables { complete: true, ..Tables::default() }
+    }
+
+    /// Tables that hold only what was loaded.
+    pub fn partial() -> Tables {
+        Tables::default()
+    }
+
+    pub fn get<R: Record>(&self, key: &Key) -> Option<R> {
+        let row = self.rows.get(R::TABLE)?.get(key)?;
+        R::from_parts(key, row)
+    }
+
+    pub fn put<R: Record>(&mut self, record: &R) {
+        let key = record.key();
+        self.absent.remove(&(R::TABLE, key.clone()));
+        self.changed.insert((R::TABLE, key.clone()));
+        self.rows.entry(R::TABLE).or_default().insert(key, record.to_row());
+    }
+
+    pub fn delete<R: Record>(&mut self, key: &Key) {
+        if let Some(rows) = self.rows.get_mut(R::TABLE) {
+            rows.remove(key);
+        }
+        self.changed.insert((R::TABLE, key.clone()));
+    }
+
+    /// Every row of a table, in key order.
+    pub fn all<R: Record>(&self) -> impl Iterator<Item = R> + '_ {
+        self.rows
+            .get(R::TABLE)
+            .into_iter()
+            .flat_map(|rows| rows.iter())
+            .filter_map(|(key, row)| R::from_parts(key, row))
+    }
+
+    /// Every row of a table by name, for writing out and comparing.
+    pub fn raw(&self, table: &str) -> impl Iterator<Item = (&Key, &Row)> {
+        self.rows.get(table).into_iter().flat_map(|rows| rows.iter())
+    }
+
+    /// Whether the row is here or known to be absent.
+    pub fn is_known(&self, reference: &RowRef) -> bool {
+        self.complete
+            || self.rows.get(reference.table).is_some_and(|rows| rows.contains_key(&reference.key))
+            || self.absent.contains(&(reference.table, reference.key.clone()))
+    }
+
+    /// Records what the SQL runner loaded: a row, or `None` when the table has no such row.
+    pub fn load(&mut self, table: &'static str, key: Key, row: Option<Row>) {
+        match row {
+            Some(row) => drop(self.rows.entry(table).or_default().insert(key, row)),
+            None => drop(self.absent.insert((table, key))),
+        }
+    }
+
+    /// The rows changed since the last call: `Some(row)` to write, `None` to delete.
+    pub fn take_changes(&mut self) -> Vec<(&'static str, Key, Option<Row>)> {
+        let changed = std::mem::take(&mut self.changed);
+        changed
+            .into_iter()
+            .map(|(table, key)| {
+                let row = self.rows.get(table).and_then(|rows| rows.get(&key)).cloned();
+                (table, key, row)
+            })
+            .collect()
+    }
+
+    /// Forgets every row (the SQL runner clears its cache between batches).
+    pub fn clear(&mut self) {
+        self.rows.clear();
+        self.absent.clear();
+        self.changed.clear();
+    }
+
+    /// The number of rows held.
+    pub fn len(&self) -> usize {
+        self.rows.values().map(BTreeMap::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use uuid::Uuid;
+
+    use super::*;
+
+    record!("example" => Example { id: Uuid, day: NaiveDate; name: String, count: i64, note: Option<String>, flag: bool });
+
+    fn example() -> Example {
+        Example {
+            id: Uuid::from_u128(1),
+            day: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+            name: "a".to_owned(),
+            count: 3,
+            note: None,
+            flag: true,
+        }
+    }
+
+    #[test]
+    fn a_record_round_trips_through_its_row_and_declares_its_schema() {
+        let record = example();
+        let back = Example::from_parts(&record.key(), &record.to_row()).unwrap();
+        assert_eq!(back, record);
+        let def = Example::def();
+        assert_eq!(def.key.iter().map(|c| c.name).collect::<Vec<_>>(), ["id", "day"]);
+        assert_eq!(def.columns[2], Column { name: "note", kind: Kind::Text, nullable: true });
+        assert_eq!(def.columns[3].kind, Kind::Bool);
+    }
+
+    #[test]
+    fn changes_are_collected_once_and_deletes_are_changes_too() {
+        let mut tables = Tables::complete();
+        tables.put(&example());
+        let changes = tables.take_changes();
+        assert_eq!(changes.len(), 1);
+        assert!(changes[0].2.is_some());
+        assert!(tables.take_changes().is_empty());
+        tables.delete::<Example>(&example().key());
+        assert_eq!(tables.take_changes()[0].2, None);
+        assert!(tables.get::<Example>(&example().key()).is_none());
+    }
+
+    #[test]
+    fn partial_tables_know_what_was_looked_for() {
+        let mut tables = Tables::partial();
+        let reference = RowRef::of::<Example>(example().key());
+        assert!(!tables.is_known(&reference));
+        tables.load("example", example().key(), None);
+        assert!(tables.is_known(&reference));
+        assert!(tables.get::<Example>(&example().key()).is_none());
+    }
+}

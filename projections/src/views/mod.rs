@@ -1,0 +1,92 @@
+//! The views people read, each computed from one projection's tables by a pure function.
+//!
+//! | view | projection | what it is |
+//! |---|---|---|
+//! | `enrolment` | programme | *daftar peserta*: each package's places and states, and each participant |
+//! | `attendance` | programme | *rekap presensi*: each session, each participant's rate |
+//! | `funnel` | programme | nominated → … → grant handed over, conversions, median days, rejection reasons |
+//! | `outcomes` | programme | *hasil pelatihan*: starters, completers, results, exits, certificates |
+//! | `grants` | programme | *register bantuan*: each grant and its signatures; totals |
+//! | `inbox` | programme | change-of-circumstances tasks per facility |
+//! | `monthly` | monthly | *laporan pembinaan kemandirian* per facility and month |
+//! | `recidivism` | people | the release-cohort report of domain.md §(d) |
+//! | `recidivism_stock` | people | *persentase residivis dalam populasi*, a stock measure, apart |
+//! | `post_release` | people | follow-up contacts at 3, 6 and 12 months |
+
+mod monthly;
+mod people;
+mod programme;
+
+use chrono::NaiveDate;
+
+use crate::projection::{Config, ProjectionDef};
+use crate::report::{Options, Provenance, Report};
+use crate::table::Tables;
+
+/// What a view is computed from.
+pub struct Input<'a> {
+    pub tables: &'a Tables,
+    pub projection: ProjectionDef,
+    pub config: Config,
+    pub position: i64,
+    pub hash: &'a str,
+    /// The day the figures are as of: sessions after it have not happened.
+    pub as_of: NaiveDate,
+    pub options: &'a Options,
+}
+
+impl Input<'_> {
+    pub fn provenance(&self, definition_version: Option<&str>) -> Provenance {
+        Provenance {
+            log_position: self.position,
+            chain_hash: self.hash.to_owned(),
+            projection: self.projection.name.to_owned(),
+            projection_version: self.projection.version,
+            definition_version: definition_version.map(str::to_owned),
+        }
+    }
+
+    /// Whether a facility passes the `--facility` filter.
+    pub fn facility_matches(&self, facility: Option<&str>) -> bool {
+        self.options.facility.as_deref().is_none_or(|wanted| facility == Some(wanted))
+    }
+
+    pub fn skill_matches(&self, skill: &str) -> bool {
+        self.options.skill.as_deref().is_none_or(|wanted| skill == wanted)
+    }
+}
+
+/// A view: its name, the projection it reads and how to compute it.
+#[derive(Clone, Copy)]
+pub struct ViewDef {
+    pub name: &'static str,
+    pub projection: &'static str,
+    pub build: fn(&Input<'_>) -> Report,
+}
+
+impl std::fmt::Debug for ViewDef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+pub fn all() -> [ViewDef; 10] {
+    [
+        ViewDef { name: "enrolment", projection: "programme", build: programme::enrolment },
+        ViewDef { name: "attendance", projection: "programme", build: programme::attendance },
+        ViewDef { name: "funnel", projection: "programme", build: programme::funnel },
+        ViewDef { name: "outcomes", projection: "programme", build: programme::outcomes },
+        ViewDef { name: "grants", projection: "programme", build: programme::grants },
+        ViewDef { name: "inbox", projection: "programme", build: programme::inbox },
+        ViewDef { name: "monthly", projection: "monthly", build: monthly::monthly },
+        ViewDef { name: "recidivism", projection: "people", build: people::recidivism },
+        ViewDef { name: "recidivism_stock", projection: "people", build: people::stock },
+        ViewDef { name: "post_release", projection: "people", build: people::post_release },
+    ]
+}
+
+pub fn named(name: &str) -> Option<ViewDef> {
+    all().into_iter().find(|view| view.name == name)
+}
+
+pub use people::RECIDIVISM_DEFINITION_VERSION;

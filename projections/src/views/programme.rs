@@ -1,0 +1,808 @@
+//! Views of the `programme` projection: enrolment, attendance, funnel, outcomes, grants, inbox.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use events::attendance::{Rate, SessionMark};
+use events::vocabulary::AttendanceCode;
+use uuid::Uuid;
+
+use super::Input;
+use crate::programme::{
+    GrantRow, GrantVisitRow, MarkRow, PackageRow, ParticipationRow, SessionRow, SuspensionRow,
+    TaskRow,
+};
+use crate::report::{Cell, Report, Section, median};
+
+/// The programme's tables, indexed for the views.
+struct Programme {
+    packages: BTreeMap<Uuid, PackageRow>,
+    sessions: BTreeMap<Uuid, Vec<SessionRow>>,
+    participations: Vec<ParticipationRow>,
+    marks: BTreeMap<Uuid, BTreeMap<Uuid, MarkRow>>,
+    suspensions: BTreeMap<Uuid, Vec<SuspensionRow>>,
+    grants: Vec<GrantRow>,
+    visits: BTreeMap<Uuid, Vec<GrantVisitRow>>,
+    tasks: Vec<TaskRow>,
+}
+
+impl Programme {
+    fn load(input: &Input<'_>) -> Programme {
+        let tables = input.tables;
+        let packages: BTreeMap<Uuid, PackageRow> = tables
+            .all::<PackageRow>()
+            .filter(|package| {
+                input.facility_matches(package.facility.as_deref()) || package.facility.is_none()
+            })
+            .filter(|package| input.skill_matches(&package.skill))
+            .map(|package| (package.package_id, package))
+            .collect();
+        let mut sessions: BTreeMap<Uuid, Vec<SessionRow>> = BTreeMap::new();
+        for session in tables.all::<SessionRow>() {
+            sessions.entry(session.package_id).or_default().push(session);
+        }
+        for list in sessions.values_mut() {
+            list.sort_by_key(|session| (session.date, session.session_id));
+        }
+        let participations = tables
+            .all::<ParticipationRow>()
+            .filter(|p| packages.contains_key(&p.package_id))
+            .filter(|p| {
+                input.options.facility.is_none()
+                    || p.category != "wbp"
+                    || input.facility_matches(p.facility.as_deref())
+            })
+            .collect();
+        let mut marks: BTreeMap<Uuid, BTreeMap<Uuid, MarkRow>> = BTreeMap::new();
+        for mark in tables.all::<MarkRow>() {
+            marks.entry(mark.participation_id).or_default().insert(mark.session_id, mark);
+        }
+        let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
+        for suspension in tables.all::<SuspensionRow>() {
+            suspensions.entry(suspension.participation_id).or_default().push(suspension);
+        }
+        let grants = tables
+            .all::<GrantRow>()
+            .filter(|grant| packages.contains_key(&grant.package_id))
+            .collect();
+        let mut visits: BTreeMap<Uuid, Vec<GrantVisitRow>> = BTreeMap::new();
+        for visit in tables.all::<GrantVisitRow>() {
+            visits.entry(visit.grant_id).or_default().push(visit);
+        }
+        let tasks = tables
+            .all::<TaskRow>()
+            .filter(|task| input.facility_matches(Some(&task.facility)))
+            .collect();
+        Programme { packages, sessions, participations, marks, suspensions, grants, visits, tasks }
+    }
+
+    /// Whether a participant was in training on `date` (started, not stopped, not suspended).
+    fn active_on(&self, participation: &ParticipationRow, date: NaiveDate) -> bool {
+        let Some(started) = participation.started_on else { return false };
+        let before_stop = participation.stopped_on.is_none_or(|stopped| date <= stopped);
+        let suspended = self.suspensions.get(&participation.participation_id).is_some_and(|list| {
+            list.iter().any(|s| {
+                s.suspended_on <= date && s.resumed_on.is_none_or(|resumed| date < resumed)
+            })
+        });
+        started <= date && before_stop && !suspended
+    }
+
+    /// The attendance rate by `events::attendance::rate`, the one definition.
+    fn rate(&self, participation: &ParticipationRow, as_of: NaiveDate) -> Rate {
+        let marks = self.marks.get(&participation.participation_id);
+        let sessions =
+            self.sessions.get(&participation.package_id).map(Vec::as_slice).unwrap_or_default();
+        events::attendance::rate(sessions.iter().map(|session| {
+            SessionMark {
+                held_while_active: !session.cancelled
+                    && session.date <= as_of
+                    && self.active_on(participation, session.date),
+                hours: session.hours as u32,
+                mark: marks
+                    .and_then(|marks| marks.get(&session.session_id))
+                    .and_then(|mark| mark.code.parse().ok()),
+            }
+        }))
+    }
+}
+
+fn report(
+    input: &Input<'_>,
+    view: &str,
+    title: &str,
+    sections: Vec<Section>,
+    notes: Vec<String>,
+) -> Report {
+    let mut parameters = input.options.parameters();
+    parameters.insert("as_of".to_owned(), input.as_of.to_string());
+    Report {
+        view: view.to_owned(),
+        title: title.to_owned(),
+        provenance: input.provenance(None),
+        parameters,
+        sections,
+        notes,
+    }
+}
+
+fn reached(date: Option<NaiveDate>) -> i64 {
+    i64::from(date.is_some())
+}
+
+pub(super) fn enrolment(input: &Input<'_>) -> Report {
+    let programme = Programme::load(input);
+    let mut packages = Section::new(
+        "packages",
+        "Enrolment per package (daftar peserta)",
+        &[
+            "package_id",
+            "title",
+            "skill",
+            "provider",
+            "facility",
+            "venue_type",
+            "start_date",
+            "end_date",
+            "status",
+            "quota",
+            "quota_inmates",
+            "nominated",
+            "eligible",
+            "approved",
+            "accepted_inmates",
+            "accepted_public",
+            "waiting_list",
+            "active",
+            "suspended",
+            "withdrawn",
+            "ended",
+            "completed",
+            "graduated",
+            "places_left",
+        ],
+    );
+    let mut by_package: BTreeMap<Uuid, Vec<&ParticipationRow>> = BTreeMap::new();
+    for participation in &programme.participations {
+        by_package.entry(participation.package_id).or_default().push(participation);
+    }
+    for package in programme.packages.values() {
+        let rows = by_package.get(&package.package_id).map(Vec::as_slice).unwrap_or_default();
+        let count = |test: &dyn Fn(&ParticipationRow) -> bool| {
+            Cell::Int(rows.iter().filter(|p| test(p)).count() as i64)
+        };
+        let status = |status: &'static str| move |p: &ParticipationRow| p.status == status;
+        packages.push(vec![
+            Cell::text(package.package_id.to_string()),
+            Cell::text(&package.title),
+            Cell::text(&package.skill),
+            Cell::text(&package.provider),
+            Cell::optional_text(package.facility.clone()),
+            Cell::text(&package.venue_type),
+            Cell::Date(package.start_date),
+            Cell::Date(package.end_date),
+            Cell::text(&package.status),
+            Cell::Int(package.quota_total),
+            package.quota_inmates.map_or(Cell::Empty, Cell::Int),
+            count(&|p| p.category == "wbp"),
+            count(&|p| p.eligible == Some(true)),
+            count(&|p| {
+                p.category == "wbp" && p.decided_on.is_some() && p.rejection_reason.is_none()
+            }),
+            count(&|p| p.category == "wbp" && p.accepted_on.is_some()),
+            count(&|p| p.category != "wbp" && p.accepted_on.is_some()),
+            count(&status("waitlisted")),
+            count(&status("active")),
+            count(&status("suspended")),
+            count(&status("withdrawn")),
+            count(&status("ended")),
+            count(&|p| p.completed_on.is_some()),
+            count(&|p| p.graduated_on.is_some()),
+            Cell::Int(package.quota_total - package.places_taken),
+        ]);
+    }
+    let mut participants = Section::new(
+        "participants",
+        "Participants",
+        &[
+            "participation_id",
+            "package_id",
+            "person_ref",
+            "category",
+            "facility",
+            "legal_status",
+            "state",
+            "since",
+            "sessions_held",
+            "attended",
+            "attendance_percent",
+            "acceptable_absences",
+            "unacceptable_absences",
+            "last_attended",
+            "suspended",
+            "pending_change",
+        ],
+    );
+    let open_tasks: BTreeMap<&str, usize> = programme
+        .tasks
+        .iter()
+        .filter(|task| task.acknowledged_by.is_none())
+        .fold(BTreeMap::new(), |mut open, task| {
+            *open.entry(task.person_ref.as_str()).or_default() += 1;
+            open
+        });
+    for participation in &programme.participations {
+        let rate = programme.rate(participation, input.as_of);
+        let marks: Vec<(&MarkRow, NaiveDate)> = programme
+            .marks
+            .get(&participation.participation_id)
+            .into_iter()
+            .flat_map(|marks| marks.values())
+            .filter_map(|mark| {
+                let session = programme
+                    .sessions
+                    .get(&participation.package_id)?
+                    .iter()
+                    .find(|s| s.session_id == mark.session_id)?;
+                Some((mark, session.date))
+            })
+            .collect();
+        let code = |mark: &MarkRow| mark.code.parse::<AttendanceCode>().ok();
+        let acceptable = marks
+            .iter()
+            .filter(|(mark, _)| code(mark).is_some_and(AttendanceCode::acceptable_absence))
+            .count();
+        let unacceptable = marks
+            .iter()
+            .filter(|(mark, _)| {
+                matches!(code(mark), Some(AttendanceCode::Alpa | AttendanceCode::Menolak))
+            })
+            .count();
+        let last = marks
+            .iter()
+            .filter(|(mark, _)| code(mark).is_some_and(AttendanceCode::counts_as_attended))
+            .map(|(_, date)| *date)
+            .max();
+        participants.push(vec![
+            Cell::text(participation.participation_id.to_string()),
+            Cell::text(participation.package_id.to_string()),
+            Cell::text(&participation.person_ref),
+            Cell::text(&participation.category),
+            Cell::optional_text(participation.facility.clone()),
+            Cell::optional_text(participation.legal_status.clone()),
+            Cell::text(&participation.status),
+            Cell::Date(participation.status_since),
+            Cell::Int(i64::from(rate.expected)),
+            Cell::Int(i64::from(rate.attended)),
+            Cell::percent(i64::from(rate.attended), i64::from(rate.expected)),
+            Cell::Int(acceptable as i64),
+            Cell::Int(unacceptable as i64),
+            Cell::optional_date(last),
+            Cell::Bool(participation.status == "suspended"),
+            Cell::Bool(open_tasks.contains_key(participation.person_ref.as_str())),
+        ]);
+    }
+    report(
+        input,
+        "enrolment",
+        "Daftar peserta per paket (enrolment)",
+        vec![packages, participants],
+        Vec::new(),
+    )
+}
+
+pub(super) fn attendance(input: &Input<'_>) -> Report {
+    let programme = Programme::load(input);
+    let codes = AttendanceCode::ALL;
+    let mut columns = vec!["session_id", "package_id", "date", "held", "expected"];
+    columns.extend(codes.iter().map(|code| code.as_str()));
+    columns.extend(["unmarked", "attendance_percent"]);
+    let mut sessions =
+        Section::new("sessions", "Attendance per session (rekap presensi)", &columns);
+    let mut by_package: BTreeMap<Uuid, Vec<&ParticipationRow>> = BTreeMap::new();
+    for participation in &programme.participations {
+        by_package.entry(participation.package_id).or_default().push(participation);
+    }
+    for (package_id, list) in &programme.sessions {
+        if !programme.packages.contains_key(package_id) {
+            continue;
+        }
+        let participants = by_package.get(package_id).map(Vec::as_slice).unwrap_or_default();
+        for session in list.iter().filter(|session| session.date <= input.as_of) {
+            let expected: Vec<&ParticipationRow> = participants
+                .iter()
+                .copied()
+                .filter(|p| !session.cancelled && programme.active_on(p, session.date))
+                .collect();
+            let mark_of = |p: &ParticipationRow| -> Option<AttendanceCode> {
+                programme
+                    .marks
+                    .get(&p.participation_id)?
+                    .get(&session.session_id)?
+                    .code
+                    .parse()
+                    .ok()
+            };
+            let all_marks: Vec<AttendanceCode> =
+                participants.iter().filter_map(|p| mark_of(p)).collect();
+            let mut row = vec![
+                Cell::text(session.session_id.to_string()),
+                Cell::text(package_id.to_string()),
+                Cell::Date(session.date),
+                Cell::Bool(!session.cancelled),
+                Cell::Int(expected.len() as i64),
+            ];
+            row.extend(codes.iter().map(|code| {
+                Cell::Int(all_marks.iter().filter(|mark| *mark == code).count() as i64)
+            }));
+            let unmarked = expected.iter().filter(|p| mark_of(p).is_none()).count();
+            let counted = expected
+                .iter()
+                .filter(|p| mark_of(p).is_none_or(AttendanceCode::counts_toward_rate))
+                .count();
+            let attended = expected
+                .iter()
+                .filter(|p| mark_of(p).is_some_and(AttendanceCode::counts_as_attended))
+                .count();
+            row.push(Cell::Int(unmarked as i64));
+            row.push(Cell::percent(attended as i64, counted as i64));
+            sessions.push(row);
+        }
+    }
+    let mut participants = Section::new(
+        "participants",
+        "Attendance per participant",
+        &[
+            "participation_id",
+            "package_id",
+            "person_ref",
+            "state",
+            "sessions_counted",
+            "attended",
+            "hours_attended",
+            "attendance_percent",
+            "threshold_percent",
+            "below_threshold",
+        ],
+    );
+    for participation in programme.participations.iter().filter(|p| p.started_on.is_some()) {
+        let rate = programme.rate(participation, input.as_of);
+        let threshold = programme
+            .packages
+            .get(&participation.package_id)
+            .map_or(80, |p| p.attendance_threshold_percent);
+        participants.push(vec![
+            Cell::text(participation.participation_id.to_string()),
+            Cell::text(participation.package_id.to_string()),
+            Cell::text(&participation.person_ref),
+            Cell::text(&participation.status),
+            Cell::Int(i64::from(rate.expected)),
+            Cell::Int(i64::from(rate.attended)),
+            Cell::Int(i64::from(rate.hours_attended)),
+            Cell::percent(i64::from(rate.attended), i64::from(rate.expected)),
+            Cell::Int(threshold),
+            Cell::Bool(rate.expected > 0 && !rate.meets(threshold as u8)),
+        ]);
+    }
+    let notes = vec![
+        "The attendance rate is sessions attended (hadir, terlambat) over sessions counted: held sessions on days the participant was in training, leaving out dibebaskan, sesi_dibatalkan and ditangguhkan; an unmarked session counts as not attended.".to_owned(),
+    ];
+    report(
+        input,
+        "attendance",
+        "Rekap presensi (attendance register)",
+        vec![sessions, participants],
+        notes,
+    )
+}
+
+/// The stages of the funnel, and the date each participation reached each.
+fn stage_dates(programme: &Programme, participation: &ParticipationRow) -> [Option<NaiveDate>; 9] {
+    let approved = participation.decided_on.filter(|_| participation.rejection_reason.is_none());
+    let eligible = participation.assessed_on.filter(|_| participation.eligible == Some(true));
+    let (eligible, approved) = if participation.category == "wbp" {
+        (eligible, approved)
+    } else {
+        (Some(participation.nominated_on), Some(participation.nominated_on))
+    };
+    let competent = participation
+        .competency_on
+        .filter(|_| participation.competency_result.as_deref() == Some("kompeten"));
+    let handed_over = programme
+        .grants
+        .iter()
+        .filter(|grant| grant.participation_id == participation.participation_id)
+        .filter_map(|grant| grant.handed_over_on)
+        .min();
+    [
+        Some(participation.nominated_on),
+        eligible,
+        approved,
+        participation.accepted_on,
+        participation.started_on,
+        participation.completed_on,
+        competent,
+        participation.certified_on,
+        handed_over,
+    ]
+}
+
+const STAGES: [&str; 9] = [
+    "nominated",
+    "eligible",
+    "approved",
+    "accepted",
+    "started",
+    "completed",
+    "competent",
+    "certified",
+    "grant_handed_over",
+];
+
+pub(super) fn funnel(input: &Input<'_>) -> Report {
+    let programme = Programme::load(input);
+    let mut sections = Vec::new();
+    for (category, title) in
+        [("wbp", "Funnel: inmates"), ("masyarakat", "Funnel: public participants")]
+    {
+        let mut section = Section::new(
+            &format!("funnel_{category}"),
+            title,
+            &["stage", "reached", "conversion_percent", "median_days_from_previous_stage"],
+        );
+        let dates: Vec<[Option<NaiveDate>; 9]> = programme
+            .participations
+            .iter()
+            .filter(|p| p.category == category)
+            .map(|p| stage_dates(&programme, p))
+            .collect();
+        for (index, stage) in STAGES.iter().enumerate() {
+            let reached = dates.iter().filter(|d| d[index].is_some()).count() as i64;
+            let previous = if index == 0 {
+                reached
+            } else {
+                dates.iter().filter(|d| d[index - 1].is_some()).count() as i64
+            };
+            let mut days: Vec<i64> = if index == 0 {
+                Vec::new()
+            } else {
+                dates
+                    .iter()
+                    .filter_map(|d| Some((d[index]? - d[index - 1]?).num_days()))
+                    .filter(|days| *days >= 0)
+                    .collect()
+            };
+            section.push(vec![
+                Cell::text(*stage),
+                Cell::Int(reached),
+                if index == 0 { Cell::Empty } else { Cell::percent(reached, previous) },
+                median(&mut days).map_or(Cell::Empty, Cell::decimal),
+            ]);
+        }
+        sections.push(section);
+    }
+    let mut reasons =
+        Section::new("refusals", "Why nominations did not go on", &["outcome", "reason", "count"]);
+    let mut counts: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for participation in &programme.participations {
+        if let Some(reason) = &participation.rejection_reason {
+            *counts
+                .entry(("rejected by the review board".to_owned(), reason.clone()))
+                .or_default() += 1;
+        }
+        if participation.eligible == Some(false) && participation.status == "not_eligible" {
+            let rule_set = participation.rule_set.clone().unwrap_or_default();
+            *counts.entry(("not eligible".to_owned(), rule_set)).or_default() += 1;
+        }
+        if let Some(reason) = &participation.withdrawal_reason {
+            *counts
+                .entry(("withdrawn before the start".to_owned(), reason.clone()))
+                .or_default() += 1;
+        }
+    }
+    for ((outcome, reason), count) in counts {
+        reasons.push(vec![Cell::text(outcome), Cell::text(reason), Cell::Int(count)]);
+    }
+    sections.push(reasons);
+    let notes = vec!["Public participants pass no eligibility or review-board stage: they count as eligible and approved when they register.".to_owned()];
+    report(input, "funnel", "Funnel: nomination to grant", sections, notes)
+}
+
+pub(super) fn outcomes(input: &Input<'_>) -> Report {
+    let programme = Programme::load(input);
+    let columns = [
+        "package_id",
+        "title",
+        "skill",
+        "provider",
+        "facility",
+        "category",
+        "starters",
+        "completers",
+        "competent",
+        "not_yet_competent",
+        "non_completers",
+        "administrative_exits",
+        "personal_exits",
+        "training_certificates",
+        "bnsp_certificates",
+    ];
+    let mut section = Section::new("packages", "Hasil pelatihan (outcomes per package)", &columns);
+    let mut by_key: BTreeMap<(Uuid, String), Vec<&ParticipationRow>> = BTreeMap::new();
+    for participation in &programme.participations {
+        by_key
+            .entry((participation.package_id, participation.category.clone()))
+            .or_default()
+            .push(participation);
+    }
+    let mut totals: BTreeMap<(String, String, String), [i64; 9]> = BTreeMap::new();
+    for ((package_id, category), rows) in &by_key {
+        let Some(package) = programme.packages.get(package_id) else { continue };
+        let figures = outcome_figures(rows);
+        let total = totals
+            .entry((
+                package.skill.clone(),
+                package.facility.clone().unwrap_or_default(),
+                category.clone(),
+            ))
+            .or_default();
+        for (sum, figure) in total.iter_mut().zip(figures) {
+            *sum += figure;
+        }
+        let mut row = vec![
+            Cell::text(package_id.to_string()),
+            Cell::text(&package.title),
+            Cell::text(&package.skill),
+            Cell::text(&package.provider),
+            Cell::optional_text(package.facility.clone()),
+            Cell::text(category),
+        ];
+        row.extend(figures.into_iter().map(Cell::Int));
+        section.push(row);
+    }
+    let mut by_skill = Section::new(
+        "skills",
+        "Outcomes per skill, facility and category",
+        &[
+            "skill",
+            "facility",
+            "category",
+            "starters",
+            "completers",
+            "competent",
+            "not_yet_competent",
+            "non_completers",
+            "administrative_exits",
+            "personal_exits",
+            "training_certificates",
+            "bnsp_certificates",
+        ],
+    );
+    for ((skill, facility, category), figures) in totals {
+        let mut row = vec![Cell::text(skill), Cell::text(facility), Cell::text(category)];
+        row.extend(figures.into_iter().map(Cell::Int));
+        by_skill.push(row);
+    }
+    let mut by_group = Section::new(
+        "groups",
+        "Outcomes by sex and age band (inmates and public apart)",
+        &["category", "sex", "age_band", "starters", "completers", "competent"],
+    );
+    let mut groups: BTreeMap<(String, String, String), [i64; 3]> = BTreeMap::new();
+    for p in programme.participations.iter().filter(|p| p.started_on.is_some()) {
+        let key = (
+            p.category.clone(),
+            p.sex.clone().unwrap_or_else(|| "unknown".to_owned()),
+            p.age_band.clone().unwrap_or_else(|| "unknown".to_owned()),
+        );
+        let entry = groups.entry(key).or_default();
+        entry[0] += 1;
+        entry[1] += reached(p.completed_on);
+        entry[2] += i64::from(p.competency_result.as_deref() == Some("kompeten"));
+    }
+    for ((category, sex, age_band), [starters, completers, competent]) in groups {
+        by_group.push(vec![
+            Cell::text(category),
+            Cell::text(sex),
+            Cell::text(age_band),
+            crate::report::count(starters),
+            crate::report::count(completers),
+            crate::report::count(competent),
+        ]);
+    }
+    let notes = vec![
+        "Non-completers ended for their own reasons (own request, dismissal, low attendance, behaviour); administrative exits were released, transferred or had the package cancelled; personal exits ended for health or death. Each is reported apart.".to_owned(),
+        "Counts by sex and age band from 1 to 4 are suppressed (<5).".to_owned(),
+    ];
+    report(
+        input,
+        "outcomes",
+        "Hasil pelatihan (training outcomes)",
+        vec![section, by_skill, by_group],
+        notes,
+    )
+}
+
+fn outcome_figures(rows: &[&ParticipationRow]) -> [i64; 9] {
+    let count =
+        |test: &dyn Fn(&ParticipationRow) -> bool| rows.iter().filter(|p| test(p)).count() as i64;
+    let ended = |category: &'static str| {
+        move |p: &ParticipationRow| {
+            p.status == "ended" && p.end_category.as_deref() == Some(category)
+        }
+    };
+    [
+        count(&|p| p.started_on.is_some()),
+        count(&|p| p.completed_on.is_some()),
+        count(&|p| p.competency_result.as_deref() == Some("kompeten")),
+        count(&|p| p.competency_result.as_deref() == Some("belum_kompeten")),
+        count(&ended("participant")),
+        count(&ended("operational")),
+        count(&ended("personal")),
+        rows.iter().map(|p| p.training_certificates).sum(),
+        rows.iter().map(|p| p.bnsp_certificates).sum(),
+    ]
+}
+
+pub(super) fn grants(input: &Input<'_>) -> Report {
+    let programme = Programme::load(input);
+    let mut list = Section::new(
+        "grants",
+        "Register bantuan (grants)",
+        &[
+            "grant_id",
+            "package_id",
+            "person_ref",
+            "status",
+            "items",
+            "capital_rupiah",
+            "total_rupiah",
+            "funding_source",
+            "budget_line",
+            "proposed_by",
+            "proposed_on",
+            "approved_by",
+            "approved_on",
+            "decision_ref",
+            "deferred",
+            "bast_number",
+            "handed_over_by",
+            "handed_over_on",
+            "recipient",
+            "place",
+            "monitoring_visits",
+            "last_business_status",
+            "last_visited_on",
+            "recovered_rupiah",
+            "three_people",
+        ],
+    );
+    let mut totals: BTreeMap<(String, String, String), [i64; 5]> = BTreeMap::new();
+    for grant in &programme.grants {
+        let visits = programme.visits.get(&grant.grant_id).map(Vec::as_slice).unwrap_or_default();
+        let last = visits.iter().max_by_key(|visit| (visit.visited_on, visit.visit_id));
+        let signers =
+            [Some(&grant.proposed_by), grant.approved_by.as_ref(), grant.handed_over_by.as_ref()];
+        let present: Vec<&String> = signers.into_iter().flatten().collect();
+        let distinct =
+            present.iter().collect::<std::collections::BTreeSet<_>>().len() == present.len();
+        list.push(vec![
+            Cell::text(grant.grant_id.to_string()),
+            Cell::text(grant.package_id.to_string()),
+            Cell::text(&grant.person_ref),
+            Cell::text(&grant.status),
+            Cell::text(&grant.items),
+            Cell::Int(grant.capital_rupiah),
+            Cell::Int(grant.total_rupiah),
+            Cell::text(&grant.funding_source),
+            Cell::text(&grant.budget_line),
+            Cell::text(&grant.proposed_by),
+            Cell::Date(grant.proposed_on),
+            Cell::optional_text(grant.approved_by.clone()),
+            Cell::optional_date(grant.approved_on),
+            Cell::optional_text(grant.decision_ref.clone()),
+            Cell::Bool(grant.deferred),
+            Cell::optional_text(grant.bast_number.clone()),
+            Cell::optional_text(grant.handed_over_by.clone()),
+            Cell::optional_date(grant.handed_over_on),
+            Cell::optional_text(grant.recipient.clone()),
+            Cell::optional_text(grant.place.clone()),
+            Cell::Int(visits.len() as i64),
+            Cell::optional_text(last.map(|visit| visit.business_status.clone())),
+            Cell::optional_date(last.map(|visit| visit.visited_on)),
+            Cell::Int(grant.recovered_rupiah),
+            Cell::Bool(distinct),
+        ]);
+        let package = programme.packages.get(&grant.package_id);
+        let key = (
+            package.map_or_else(String::new, |p| p.title.clone()),
+            package.and_then(|p| p.facility.clone()).unwrap_or_default(),
+            grant.funding_source.clone(),
+        );
+        let total = totals.entry(key).or_default();
+        let live = !matches!(grant.status.as_str(), "rejected" | "cancelled");
+        total[0] += 1;
+        total[1] += if live { grant.total_rupiah } else { 0 };
+        total[2] += if grant.approved_on.is_some() && live { grant.total_rupiah } else { 0 };
+        total[3] += if grant.handed_over_on.is_some() { grant.total_rupiah } else { 0 };
+        total[4] += grant.recovered_rupiah;
+    }
+    let mut summary = Section::new(
+        "totals",
+        "Totals per package, facility and funding source",
+        &[
+            "package",
+            "facility",
+            "funding_source",
+            "grants",
+            "proposed_rupiah",
+            "approved_rupiah",
+            "handed_over_rupiah",
+            "recovered_rupiah",
+        ],
+    );
+    for ((package, facility, funding), figures) in totals {
+        let mut row = vec![Cell::text(package), Cell::text(facility), Cell::text(funding)];
+        row.extend(figures.into_iter().map(Cell::Int));
+        summary.push(row);
+    }
+    let notes = vec!["`three_people` is yes when the proposer, the approver and the handover officer recorded so far are all different people.".to_owned()];
+    report(input, "grants", "Register bantuan (grant register)", vec![list, summary], notes)
+}
+
+pub(super) fn inbox(input: &Input<'_>) -> Report {
+    let programme = Programme::load(input);
+    let mut tasks = programme.tasks.clone();
+    tasks.sort_by(|a, b| {
+        (a.acknowledged_by.is_some(), &a.facility, a.raised_on, a.task_id).cmp(&(
+            b.acknowledged_by.is_some(),
+            &b.facility,
+            b.raised_on,
+            b.task_id,
+        ))
+    });
+    let mut section = Section::new(
+        "tasks",
+        "Change-of-circumstances inbox",
+        &[
+            "task_id",
+            "facility",
+            "person_ref",
+            "trigger",
+            "raised_on",
+            "affected_participations",
+            "actions_taken",
+            "open",
+            "acknowledged_by",
+            "acknowledged_on",
+        ],
+    );
+    for task in &tasks {
+        section.push(vec![
+            Cell::text(task.task_id.to_string()),
+            Cell::text(&task.facility),
+            Cell::text(&task.person_ref),
+            Cell::text(&task.trigger),
+            Cell::Date(task.raised_on),
+            Cell::text(&task.affected_participations),
+            Cell::text(&task.actions_taken),
+            Cell::Bool(task.acknowledged_by.is_none()),
+            Cell::optional_text(task.acknowledged_by.clone()),
+            Cell::optional_date(task.acknowledged_on),
+        ]);
+    }
+    let mut per_facility = Section::new(
+        "facilities",
+        "Open tasks per facility",
+        &["facility", "open_tasks", "acknowledged_tasks"],
+    );
+    let mut counts: BTreeMap<&str, (i64, i64)> = BTreeMap::new();
+    for task in &tasks {
+        let entry = counts.entry(task.facility.as_str()).or_default();
+        if task.acknowledged_by.is_none() { entry.0 += 1 } else { entry.1 += 1 }
+    }
+    for (facility, (open, done)) in counts {
+        per_facility.push(vec![Cell::text(facility), Cell::Int(open), Cell::Int(done)]);
+    }
+    report(input, "inbox", "Change-of-circumstances inbox", vec![per_facility, section], Vec::new())
+}

@@ -1,0 +1,663 @@
+//! The projector: runs the pure folds of `projections` into SQL read tables.
+//!
+//! It follows the log in position order and, for each batch of events, loads the rows the batch
+//! touches, applies the folds, and writes the changed rows together with the new checkpoint in
+//! one transaction. The checkpoint update is fenced on the position it started from, so a crash
+//! can never count an event twice or lose one, and two projectors can never both apply a batch.
+//!
+//! A projection whose version (or settings) changed is rebuilt: a new generation of its tables
+//! is filled from position 1 beside the live one, then swapped in by changing the active
+//! generation in `projection_state` — readers, who read through views of the active generation,
+//! see the old read model or the new one, never half of one.
+
+mod rows;
+pub mod schema;
+
+use std::time::Instant;
+
+use events::RecordedEvent;
+use events::state::Fact;
+use projections::projection::{Config, ProjectionDef, TOUCH_ROUNDS_MAX};
+use projections::table::{Key, Row, RowRef, TableDef, Tables};
+use serde::Serialize;
+use sqlx::Row as _;
+
+use crate::store::{Backend, Pool, Store, StoreError};
+use rows::bind_value;
+
+/// Events folded per transaction.
+pub const BATCH_EVENTS_MAX: usize = 2_000;
+/// Rows kept in memory between batches of an incremental catch-up before the cache is emptied.
+pub const CACHED_ROWS_MAX: usize = 200_000;
+
+/// Why the projector stopped.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ProjectorError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("projection {name} was moved on by another projector; try again")]
+    Fenced { name: &'static str },
+}
+
+/// A projection's checkpoint and how far behind the log it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProjectionStatus {
+    pub name: String,
+    /// The version this build folds with.
+    pub version: u32,
+    /// The version of the live read model (different until a rebuild swaps in).
+    pub live_version: Option<u32>,
+    pub generation: Option<i64>,
+    pub position: i64,
+    pub head: i64,
+    pub lag: i64,
+    /// A rebuild in progress: its position.
+    pub rebuilding_at: Option<i64>,
+}
+
+/// The state row of a projection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct State {
+    version: i64,
+    config: String,
+    generation: i64,
+    position: i64,
+    hash: String,
+    building_generation: Option<i64>,
+    building_position: Option<i64>,
+}
+
+/// Which checkpoint a batch moves: the live generation's or a rebuild's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Live,
+    Building,
+}
+
+/// Runs the projections of the `projections` crate into the store's database.
+#[derive(Clone)]
+pub struct Projector {
+    store: Store,
+    config: Config,
+}
+
+fn config_text(config: &Config) -> String {
+    format!("utc{:+}", config.utc_offset_hours)
+}
+
+impl Projector {
+    pub fn new(store: Store, config: Config) -> Projector {
+        Projector { store, config }
+    }
+
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Brings every projection up to the head of the log.
+    pub async fn catch_up_all(&self) -> Result<(), ProjectorError> {
+        for projection in projections::projection::all() {
+            self.catch_up(projection, None, &mut |_| {}).await?;
+        }
+        Ok(())
+    }
+
+    /// Brings a projection up to `until` (the head when `None`), rebuilding it first if its
+    /// version or settings changed. Returns the position reached.
+    pub async fn catch_up(
+        &self,
+        projection: ProjectionDef,
+        until: Option<i64>,
+        progress: &mut dyn FnMut(i64),
+    ) -> Result<i64, ProjectorError> {
+        let state = self.state_or_create(projection).await?;
+        if state.version != i64::from(projection.version)
+            || state.config != config_text(&self.config)
+        {
+            tracing::info!(
+                projection = projection.name,
+                from = state.version,
+                to = projection.version,
+                "projection changed: rebuilding"
+            );
+            return self.rebuild(projection, until, progress).await;
+        }
+        if state.position == 0 && state.building_generation.is_none() {
+            // Nothing projected yet: folding everything in memory is the same fold, done faster.
+            return self.rebuild(projection, until, progress).await;
+        }
+        let target = until.unwrap_or(i64::MAX);
+        let mut tables = Tables::partial();
+        let mut position = state.position;
+        let started = Instant::now();
+        while position < target {
+            let limit = usize::try_from((target - position).min(BATCH_EVENTS_MAX as i64))
+                .unwrap_or(BATCH_EVENTS_MAX);
+            let events = self.store.read_all(position + 1, limit).await?;
+            let Some(last) = events.last() else { break };
+            let (last_position, last_hash) = (last.position, last.hash.clone());
+            self.fold(projection, state.generation, &events, &mut tables).await?;
+            let changes = tables.take_changes();
+            self.commit(
+                projection,
+                Target::Live,
+                state.generation,
+                position,
+                last_position,
+                &last_hash,
+                &changes,
+            )
+            .await?;
+            tracing::debug!(
+                projection = projection.name,
+                position = last_position,
+                rows = changes.len(),
+                "projection batch committed"
+            );
+            position = last_position;
+            progress(position);
+            if tables.len() > CACHED_ROWS_MAX {
+                tables.clear();
+            }
+        }
+        if position > state.position {
+            let head = self.store.head().await?.position;
+            tracing::info!(
+                projection = projection.name,
+                position,
+                lag = head - position,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "projection caught up"
+            );
+        }
+        Ok(position)
+    }
+
+    /// Rebuilds a projection from position 1 into a new generation and swaps it in once it has
+    /// reached `until` (the head when `None`).
+    pub async fn rebuild(
+        &self,
+        projection: ProjectionDef,
+        until: Option<i64>,
+        progress: &mut dyn FnMut(i64),
+    ) -> Result<i64, ProjectorError> {
+        let state = self.state_or_create(projection).await?;
+        if let Some(stale) = state.building_generation {
+            // A rebuild that did not finish (a crash): its rows are dropped and it starts over.
+            self.drop_generation(projection, stale).await?;
+        }
+        let generation = state.generation.max(state.building_generation.unwrap_or(0)) + 1;
+        self.drop_generation(projection, generation).await?;
+        self.start_building(projection, &state, generation).await?;
+        let mut tables = Tables::complete();
+        let mut position = 0;
+        let mut hash = events::chain::GENESIS_HASH.to_owned();
+        loop {
+            let target = match until {
+                Some(until) => until,
+                None => self.store.head().await?.position,
+            };
+            if position >= target {
+                break;
+            }
+            let limit = usize::try_from((target - position).min(BATCH_EVENTS_MAX as i64))
+                .unwrap_or(BATCH_EVENTS_MAX);
+            let events = self.store.read_all(position + 1, limit).await?;
+            let Some(last) = events.last() else { break };
+            let (last_position, last_hash) = (last.position, last.hash.clone());
+            self.fold(projection, generation, &events, &mut tables).await?;
+            let changes = tables.take_changes();
+            self.commit(
+                projection,
+                Target::Building,
+                generation,
+                position,
+                last_position,
+                &last_hash,
+                &changes,
+            )
+            .await?;
+            tracing::debug!(
+                projection = projection.name,
+                position = last_position,
+                "rebuild batch committed"
+            );
+            position = last_position;
+            hash = last_hash;
+            progress(position);
+        }
+        self.swap(projection, generation, position, &hash, state.generation).await?;
+        self.drop_generation(projection, state.generation).await?;
+        tracing::info!(
+            projection = projection.name,
+            version = projection.version,
+            generation,
+            position,
+            "rebuilt and swapped in"
+        );
+        Ok(position)
+    }
+
+    /// Applies events to the rows they touch, loading those rows first.
+    async fn fold(
+        &self,
+        projection: ProjectionDef,
+        generation: i64,
+        events: &[RecordedEvent],
+        tables: &mut Tables,
+    ) -> Result<(), ProjectorError> {
+        let definitions = (projection.tables)();
+        for event in events {
+            let fact = match Fact::from_recorded(event) {
+                Ok(fact) => fact,
+                Err(error) => {
+                    tracing::warn!(position = event.position, %error, projection = projection.name, "event skipped: cannot be decoded");
+                    continue;
+                }
+            };
+            for _ in 0..TOUCH_ROUNDS_MAX {
+                let mut touched = Vec::new();
+                (projection.touches)(&fact, tables, &mut touched);
+                let missing: Vec<RowRef> =
+                    touched.into_iter().filter(|reference| !tables.is_known(reference)).collect();
+                if missing.is_empty() {
+                    break;
+                }
+                for reference in missing {
+                    let definition = definitions
+                        .iter()
+                        .find(|t| t.name == reference.table)
+                        .expect("a declared table");
+                    let row = self.load_row(definition, generation, &reference.key).await?;
+                    tables.load(reference.table, reference.key, row);
+                }
+            }
+            (projection.apply)(&fact, tables, &self.config);
+        }
+        Ok(())
+    }
+
+    /// The live read model of a projection, every row, with the position and hash it reflects.
+    pub async fn load(
+        &self,
+        projection: ProjectionDef,
+    ) -> Result<(Tables, i64, String), ProjectorError> {
+        let state = self.state_or_create(projection).await?;
+        let mut tables = Tables::complete();
+        for definition in (projection.tables)() {
+            for (key, row) in self.load_all(&definition, state.generation).await? {
+                tables.load(definition.name, key, Some(row));
+            }
+        }
+        Ok((tables, state.position, state.hash))
+    }
+
+    /// Every projection's checkpoint and lag.
+    pub async fn status(&self) -> Result<Vec<ProjectionStatus>, ProjectorError> {
+        let head = self.store.head().await?.position;
+        let mut statuses = Vec::new();
+        for projection in projections::projection::all() {
+            let state = self.read_state(projection.name).await?;
+            let position = state.as_ref().map_or(0, |s| s.position);
+            statuses.push(ProjectionStatus {
+                name: projection.name.to_owned(),
+                version: projection.version,
+                live_version: state.as_ref().map(|s| s.version as u32),
+                generation: state.as_ref().map(|s| s.generation),
+                position,
+                head,
+                lag: head - position,
+                rebuilding_at: state.and_then(|s| s.building_position),
+            });
+        }
+        Ok(statuses)
+    }
+
+    // ------------------------------------------------------------------------------------------
+    // SQL
+
+    async fn state_or_create(&self, projection: ProjectionDef) -> Result<State, ProjectorError> {
+        if let Some(state) = self.read_state(projection.name).await? {
+            return Ok(state);
+        }
+        let sql = "INSERT INTO projection_state (name, version, config, generation, position, hash) \
+                   VALUES ($1, $2, $3, 1, 0, $4) ON CONFLICT (name) DO NOTHING";
+        let sql = self.dialect(sql);
+        let version = i64::from(projection.version);
+        let config = config_text(&self.config);
+        let genesis = events::chain::GENESIS_HASH;
+        match self.store.pool() {
+            Pool::Sqlite(pool) => {
+                sqlx::query(&sql)
+                    .bind(projection.name)
+                    .bind(version)
+                    .bind(&config)
+                    .bind(genesis)
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+            Pool::Postgres(pool) => {
+                sqlx::query(&sql)
+                    .bind(projection.name)
+                    .bind(version)
+                    .bind(&config)
+                    .bind(genesis)
+                    .execute(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+        }
+        Ok(self.read_state(projection.name).await?.expect("just created"))
+    }
+
+    /// Turns `$n` placeholders into `?` for SQLite (which accepts `?NNN` too, but keep it plain).
+    fn dialect(&self, sql: &str) -> String {
+        match self.store.backend() {
+            Backend::Postgres => sql.to_owned(),
+            Backend::Sqlite => {
+                let mut out = String::with_capacity(sql.len());
+                let mut chars = sql.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                        out.push('?');
+                        while chars.peek().is_some_and(char::is_ascii_digit) {
+                            out.push(chars.next().expect("peeked"));
+                        }
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        }
+    }
+
+    async fn read_state(&self, name: &str) -> Result<Option<State>, ProjectorError> {
+        let sql = self.dialect(
+            "SELECT version, config, generation, position, hash, building_generation, building_position \
+             FROM projection_state WHERE name = $1",
+        );
+        macro_rules! read {
+            ($pool:expr) => {{
+                let row = sqlx::query(&sql)
+                    .bind(name)
+                    .fetch_optional($pool)
+                    .await
+                    .map_err(StoreError::from)?;
+                row.map(|row| -> Result<State, sqlx::Error> {
+                    Ok(State {
+                        version: row.try_get(0)?,
+                        config: row.try_get(1)?,
+                        generation: row.try_get(2)?,
+                        position: row.try_get(3)?,
+                        hash: row.try_get(4)?,
+                        building_generation: row.try_get(5)?,
+                        building_position: row.try_get(6)?,
+                    })
+                })
+                .transpose()
+                .map_err(StoreError::from)?
+            }};
+        }
+        Ok(match self.store.pool() {
+            Pool::Sqlite(pool) => read!(pool),
+            Pool::Postgres(pool) => read!(pool),
+        })
+    }
+
+    async fn load_row(
+        &self,
+        definition: &TableDef,
+        generation: i64,
+        key: &Key,
+    ) -> Result<Option<Row>, ProjectorError> {
+        let backend = self.store.backend();
+        let sql = rows::select_sql(backend, definition, true);
+        macro_rules! load {
+            ($pool:expr, $decode:path) => {{
+                let mut query = sqlx::query(&sql).bind(generation);
+                for (column, value) in definition.key.iter().zip(key) {
+                    query = bind_value!(query, backend, column, value);
+                }
+                match query.fetch_optional($pool).await.map_err(StoreError::from)? {
+                    None => None,
+                    Some(row) => Some($decode(definition, &row)?.1),
+                }
+            }};
+        }
+        Ok(match self.store.pool() {
+            Pool::Sqlite(pool) => load!(pool, rows::from_sqlite),
+            Pool::Postgres(pool) => load!(pool, rows::from_postgres),
+        })
+    }
+
+    async fn load_all(
+        &self,
+        definition: &TableDef,
+        generation: i64,
+    ) -> Result<Vec<(Key, Row)>, ProjectorError> {
+        let sql = rows::select_sql(self.store.backend(), definition, false);
+        let rows = match self.store.pool() {
+            Pool::Sqlite(pool) => {
+                let rows = sqlx::query(&sql)
+                    .bind(generation)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+                rows.iter()
+                    .map(|row| rows::from_sqlite(definition, row))
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+            Pool::Postgres(pool) => {
+                let rows = sqlx::query(&sql)
+                    .bind(generation)
+                    .fetch_all(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+                rows.iter()
+                    .map(|row| rows::from_postgres(definition, row))
+                    .collect::<Result<Vec<_>, _>>()?
+            }
+        };
+        Ok(rows)
+    }
+
+    /// Writes a batch's changed rows and moves the checkpoint from `from` to `to`, in one
+    /// transaction, fenced: if the checkpoint is no longer at `from`, nothing is written.
+    #[allow(clippy::too_many_arguments)]
+    async fn commit(
+        &self,
+        projection: ProjectionDef,
+        target: Target,
+        generation: i64,
+        from: i64,
+        to: i64,
+        hash: &str,
+        changes: &[(&'static str, Key, Option<Row>)],
+    ) -> Result<(), ProjectorError> {
+        let backend = self.store.backend();
+        let definitions = (projection.tables)();
+        let fence = match target {
+            Target::Live => self.dialect("UPDATE projection_state SET position = $1, hash = $2 WHERE name = $3 AND position = $4 AND generation = $5"),
+            Target::Building => self.dialect(
+                "UPDATE projection_state SET building_position = $1, building_hash = $2 \
+                 WHERE name = $3 AND building_position = $4 AND building_generation = $5",
+            ),
+        };
+        macro_rules! write {
+            ($pool:expr) => {{
+                let mut transaction = $pool.begin().await.map_err(StoreError::from)?;
+                for (table, key, row) in changes {
+                    let definition =
+                        definitions.iter().find(|t| t.name == *table).expect("a declared table");
+                    match row {
+                        Some(row) => {
+                            let sql = rows::upsert_sql(backend, definition);
+                            let mut query = sqlx::query(&sql).bind(generation);
+                            for (column, value) in definition
+                                .key
+                                .iter()
+                                .zip(key)
+                                .chain(definition.columns.iter().zip(row))
+                            {
+                                query = bind_value!(query, backend, column, value);
+                            }
+                            query.execute(&mut *transaction).await.map_err(StoreError::from)?;
+                        }
+                        None => {
+                            let sql = rows::delete_sql(backend, definition);
+                            let mut query = sqlx::query(&sql).bind(generation);
+                            for (column, value) in definition.key.iter().zip(key) {
+                                query = bind_value!(query, backend, column, value);
+                            }
+                            query.execute(&mut *transaction).await.map_err(StoreError::from)?;
+                        }
+                    }
+                }
+                let moved = sqlx::query(&fence)
+                    .bind(to)
+                    .bind(hash)
+                    .bind(projection.name)
+                    .bind(from)
+                    .bind(generation)
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(StoreError::from)?;
+                if moved.rows_affected() != 1 {
+                    return Err(ProjectorError::Fenced { name: projection.name });
+                }
+                transaction.commit().await.map_err(StoreError::from)?;
+            }};
+        }
+        match self.store.pool() {
+            Pool::Sqlite(pool) => write!(pool),
+            Pool::Postgres(pool) => write!(pool),
+        }
+        Ok(())
+    }
+
+    async fn start_building(
+        &self,
+        projection: ProjectionDef,
+        state: &State,
+        generation: i64,
+    ) -> Result<(), ProjectorError> {
+        let sql = self.dialect(
+            "UPDATE projection_state SET building_generation = $1, building_version = $2, building_config = $3, \
+             building_position = 0, building_hash = $4 WHERE name = $5 AND generation = $6",
+        );
+        let version = i64::from(projection.version);
+        let config = config_text(&self.config);
+        let genesis = events::chain::GENESIS_HASH;
+        macro_rules! start {
+            ($pool:expr) => {
+                sqlx::query(&sql)
+                    .bind(generation)
+                    .bind(version)
+                    .bind(&config)
+                    .bind(genesis)
+                    .bind(projection.name)
+                    .bind(state.generation)
+                    .execute($pool)
+                    .await
+                    .map_err(StoreError::from)?
+            };
+        }
+        let moved = match self.store.pool() {
+            Pool::Sqlite(pool) => start!(pool).rows_affected(),
+            Pool::Postgres(pool) => start!(pool).rows_affected(),
+        };
+        if moved != 1 {
+            return Err(ProjectorError::Fenced { name: projection.name });
+        }
+        Ok(())
+    }
+
+    /// Makes the rebuilt generation the live one: one row changes, so readers switch at once.
+    async fn swap(
+        &self,
+        projection: ProjectionDef,
+        generation: i64,
+        position: i64,
+        hash: &str,
+        old: i64,
+    ) -> Result<(), ProjectorError> {
+        let sql = self.dialect(
+            "UPDATE projection_state SET generation = building_generation, version = building_version, \
+             config = building_config, position = $1, hash = $2, building_generation = NULL, \
+             building_version = NULL, building_config = NULL, building_position = NULL, building_hash = NULL \
+             WHERE name = $3 AND building_generation = $4 AND building_position = $1 AND generation = $5",
+        );
+        macro_rules! swap {
+            ($pool:expr) => {
+                sqlx::query(&sql)
+                    .bind(position)
+                    .bind(hash)
+                    .bind(projection.name)
+                    .bind(generation)
+                    .bind(old)
+                    .execute($pool)
+                    .await
+                    .map_err(StoreError::from)?
+            };
+        }
+        let moved = match self.store.pool() {
+            Pool::Sqlite(pool) => swap!(pool).rows_affected(),
+            Pool::Postgres(pool) => swap!(pool).rows_affected(),
+        };
+        if moved != 1 {
+            return Err(ProjectorError::Fenced { name: projection.name });
+        }
+        Ok(())
+    }
+
+    async fn drop_generation(
+        &self,
+        projection: ProjectionDef,
+        generation: i64,
+    ) -> Result<(), ProjectorError> {
+        for definition in (projection.tables)() {
+            let sql = self.dialect(&format!(
+                "DELETE FROM {} WHERE generation = $1",
+                schema::storage(definition.name)
+            ));
+            match self.store.pool() {
+                Pool::Sqlite(pool) => {
+                    sqlx::query(&sql)
+                        .bind(generation)
+                        .execute(pool)
+                        .await
+                        .map_err(StoreError::from)?;
+                }
+                Pool::Postgres(pool) => {
+                    sqlx::query(&sql)
+                        .bind(generation)
+                        .execute(pool)
+                        .await
+                        .map_err(StoreError::from)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The rows of every table of `tables`, for comparing two read models.
+pub fn snapshot(
+    projection: ProjectionDef,
+    tables: &Tables,
+) -> Vec<(&'static str, Vec<(Key, Row)>)> {
+    (projection.tables)()
+        .into_iter()
+        .map(|definition| {
+            let rows =
+                tables.raw(definition.name).map(|(key, row)| (key.clone(), row.clone())).collect();
+            (definition.name, rows)
+        })
+        .collect()
+}

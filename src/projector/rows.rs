@@ -1,0 +1,165 @@
+//! Reading and writing read-model rows in either database, by the tables' declared columns.
+
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+use projections::table::{Column, Key, Row, TableDef};
+use projections::value::{Kind, Value};
+use sqlx::{Row as _, postgres::PgRow, sqlite::SqliteRow};
+
+use super::schema::storage;
+use crate::store::{Backend, StoreError};
+
+/// A placeholder for the `index`-th parameter (from 1).
+fn placeholder(backend: Backend, index: usize) -> String {
+    match backend {
+        Backend::Sqlite => "?".to_owned(),
+        Backend::Postgres => format!("${index}"),
+    }
+}
+
+fn columns(table: &TableDef) -> impl Iterator<Item = &Column> {
+    table.key.iter().chain(&table.columns)
+}
+
+/// `SELECT columns FROM storage WHERE generation = ? [AND key = ? …]`.
+pub(super) fn select_sql(backend: Backend, table: &TableDef, by_key: bool) -> String {
+    let names: Vec<&str> = columns(table).map(|c| c.name).collect();
+    let mut sql = format!(
+        "SELECT {} FROM {} WHERE generation = {}",
+        names.join(", "),
+        storage(table.name),
+        placeholder(backend, 1)
+    );
+    if by_key {
+        for (index, column) in table.key.iter().enumerate() {
+            sql.push_str(&format!(" AND {} = {}", column.name, placeholder(backend, index + 2)));
+        }
+    } else {
+        let key: Vec<&str> = table.key.iter().map(|c| c.name).collect();
+        sql.push_str(&format!(" ORDER BY {}", key.join(", ")));
+    }
+    sql
+}
+
+/// An upsert of one row into a generation.
+pub(super) fn upsert_sql(backend: Backend, table: &TableDef) -> String {
+    let names: Vec<&str> =
+        std::iter::once("generation").chain(columns(table).map(|c| c.name)).collect();
+    let values: Vec<String> = (1..=names.len()).map(|index| placeholder(backend, index)).collect();
+    let key: Vec<&str> =
+        std::iter::once("generation").chain(table.key.iter().map(|c| c.name)).collect();
+    let updates: Vec<String> =
+        table.columns.iter().map(|c| format!("{0} = excluded.{0}", c.name)).collect();
+    let action = if updates.is_empty() {
+        "NOTHING".to_owned()
+    } else {
+        format!("UPDATE SET {}", updates.join(", "))
+    };
+    format!(
+        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
+        storage(table.name),
+        names.join(", "),
+        values.join(", "),
+        key.join(", ")
+    )
+}
+
+pub(super) fn delete_sql(backend: Backend, table: &TableDef) -> String {
+    let mut sql = format!(
+        "DELETE FROM {} WHERE generation = {}",
+        storage(table.name),
+        placeholder(backend, 1)
+    );
+    for (index, column) in table.key.iter().enumerate() {
+        sql.push_str(&format!(" AND {} = {}", column.name, placeholder(backend, index + 2)));
+    }
+    sql
+}
+
+/// Binds one value as the column's type (PostgreSQL needs typed nulls).
+macro_rules! bind_value {
+    ($query:expr, $backend:expr, $column:expr, $value:expr) => {{
+        let query = $query;
+        match ($column.kind, $value) {
+            (::projections::value::Kind::Int, ::projections::value::Value::Int(number)) => {
+                query.bind(Some(*number))
+            }
+            (::projections::value::Kind::Int, _) => query.bind(None::<i64>),
+            (::projections::value::Kind::Bool, ::projections::value::Value::Bool(flag))
+                if $backend == $crate::store::Backend::Sqlite =>
+            {
+                query.bind(Some(i64::from(*flag)))
+            }
+            (::projections::value::Kind::Bool, _) if $backend == $crate::store::Backend::Sqlite => {
+                query.bind(None::<i64>)
+            }
+            (::projections::value::Kind::Bool, ::projections::value::Value::Bool(flag)) => {
+                query.bind(Some(*flag))
+            }
+            (::projections::value::Kind::Bool, _) => query.bind(None::<bool>),
+            (::projections::value::Kind::Text, ::projections::value::Value::Text(text)) => {
+                query.bind(Some(text.clone()))
+            }
+            (::projections::value::Kind::Text, _) => query.bind(None::<String>),
+            (::projections::value::Kind::Date, ::projections::value::Value::Date(date))
+                if $backend == $crate::store::Backend::Sqlite =>
+            {
+                query.bind(Some(date.to_string()))
+            }
+            (::projections::value::Kind::Date, _) if $backend == $crate::store::Backend::Sqlite => {
+                query.bind(None::<String>)
+            }
+            (::projections::value::Kind::Date, ::projections::value::Value::Date(date)) => {
+                query.bind(Some(*date))
+            }
+            (::projections::value::Kind::Date, _) => query.bind(None::<::chrono::NaiveDate>),
+        }
+    }};
+}
+pub(super) use bind_value;
+
+fn corrupt(table: &str, detail: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { position: 0, detail: format!("read model {table}: {detail}") }
+}
+
+/// Reads a SQLite row of [`columns`] into a key and a row.
+pub(super) fn from_sqlite(table: &TableDef, row: &SqliteRow) -> Result<(Key, Row), StoreError> {
+    let mut values = Vec::new();
+    for (index, column) in columns(table).enumerate() {
+        let value = match column.kind {
+            Kind::Int => row.try_get::<Option<i64>, _>(index)?.map_or(Value::Null, Value::Int),
+            Kind::Bool => row
+                .try_get::<Option<i64>, _>(index)?
+                .map_or(Value::Null, |flag| Value::Bool(flag != 0)),
+            Kind::Text => row.try_get::<Option<String>, _>(index)?.map_or(Value::Null, Value::Text),
+            Kind::Date => match row.try_get::<Option<String>, _>(index)? {
+                None => Value::Null,
+                Some(text) => {
+                    Value::Date(NaiveDate::from_str(&text).map_err(|e| corrupt(table.name, e))?)
+                }
+            },
+        };
+        values.push(value);
+    }
+    let row = values.split_off(table.key.len());
+    Ok((values, row))
+}
+
+/// Reads a PostgreSQL row of [`columns`] into a key and a row.
+pub(super) fn from_postgres(table: &TableDef, row: &PgRow) -> Result<(Key, Row), StoreError> {
+    let mut values = Vec::new();
+    for (index, column) in columns(table).enumerate() {
+        let value = match column.kind {
+            Kind::Int => row.try_get::<Option<i64>, _>(index)?.map_or(Value::Null, Value::Int),
+            Kind::Bool => row.try_get::<Option<bool>, _>(index)?.map_or(Value::Null, Value::Bool),
+            Kind::Text => row.try_get::<Option<String>, _>(index)?.map_or(Value::Null, Value::Text),
+            Kind::Date => {
+                row.try_get::<Option<NaiveDate>, _>(index)?.map_or(Value::Null, Value::Date)
+            }
+        };
+        values.push(value);
+    }
+    let row = values.split_off(table.key.len());
+    Ok((values, row))
+}

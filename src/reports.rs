@@ -1,0 +1,169 @@
+//! `jejak report`: brings a view's read model up to the head, computes the view from it, and
+//! prints it as a table, CSV or JSON (docs/reports.md).
+
+use std::io::{BufWriter, Write};
+
+use chrono::Utc;
+use projections::report::{Options, Report};
+use projections::views::{self, Input};
+
+use crate::projector::{Projector, ProjectorError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("no view `{name}`: use {}", views::all().iter().map(|v| v.name).collect::<Vec<_>>().join(", "))]
+    UnknownView { name: String },
+    #[error(transparent)]
+    Projector(#[from] ProjectorError),
+}
+
+/// Computes a view from its read model, after catching the read model up to the head.
+pub async fn build(
+    projector: &Projector,
+    view: &str,
+    options: &Options,
+) -> Result<Report, ReportError> {
+    let view =
+        views::named(view).ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
+    let projection =
+        projections::projection::named(view.projection).expect("views name known projections");
+    projector.catch_up(projection, None, &mut |_| {}).await?;
+    let (tables, position, hash) = projector.load(projection).await?;
+    let as_of = as_of(projector, position).await?;
+    let input = Input {
+        tables: &tables,
+        projection,
+        config: projector.config(),
+        position,
+        hash: &hash,
+        as_of,
+        options,
+    };
+    Ok((view.build)(&input))
+}
+
+/// The day the figures are as of: the local date of the last event they include.
+async fn as_of(projector: &Projector, position: i64) -> Result<chrono::NaiveDate, ProjectorError> {
+    let store = projector.store();
+    let recorded = if position == 0 {
+        None
+    } else {
+        store.read_all(position, 1).await.map_err(ProjectorError::from)?.pop()
+    };
+    let config = projector.config();
+    Ok(recorded
+        .map_or_else(|| Utc::now().date_naive(), |event| config.local_date(event.recorded_at)))
+}
+
+/// Prints a report; JSON gains `generated_at`, the only field that is not a function of the log.
+pub fn print(report: &Report, json: bool, csv: bool) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if json {
+        let mut value = serde_json::to_value(report)?;
+        value["generated_at"] = serde_json::Value::String(Utc::now().to_rfc3339());
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else if csv {
+        write_csv(&mut out, report)?;
+    } else {
+        write_table(&mut out, report)?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+fn provenance_lines(report: &Report) -> Vec<String> {
+    let p = &report.provenance;
+    let mut lines = vec![
+        format!("log position {} (chain hash {})", p.log_position, p.chain_hash),
+        format!("projection {} v{}", p.projection, p.projection_version),
+    ];
+    if let Some(definition) = &p.definition_version {
+        lines.push(format!("definition {definition}"));
+    }
+    for (name, value) in &report.parameters {
+        lines.push(format!("{name}: {value}"));
+    }
+    lines
+}
+
+fn write_csv(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
+    writeln!(out, "# {}", report.title)?;
+    for line in provenance_lines(report) {
+        writeln!(out, "# {line}")?;
+    }
+    for section in &report.sections {
+        writeln!(out, "# section: {}", section.name)?;
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        writer.write_record(&section.columns)?;
+        for row in &section.rows {
+            writer.write_record(row.iter().map(projections::report::Cell::display))?;
+        }
+        out.write_all(&writer.into_inner()?)?;
+        writeln!(out)?;
+    }
+    for note in &report.notes {
+        writeln!(out, "# note: {note}")?;
+    }
+    Ok(())
+}
+
+const COLUMN_WIDTH_MAX: usize = 36;
+
+fn write_table(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
+    writeln!(out, "{}", report.title)?;
+    for line in provenance_lines(report) {
+        writeln!(out, "  {line}")?;
+    }
+    for section in &report.sections {
+        writeln!(out, "\n{} ({} rows)", section.title, section.rows.len())?;
+        let cells: Vec<Vec<String>> = section
+            .rows
+            .iter()
+            .map(|row| row.iter().map(|cell| shorten(&cell.display())).collect())
+            .collect();
+        let widths: Vec<usize> = section
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                cells
+                    .iter()
+                    .map(|row| row[index].chars().count())
+                    .chain([name.len()])
+                    .max()
+                    .unwrap_or(0)
+                    .min(COLUMN_WIDTH_MAX)
+            })
+            .collect();
+        let line = |values: Vec<String>| {
+            values
+                .iter()
+                .zip(&widths)
+                .map(|(value, width)| format!("{value:<width$}"))
+                .collect::<Vec<_>>()
+                .join("  ")
+        };
+        writeln!(out, "{}", line(section.columns.iter().map(|c| shorten(c)).collect()))?;
+        for row in cells {
+            writeln!(out, "{}", line(row).trim_end())?;
+        }
+    }
+    if !report.notes.is_empty() {
+        writeln!(out)?;
+        for note in &report.notes {
+            writeln!(out, "Note: {note}")?;
+        }
+    }
+    Ok(())
+}
+
+fn shorten(text: &str) -> String {
+    if text.chars().count() <= COLUMN_WIDTH_MAX {
+        return text.to_owned();
+    }
+    let mut short: String = text.chars().take(COLUMN_WIDTH_MAX - 1).collect();
+    short.push('…');
+    short
+}

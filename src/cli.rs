@@ -38,6 +38,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "JEJAK_TIME_ZONE", default_value = "Asia/Makassar")]
     time_zone: TimeZone,
 
+    /// Events the projector folds per transaction when it catches up or rebuilds.
+    #[arg(long, global = true, env = "JEJAK_PROJECTOR_BATCH", default_value_t = crate::projector::BATCH_EVENTS_DEFAULT)]
+    projector_batch: usize,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -315,7 +319,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import { kind } => run_import(&commands, kind).await,
         Command::Rebuild { names } => {
-            let projector = Projector::new(store.clone(), projection_config(cli.time_zone));
+            let projector = projector(&store, cli.time_zone, cli.projector_batch);
             let selected = select_projections(&names)?;
             let head = store.head().await?.position;
             for projection in selected {
@@ -333,7 +337,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Report { view, facility, skill, cut_off, waiting_months, format } => {
             let options = report::Options { facility, skill, cut_off, waiting_months };
-            let projector = Projector::new(store.clone(), projection_config(cli.time_zone));
+            let projector = projector(&store, cli.time_zone, cli.projector_batch);
             let report = crate::reports::build(&projector, &view, &options).await?;
             crate::reports::print(
                 &report,
@@ -343,7 +347,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status => {
-            let projector = Projector::new(store.clone(), projection_config(cli.time_zone));
+            let projector = projector(&store, cli.time_zone, cli.projector_batch);
             let head = store.head().await?;
             println!("log: {} events, head hash {}", head.position, head.hash);
             if let Some(recorded_at) = head.recorded_at {
@@ -553,8 +557,10 @@ fn write_event(out: &mut impl Write, event: &RecordedEvent, format: Format) -> a
     Ok(())
 }
 
-fn projection_config(zone: TimeZone) -> ProjectionConfig {
-    ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() }
+/// The projector the read-model commands share, with the deployment's time zone and batch size.
+fn projector(store: &Store, zone: TimeZone, batch_events: usize) -> Projector {
+    let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
+    Projector::new(store.clone(), config).with_batch_events(batch_events)
 }
 
 fn select_projections(names: &[String]) -> anyhow::Result<Vec<ProjectionDef>> {

@@ -15,6 +15,17 @@ CREATE TABLE projection_state (
     building_hash text
 );
 
+DO $$
+BEGIN
+    CREATE ROLE jejak_reader NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+    NULL;
+END;
+$$;
+GRANT SELECT, INSERT, UPDATE ON projection_state TO jejak_app;
+GRANT SELECT ON projection_state TO jejak_reader;
+GRANT SELECT ON _sqlx_migrations TO jejak_app;
+
 -- Read model `programme`: storage tables with a generation, and views of the active one.
 
 CREATE TABLE rm_programme_packages (
@@ -44,6 +55,8 @@ CREATE VIEW programme_packages AS
     SELECT package_id, title, provider, skill, venue_type, facility, location, start_date, end_date, planned_hours, quota_total, quota_inmates, attendance_threshold_percent, funding_source, grant_policy, status, places_taken, inmate_places_taken, waitlist_length
     FROM rm_programme_packages
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_packages TO jejak_app;
+GRANT SELECT ON programme_packages TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_sessions (
     generation bigint NOT NULL,
@@ -58,6 +71,8 @@ CREATE VIEW programme_sessions AS
     SELECT session_id, package_id, date, hours, cancelled
     FROM rm_programme_sessions
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_sessions TO jejak_app;
+GRANT SELECT ON programme_sessions TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_participations (
     generation bigint NOT NULL,
@@ -108,6 +123,8 @@ CREATE VIEW programme_participations AS
     SELECT participation_id, package_id, person_ref, category, facility, legal_status, sex, age_band, offence_group, sentence_band, status, status_since, cycle, nominated_on, assessed_on, eligible, rule_set, overridden, decided_on, rejection_reason, accepted_on, waitlisted_on, waitlist_position, withdrawn_on, withdrawal_reason, started_on, suspended_since, stopped_on, end_reason, end_category, completed_on, sessions_attended, sessions_expected, hours_attended, competency_result, competency_on, latest_assessment, graduated_on, training_certificates, bnsp_certificates, certified_on
     FROM rm_programme_participations
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_participations TO jejak_app;
+GRANT SELECT ON programme_participations TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_marks (
     generation bigint NOT NULL,
@@ -121,6 +138,8 @@ CREATE VIEW programme_marks AS
     SELECT participation_id, session_id, code, minutes_late
     FROM rm_programme_marks
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_marks TO jejak_app;
+GRANT SELECT ON programme_marks TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_suspensions (
     generation bigint NOT NULL,
@@ -134,6 +153,8 @@ CREATE VIEW programme_suspensions AS
     SELECT participation_id, suspended_on, reason, resumed_on
     FROM rm_programme_suspensions
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_suspensions TO jejak_app;
+GRANT SELECT ON programme_suspensions TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_certificates (
     generation bigint NOT NULL,
@@ -149,6 +170,8 @@ CREATE VIEW programme_certificates AS
     SELECT participation_id, issuer, number, certificate_type, issued_on, valid_until
     FROM rm_programme_certificates
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_certificates TO jejak_app;
+GRANT SELECT ON programme_certificates TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_grants (
     generation bigint NOT NULL,
@@ -181,6 +204,8 @@ CREATE VIEW programme_grants AS
     SELECT grant_id, participation_id, package_id, person_ref, status, items, capital_rupiah, total_rupiah, funding_source, budget_line, proposed_by, proposed_on, approved_by, approved_on, decision_ref, deferred, handed_over_by, handed_over_on, bast_number, recipient, place, recovered_rupiah, cycle
     FROM rm_programme_grants
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_grants TO jejak_app;
+GRANT SELECT ON programme_grants TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_grant_visits (
     generation bigint NOT NULL,
@@ -194,6 +219,8 @@ CREATE VIEW programme_grant_visits AS
     SELECT grant_id, visit_id, visited_on, business_status
     FROM rm_programme_grant_visits
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_grant_visits TO jejak_app;
+GRANT SELECT ON programme_grant_visits TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_programme_tasks (
     generation bigint NOT NULL,
@@ -212,6 +239,8 @@ CREATE VIEW programme_tasks AS
     SELECT task_id, person_ref, facility, trigger, raised_on, affected_participations, actions_taken, acknowledged_by, acknowledged_on
     FROM rm_programme_tasks
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'programme');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_programme_tasks TO jejak_app;
+GRANT SELECT ON programme_tasks TO jejak_app, jejak_reader;
 -- Read model `people`: storage tables with a generation, and views of the active one.
 
 CREATE TABLE rm_people_persons (
@@ -235,6 +264,8 @@ CREATE VIEW people_persons AS
     SELECT person_ref, facility, in_custody, legal_status, sex, age_band, offence_group, sentence_band, episode_ref, admitted_on, episodes, died_on, merged_into
     FROM rm_people_persons
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'people');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_people_persons TO jejak_app;
+GRANT SELECT ON people_persons TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_people_releases (
     generation bigint NOT NULL,
@@ -250,6 +281,8 @@ CREATE VIEW people_releases AS
     SELECT person_ref, released_on, release_type, legal_status, facility, episode_admitted_on
     FROM rm_people_releases
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'people');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_people_releases TO jejak_app;
+GRANT SELECT ON people_releases TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_people_cases (
     generation bigint NOT NULL,
@@ -265,6 +298,8 @@ CREATE VIEW people_cases AS
     SELECT person_ref, case_id, offence_date, arrest_date, conviction_date, readmission_date
     FROM rm_people_cases
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'people');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_people_cases TO jejak_app;
+GRANT SELECT ON people_cases TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_people_revocations (
     generation bigint NOT NULL,
@@ -277,6 +312,8 @@ CREATE VIEW people_revocations AS
     SELECT person_ref, revoked_on, reason
     FROM rm_people_revocations
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'people');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_people_revocations TO jejak_app;
+GRANT SELECT ON people_revocations TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_people_contacts (
     generation bigint NOT NULL,
@@ -292,6 +329,8 @@ CREATE VIEW people_contacts AS
     SELECT person_ref, contact_id, contacted_on, employment_status, uses_trained_skill, uses_grant
     FROM rm_people_contacts
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'people');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_people_contacts TO jejak_app;
+GRANT SELECT ON people_contacts TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_people_participations (
     generation bigint NOT NULL,
@@ -312,6 +351,8 @@ CREATE VIEW people_participations AS
     SELECT participation_id, person_ref, package_id, nominated_on, waitlisted, approved, accepted, started_on, ended_on, outcome, grant_handed_over
     FROM rm_people_participations
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'people');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_people_participations TO jejak_app;
+GRANT SELECT ON people_participations TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_people_grants (
     generation bigint NOT NULL,
@@ -324,6 +365,8 @@ CREATE VIEW people_grants AS
     SELECT grant_id, participation_id, person_ref
     FROM rm_people_grants
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'people');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_people_grants TO jejak_app;
+GRANT SELECT ON people_grants TO jejak_app, jejak_reader;
 -- Read model `monthly`: storage tables with a generation, and views of the active one.
 
 CREATE TABLE rm_monthly_packages (
@@ -338,6 +381,8 @@ CREATE VIEW monthly_packages AS
     SELECT package_id, facility, skill, provider
     FROM rm_monthly_packages
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'monthly');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_monthly_packages TO jejak_app;
+GRANT SELECT ON monthly_packages TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_monthly_participations (
     generation bigint NOT NULL,
@@ -353,6 +398,8 @@ CREATE VIEW monthly_participations AS
     SELECT participation_id, package_id, facility, inmate, certificates, certified_on
     FROM rm_monthly_participations
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'monthly');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_monthly_participations TO jejak_app;
+GRANT SELECT ON monthly_participations TO jejak_app, jejak_reader;
 
 CREATE TABLE rm_monthly_counts (
     generation bigint NOT NULL,
@@ -371,3 +418,5 @@ CREATE VIEW monthly_counts AS
     SELECT facility, month, skill, provider, packages_run, inmates_trained, inmates_completed, inmates_certified, public_trained
     FROM rm_monthly_counts
     WHERE generation = (SELECT generation FROM projection_state WHERE name = 'monthly');
+GRANT SELECT, INSERT, UPDATE, DELETE ON rm_monthly_counts TO jejak_app;
+GRANT SELECT ON monthly_counts TO jejak_app, jejak_reader;

@@ -25,8 +25,8 @@ use sqlx::Row as _;
 use crate::store::{Backend, Pool, Store, StoreError};
 use rows::bind_value;
 
-/// Events folded per transaction.
-pub const BATCH_EVENTS_MAX: usize = 2_000;
+/// Events folded per transaction, unless set with [`Projector::with_batch_events`].
+pub const BATCH_EVENTS_DEFAULT: usize = 2_000;
 /// Rows kept in memory between batches of an incremental catch-up before the cache is emptied.
 pub const CACHED_ROWS_MAX: usize = 200_000;
 
@@ -79,6 +79,7 @@ enum Target {
 pub struct Projector {
     store: Store,
     config: Config,
+    batch_events: usize,
 }
 
 fn config_text(config: &Config) -> String {
@@ -87,7 +88,14 @@ fn config_text(config: &Config) -> String {
 
 impl Projector {
     pub fn new(store: Store, config: Config) -> Projector {
-        Projector { store, config }
+        Projector { store, config, batch_events: BATCH_EVENTS_DEFAULT }
+    }
+
+    /// Folds at most `events` events per transaction (at least 1). Smaller batches hold locks
+    /// for less time and use less memory; larger ones are faster.
+    pub fn with_batch_events(mut self, events: usize) -> Projector {
+        self.batch_events = events.max(1);
+        self
     }
 
     pub fn config(&self) -> Config {
@@ -135,8 +143,7 @@ impl Projector {
         let mut position = state.position;
         let started = Instant::now();
         while position < target {
-            let limit = usize::try_from((target - position).min(BATCH_EVENTS_MAX as i64))
-                .unwrap_or(BATCH_EVENTS_MAX);
+            let limit = self.batch_limit(position, target);
             let events = self.store.read_all(position + 1, limit).await?;
             let Some(last) = events.last() else { break };
             let (last_position, last_hash) = (last.position, last.hash.clone());
@@ -204,8 +211,7 @@ impl Projector {
             if position >= target {
                 break;
             }
-            let limit = usize::try_from((target - position).min(BATCH_EVENTS_MAX as i64))
-                .unwrap_or(BATCH_EVENTS_MAX);
+            let limit = self.batch_limit(position, target);
             let events = self.store.read_all(position + 1, limit).await?;
             let Some(last) = events.last() else { break };
             let (last_position, last_hash) = (last.position, last.hash.clone());
@@ -240,6 +246,12 @@ impl Projector {
             "rebuilt and swapped in"
         );
         Ok(position)
+    }
+
+    /// How many events the next batch reads when at `position` heading for `target`.
+    fn batch_limit(&self, position: i64, target: i64) -> usize {
+        usize::try_from(target - position)
+            .map_or(self.batch_events, |left| left.min(self.batch_events))
     }
 
     /// Applies events to the rows they touch, loading those rows first.
@@ -482,6 +494,13 @@ impl Projector {
     ) -> Result<(), ProjectorError> {
         let backend = self.store.backend();
         let definitions = (projection.tables)();
+        tracing::debug!(
+            projection = projection.name,
+            from,
+            to,
+            rows = changes.len(),
+            "projection batch committing"
+        );
         let fence = match target {
             Target::Live => self.dialect("UPDATE projection_state SET position = $1, hash = $2 WHERE name = $3 AND position = $4 AND generation = $5"),
             Target::Building => self.dialect(

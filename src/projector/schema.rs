@@ -56,8 +56,49 @@ pub fn ddl(backend: Backend, projection: &str, tables: &[TableDef]) -> String {
             names.join(", "),
             storage(table.name)
         ));
+        if backend == Backend::Postgres {
+            sql.push_str(&format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO jejak_app;\n\
+                 GRANT SELECT ON {} TO jejak_app, jejak_reader;\n",
+                storage(table.name),
+                table.name
+            ));
+        }
     }
     sql
+}
+
+/// The whole read-model migration (`0002_read_models.sql`): the projection state, then every
+/// projection's tables and views; on PostgreSQL also the privileges of `jejak_app` (writes the
+/// read models) and `jejak_reader` (an analyst's role: reads the views and the state, nothing
+/// else).
+pub fn migration(backend: Backend) -> String {
+    let text = sql_type(backend, Kind::Text);
+    let integer = sql_type(backend, Kind::Int);
+    let mut sql = format!(
+        "-- Read models: one row of state per projection, then each projection's tables.\n\
+         -- Generated from the projections' table declarations (src/projector/schema.rs); do not edit by hand.\n\
+         \n\
+         CREATE TABLE projection_state (\n    name {text} PRIMARY KEY,\n    version {integer} NOT NULL,\n    config {text} NOT NULL,\n    \
+         generation {integer} NOT NULL,\n    position {integer} NOT NULL,\n    hash {text} NOT NULL,\n    \
+         building_generation {integer},\n    building_version {integer},\n    building_config {text},\n    \
+         building_position {integer},\n    building_hash {text}\n);\n\n"
+    );
+    if backend == Backend::Postgres {
+        sql.push_str(
+            "DO $$\n\
+             BEGIN\n    \
+             CREATE ROLE jejak_reader NOLOGIN;\n\
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN\n    \
+             NULL;\n\
+             END;\n\
+             $$;\n\
+             GRANT SELECT, INSERT, UPDATE ON projection_state TO jejak_app;\n\
+             GRANT SELECT ON projection_state TO jejak_reader;\n\
+             GRANT SELECT ON _sqlx_migrations TO jejak_app;\n\n",
+        );
+    }
+    sql + &all_ddl(backend)
 }
 
 /// The DDL of every projection, in the order of `projections::projection::all()`.

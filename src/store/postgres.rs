@@ -52,8 +52,27 @@ pub(crate) async fn open(url: &str) -> Result<(Pool, WriterConnection), StoreErr
         .test_before_acquire(false)
         .connect_with(options.clone())
         .await?;
-    sqlx::migrate!("migrations/postgres").run(&pool).await?;
+    let migrator = sqlx::migrate!("migrations/postgres");
+    if !migrations_applied(&pool, &migrator).await {
+        migrator.run(&pool).await?;
+    }
     Ok((Pool::Postgres(pool), WriterConnection::postgres(options)))
+}
+
+/// Whether every migration this build knows is applied, unchanged. Reading that needs no right
+/// to create anything, so a login role of `jejak_app` can open a database its owner migrated;
+/// when something is missing or different, `run` applies it or says why it cannot.
+async fn migrations_applied(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -> bool {
+    let applied: Result<Vec<(i64, Vec<u8>)>, _> =
+        sqlx::query_as("SELECT version, checksum FROM _sqlx_migrations WHERE success")
+            .fetch_all(pool)
+            .await;
+    let Ok(applied) = applied else { return false };
+    migrator.iter().all(|migration| {
+        applied.iter().any(|(version, checksum)| {
+            *version == migration.version && checksum.as_slice() == &*migration.checksum
+        })
+    })
 }
 
 pub(crate) async fn head(pool: &PgPool) -> Result<Head, StoreError> {

@@ -5,6 +5,7 @@ mod cli;
 mod concurrency;
 mod export_python;
 mod migrations;
+mod projections;
 mod rules;
 mod store_contract;
 mod support;

@@ -59,6 +59,8 @@ pub struct TestDb {
 enum Place {
     Sqlite(tempfile::TempDir),
     Postgres(String),
+    /// Another `TestDb`'s database, reached another way (another login role); not removed.
+    Borrowed,
 }
 
 impl TestDb {
@@ -79,6 +81,11 @@ impl TestDb {
                 Some(TestDb { backend, url: postgres_url(&name), place: Place::Postgres(name) })
             }
         }
+    }
+
+    /// The database at `url`, which another `TestDb` owns and removes.
+    pub fn borrowed(backend: Backend, url: String) -> TestDb {
+        TestDb { backend, url, place: Place::Borrowed }
     }
 
     /// Opens the store on the system clock.
@@ -111,6 +118,29 @@ impl TestDb {
                     url: postgres_url(&copy),
                     place: Place::Postgres(copy),
                 }
+            }
+            Place::Borrowed => panic!("copy the database through the TestDb that owns it"),
+        }
+    }
+
+    /// This PostgreSQL database's URL with `user` as the login role.
+    pub fn url_as(&self, user: &str) -> String {
+        let (scheme, rest) = self.url.split_once("://").expect("a URL with a scheme");
+        let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+        let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+        format!("{scheme}://{user}@{host}/{path}")
+    }
+
+    /// The single integer a raw SQL query returns, read outside the store.
+    pub async fn count(&self, sql: &str) -> i64 {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut connection = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut connection).await.unwrap()
+            }
+            Backend::Postgres => {
+                let mut connection = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                sqlx::query_scalar(sql).fetch_one(&mut connection).await.unwrap()
             }
         }
     }

@@ -70,7 +70,14 @@ enum Command {
         out: PathBuf,
     },
     /// Re-check the hash chain over the whole log; exits non-zero at the first break.
-    Verify,
+    Verify {
+        /// Also check the log against every signed checkpoint in this file.
+        #[arg(long, requires = "public_key")]
+        checkpoints: Option<PathBuf>,
+        /// The public key (FILE.pub of `jejak keygen`) the checkpoints must be signed with.
+        #[arg(long, requires = "checkpoints")]
+        public_key: Option<PathBuf>,
+    },
     /// Run commands given as JSON lines (docs/commands.md), one JSON result per line.
     Exec {
         /// A file of commands, or `-` for standard input.
@@ -98,6 +105,19 @@ enum Command {
     },
     /// Write a new person key (64 hex digits) to FILE. Keep it outside the database.
     KeygenPerson {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Write a new checkpoint signing key (Ed25519) to FILE and its public half to FILE.pub.
+    Keygen {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify the log, sign its head with the key in FILE and append the checkpoint to
+    /// CHECKPOINTS, for a second organisation to keep.
+    Checkpoint {
+        #[arg(long)]
+        key: PathBuf,
         #[arg(long)]
         out: PathBuf,
     },
@@ -250,6 +270,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("wrote a new person key to {}; keep it outside the database", out.display());
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Keygen { out } => {
+            let seed = keys::new_key_hex();
+            let key = events::checkpoint::signing_key(&seed)?;
+            let public = events::checkpoint::public_key_hex(&key);
+            let mut public_path = out.clone().into_os_string();
+            public_path.push(".pub");
+            let public_path = PathBuf::from(public_path);
+            write_new_file(&out, &format!("{seed}\n"))?;
+            write_new_file(&public_path, &format!("{public}\n"))?;
+            println!(
+                "wrote a signing key to {} (keep it secret) and its public key {public} to {}",
+                out.display(),
+                public_path.display()
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         _ => {}
     }
     let simulated =
@@ -262,9 +298,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let store = Store::open(&url, clock.clone())
         .await
         .with_context(|| format!("cannot open the log at {}", redact_url(&url)))?;
-    let commands = CommandLoop::new(store.clone(), clock, cli.time_zone);
+    let commands = CommandLoop::new(store.clone(), clock.clone(), cli.time_zone);
     match cli.command {
-        Command::PersonRef { .. } | Command::KeygenPerson { .. } => unreachable!("handled above"),
+        Command::PersonRef { .. } | Command::KeygenPerson { .. } | Command::Keygen { .. } => {
+            unreachable!("handled above")
+        }
         Command::Migrate => {
             println!("migrations applied to {}", redact_url(&url));
             Ok(ExitCode::SUCCESS)
@@ -291,7 +329,45 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify => run_verify(&store).await,
+        Command::Verify { checkpoints, public_key } => {
+            let mut code = run_verify(&store).await?;
+            if let (Some(checkpoints), Some(public_key)) = (checkpoints, public_key) {
+                let public_key = crate::checkpoints::read_key(&public_key)?;
+                let signed = crate::checkpoints::read_file(&checkpoints)?;
+                let checked = crate::checkpoints::check(&store, &signed, &public_key).await?;
+                for found in &checked {
+                    println!("{found}");
+                }
+                let failed = checked.iter().filter(|found| !found.matches()).count();
+                if signed.is_empty() {
+                    println!("{} holds no checkpoint", checkpoints.display());
+                } else if failed == 0 {
+                    println!("all {} checkpoints match the log", checked.len());
+                } else {
+                    println!("{failed} of {} checkpoints do NOT match the log", checked.len());
+                    code = ExitCode::from(1);
+                }
+            }
+            Ok(code)
+        }
+        Command::Checkpoint { key, out } => {
+            let key = crate::checkpoints::read_signing_key(&key)?;
+            let checkpoint = crate::checkpoints::sign_head(&store, &key, clock.now()).await?;
+            let mut file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&out)
+                .with_context(|| format!("cannot open {}", out.display()))?;
+            writeln!(file, "{}", serde_json::to_string(&checkpoint)?)?;
+            file.sync_all()?;
+            println!(
+                "signed position {} (hash {}) and appended it to {}",
+                checkpoint.position,
+                checkpoint.hash,
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Exec { file, atomic, issuer } => {
             let input = read_input(&file)?;
             let issuer = issuer.issuer(Source::Cli);
@@ -451,10 +527,13 @@ fn read_input(path: &std::path::Path) -> anyhow::Result<String> {
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
+/// Writes a file that must not exist yet, readable by its owner only (keys live in these).
 fn write_new_file(path: &std::path::Path, content: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
+        .mode(0o600)
         .open(path)
         .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
     file.write_all(content.as_bytes())?;

@@ -9,6 +9,7 @@
 //! - `clock`: the injected clock; `telemetry`: logging;
 //! - `cli`: the `jejak` command line, the only module that prints.
 
+pub mod checkpoints;
 pub mod cli;
 pub mod clock;
 pub mod commands;

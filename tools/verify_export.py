@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verify a jejak export offline, with nothing but Python's standard library.
 
-Usage: verify_export.py FILE.ndjson
+Usage: verify_export.py FILE.ndjson [--checkpoints FILE --public-key FILE.pub]
 
 An export holds one JSON object per line, one per event, in position order (docs/export-format.md).
 This program recomputes every event's hash from the canonical encoding in docs/hash-chain.md and
@@ -12,8 +12,12 @@ stream's versions run 1, 2, 3, ...
 It is written from the specification, apart from the Rust code, so that an auditor can read it in
 a few minutes and trust it, or write their own.
 
-Exit status: 0 when the export is intact, 1 when the chain is broken (the first break is named),
-2 when the file cannot be read at all.
+With --checkpoints and --public-key, it also checks each signed checkpoint (docs/checkpoints.md):
+that it was signed with that Ed25519 key (RFC 8032, implemented below from the RFC's equations)
+and that the export holds the signed hash at the signed position.
+
+Exit status: 0 when the export is intact, 1 when the chain is broken (the first break is named)
+or a checkpoint does not match, 2 when a file cannot be read at all.
 """
 
 import hashlib
@@ -26,6 +30,120 @@ ENCODING_TAG = "jejak-event-v1"
 GENESIS_HASH = "0" * 64
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ed25519 signature verification (RFC 8032 §5.1), in extended twisted Edwards coordinates.
+
+FIELD = 2**255 - 19
+ORDER = 2**252 + 27742317777372353535851937790883648493
+CURVE_D = -121665 * pow(121666, FIELD - 2, FIELD) % FIELD
+SQRT_MINUS_ONE = pow(2, (FIELD - 1) // 4, FIELD)
+
+
+def edwards_add(p, q):
+    """The sum of two points (X, Y, Z, T) with x = X/Z, y = Y/Z, x*y = T/Z."""
+    a = (p[1] - p[0]) * (q[1] - q[0]) % FIELD
+    b = (p[1] + p[0]) * (q[1] + q[0]) % FIELD
+    c = 2 * p[3] * q[3] * CURVE_D % FIELD
+    d = 2 * p[2] * q[2] % FIELD
+    e, f, g, h = b - a, d - c, d + c, b + a
+    return (e * f % FIELD, g * h % FIELD, f * g % FIELD, e * h % FIELD)
+
+
+def edwards_multiply(scalar, point):
+    result = (0, 1, 1, 0)
+    while scalar > 0:
+        if scalar & 1:
+            result = edwards_add(result, point)
+        point = edwards_add(point, point)
+        scalar >>= 1
+    return result
+
+
+def edwards_equal(p, q):
+    return (p[0] * q[2] - q[0] * p[2]) % FIELD == 0 and (p[1] * q[2] - q[1] * p[2]) % FIELD == 0
+
+
+def recover_x(y, sign):
+    if y >= FIELD:
+        return None
+    x2 = (y * y - 1) * pow(CURVE_D * y * y + 1, FIELD - 2, FIELD) % FIELD
+    if x2 == 0:
+        return None if sign else 0
+    x = pow(x2, (FIELD + 3) // 8, FIELD)
+    if (x * x - x2) % FIELD != 0:
+        x = x * SQRT_MINUS_ONE % FIELD
+    if (x * x - x2) % FIELD != 0:
+        return None
+    if (x & 1) != sign:
+        x = FIELD - x
+    return x
+
+
+def decode_point(data):
+    if len(data) != 32:
+        return None
+    y = int.from_bytes(data, "little")
+    sign, y = y >> 255, y & ((1 << 255) - 1)
+    x = recover_x(y, sign)
+    return None if x is None else (x, y, 1, x * y % FIELD)
+
+
+BASE_Y = 4 * pow(5, FIELD - 2, FIELD) % FIELD
+BASE = (recover_x(BASE_Y, 0), BASE_Y, 1, recover_x(BASE_Y, 0) * BASE_Y % FIELD)
+
+
+def ed25519_verify(public_key, message, signature):
+    """True when `signature` (64 bytes) is a valid signature of `message` by `public_key`."""
+    if len(public_key) != 32 or len(signature) != 64:
+        return False
+    a, r = decode_point(public_key), decode_point(signature[:32])
+    s = int.from_bytes(signature[32:], "little")
+    if a is None or r is None or s >= ORDER:
+        return False
+    digest = hashlib.sha512(signature[:32] + public_key + message).digest()
+    h = int.from_bytes(digest, "little") % ORDER
+    return edwards_equal(edwards_multiply(s, BASE), edwards_add(r, edwards_multiply(h, a)))
+
+
+def checkpoint_message(checkpoint):
+    """The bytes a checkpoint's signature covers (docs/checkpoints.md)."""
+    return (f"jejak-checkpoint-v1\nposition={checkpoint['position']}\nhash={checkpoint['hash']}\n"
+            f"recorded_at={checkpoint['recorded_at']}\nsigned_at={checkpoint['signed_at']}\n"
+            ).encode("utf-8")
+
+
+def check_checkpoints(lines, public_key_hex, hashes):
+    """Checks each checkpoint line; `hashes` maps positions to the hashes the export holds.
+    Returns a list of (ok, message)."""
+    results = []
+    public_key = bytes.fromhex(public_key_hex.strip())
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            checkpoint = json.loads(line)
+            signature = bytes.fromhex(checkpoint["signature"])
+            position, signed_hash = checkpoint["position"], checkpoint["hash"]
+        except (ValueError, KeyError, TypeError):
+            results.append((False, f"checkpoint at line {number}: not a checkpoint"))
+            continue
+        where = f"checkpoint at line {number} (position {position})"
+        if checkpoint.get("public_key", "").lower() != public_key.hex():
+            results.append((False, f"{where}: NOT AUTHENTIC: signed by another key"))
+        elif not ed25519_verify(public_key, checkpoint_message(checkpoint), signature):
+            results.append((False, f"{where}: NOT AUTHENTIC: the signature does not match"))
+        elif position not in hashes:
+            results.append((True, f"{where}: authentic, outside this export"))
+        elif hashes[position] != signed_hash:
+            results.append((False, f"{where}: DOES NOT MATCH: the export has another event there"))
+        else:
+            results.append((True, f"{where}: matches"))
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
 
 
 class Broken(Exception):
@@ -134,8 +252,9 @@ class Chain:
         self.prev_recorded_at = event["recorded_at"]
 
 
-def verify_lines(lines, chain):
-    """Feeds NDJSON lines to `chain`; returns the number of events checked."""
+def verify_lines(lines, chain, hashes=None):
+    """Feeds NDJSON lines to `chain`; returns the number of events checked. When `hashes` is a
+    dict, it collects each position's hash."""
     count = 0
     for line in lines:
         if not line.strip():
@@ -145,24 +264,44 @@ def verify_lines(lines, chain):
         except ValueError:
             raise Broken(chain.next_position, "the line is not valid JSON") from None
         chain.check(event)
+        if hashes is not None:
+            hashes[event["position"]] = event["hash"]
         count += 1
     return count
 
 
-def verify_file(path):
+def verify_file(path, hashes=None):
     chain = Chain()
     with open(path, encoding="utf-8") as lines:
-        count = verify_lines(lines, chain)
+        count = verify_lines(lines, chain, hashes)
     return count, chain.prev_hash
 
 
+def parse_arguments(argv):
+    """PATH and the optional --checkpoints and --public-key files, or None when malformed."""
+    options, rest = {}, []
+    arguments = iter(argv[1:])
+    for argument in arguments:
+        if argument in ("--checkpoints", "--public-key"):
+            options[argument] = next(arguments, None)
+            if options[argument] is None:
+                return None
+        else:
+            rest.append(argument)
+    if len(rest) != 1 or ("--checkpoints" in options) != ("--public-key" in options):
+        return None
+    return rest[0], options
+
+
 def main(argv):
-    if len(argv) != 2:
-        print(__doc__.strip().splitlines()[2], file=sys.stderr)
+    parsed = parse_arguments(argv)
+    if parsed is None:
+        print("usage: " + __doc__.strip().splitlines()[2].removeprefix("Usage: "), file=sys.stderr)
         return 2
-    path = argv[1]
+    path, options = parsed
+    hashes = {}
     try:
-        count, head_hash = verify_file(path)
+        count, head_hash = verify_file(path, hashes)
     except Broken as broken:
         print(f"export BROKEN: {broken}")
         return 1
@@ -170,6 +309,23 @@ def main(argv):
         print(f"error: cannot read {path}: {error}", file=sys.stderr)
         return 2
     print(f"export intact: {count} events, head hash {head_hash}")
+    if "--checkpoints" not in options:
+        return 0
+    try:
+        with open(options["--public-key"], encoding="utf-8") as key_file:
+            public_key = key_file.read()
+        with open(options["--checkpoints"], encoding="utf-8") as checkpoint_file:
+            results = check_checkpoints(checkpoint_file.readlines(), public_key, hashes)
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        print(f"error: cannot read the checkpoints or the key: {error}", file=sys.stderr)
+        return 2
+    for _, message in results:
+        print(message)
+    failed = sum(1 for ok, _ in results if not ok)
+    if failed:
+        print(f"{failed} of {len(results)} checkpoints do NOT match")
+        return 1
+    print(f"all {len(results)} checkpoints are authentic")
     return 0
 
 

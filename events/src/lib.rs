@@ -2,6 +2,7 @@
 //!
 //! - [`envelope`]: what every event carries, the shape of an append request, and its checks;
 //! - [`chain`]: the canonical encoding of an event and the hash chain over the log;
+//! - [`checkpoint`]: signed checkpoints of the chain head (Ed25519);
 //! - [`catalogue`]: the typed events of the programme, their golden formats and upcasting;
 //! - [`vocabulary`]: the closed word lists (roles, codes, reasons);
 //! - [`command`]: commands as users send them; [`decide`]: the rules; [`state`]: `evolve`;
@@ -16,6 +17,7 @@
 pub mod attendance;
 pub mod catalogue;
 pub mod chain;
+pub mod checkpoint;
 pub mod command;
 pub mod decide;
 pub mod eligibility;

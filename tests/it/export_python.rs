@@ -11,12 +11,59 @@ use crate::support::{
     TestDb, append_seeded, backend_tests, clock_at, jejak, repository_root, stdout,
 };
 
-backend_tests!(python_agrees_with_jejak_verify_on_intact_and_edited_exports);
+backend_tests!(
+    python_agrees_with_jejak_verify_on_intact_and_edited_exports,
+    python_checks_the_signed_checkpoints_jejak_makes,
+);
 
 fn python_verify(path: &Path) -> (i32, String) {
+    python_verify_with(path, &[])
+}
+
+fn python_verify_with(path: &Path, options: &[&Path]) -> (i32, String) {
     let script = repository_root().join("tools/verify_export.py");
-    let output = Command::new("python3").arg(script).arg(path).output().expect("python3 runs");
+    let mut command = Command::new("python3");
+    command.arg(script).arg(path);
+    if let [checkpoints, public_key] = options {
+        command.arg("--checkpoints").arg(checkpoints).arg("--public-key").arg(public_key);
+    }
+    let output = command.output().expect("python3 runs");
     (output.status.code().unwrap(), stdout(&output))
+}
+
+async fn python_checks_the_signed_checkpoints_jejak_makes(db: TestDb) {
+    let clock = clock_at("2026-04-01T00:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    for seed in 0..6_u128 {
+        clock.advance_micros(1_000_001);
+        store.append(append_seeded(seed, "package-1", ExpectedVersion::Any, 1)).await.unwrap();
+    }
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let key = path("kanwil.key");
+    assert!(jejak(&db.url, &["keygen", "--out", key.to_str().unwrap()]).status.success());
+    let checkpoints = path("checkpoints.jsonl");
+    let sign =
+        ["checkpoint", "--key", key.to_str().unwrap(), "--out", checkpoints.to_str().unwrap()];
+    assert!(jejak(&db.url, &sign).status.success());
+    let export = path("log.ndjson");
+    assert!(jejak(&db.url, &["export", "--out", export.to_str().unwrap()]).status.success());
+
+    let public = path("kanwil.key.pub");
+    let (code, output) = python_verify_with(&export, &[&checkpoints, &public]);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("checkpoint at line 1 (position 6): matches"), "{output}");
+
+    // A signature with one digit changed is not authentic.
+    let text = std::fs::read_to_string(&checkpoints).unwrap();
+    let signature_at = text.find("\"signature\":\"").unwrap() + 13;
+    let mut forged = text.clone().into_bytes();
+    forged[signature_at] = if forged[signature_at] == b'0' { b'1' } else { b'0' };
+    std::fs::write(&checkpoints, forged).unwrap();
+    let (code, output) = python_verify_with(&export, &[&checkpoints, &public]);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("NOT AUTHENTIC: the signature does not match"), "{output}");
 }
 
 async fn python_agrees_with_jejak_verify_on_intact_and_edited_exports(db: TestDb) {

@@ -16,6 +16,8 @@ backend_tests!(
     swapped_rows_fail_at_the_first_of_them,
     a_forged_row_in_the_middle_fails_where_the_chain_breaks,
     a_rewritten_tail_with_recomputed_hashes_passes_verify_alone,
+    a_rewritten_tail_fails_at_the_signed_checkpoint_that_covers_it,
+    a_truncated_log_or_an_altered_checkpoint_fails_verification,
 );
 
 const LENGTH: i64 = 20;
@@ -139,9 +141,9 @@ async fn a_forged_row_in_the_middle_fails_where_the_chain_breaks(db: TestDb) {
     assert!(output.contains("chain broken at position 9: prev_hash does not match"), "{output}");
 }
 
-async fn a_rewritten_tail_with_recomputed_hashes_passes_verify_alone(db: TestDb) {
-    let events = original(&db).await;
-    let copy = unprotected_copy(&db).await;
+/// Statements that rewrite the payload at position 12 and recompute every hash after it, so
+/// that the chain is consistent again; returns them and the new head hash.
+fn rewrite_tail(backend: Backend, events: &[RecordedEvent]) -> (Vec<String>, String) {
     let mut statements = Vec::new();
     let mut prev_hash = events[10].hash.clone();
     for event in &events[11..] {
@@ -160,9 +162,16 @@ async fn a_rewritten_tail_with_recomputed_hashes_passes_verify_alone(db: TestDb)
         ));
         prev_hash = rewritten.hash;
     }
-    if db.backend == Backend::Postgres {
+    if backend == Backend::Postgres {
         statements.push(format!("UPDATE log_head SET hash = {}", text(&prev_hash)));
     }
+    (statements, prev_hash)
+}
+
+async fn a_rewritten_tail_with_recomputed_hashes_passes_verify_alone(db: TestDb) {
+    let events = original(&db).await;
+    let copy = unprotected_copy(&db).await;
+    let (statements, prev_hash) = rewrite_tail(db.backend, &events);
     run(&copy, &statements).await;
     let (code, output) = verify(&copy);
     // This is the limit of a hash chain on its own: a rewrite that recomputes every hash after
@@ -170,6 +179,113 @@ async fn a_rewritten_tail_with_recomputed_hashes_passes_verify_alone(db: TestDb)
     assert_eq!(code, 0, "{output}");
     assert!(output.contains(&prev_hash), "{output}");
     assert!(!output.contains(&events.last().unwrap().hash), "{output}");
+}
+
+/// A signing key made with `jejak keygen` in `dir`; returns the key file and the public key file.
+fn keygen(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let key = dir.join("kanwil.key");
+    let output = jejak("sqlite://unused.db", &["keygen", "--out", key.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    (key.clone(), dir.join("kanwil.key.pub"))
+}
+
+/// Runs `jejak verify --checkpoints FILE --public-key FILE.pub` and returns code and output.
+fn verify_against(
+    db: &TestDb,
+    checkpoints: &std::path::Path,
+    public: &std::path::Path,
+) -> (i32, String) {
+    let args = [
+        "verify",
+        "--checkpoints",
+        checkpoints.to_str().unwrap(),
+        "--public-key",
+        public.to_str().unwrap(),
+    ];
+    let output = jejak(&db.url, &args);
+    (output.status.code().unwrap(), stdout(&output))
+}
+
+async fn a_rewritten_tail_fails_at_the_signed_checkpoint_that_covers_it(db: TestDb) {
+    let events = original(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path());
+    let checkpoints = dir.path().join("checkpoints.jsonl");
+    // A checkpoint taken when the log held 10 events, as the signer would have made it then…
+    let seed = std::fs::read_to_string(&key).unwrap();
+    let signing = events::checkpoint::signing_key(&seed).unwrap();
+    let early = &events[9];
+    let signed_at = early.recorded_at;
+    let early = events::checkpoint::sign(&signing, 10, &early.hash, early.recorded_at, signed_at);
+    std::fs::write(&checkpoints, format!("{}\n", serde_json::to_string(&early).unwrap())).unwrap();
+    // …and one of the head, made by `jejak checkpoint`.
+    let output = jejak(
+        &db.url,
+        &["checkpoint", "--key", key.to_str().unwrap(), "--out", checkpoints.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let (code, output) = verify_against(&db, &checkpoints, &public);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("all 2 checkpoints match the log"), "{output}");
+
+    let copy = unprotected_copy(&db).await;
+    let (statements, _) = rewrite_tail(db.backend, &events);
+    run(&copy, &statements).await;
+    assert_eq!(verify(&copy).0, 0, "the chain alone is consistent again");
+    let (code, output) = verify_against(&copy, &checkpoints, &public);
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.contains("line 1 (position 10, signed") && output.contains("matches the log"),
+        "{output}"
+    );
+    assert!(output.contains(&format!("line 2 (position {LENGTH}, signed")), "{output}");
+    assert!(
+        output.contains("DOES NOT MATCH") && output.contains("the log was rewritten"),
+        "{output}"
+    );
+    assert!(output.contains("1 of 2 checkpoints do NOT match the log"), "{output}");
+}
+
+async fn a_truncated_log_or_an_altered_checkpoint_fails_verification(db: TestDb) {
+    original(&db).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(dir.path());
+    let checkpoints = dir.path().join("checkpoints.jsonl");
+    let output = jejak(
+        &db.url,
+        &["checkpoint", "--key", key.to_str().unwrap(), "--out", checkpoints.to_str().unwrap()],
+    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    // The last five events removed, and the head put back where they were not.
+    let copy = unprotected_copy(&db).await;
+    let mut statements = vec![format!("DELETE FROM events WHERE position > {}", LENGTH - 5)];
+    if db.backend == Backend::Sqlite {
+        copy.execute(&["DROP TRIGGER IF EXISTS events_no_delete"]).await.unwrap();
+    } else {
+        statements.insert(0, "DROP TRIGGER IF EXISTS events_no_delete ON events".to_owned());
+        statements.push(format!("UPDATE log_head SET position = {}", LENGTH - 5));
+    }
+    run(&copy, &statements).await;
+    let (code, output) = verify_against(&copy, &checkpoints, &public);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains(&format!("the log ends at position {}", LENGTH - 5)), "{output}");
+
+    // A checkpoint moved to another position is no longer authentic.
+    let text = std::fs::read_to_string(&checkpoints).unwrap();
+    let moved = text.replace(&format!("\"position\":{LENGTH}"), "\"position\":19");
+    assert_ne!(moved, text);
+    std::fs::write(&checkpoints, moved).unwrap();
+    let (code, output) = verify_against(&db, &checkpoints, &public);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("NOT AUTHENTIC: the signature does not match"), "{output}");
+
+    // Nor is one checked against another organisation's key.
+    let other = tempfile::tempdir().unwrap();
+    let (_, other_public) = keygen(other.path());
+    let (code, output) = verify_against(&db, &checkpoints, &other_public);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains("signed by another key"), "{output}");
 }
 
 fn insert_statement(backend: Backend, event: &RecordedEvent) -> String {

@@ -38,6 +38,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "JEJAK_TIME_ZONE", default_value = "Asia/Makassar")]
     time_zone: TimeZone,
 
+    /// Positions between snapshots of the in-memory folds that answer as-of questions.
+    #[arg(long, global = true, env = "JEJAK_SNAPSHOT_EVERY", default_value_t = crate::history::SNAPSHOT_EVERY_DEFAULT)]
+    snapshot_every: i64,
+
     /// Events the projector folds per transaction when it catches up or rebuilds.
     #[arg(long, global = true, env = "JEJAK_PROJECTOR_BATCH", default_value_t = crate::projector::BATCH_EVENTS_DEFAULT)]
     projector_batch: usize,
@@ -141,11 +145,31 @@ enum Command {
         /// Recidivism waiting period for convictions, in months (default 6).
         #[arg(long)]
         waiting_months: Option<u32>,
+        /// The world on this business date, including facts recorded later.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        /// What the log knew at this moment: an RFC 3339 timestamp, or a date for the end of
+        /// that day in the deployment's time zone.
+        #[arg(long)]
+        known_at: Option<String>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
     /// Show the head of the log, the durability settings, and each read model's checkpoint and lag.
     Status,
+    /// Every event about a person (their ref), a participation, a package, a grant or an
+    /// actor: what, who, where, when it happened and was recorded, why; reversals beside.
+    Audit {
+        #[arg(value_enum)]
+        subject: AuditSubject,
+        /// The person ref, the participation, package or grant UUID, or the actor's name.
+        id: String,
+        /// Only events that occurred on or before this business date.
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Write a realistic fictional dataset to an empty log through the command path, then
     /// verify it.
     Demo {
@@ -216,6 +240,28 @@ impl IssuerArgs {
 enum Format {
     Table,
     Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum AuditSubject {
+    Person,
+    Participation,
+    Package,
+    Grant,
+    Actor,
+}
+
+impl AuditSubject {
+    fn kind(self) -> projections::audit::SubjectKind {
+        use projections::audit::SubjectKind;
+        match self {
+            AuditSubject::Person => SubjectKind::Person,
+            AuditSubject::Participation => SubjectKind::Participation,
+            AuditSubject::Package => SubjectKind::Package,
+            AuditSubject::Grant => SubjectKind::Grant,
+            AuditSubject::Actor => SubjectKind::Actor,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -411,15 +457,45 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report { view, facility, skill, cut_off, waiting_months, format } => {
+        Command::Report {
+            view,
+            facility,
+            skill,
+            cut_off,
+            waiting_months,
+            as_of,
+            known_at,
+            format,
+        } => {
             let options = report::Options { facility, skill, cut_off, waiting_months };
             let projector = projector(&store, cli.time_zone, cli.projector_batch);
-            let report = crate::reports::build(&projector, &view, &options).await?;
+            let config = projector.config();
+            let known_at = known_at.map(|text| parse_moment(&text, &config)).transpose()?;
+            let history = crate::history::History::new(store.clone(), config)
+                .with_snapshot_every(cli.snapshot_every);
+            let moment = crate::history::Moment { as_of, known_at };
+            let report =
+                crate::reports::build_at(&projector, &history, &view, &options, moment).await?;
             crate::reports::print(
                 &report,
                 format == ReportFormat::Json,
                 format == ReportFormat::Csv,
             )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { subject, id, as_of, format } => {
+            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
+            let trail = crate::audit::trail(&store, subject.kind(), &id, as_of, &config).await?;
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            match format {
+                Format::Table => crate::audit::print_table(&mut out, &trail, &config)?,
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut out, &trail)?;
+                    writeln!(out)?;
+                }
+            }
+            out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Status => {
@@ -634,6 +710,20 @@ fn write_event(out: &mut impl Write, event: &RecordedEvent, format: Format) -> a
         )?,
     }
     Ok(())
+}
+
+/// A moment given as an RFC 3339 timestamp, or as a date: the last instant of that day in the
+/// deployment's time zone.
+fn parse_moment(text: &str, config: &ProjectionConfig) -> anyhow::Result<Timestamp> {
+    if let Ok(date) = text.parse::<chrono::NaiveDate>() {
+        let end = projections::history::end_of_day(config, date)
+            .and_then(|end| end.checked_add_micros(-1))
+            .with_context(|| format!("{date} is outside the dates jejak can represent"))?;
+        return Ok(end);
+    }
+    Timestamp::parse(text).map_err(|error| {
+        anyhow::anyhow!("--known-at {text}: {error}; give an RFC 3339 timestamp or a date")
+    })
 }
 
 /// The projector the read-model commands share, with the deployment's time zone and batch size.

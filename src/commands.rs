@@ -420,6 +420,10 @@ impl CommandLoop {
         };
         let world = self.world_for(&envelope.command, overlay).await?;
         let decision = decide::decide(&envelope.command, &world, &ctx)?;
+        let occurred_at = match (envelope.occurred_at, decision.business_day) {
+            (None, Some(day)) => self.start_of_local_day(day).unwrap_or(occurred_at),
+            _ => occurred_at,
+        };
         let request = self.request(envelope, issuer, digest, &world, &decision, occurred_at);
         request.validate()?;
         for (stream_id, fact) in decision.facts(&ctx, occurred_at, now) {
@@ -429,6 +433,12 @@ impl CommandLoop {
             }
         }
         Ok(request)
+    }
+
+    /// The instant (UTC) a business day starts where the deployment is.
+    fn start_of_local_day(&self, day: NaiveDate) -> Option<Timestamp> {
+        let offset_micros = self.zone.utc_offset_hours() * 3_600_000_000;
+        Timestamp::start_of_day(day)?.checked_add_micros(-offset_micros)
     }
 
     /// `occurred_at` and the business day of a command: as stated, else from its business

@@ -126,6 +126,12 @@ enum Step {
     AcceptWaiting(usize),
     Start(usize),
     Attend(usize, Uuid),
+    /// A mark entered days after its session: (package, session, participation, code, late).
+    AttendLate(usize, Uuid, Uuid, AttendanceCode, Option<u32>),
+    /// A wrong mark corrected: (package, participation, the mark's event, session, right code).
+    Correct(usize, Uuid, Uuid, Uuid, AttendanceCode),
+    /// A late correction approved by a second person, then the right mark entered.
+    ApproveCorrection(usize, Uuid, Uuid, Uuid, AttendanceCode),
     Dropout(usize),
     Close(usize),
     Assess2(usize),
@@ -225,6 +231,23 @@ fn staff(facility: usize, role: Role, title: &str) -> Issuer {
 fn provider_staff(provider: usize, role: Role, title: &str) -> Issuer {
     let (code, _) = PROVIDERS[provider];
     issuer(&format!("{title}.{}", code.to_lowercase()), role, code)
+}
+
+/// An attendance mark, entered by the provider's instructor.
+fn mark(
+    provider: usize,
+    participation_id: Uuid,
+    session_id: Uuid,
+    code: AttendanceCode,
+    minutes_late: Option<u32>,
+) -> (Command, Issuer) {
+    let command = Command::RecordAttendance(RecordAttendance {
+        participation_id,
+        session_id,
+        code,
+        minutes_late,
+    });
+    (command, provider_staff(provider, Role::Instruktur, "instruktur1"))
 }
 
 fn system() -> Issuer {
@@ -578,6 +601,26 @@ fn learn(story: &mut Story, command: &Command, executed: &Executed, day: NaiveDa
         })
     };
     match command {
+        // Now and then a mark was wrong: corrected within days, or (rarely) weeks later.
+        Command::RecordAttendance(c) if !executed.duplicate => {
+            let quick = story.rng.random_bool(0.012);
+            let late = !quick && story.rng.random_bool(0.004);
+            if let Some(index) = package_of(story, c.participation_id).filter(|_| quick || late) {
+                let after = if quick {
+                    story.rng.random_range(1..4)
+                } else {
+                    story.rng.random_range(10..16)
+                };
+                let right = if c.code.counts_as_attended() {
+                    AttendanceCode::Alpa
+                } else {
+                    AttendanceCode::Hadir
+                };
+                let event_id = ids::event_id(executed.command_id, 0);
+                let step = Step::Correct(index, c.participation_id, event_id, c.session_id, right);
+                story.at(date_add(day, after), Phase::Attendance, step);
+            }
+        }
         Command::AssessEligibility(c)
             if reply.get("eligible") == Some(&serde_json::Value::Bool(false)) =>
         {
@@ -1177,19 +1220,68 @@ fn plan_step(
                 };
                 let minutes_late =
                     (code == AttendanceCode::Terlambat).then(|| story.rng.random_range(5..45));
-                push(
-                    story,
-                    Command::RecordAttendance(RecordAttendance {
-                        participation_id,
-                        session_id,
-                        code,
-                        minutes_late,
-                    }),
-                    provider_staff(provider, Role::Instruktur, "instruktur1"),
-                    None,
-                    None,
-                );
+                // Late data entry is normal in a Rutan: some marks come in days later.
+                if story.rng.random_bool(0.06) {
+                    let later = date_add(day, story.rng.random_range(1..6));
+                    let step =
+                        Step::AttendLate(index, session_id, participation_id, code, minutes_late);
+                    story.at(later, Phase::Attendance, step);
+                    continue;
+                }
+                let (command, issuer) =
+                    mark(provider, participation_id, session_id, code, minutes_late);
+                push(story, command, issuer, None, None);
             }
+        }
+        Step::AttendLate(index, session_id, participation_id, code, minutes_late) => {
+            let provider = story.packages[index].provider;
+            let (command, issuer) =
+                mark(provider, participation_id, session_id, code, minutes_late);
+            push(story, command, issuer, None, None);
+        }
+        Step::Correct(index, participation_id, event_id, session_id, code) => {
+            let provider = story.packages[index].provider;
+            let request_id = ids::derived_id(event_id, "correction");
+            push(
+                story,
+                Command::CorrectEvent(CorrectEvent {
+                    stream_id: streams::participation(participation_id),
+                    event_id,
+                    request_id,
+                }),
+                provider_staff(provider, Role::Instruktur, "instruktur1"),
+                Some("salah input presensi"),
+                None,
+            );
+            let session_day = story.packages[index]
+                .sessions
+                .iter()
+                .find(|(_, id)| *id == session_id)
+                .map_or(day, |(date, _)| *date);
+            if (day - session_day).num_days() > events::decide::LATE_CORRECTION_DAYS {
+                // Too old to reverse at once: a second person approves it the next day.
+                let step =
+                    Step::ApproveCorrection(index, participation_id, request_id, session_id, code);
+                story.at(date_add(day, 1), Phase::Attendance, step);
+            } else {
+                let (command, issuer) = mark(provider, participation_id, session_id, code, None);
+                push(story, command, issuer, None, None);
+            }
+        }
+        Step::ApproveCorrection(index, participation_id, request_id, session_id, code) => {
+            let provider = story.packages[index].provider;
+            push(
+                story,
+                Command::ApproveCorrection(ApproveCorrection {
+                    stream_id: streams::participation(participation_id),
+                    request_id,
+                }),
+                provider_staff(provider, Role::DisnakerAdmin, "admin"),
+                None,
+                None,
+            );
+            let (command, issuer) = mark(provider, participation_id, session_id, code, None);
+            push(story, command, issuer, None, None);
         }
         Step::Dropout(index) => {
             let package = &story.packages[index];

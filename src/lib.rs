@@ -9,6 +9,7 @@
 //! - `clock`: the injected clock; `telemetry`: logging;
 //! - `cli`: the `jejak` command line, the only module that prints.
 
+pub mod audit;
 pub mod checkpoints;
 pub mod cli;
 pub mod clock;
@@ -16,6 +17,7 @@ pub mod commands;
 pub mod demo;
 pub mod exec;
 pub mod export;
+pub mod history;
 pub mod import;
 pub mod keys;
 pub mod projector;

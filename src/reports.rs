@@ -7,6 +7,7 @@ use chrono::Utc;
 use projections::report::{Options, Report};
 use projections::views::{self, Input};
 
+use crate::history::{History, HistoryError, Moment};
 use crate::projector::{Projector, ProjectorError};
 
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +16,42 @@ pub enum ReportError {
     UnknownView { name: String },
     #[error(transparent)]
     Projector(#[from] ProjectorError),
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+/// Computes a view at a past moment from the in-memory fold (`history`), or, for the present,
+/// from its read model.
+pub async fn build_at(
+    projector: &Projector,
+    history: &History,
+    view: &str,
+    options: &Options,
+    moment: Moment,
+) -> Result<Report, ReportError> {
+    if moment == Moment::default() {
+        return build(projector, view, options).await;
+    }
+    let view =
+        views::named(view).ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
+    let projection =
+        projections::projection::named(view.projection).expect("views name known projections");
+    let folded = history.fold_at(projection, moment).await?;
+    let input = Input {
+        tables: &folded.tables,
+        projection,
+        config: projector.config(),
+        position: folded.position,
+        hash: &folded.hash,
+        as_of: folded.as_of,
+        options,
+    };
+    let mut report = (view.build)(&input);
+    report.parameters.insert("as_of".to_owned(), folded.as_of.to_string());
+    if let Some(known_at) = moment.known_at {
+        report.parameters.insert("known_at".to_owned(), known_at.to_string());
+    }
+    Ok(report)
 }
 
 /// Computes a view from its read model, after catching the read model up to the head.

@@ -5,12 +5,16 @@
 //! - [`projection`]: what a projection is, and [`projection::Replay`], the in-memory runner;
 //! - [`programme`], [`people`], [`monthly`]: the three projections;
 //! - [`report`]: what a report is, suppression of small counts, Wilson intervals;
+//! - [`audit`]: audit trails of a person, participation, package, grant or actor;
+//! - [`history`]: what a fold as of a past business date admits;
 //! - [`views`]: the ten views (enrolment, attendance, funnel, outcomes, grants, inbox,
 //!   monthly, recidivism, recidivism_stock, post_release), each a function of one projection.
 //!
 //! Architecture invariant: this crate does no I/O, has no `async`, reads no clock, and knows
 //! nothing about SQL. It depends on `events` only (and its value types).
 
+pub mod audit;
+pub mod history;
 pub mod monthly;
 pub mod people;
 pub mod programme;

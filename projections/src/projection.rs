@@ -30,7 +30,16 @@ impl Default for Config {
 impl Config {
     /// The local calendar date of an instant.
     pub fn local_date(&self, at: Timestamp) -> NaiveDate {
-        at.checked_add_micros(self.utc_offset_hours * 3_600_000_000).unwrap_or(at).date()
+        self.local(at).date()
+    }
+
+    /// An instant in local time, to the second: `YYYY-MM-DD HH:MM:SS`.
+    pub fn local_time_text(&self, at: Timestamp) -> String {
+        self.local(at).to_datetime().format("%Y-%m-%d %H:%M:%S").to_string()
+    }
+
+    fn local(&self, at: Timestamp) -> Timestamp {
+        at.checked_add_micros(self.utc_offset_hours * 3_600_000_000).unwrap_or(at)
     }
 }
 

@@ -193,6 +193,28 @@ impl Tables {
         self.changed.clear();
     }
 
+    /// Every row in a compact binary form, for snapshots of an in-memory fold.
+    pub fn encode(&self) -> Vec<u8> {
+        let tables: Vec<(&str, Vec<(&Key, &Row)>)> =
+            self.rows.iter().map(|(name, rows)| (*name, rows.iter().collect())).collect();
+        postcard::to_allocvec(&tables).expect("rows of plain values always encode")
+    }
+
+    /// Complete tables from [`Tables::encode`]'s bytes; `definitions` name the tables expected.
+    pub fn decode(bytes: &[u8], definitions: &[TableDef]) -> Result<Tables, String> {
+        let tables: Vec<(String, Vec<(Key, Row)>)> =
+            postcard::from_bytes(bytes).map_err(|error| error.to_string())?;
+        let mut decoded = Tables::complete();
+        for (name, rows) in tables {
+            let definition = definitions
+                .iter()
+                .find(|definition| definition.name == name)
+                .ok_or_else(|| format!("no table {name} in this projection"))?;
+            decoded.rows.insert(definition.name, rows.into_iter().collect());
+        }
+        Ok(decoded)
+    }
+
     /// The number of rows held.
     pub fn len(&self) -> usize {
         self.rows.values().map(BTreeMap::len).sum()
@@ -245,6 +267,21 @@ mod tests {
         tables.delete::<Example>(&example().key());
         assert_eq!(tables.take_changes()[0].2, None);
         assert!(tables.get::<Example>(&example().key()).is_none());
+    }
+
+    #[test]
+    fn tables_survive_encoding_for_snapshots() {
+        let mut tables = Tables::complete();
+        tables.put(&example());
+        tables.put(&Example { note: Some("catatan".to_owned()), ..example() });
+        let bytes = tables.encode();
+        let decoded = Tables::decode(&bytes, &[Example::def()]).unwrap();
+        assert_eq!(
+            decoded.all::<Example>().collect::<Vec<_>>(),
+            tables.all::<Example>().collect::<Vec<_>>()
+        );
+        assert!(Tables::decode(&bytes, &[]).is_err(), "a table of another projection is refused");
+        assert!(Tables::decode(&bytes[..bytes.len() / 2], &[Example::def()]).is_err());
     }
 
     #[test]

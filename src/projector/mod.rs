@@ -22,7 +22,7 @@ use projections::table::{Key, Row, RowRef, TableDef, Tables};
 use serde::Serialize;
 use sqlx::Row as _;
 
-use crate::store::{Backend, Pool, Store, StoreError};
+use crate::store::{Pool, Store, StoreError};
 use rows::bind_value;
 
 /// Events folded per transaction, unless set with [`Projector::with_batch_events`].
@@ -82,7 +82,7 @@ pub struct Projector {
     batch_events: usize,
 }
 
-fn config_text(config: &Config) -> String {
+pub(crate) fn config_text(config: &Config) -> String {
     format!("utc{:+}", config.utc_offset_hours)
 }
 
@@ -367,26 +367,9 @@ impl Projector {
         Ok(self.read_state(projection.name).await?.expect("just created"))
     }
 
-    /// Turns `$n` placeholders into `?` for SQLite (which accepts `?NNN` too, but keep it plain).
+    /// The statement in this store's dialect.
     fn dialect(&self, sql: &str) -> String {
-        match self.store.backend() {
-            Backend::Postgres => sql.to_owned(),
-            Backend::Sqlite => {
-                let mut out = String::with_capacity(sql.len());
-                let mut chars = sql.chars().peekable();
-                while let Some(c) = chars.next() {
-                    if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
-                        out.push('?');
-                        while chars.peek().is_some_and(char::is_ascii_digit) {
-                            out.push(chars.next().expect("peeked"));
-                        }
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
-            }
-        }
+        crate::store::dialect(self.store.backend(), sql)
     }
 
     async fn read_state(&self, name: &str) -> Result<Option<State>, ProjectorError> {

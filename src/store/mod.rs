@@ -331,6 +331,70 @@ impl Store {
         }
     }
 
+    /// Up to `limit` events written by `actor` from position `from` on, in position order.
+    pub async fn read_by_actor(
+        &self,
+        actor: &str,
+        from: i64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = page_limit(limit)?;
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::read_by_actor(pool, actor, from, limit).await,
+            Pool::Postgres(pool) => postgres::read_by_actor(pool, actor, from, limit).await,
+        }
+    }
+
+    /// Up to `limit` reversals (`EventReversed`) from position `from` on, in position order.
+    pub async fn read_reversals(
+        &self,
+        from: i64,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = page_limit(limit)?;
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::read_reversals(pool, from, limit).await,
+            Pool::Postgres(pool) => postgres::read_reversals(pool, from, limit).await,
+        }
+    }
+
+    /// The last position recorded at or before `at` (0 if none): since `recorded_at` never
+    /// decreases along the log, what the log knew at `at` is the prefix up to that position.
+    pub async fn known_position(&self, at: Timestamp) -> Result<i64, StoreError> {
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::known_position(pool, at).await,
+            Pool::Postgres(pool) => postgres::known_position(pool, at).await,
+        }
+    }
+
+    /// Up to `limit` events in positions `(after, until]` that were recorded more than 23 hours
+    /// after they occurred and occurred before `occurred_before`, in position order.
+    pub async fn read_late(
+        &self,
+        after: i64,
+        until: i64,
+        occurred_before: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let limit = page_limit(limit)?;
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => {
+                sqlite::read_late(pool, after, until, occurred_before, limit).await
+            }
+            Pool::Postgres(pool) => {
+                postgres::read_late(pool, after, until, occurred_before, limit).await
+            }
+        }
+    }
+
+    /// The positions of the events with these ids, for those in the log.
+    pub async fn positions_of(&self, event_ids: &[Uuid]) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::positions_of(pool, event_ids).await,
+            Pool::Postgres(pool) => postgres::positions_of(pool, event_ids).await,
+        }
+    }
+
     /// The current version of a stream, 0 if it has no events.
     pub async fn stream_version(&self, stream_id: &str) -> Result<i64, StoreError> {
         match &self.inner.pool {
@@ -370,6 +434,38 @@ impl Store {
     /// A receiver of the position of the last append this process committed.
     pub(crate) fn committed(&self) -> watch::Receiver<i64> {
         self.inner.committed.clone()
+    }
+}
+
+/// Runs `$body` with `$pool` bound to the store's pool, whichever backend it is: the same
+/// statement code for both, checked by the compiler for each.
+macro_rules! on_pool {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match $store.pool() {
+            $crate::store::Pool::Sqlite($pool) => $body,
+            $crate::store::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use on_pool;
+
+/// A statement written with PostgreSQL's `$n` placeholders, in `backend`'s dialect: SQLite
+/// takes them as `?n`.
+pub(crate) fn dialect(backend: Backend, sql: &str) -> String {
+    match backend {
+        Backend::Postgres => sql.to_owned(),
+        Backend::Sqlite => {
+            let mut out = String::with_capacity(sql.len());
+            let mut chars = sql.chars().peekable();
+            while let Some(c) = chars.next() {
+                if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                    out.push('?');
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
     }
 }
 

@@ -129,6 +129,73 @@ pub(crate) async fn read_category(
     query.fetch_all(pool).await?.iter().map(event_from_row).collect()
 }
 
+pub(crate) async fn read_by_actor(
+    pool: &PgPool,
+    actor: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE actor = $1 AND position >= $2 ORDER BY position LIMIT $3"
+    );
+    let query = sqlx::query(&sql).bind(actor).bind(from).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+/// The literal type in the query lets the partial index `events_reversals` serve it.
+pub(crate) async fn read_reversals(
+    pool: &PgPool,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE event_type = 'EventReversed' AND position >= $1 ORDER BY position LIMIT $2"
+    );
+    let query = sqlx::query(&sql).bind(from).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+/// The last position recorded at or before `at`: `recorded_at` never decreases along the log,
+/// so what the log knew at `at` is the prefix up to it.
+pub(crate) async fn known_position(pool: &PgPool, at: Timestamp) -> Result<i64, StoreError> {
+    let sql =
+        "SELECT recorded_at FROM events WHERE recorded_at <= $1 ORDER BY recorded_at DESC LIMIT 1";
+    let last: Option<DateTime<Utc>> =
+        sqlx::query_scalar(sql).bind(at.to_datetime()).fetch_optional(pool).await?;
+    let Some(last) = last else { return Ok(0) };
+    let sql = "SELECT MAX(position) FROM events WHERE recorded_at = $1";
+    let position: Option<i64> = sqlx::query_scalar(sql).bind(last).fetch_one(pool).await?;
+    Ok(position.unwrap_or(0))
+}
+
+/// Events in `(after, until]` recorded more than 23 hours after they occurred, and before
+/// `occurred_before`, in position order.
+pub(crate) async fn read_late(
+    pool: &PgPool,
+    after: i64,
+    until: i64,
+    occurred_before: Timestamp,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE position IN (SELECT position FROM late_events \
+         WHERE position > $1 AND position <= $2 AND occurred_at < $3) ORDER BY position LIMIT $4"
+    );
+    let query =
+        sqlx::query(&sql).bind(after).bind(until).bind(occurred_before.to_datetime()).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+/// The positions of the events with these ids (those that exist).
+pub(crate) async fn positions_of(
+    pool: &PgPool,
+    event_ids: &[Uuid],
+) -> Result<Vec<(Uuid, i64)>, StoreError> {
+    let sql = "SELECT event_id, position FROM events WHERE event_id = ANY($1)";
+    let rows = sqlx::query(sql).bind(event_ids).fetch_all(pool).await?;
+    rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
+}
+
 pub(crate) async fn stream_version(pool: &PgPool, stream_id: &str) -> Result<i64, StoreError> {
     let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = $1";
     let version: Option<i64> = sqlx::query_scalar(sql).bind(stream_id).fetch_one(pool).await?;

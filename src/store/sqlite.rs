@@ -106,6 +106,89 @@ pub(crate) async fn read_category(
     query.fetch_all(pool).await?.iter().map(event_from_row).collect()
 }
 
+pub(crate) async fn read_by_actor(
+    pool: &SqlitePool,
+    actor: &str,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE actor = ? AND position >= ? ORDER BY position LIMIT ?"
+    );
+    let query = sqlx::query(&sql).bind(actor).bind(from).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+/// The literal type in the query lets the partial index `events_reversals` serve it.
+pub(crate) async fn read_reversals(
+    pool: &SqlitePool,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE event_type = 'EventReversed' AND position >= ? ORDER BY position LIMIT ?"
+    );
+    let query = sqlx::query(&sql).bind(from).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+/// The last position recorded at or before `at`: `recorded_at` never decreases along the log,
+/// so what the log knew at `at` is the prefix up to it.
+pub(crate) async fn known_position(pool: &SqlitePool, at: Timestamp) -> Result<i64, StoreError> {
+    let sql =
+        "SELECT recorded_at FROM events WHERE recorded_at <= ? ORDER BY recorded_at DESC LIMIT 1";
+    let last: Option<String> =
+        sqlx::query_scalar(sql).bind(at.to_string()).fetch_optional(pool).await?;
+    let Some(last) = last else { return Ok(0) };
+    let sql = "SELECT MAX(position) FROM events WHERE recorded_at = ?";
+    let position: Option<i64> = sqlx::query_scalar(sql).bind(last).fetch_one(pool).await?;
+    Ok(position.unwrap_or(0))
+}
+
+/// Events in `(after, until]` recorded more than 23 hours after they occurred, and before
+/// `occurred_before`, in position order.
+pub(crate) async fn read_late(
+    pool: &SqlitePool,
+    after: i64,
+    until: i64,
+    occurred_before: Timestamp,
+    limit: i64,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE position IN (SELECT position FROM late_events \
+         WHERE position > ? AND position <= ? AND occurred_at < ?) ORDER BY position LIMIT ?"
+    );
+    let query =
+        sqlx::query(&sql).bind(after).bind(until).bind(occurred_before.to_string()).bind(limit);
+    query.fetch_all(pool).await?.iter().map(event_from_row).collect()
+}
+
+/// The positions of the events with these ids (those that exist).
+pub(crate) async fn positions_of(
+    pool: &SqlitePool,
+    event_ids: &[Uuid],
+) -> Result<Vec<(Uuid, i64)>, StoreError> {
+    let mut found = Vec::with_capacity(event_ids.len());
+    for chunk in event_ids.chunks(500) {
+        let placeholders = vec!["?"; chunk.len()].join(", ");
+        let sql =
+            format!("SELECT event_id, position FROM events WHERE event_id IN ({placeholders})");
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id.hyphenated().to_string());
+        }
+        for row in query.fetch_all(pool).await? {
+            let id: String = row.try_get(0)?;
+            let id = Uuid::parse_str(&id).map_err(|error| StoreError::Corrupt {
+                position: row.try_get(1).unwrap_or(0),
+                detail: format!("event_id: {error}"),
+            })?;
+            found.push((id, row.try_get(1)?));
+        }
+    }
+    Ok(found)
+}
+
 pub(crate) async fn stream_version(pool: &SqlitePool, stream_id: &str) -> Result<i64, StoreError> {
     let mut connection = pool.acquire().await?;
     read_stream_version(&mut connection, stream_id).await

@@ -4,6 +4,8 @@
 mod cli;
 mod concurrency;
 mod export_python;
+mod fixtures;
+mod history;
 mod migrations;
 mod projections;
 mod rules;

@@ -2,15 +2,16 @@
 //! concurrency, `jejak exec`, the imports, and the demo. The rules themselves are tested one
 //! by one in `events/src/decide/tests.rs`; here they meet a real database and real processes.
 
-use std::sync::Arc;
-
 use events::command::CommandEnvelope;
-use events::vocabulary::{Role, TimeZone};
-use events::{Source, Timestamp, streams};
-use jejak::commands::{CommandFailure, CommandLoop, Issuer};
+use events::vocabulary::Role;
+use events::{Timestamp, streams};
+use jejak::commands::{CommandFailure, CommandLoop};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::fixtures::{
+    PACKAGE, SESSION, command_loop, disnaker, envelope, issuer, person, petugas, setup, system,
+};
 use crate::support::{TestDb, backend_tests, clock_at, jejak, repository_root, stdout};
 
 backend_tests!(
@@ -22,85 +23,6 @@ backend_tests!(
     an_sdp_import_keeps_raw_ids_out_of_the_log_and_runs_twice_as_once,
     the_demo_writes_a_story_that_verifies_and_only_to_an_empty_log,
 );
-
-fn issuer(actor: &str, role: Role, organisation: &str) -> Issuer {
-    Issuer {
-        actor: actor.to_owned(),
-        role,
-        organisation: organisation.to_owned(),
-        source: Source::Cli,
-        correlation_id: None,
-        causation_id: None,
-    }
-}
-
-fn system() -> Issuer {
-    issuer("sdp-import", Role::System, "SYSTEM")
-}
-fn petugas() -> Issuer {
-    issuer("petugas.andi", Role::PetugasPembinaan, "RUTAN-SOE")
-}
-fn disnaker() -> Issuer {
-    issuer("disnaker.gita", Role::DisnakerAdmin, "DISNAKERTRANS-TTS")
-}
-
-fn envelope(mut value: Value) -> CommandEnvelope {
-    if value.get("command_id").is_none() {
-        value["command_id"] = json!(Uuid::new_v4());
-    }
-    CommandEnvelope::from_value(value).unwrap()
-}
-
-const PACKAGE: Uuid = Uuid::from_u128(0x0a11_0000);
-const SESSION: Uuid = Uuid::from_u128(0x0a11_0001);
-
-fn person(n: usize) -> String {
-    format!("p{:032x}", 0xbeef_0000 + n)
-}
-
-/// The registry, a package of `quota` places starting 2026-03-02 with one session, and
-/// `inmates` sentenced inmates at Rutan SoE, each nominated, assessed and approved.
-async fn setup(commands: &CommandLoop, quota: u32, inmates: usize) -> Vec<Uuid> {
-    let mut batch = vec![];
-    for (code, kind) in [("RUTAN-SOE", "rutan"), ("DISNAKERTRANS-TTS", "disnakertrans")] {
-        batch.push((envelope(json!({"type": "register_organisation", "code": code, "name": code, "kind": kind, "time_zone": "Asia/Makassar"})), system()));
-    }
-    batch.push((envelope(json!({
-        "type": "define_package", "package_id": PACKAGE, "title": "Menjahit", "provider": "DISNAKERTRANS-TTS", "skill": "menjahit",
-        "venue_type": "in_facility", "location": "SoE", "facilities": ["RUTAN-SOE"], "planned_hours": 40,
-        "start_date": "2026-03-02", "end_date": "2026-03-27", "quota_total": quota, "funding_source": "APBD",
-    })), disnaker()));
-    batch.push((envelope(json!({"type": "schedule_session", "package_id": PACKAGE, "session_id": SESSION, "date": "2026-03-02", "start_time": "08:00:00", "end_time": "12:00:00", "hours": 4})), disnaker()));
-    let mut participations = Vec::new();
-    for n in 0..inmates {
-        let person_ref = person(n);
-        batch.push((envelope(json!({"type": "record_custody_episode", "person_ref": person_ref, "episode_ref": format!("r{n}"), "facility": "RUTAN-SOE", "admitted_on": "2024-01-01", "legal_status": "narapidana"})), system()));
-        batch.push((
-            envelope(
-                json!({"type": "nominate_inmate", "package_id": PACKAGE, "person_ref": person_ref}),
-            ),
-            petugas(),
-        ));
-        let participation_id = streams::participation_id(PACKAGE, &person_ref);
-        batch.push((
-            envelope(json!({"type": "assess_eligibility", "participation_id": participation_id})),
-            issuer("wali.dewi", Role::Wali, "RUTAN-SOE"),
-        ));
-        batch.push((envelope(json!({"type": "approve_nomination", "participation_id": participation_id, "tpp_session_date": "2026-02-18", "document_ref": "BA-TPP/1"})), issuer("karutan.eko", Role::Karutan, "RUTAN-SOE")));
-        participations.push(participation_id);
-    }
-    let mut session = commands.session();
-    let (_, refused) = session.run(&batch).await.unwrap();
-    assert!(refused.is_empty(), "{refused:?}");
-    participations
-}
-
-fn command_loop(
-    store: &jejak::store::Store,
-    clock: Arc<jejak::clock::SimulatedClock>,
-) -> CommandLoop {
-    CommandLoop::new(store.clone(), clock, TimeZone::Makassar)
-}
 
 async fn twenty_concurrent_acceptances_for_five_places_accept_exactly_five(db: TestDb) {
     let clock = clock_at("2026-02-20T01:00:00Z");

@@ -187,6 +187,13 @@ impl Drop for TestDb {
 
 async fn create_postgres_database(name: &str, template: Option<&str>) {
     let mut admin = sqlx::PgConnection::connect(&postgres_admin_url()).await.unwrap();
+    if let Some(template) = template {
+        // A copy is taken while no store has the database open, but a closed connection's
+        // server process may still be exiting; PostgreSQL refuses a template in use.
+        let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                   WHERE datname = $1 AND pid <> pg_backend_pid()";
+        sqlx::query(sql).bind(template).execute(&mut admin).await.unwrap();
+    }
     let sql = match template {
         Some(template) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
         None => format!("CREATE DATABASE \"{name}\""),

@@ -127,11 +127,14 @@ pub struct Decision {
     /// The facility (UPT) the events concern, for the envelope: the inmate's facility.
     pub facility: Option<String>,
     pub reply: serde_json::Value,
+    /// The business day of the facts when it comes from the state read rather than the
+    /// command (an attendance mark happened on its session's day, whenever it is entered).
+    pub business_day: Option<NaiveDate>,
 }
 
 impl Decision {
     fn new(reply: serde_json::Value) -> Decision {
-        Decision { events: Vec::new(), facility: None, reply }
+        Decision { events: Vec::new(), facility: None, reply, business_day: None }
     }
 
     fn push(&mut self, stream_id: String, event: impl Into<Event>) {

@@ -633,6 +633,7 @@ pub(super) fn record_attendance(
     let mut decision = Decision::new(
         serde_json::json!({ "participation_id": command.participation_id, "session_id": command.session_id }),
     );
+    decision.business_day = Some(session.date);
     decision.push(
         streams::participation(command.participation_id),
         AttendanceRecorded {

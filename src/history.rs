@@ -1,0 +1,350 @@
+//! Time travel (docs/history.md): a projection folded in memory as of a past business date
+//! (`as_of`), as the log knew it at a past moment (`known_at`), or both, fast on a long log.
+//!
+//! - `known_at` is a prefix of the log: up to the last position recorded by then.
+//! - Snapshots of the unfiltered fold are kept every `every` positions (`fold_snapshots`), with
+//!   the latest `occurred_at` in their prefix. A fold as of `D` starts from the latest snapshot
+//!   whose prefix occurred entirely by `D` and that lies within the prefix known.
+//! - After the snapshot it reads every event recorded up to a day after `D` ends (they may have
+//!   occurred by `D`), and beyond that only events recorded more than 23 hours after they
+//!   occurred (`late_events`, kept by a trigger) that occurred by `D`, and reversals, which
+//!   take effect from the date of what they reverse. Any event recorded more than a day after
+//!   `D` ended that occurred by `D` is late, so nothing is missed.
+//! - The answer equals the fold of the whole known prefix filtered by
+//!   `projections::history::AsOfFilter`; a property test checks it.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use events::limits::PAGE_EVENTS_MAX;
+use events::{RecordedEvent, Timestamp};
+use projections::history::{AsOfFilter, end_of_day};
+use projections::projection::{Config, ProjectionDef, Replay};
+use projections::table::Tables;
+use sqlx::Row as _;
+use uuid::Uuid;
+
+use crate::projector::config_text;
+use crate::store::{Store, StoreError, dialect, on_pool};
+
+/// Snapshots are taken every this many positions unless set otherwise.
+pub const SNAPSHOT_EVERY_DEFAULT: i64 = 50_000;
+
+/// A past moment to fold at, in either sense or both.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Moment {
+    /// Business time: the world on this date, including facts recorded later.
+    pub as_of: Option<NaiveDate>,
+    /// Knowledge time: what the log held at this instant.
+    pub known_at: Option<Timestamp>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    #[error("{0} is outside the dates jejak can represent")]
+    DateOutOfRange(NaiveDate),
+    #[error("snapshot of {projection} at position {position} cannot be read: {detail}")]
+    BadSnapshot { projection: String, position: i64, detail: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A fold at a moment.
+#[derive(Debug, Clone)]
+pub struct Folded {
+    pub tables: Tables,
+    /// The last position of the log the answer draws on (the known prefix).
+    pub position: i64,
+    /// That position's hash.
+    pub hash: String,
+    /// The business date the views are computed for.
+    pub as_of: NaiveDate,
+    /// Where the fold started: the snapshot used, or 0.
+    pub snapshot: i64,
+    /// How many events were folded after the snapshot.
+    pub folded: usize,
+}
+
+/// Folds projections at past moments, keeping snapshots to do it fast.
+#[derive(Clone)]
+pub struct History {
+    store: Store,
+    config: Config,
+    every: i64,
+}
+
+struct Snapshot {
+    position: i64,
+    hash: String,
+    max_occurred_at: Timestamp,
+    tables: Tables,
+}
+
+impl History {
+    pub fn new(store: Store, config: Config) -> History {
+        History { store, config, every: SNAPSHOT_EVERY_DEFAULT }
+    }
+
+    /// Takes snapshots every `every` positions (at least 1).
+    pub fn with_snapshot_every(mut self, every: i64) -> History {
+        self.every = every.max(1);
+        self
+    }
+
+    /// `projection` folded at `moment`. Takes the snapshots the log lacks first.
+    pub async fn fold_at(
+        &self,
+        projection: ProjectionDef,
+        moment: Moment,
+    ) -> Result<Folded, HistoryError> {
+        self.ensure_snapshots(projection).await?;
+        let head = self.store.head().await?;
+        let known = match moment.known_at {
+            Some(at) => self.store.known_position(at).await?,
+            None => head.position,
+        };
+        let Some(as_of) = moment.as_of else {
+            let snapshot = self.latest_snapshot(projection, known, None).await?;
+            let (mut replay, snapshot_position) = self.start(projection, snapshot);
+            let mut folded = 0;
+            for event in self.read_range(replay.position, known).await? {
+                replay.apply(&event);
+                folded += 1;
+            }
+            let as_of = match moment.known_at {
+                Some(at) => self.config.local_date(at),
+                None => {
+                    head.recorded_at.map_or(chrono::NaiveDate::MIN, |at| self.config.local_date(at))
+                }
+            };
+            let hash = replay.hash.clone();
+            return Ok(Folded {
+                tables: replay.tables,
+                position: known,
+                hash,
+                as_of,
+                snapshot: snapshot_position,
+                folded,
+            });
+        };
+        let day_ends =
+            end_of_day(&self.config, as_of).ok_or(HistoryError::DateOutOfRange(as_of))?;
+        let settled = day_ends
+            .checked_add_micros(24 * 3_600_000_000 - 1)
+            .ok_or(HistoryError::DateOutOfRange(as_of))?;
+        // Events after `read_whole` were recorded more than a day after `as_of` ended.
+        let read_whole = self.store.known_position(settled).await?.min(known);
+        let snapshot = self.latest_snapshot(projection, read_whole, Some(day_ends)).await?;
+        let (mut replay, base) = self.start(projection, snapshot);
+        let mut events = self.read_range(base, read_whole).await?;
+        if known > read_whole {
+            let mut later = self.read_late(read_whole, known, day_ends).await?;
+            later.extend(self.read_reversals(read_whole, known).await?);
+            later.sort_by_key(|event| event.position);
+            later.dedup_by_key(|event| event.position);
+            events.extend(later);
+        }
+        let targets = AsOfFilter::reversal_targets(&events);
+        let positions: BTreeMap<Uuid, i64> = if targets.is_empty() {
+            BTreeMap::new()
+        } else {
+            self.store.positions_of(&targets).await?.into_iter().collect()
+        };
+        let mut filter = AsOfFilter::new(as_of, self.config, base);
+        let mut folded = 0;
+        for event in &events {
+            if filter.admits(event, |id| positions.get(&id).copied()) {
+                if let Ok(fact) = events::state::Fact::from_recorded(event) {
+                    (projection.apply)(&fact, &mut replay.tables, &self.config);
+                }
+                folded += 1;
+            }
+        }
+        let hash = self.hash_at(known).await?;
+        Ok(Folded { tables: replay.tables, position: known, hash, as_of, snapshot: base, folded })
+    }
+
+    /// A replay starting from `snapshot`, or from the beginning.
+    fn start(&self, projection: ProjectionDef, snapshot: Option<Snapshot>) -> (Replay, i64) {
+        let mut replay = Replay::new(projection, self.config);
+        let Some(snapshot) = snapshot else { return (replay, 0) };
+        replay.tables = snapshot.tables;
+        replay.position = snapshot.position;
+        replay.hash = snapshot.hash;
+        (replay, snapshot.position)
+    }
+
+    /// Takes a snapshot at every multiple of `every` up to the head that has none yet.
+    pub async fn ensure_snapshots(&self, projection: ProjectionDef) -> Result<usize, HistoryError> {
+        let head = self.store.head().await?.position;
+        if head - self.latest_snapshot_position(projection).await? < self.every {
+            return Ok(0);
+        }
+        let latest = self.latest_snapshot(projection, head, None).await?;
+        let mut max_occurred = latest.as_ref().map(|snapshot| snapshot.max_occurred_at);
+        let (mut replay, _) = self.start(projection, latest);
+        let mut taken = 0;
+        while replay.position < head - (head % self.every) {
+            let until = (replay.position / self.every + 1) * self.every;
+            for event in self.read_range(replay.position, until).await? {
+                max_occurred =
+                    Some(max_occurred.map_or(event.occurred_at, |m| m.max(event.occurred_at)));
+                replay.apply(&event);
+            }
+            let Some(occurred) = max_occurred else { break };
+            self.save_snapshot(projection, &replay, occurred).await?;
+            tracing::info!(
+                projection = projection.name,
+                position = replay.position,
+                "snapshot taken"
+            );
+            taken += 1;
+        }
+        Ok(taken)
+    }
+
+    /// Events in `(after, until]`, in position order.
+    async fn read_range(&self, after: i64, until: i64) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events: Vec<RecordedEvent> = Vec::new();
+        let mut position = after;
+        while position < until {
+            let limit =
+                usize::try_from(until - position).unwrap_or(PAGE_EVENTS_MAX).min(PAGE_EVENTS_MAX);
+            let page = self.store.read_all(position + 1, limit).await?;
+            let Some(last) = page.last() else { break };
+            position = last.position;
+            events.extend(page);
+        }
+        Ok(events)
+    }
+
+    async fn read_late(
+        &self,
+        after: i64,
+        until: i64,
+        before: Timestamp,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events: Vec<RecordedEvent> = Vec::new();
+        loop {
+            let from = events.last().map_or(after, |event| event.position);
+            let page = self.store.read_late(from, until, before, PAGE_EVENTS_MAX).await?;
+            let done = page.len() < PAGE_EVENTS_MAX;
+            events.extend(page);
+            if done {
+                return Ok(events);
+            }
+        }
+    }
+
+    async fn read_reversals(
+        &self,
+        after: i64,
+        until: i64,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut events: Vec<RecordedEvent> = Vec::new();
+        loop {
+            let from = events.last().map_or(after, |event| event.position) + 1;
+            let page = self.store.read_reversals(from, PAGE_EVENTS_MAX).await?;
+            let done =
+                page.len() < PAGE_EVENTS_MAX || page.last().is_some_and(|e| e.position >= until);
+            events.extend(page.into_iter().filter(|event| event.position <= until));
+            if done {
+                return Ok(events);
+            }
+        }
+    }
+
+    async fn hash_at(&self, position: i64) -> Result<String, StoreError> {
+        if position == 0 {
+            return Ok(events::chain::GENESIS_HASH.to_owned());
+        }
+        let event = self.store.read_all(position, 1).await?.pop();
+        Ok(event.map_or_else(|| events::chain::GENESIS_HASH.to_owned(), |event| event.hash))
+    }
+
+    /// The position of the latest snapshot of `projection`, 0 if none.
+    async fn latest_snapshot_position(&self, projection: ProjectionDef) -> Result<i64, StoreError> {
+        let sql = "SELECT COALESCE(MAX(position), 0) FROM fold_snapshots \
+                   WHERE projection = $1 AND version = $2 AND config = $3";
+        let sql = dialect(self.store.backend(), sql);
+        let version = i64::from(projection.version);
+        let config = config_text(&self.config);
+        let position = on_pool!(self.store, |pool| {
+            sqlx::query_scalar(&sql)
+                .bind(projection.name)
+                .bind(version)
+                .bind(&config)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(position)
+    }
+
+    /// The latest snapshot at or before `position` whose prefix occurred entirely before
+    /// `occurred_before` (when given).
+    async fn latest_snapshot(
+        &self,
+        projection: ProjectionDef,
+        position: i64,
+        occurred_before: Option<Timestamp>,
+    ) -> Result<Option<Snapshot>, HistoryError> {
+        let occurred = occurred_before.map_or_else(|| "~".to_owned(), |at| at.to_string());
+        let sql = "SELECT position, hash, max_occurred_at, data FROM fold_snapshots \
+                   WHERE projection = $1 AND version = $2 AND config = $3 AND position <= $4 \
+                   AND max_occurred_at < $5 ORDER BY position DESC LIMIT 1";
+        let version = i64::from(projection.version);
+        let config = config_text(&self.config);
+        let sql = dialect(self.store.backend(), sql);
+        let row: Option<(i64, String, String, Vec<u8>)> = on_pool!(self.store, |pool| {
+            sqlx::query(&sql)
+                .bind(projection.name)
+                .bind(version)
+                .bind(&config)
+                .bind(position)
+                .bind(&occurred)
+                .fetch_optional(pool)
+                .await
+                .map_err(StoreError::from)?
+                .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
+        });
+        let Some((position, hash, max_occurred_at, data)) = row else { return Ok(None) };
+        let bad = |detail: String| HistoryError::BadSnapshot {
+            projection: projection.name.to_owned(),
+            position,
+            detail,
+        };
+        let max_occurred_at =
+            Timestamp::parse_canonical(&max_occurred_at).map_err(|error| bad(error.to_string()))?;
+        let tables = Tables::decode(&data, &(projection.tables)()).map_err(bad)?;
+        Ok(Some(Snapshot { position, hash, max_occurred_at, tables }))
+    }
+
+    async fn save_snapshot(
+        &self,
+        projection: ProjectionDef,
+        replay: &Replay,
+        max_occurred_at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let sql = "INSERT INTO fold_snapshots (projection, version, config, position, hash, \
+                   max_occurred_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                   ON CONFLICT DO NOTHING";
+        let data = replay.tables.encode();
+        let version = i64::from(projection.version);
+        let config = config_text(&self.config);
+        let occurred = max_occurred_at.to_string();
+        let sql = dialect(self.store.backend(), sql);
+        on_pool!(self.store, |pool| {
+            sqlx::query(&sql)
+                .bind(projection.name)
+                .bind(version)
+                .bind(&config)
+                .bind(replay.position)
+                .bind(&replay.hash)
+                .bind(&occurred)
+                .bind(&data)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

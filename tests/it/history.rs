@@ -1,0 +1,375 @@
+//! Time travel and audit trails: as-of answers in both senses against a small history worked
+//! out by hand (late-recorded marks, a correction), the fast path against the plain filtered
+//! fold on random histories, and `jejak audit`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use events::{RecordedEvent, Timestamp};
+use jejak::clock::SimulatedClock;
+use jejak::demo::{self, DemoOptions};
+use jejak::history::{History, Moment};
+use jejak::projector::snapshot;
+use jejak::store::{Backend, Store};
+use projections::history::AsOfFilter;
+use projections::projection::{self, Config, Replay};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::fixtures::{PACKAGE, SESSION, command_loop, disnaker, envelope, issuer, setup};
+use crate::support::{TestDb, backend_tests, clock_at, jejak, stdout};
+
+backend_tests!(
+    as_of_answers_in_both_senses_match_the_hand_worked_history,
+    the_fast_as_of_path_equals_the_filtered_fold_of_the_known_prefix,
+    an_audit_trail_shows_who_what_when_why_with_reversals_beside,
+);
+
+const SESSION_2: Uuid = Uuid::from_u128(0x0a11_0002);
+
+fn instructor() -> jejak::commands::Issuer {
+    issuer("instruktur.hadi", events::vocabulary::Role::Instruktur, "DISNAKERTRANS-TTS")
+}
+
+/// `hh` o'clock local time (UTC+8) on `date`, as the clock's UTC text.
+fn local(date: &str, hh: u32) -> Timestamp {
+    let day: NaiveDate = date.parse().unwrap();
+    let midnight = Timestamp::start_of_day(day).unwrap();
+    midnight.checked_add_micros((i64::from(hh) - 8) * 3_600_000_000).unwrap()
+}
+
+/// Three inmates in a package with two sessions (2 and 3 March 2026). Times are local (WITA).
+///
+/// - 20 Feb: nominated, assessed, approved (TPP 18 Feb); 2 Mar 09:00: accepted and started.
+/// - 2 Mar: session 1 marked: P1 hadir, P2 hadir, P3 alpa.
+/// - 3 Mar: session 2 marked: P1 hadir, P3 hadir. P2's mark is not entered.
+/// - 4 Mar: P1's session-1 mark was wrong: reversed ("salah input") and re-marked izin.
+/// - 10 Mar: P2's session-2 mark (hadir) is entered, a week late.
+///
+/// Returns the participations and the event id of P1's wrong mark.
+async fn story(store: &Store, clock: &Arc<SimulatedClock>) -> ([Uuid; 3], Uuid) {
+    let commands = command_loop(store, clock.clone());
+    clock.set(local("2026-02-20", 9));
+    let [p1, p2, p3]: [Uuid; 3] = setup(&commands, 5, 3).await.try_into().unwrap();
+    let mut session = commands.session();
+    let run = |batch: Vec<(Value, jejak::commands::Issuer)>| {
+        batch.into_iter().map(|(command, issuer)| (envelope(command), issuer)).collect::<Vec<_>>()
+    };
+    let second = json!({"type": "schedule_session", "package_id": PACKAGE, "session_id": SESSION_2, "date": "2026-03-03", "start_time": "08:00:00", "end_time": "12:00:00", "hours": 4});
+    let (_, refused) = session.run(&run(vec![(second, disnaker())])).await.unwrap();
+    assert!(refused.is_empty(), "{refused:?}");
+
+    clock.set(local("2026-03-02", 9));
+    let mut batch = vec![(json!({"type": "start_package", "package_id": PACKAGE}), disnaker())];
+    for p in [p1, p2, p3] {
+        batch.push((json!({"type": "accept_participant", "participation_id": p}), disnaker()));
+        batch.push((json!({"type": "start_participation", "participation_id": p}), disnaker()));
+    }
+    let mark = |p: Uuid, session: Uuid, code: &str| {
+        (
+            json!({"type": "record_attendance", "participation_id": p, "session_id": session, "code": code}),
+            instructor(),
+        )
+    };
+    batch.extend([
+        mark(p1, SESSION, "hadir"),
+        mark(p2, SESSION, "hadir"),
+        mark(p3, SESSION, "alpa"),
+    ]);
+    let (executed, refused) = session.run(&run(batch)).await.unwrap();
+    assert!(refused.is_empty(), "{refused:?}");
+    let wrong_mark = events::ids::event_id(executed[executed.len() - 3].command_id, 0);
+
+    clock.set(local("2026-03-03", 9));
+    let batch = vec![mark(p1, SESSION_2, "hadir"), mark(p3, SESSION_2, "hadir")];
+    assert!(session.run(&run(batch)).await.unwrap().1.is_empty());
+
+    clock.set(local("2026-03-04", 9));
+    let mut correction = json!({"type": "correct_event", "stream_id": format!("participation-{p1}"), "event_id": wrong_mark, "request_id": Uuid::from_u128(77)});
+    correction["reason"] = json!("salah input");
+    let batch = vec![(correction, instructor()), mark(p1, SESSION, "izin")];
+    let (_, refused) = session.run(&run(batch)).await.unwrap();
+    assert!(refused.is_empty(), "{refused:?}");
+
+    clock.set(local("2026-03-10", 9));
+    assert!(session.run(&run(vec![mark(p2, SESSION_2, "hadir")])).await.unwrap().1.is_empty());
+    ([p1, p2, p3], wrong_mark)
+}
+
+/// `jejak report attendance` with `extra` arguments: each participant's (counted, attended).
+fn attendance(db: &TestDb, extra: &[&str], participations: &[Uuid; 3]) -> (Value, [(i64, i64); 3]) {
+    let args =
+        [&["report", "attendance", "--format", "json", "--snapshot-every", "7"], extra].concat();
+    let output = jejak(&db.url, &args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let section =
+        json["sections"].as_array().unwrap().iter().find(|s| s["name"] == "participants").unwrap();
+    let columns: Vec<String> = serde_json::from_value(section["columns"].clone()).unwrap();
+    let at = |name: &str| columns.iter().position(|c| c == name).unwrap();
+    let rows = section["rows"].as_array().unwrap();
+    let figures = participations.map(|p| {
+        let row = rows.iter().find(|row| row[0] == p.to_string()).expect("a row per participant");
+        (row[at("sessions_counted")].as_i64().unwrap(), row[at("attended")].as_i64().unwrap())
+    });
+    (json, figures)
+}
+
+async fn as_of_answers_in_both_senses_match_the_hand_worked_history(db: TestDb) {
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    let (participations, _) = story(&store, &clock).await;
+    let head = store.head().await.unwrap();
+    store.close().await;
+    let p = &participations;
+
+    // Now: P1 izin + hadir, P2 hadir + hadir (entered late), P3 alpa + hadir.
+    let (now, figures) = attendance(&db, &[], p);
+    assert_eq!(figures, [(2, 1), (2, 2), (2, 1)]);
+    assert_eq!(now["provenance"]["log_position"], head.position);
+    // What the log knew at the end of 3 March: P1's wrong hadir still stands; P2's second
+    // mark is not entered, so that session counts as not attended.
+    let (known, figures) = attendance(&db, &["--known-at", "2026-03-03"], p);
+    assert_eq!(figures, [(2, 2), (2, 1), (2, 1)]);
+    assert!(known["provenance"]["log_position"].as_i64().unwrap() < head.position);
+    assert_eq!(known["parameters"]["known_at"], "2026-03-03T15:59:59.999999Z");
+    // The world on 2 March as known today: one session so far, P1's mark corrected to izin.
+    let (_, figures) = attendance(&db, &["--as-of", "2026-03-02"], p);
+    assert_eq!(figures, [(1, 0), (1, 1), (1, 0)]);
+    // The world on 3 March as known on 5 March: the correction is known, the late mark not.
+    let (both, figures) =
+        attendance(&db, &["--as-of", "2026-03-03", "--known-at", "2026-03-05"], p);
+    assert_eq!(figures, [(2, 1), (2, 1), (2, 1)]);
+    assert_eq!(both["parameters"]["as_of"], "2026-03-03");
+    // The world on 3 March as known today: P2's late mark is in.
+    let (_, figures) = attendance(&db, &["--as-of", "2026-03-03"], p);
+    assert_eq!(figures, [(2, 1), (2, 2), (2, 1)]);
+    // What the log knew at 10:00 on 2 March, as an RFC 3339 moment.
+    let (_, figures) = attendance(&db, &["--known-at", "2026-03-02T10:00:00+08:00"], p);
+    assert_eq!(figures, [(1, 1), (1, 1), (1, 0)]);
+
+    // Enrolment as of 25 February: approved but not yet accepted or started.
+    let output =
+        jejak(&db.url, &["report", "enrolment", "--format", "json", "--as-of", "2026-02-25"]);
+    let json: Value = serde_json::from_str(&stdout(&output)).unwrap();
+    let packages = &json["sections"][0];
+    let columns: Vec<String> = serde_json::from_value(packages["columns"].clone()).unwrap();
+    let row = &packages["rows"][0];
+    let value = |name: &str| row[columns.iter().position(|c| c == name).unwrap()].clone();
+    assert_eq!(
+        (value("approved"), value("accepted_inmates"), value("active")),
+        (json!(3), json!(0), json!(0))
+    );
+
+    // A moment jejak cannot read is a clear error.
+    let output = jejak(&db.url, &["report", "attendance", "--known-at", "kemarin"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--known-at kemarin"));
+}
+
+fn trail(db: &TestDb, args: &[&str]) -> Value {
+    let output = jejak(db.url.as_str(), &[&["audit"], args, &["--format", "json"]].concat());
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_str(&stdout(&output)).unwrap()
+}
+
+async fn an_audit_trail_shows_who_what_when_why_with_reversals_beside(db: TestDb) {
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    let ([p1, ..], wrong_mark) = story(&store, &clock).await;
+    store.close().await;
+
+    let whole = trail(&db, &["participation", &p1.to_string()]);
+    let entries = whole["entries"].as_array().unwrap();
+    let positions: Vec<i64> = entries.iter().map(|e| e["position"].as_i64().unwrap()).collect();
+    assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "in log order: {positions:?}");
+    let types: Vec<&str> = entries.iter().map(|e| e["event_type"].as_str().unwrap()).collect();
+    assert_eq!(types.iter().filter(|t| **t == "AttendanceRecorded").count(), 3);
+    let wrong = entries.iter().find(|e| e["event_id"] == wrong_mark.to_string()).unwrap();
+    assert_eq!(wrong["actor"], "instruktur.hadi");
+    assert_eq!(wrong["role"], "instruktur");
+    assert_eq!(wrong["occurred_at"], "2026-03-02 00:00:00", "a mark happened on its session's day");
+    assert_eq!(wrong["recorded_at"], "2026-03-02 09:00:00");
+    let reversal = &wrong["reversed_by"];
+    assert_eq!(reversal["reason"], "salah input");
+    assert_eq!(reversal["recorded_at"], "2026-03-04 09:00:00");
+    let reversing = entries.iter().find(|e| e["event_type"] == "EventReversed").unwrap();
+    assert_eq!(reversing["position"], reversal["position"]);
+    assert_eq!(reversing["reverses"]["position"], wrong["position"]);
+    let nomination = entries.iter().find(|e| e["event_type"] == "ParticipantNominated").unwrap();
+    assert_eq!(nomination["actor"], "petugas.andi");
+    let approval = entries.iter().find(|e| e["event_type"] == "NominationApproved").unwrap();
+    assert_eq!(approval["document_ref"], "BA-TPP/1", "why: the TPP minutes");
+
+    // As of 1 March: nothing of the training yet.
+    let before = trail(&db, &["participation", &p1.to_string(), "--as-of", "2026-03-01"]);
+    assert!(
+        before["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["event_type"] != "AttendanceRecorded")
+    );
+    // An actor's trail holds what they wrote, with the reversal beside the mark.
+    let actor = trail(&db, &["actor", "instruktur.hadi"]);
+    let marks = actor["entries"].as_array().unwrap();
+    assert!(marks.iter().all(|e| e["actor"] == "instruktur.hadi"));
+    let wrong = marks.iter().find(|e| e["event_id"] == wrong_mark.to_string()).unwrap();
+    assert_eq!(wrong["reversed_by"]["reason"], "salah input");
+    // The table names who and why.
+    let output = jejak(&db.url, &["audit", "participation", &p1.to_string()]);
+    let text = stdout(&output);
+    assert!(text.contains("REVERSED by #") && text.contains("salah input"), "{text}");
+    // An unknown subject and a malformed id are clear errors.
+    let output = jejak(&db.url, &["audit", "package", &Uuid::from_u128(5).to_string()]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no event about package"));
+    let output = jejak(&db.url, &["audit", "grant", "bukan-uuid"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a grant id"));
+}
+
+/// The known prefix at `known_at`, folded plainly and filtered as of `as_of`: the oracle.
+fn oracle(
+    projection: projections::projection::ProjectionDef,
+    events: &[RecordedEvent],
+    moment: Moment,
+) -> (i64, Replay) {
+    let known = moment.known_at.map_or(events.len(), |at| {
+        events.iter().take_while(|event| event.recorded_at <= at).count()
+    });
+    let prefix = &events[..known];
+    let Some(as_of) = moment.as_of else {
+        return (known as i64, Replay::of(projection, Config::default(), prefix));
+    };
+    let positions: BTreeMap<Uuid, i64> = events.iter().map(|e| (e.event_id, e.position)).collect();
+    let mut filter = AsOfFilter::new(as_of, Config::default(), 0);
+    let admitted: Vec<&RecordedEvent> =
+        prefix.iter().filter(|e| filter.admits(e, |id| positions.get(&id).copied())).collect();
+    let mut replay = Replay::new(projection, Config::default());
+    for event in admitted {
+        let fact = events::state::Fact::from_recorded(event).unwrap();
+        (projection.apply)(&fact, &mut replay.tables, &Config::default());
+    }
+    (known as i64, replay)
+}
+
+async fn the_fast_as_of_path_equals_the_filtered_fold_of_the_known_prefix(db: TestDb) {
+    let backend = db.backend;
+    drop(db);
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 3,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let days = (demo::STORY_END - demo::STORY_START).num_days();
+    let moments = proptest::collection::vec(
+        (proptest::option::of(0..days), proptest::option::of(0..days * 24)),
+        4..8,
+    );
+    let cases = (8usize..40, any::<u64>(), 20i64..400, moments);
+    let result = runner.run(&cases, |(participants, seed, every, moments)| {
+        let moments = moments
+            .into_iter()
+            .map(|(day, hour)| Moment {
+                as_of: day.map(|day| demo::STORY_START + chrono::Days::new(day as u64)),
+                known_at: hour.map(|hour| {
+                    Timestamp::start_of_day(demo::STORY_START)
+                        .unwrap()
+                        .checked_add_micros(hour * 3_600_000_000)
+                        .unwrap()
+                }),
+            })
+            .collect::<Vec<_>>();
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(fast_path_case(
+                backend,
+                participants,
+                seed,
+                every,
+                moments,
+            ))
+        });
+        Ok(())
+    });
+    if let Err(failure) = result {
+        panic!("{failure}");
+    }
+}
+
+async fn fast_path_case(
+    backend: Backend,
+    participants: usize,
+    seed: u64,
+    every: i64,
+    moments: Vec<Moment>,
+) {
+    let db = TestDb::new(backend).await.expect("the backend was available a moment ago");
+    let start = Timestamp::start_of_day(demo::STORY_START).unwrap();
+    let clock = Arc::new(SimulatedClock::new(start));
+    let store = db.open_with(clock.clone()).await;
+    demo::generate(&store, clock, DemoOptions { participants, seed }).await.unwrap();
+    let mut events: Vec<RecordedEvent> = Vec::new();
+    loop {
+        let page = store.read_all(events.len() as i64 + 1, 1_000).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        events.extend(page);
+    }
+    let history = History::new(store.clone(), Config::default()).with_snapshot_every(every);
+    // Besides the random moments, the hard ones: just after a late-entered event occurred,
+    // and around a reversal, as known then and now.
+    let config = Config::default();
+    let late: Vec<&RecordedEvent> = events
+        .iter()
+        .filter(|e| e.recorded_at.unix_micros() - e.occurred_at.unix_micros() > 86_400_000_000)
+        .collect();
+    let mut moments = moments;
+    for pick in [seed, seed / 7, seed / 49] {
+        if let Some(event) = late.get((pick % late.len().max(1) as u64) as usize) {
+            let day = config.local_date(event.occurred_at);
+            moments.push(Moment { as_of: Some(day), known_at: None });
+            moments.push(Moment { as_of: day.succ_opt(), known_at: Some(event.recorded_at) });
+        }
+    }
+    let reversals: Vec<&RecordedEvent> =
+        events.iter().filter(|e| e.event_type == "EventReversed").collect();
+    if let Some(reversal) = reversals.get((seed % reversals.len().max(1) as u64) as usize) {
+        let day = config.local_date(reversal.occurred_at) - chrono::Days::new(3);
+        let before = reversal.recorded_at.checked_add_micros(-1);
+        moments.push(Moment { as_of: Some(day), known_at: None });
+        moments.push(Moment { as_of: Some(day), known_at: before });
+    }
+    assert!(!late.is_empty(), "the demo enters some marks late");
+    for moment in moments {
+        for projection in projection::all() {
+            let folded = history.fold_at(projection, moment).await.unwrap();
+            let (known, expected) = oracle(projection, &events, moment);
+            assert_eq!(folded.position, known, "{moment:?}");
+            let hash = if known == 0 {
+                events::chain::GENESIS_HASH
+            } else {
+                &events[known as usize - 1].hash
+            };
+            assert_eq!(folded.hash, hash);
+            let fast = snapshot(projection, &folded.tables);
+            let plain = snapshot(projection, &expected.tables);
+            for ((table, fast_rows), (_, plain_rows)) in fast.iter().zip(&plain) {
+                let first_difference = fast_rows.iter().zip(plain_rows).find(|(a, b)| a != b);
+                assert!(
+                    fast_rows.len() == plain_rows.len() && first_difference.is_none(),
+                    "{table} at {moment:?} (snapshot {}, {} folded): {} rows against {}; first \
+                     difference {first_difference:?}",
+                    folded.snapshot,
+                    folded.folded,
+                    fast_rows.len(),
+                    plain_rows.len()
+                );
+            }
+        }
+    }
+    store.close().await;
+}

@@ -157,6 +157,21 @@ enum Command {
     },
     /// Show the head of the log, the durability settings, and each read model's checkpoint and lag.
     Status,
+    /// Every breach of the programme's rules found in the log (docs/compliance.md); exits 1
+    /// when there are findings.
+    Compliance {
+        /// Only findings recorded on or after this date.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// Only findings recorded on or before this date.
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        /// Events recorded more than this many days after they occurred are findings.
+        #[arg(long, default_value_t = 7)]
+        late_after_days: i64,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+        format: ReportFormat,
+    },
     /// Every event about a person (their ref), a participation, a package, a grant or an
     /// actor: what, who, where, when it happened and was recorded, why; reversals beside.
     Audit {
@@ -482,6 +497,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 format == ReportFormat::Csv,
             )?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Compliance { from, to, late_after_days, format } => {
+            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
+            let settings = projections::compliance::Settings { config, late_after_days };
+            let review = crate::compliance::review(&store, settings, from, to).await?;
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            match format {
+                ReportFormat::Table => crate::compliance::print_table(&mut out, &review)?,
+                ReportFormat::Csv => crate::compliance::write_csv(&mut out, &review)?,
+                ReportFormat::Json => {
+                    serde_json::to_writer_pretty(&mut out, &review)?;
+                    writeln!(out)?;
+                }
+            }
+            out.flush()?;
+            Ok(if review.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Command::Audit { subject, id, as_of, format } => {
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };

@@ -14,6 +14,7 @@ pub mod checkpoints;
 pub mod cli;
 pub mod clock;
 pub mod commands;
+pub mod compliance;
 pub mod demo;
 pub mod exec;
 pub mod export;

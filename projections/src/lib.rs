@@ -6,6 +6,7 @@
 //! - [`programme`], [`people`], [`monthly`]: the three projections;
 //! - [`report`]: what a report is, suppression of small counts, Wilson intervals;
 //! - [`audit`]: audit trails of a person, participation, package, grant or actor;
+//! - [`compliance`]: breaches of the rules found in the log;
 //! - [`history`]: what a fold as of a past business date admits;
 //! - [`views`]: the ten views (enrolment, attendance, funnel, outcomes, grants, inbox,
 //!   monthly, recidivism, recidivism_stock, post_release), each a function of one projection.
@@ -14,6 +15,7 @@
 //! nothing about SQL. It depends on `events` only (and its value types).
 
 pub mod audit;
+pub mod compliance;
 pub mod history;
 pub mod monthly;
 pub mod people;

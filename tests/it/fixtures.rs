@@ -46,7 +46,8 @@ pub(crate) fn person(n: usize) -> String {
 }
 
 /// The registry, a package of `quota` places starting 2026-03-02 with one session, and
-/// `inmates` sentenced inmates at Rutan SoE, each nominated, assessed and approved.
+/// `inmates` sentenced inmates at Rutan SoE (admitted in 2024, as an SDP extract of 19 February
+/// 2026 says), each nominated, assessed and approved.
 pub(crate) async fn setup(commands: &CommandLoop, quota: u32, inmates: usize) -> Vec<Uuid> {
     let mut batch = vec![];
     for (code, kind) in [("RUTAN-SOE", "rutan"), ("DISNAKERTRANS-TTS", "disnakertrans")] {
@@ -61,7 +62,7 @@ pub(crate) async fn setup(commands: &CommandLoop, quota: u32, inmates: usize) ->
     let mut participations = Vec::new();
     for n in 0..inmates {
         let person_ref = person(n);
-        batch.push((envelope(json!({"type": "record_custody_episode", "person_ref": person_ref, "episode_ref": format!("r{n}"), "facility": "RUTAN-SOE", "admitted_on": "2024-01-01", "legal_status": "narapidana"})), system()));
+        batch.push((envelope(json!({"type": "record_custody_episode", "person_ref": person_ref, "episode_ref": format!("r{n}"), "facility": "RUTAN-SOE", "admitted_on": "2024-01-01", "legal_status": "narapidana", "sdp": {"extract_at": "2026-02-19T00:00:00Z", "row_ref": format!("r{n}")}})), system()));
         batch.push((
             envelope(
                 json!({"type": "nominate_inmate", "package_id": PACKAGE, "person_ref": person_ref}),

@@ -2,6 +2,7 @@
 //! projection behaviour runs once per backend through `support::backend_tests!`.
 
 mod cli;
+mod compliance;
 mod concurrency;
 mod export_python;
 mod fixtures;

@@ -327,7 +327,8 @@ async fn on_postgres_the_app_role_keeps_read_models_and_the_reader_role_sees_onl
 }
 
 /// The acceptance check of the projections issue: a large demo, then every view, each with
-/// rows and figures that hang together. SQLite only: the same paths run on PostgreSQL above.
+/// rows and figures that hang together, and a compliance review that finds nothing. SQLite
+/// only: the same paths run on PostgreSQL above.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_report_on_a_2000_participant_demo_has_plausible_rows() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
@@ -374,4 +375,8 @@ async fn every_report_on_a_2000_participant_demo_has_plausible_rows() {
     for grant in rows("grants", "grants") {
         assert!(int(&grant, "total_rupiah") > 0, "{grant:?}");
     }
+    // The story follows the rules, late entries and corrections included: no findings.
+    let review = jejak(&db.url, &["compliance"]);
+    assert_eq!(review.status.code(), Some(0), "{}", stdout(&review));
+    assert!(stdout(&review).contains("no findings"));
 }

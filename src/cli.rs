@@ -172,6 +172,22 @@ enum Command {
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
+    /// Write an evidence bundle for a review period to a new directory (docs/evidence.md):
+    /// the events recorded in it, reports, findings, checkpoints, a manifest of hashes.
+    Evidence {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[arg(long)]
+        out: PathBuf,
+        /// Include the signed checkpoints from this file that fall in the period's events.
+        #[arg(long)]
+        checkpoints: Option<PathBuf>,
+        /// Sign the manifest with this key (from `jejak keygen`).
+        #[arg(long)]
+        key: Option<PathBuf>,
+    },
     /// Every event about a person (their ref), a participation, a package, a grant or an
     /// actor: what, who, where, when it happened and was recorded, why; reversals beside.
     Audit {
@@ -514,6 +530,32 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             out.flush()?;
             Ok(if review.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Command::Evidence { from, to, out, checkpoints, key } => {
+            let key = key.map(|path| crate::checkpoints::read_signing_key(&path)).transpose()?;
+            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
+            let request = crate::evidence::Request {
+                from,
+                to,
+                out: &out,
+                checkpoints: checkpoints.as_deref(),
+                key: key.as_ref(),
+                config,
+                now: clock.now(),
+            };
+            let manifest = crate::evidence::write_bundle(&store, request).await?;
+            println!(
+                "wrote {}: positions {} to {} ({} files, {} findings, {} checkpoints{}); check it with tools/verify_export.py {}",
+                out.display(),
+                manifest.range.first,
+                manifest.range.last,
+                manifest.files.len() + 1,
+                manifest.findings,
+                manifest.checkpoints,
+                if manifest.signer_public_key.is_some() { ", signed" } else { "" },
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit { subject, id, as_of, format } => {
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };

@@ -16,6 +16,7 @@ pub mod clock;
 pub mod commands;
 pub mod compliance;
 pub mod demo;
+pub mod evidence;
 pub mod exec;
 pub mod export;
 pub mod history;

@@ -125,7 +125,8 @@ fn provenance_lines(report: &Report) -> Vec<String> {
     lines
 }
 
-fn write_csv(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
+/// A report as CSV: `#` lines for its title and provenance, then each section with a header.
+pub fn write_csv(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
     writeln!(out, "# {}", report.title)?;
     for line in provenance_lines(report) {
         writeln!(out, "# {line}")?;

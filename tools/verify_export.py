@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Verify a jejak export offline, with nothing but Python's standard library.
+"""Verify a jejak export or evidence bundle offline, with nothing but Python's standard library.
 
-Usage: verify_export.py FILE.ndjson [--checkpoints FILE --public-key FILE.pub]
+Usage: verify_export.py FILE.ndjson|BUNDLE_DIR [--checkpoints FILE] [--public-key FILE.pub]
 
 An export holds one JSON object per line, one per event, in position order (docs/export-format.md).
 This program recomputes every event's hash from the canonical encoding in docs/hash-chain.md and
@@ -15,6 +15,11 @@ a few minutes and trust it, or write their own.
 With --checkpoints and --public-key, it also checks each signed checkpoint (docs/checkpoints.md):
 that it was signed with that Ed25519 key (RFC 8032, implemented below from the RFC's equations)
 and that the export holds the signed hash at the signed position.
+
+Given a directory, it checks an evidence bundle (docs/evidence.md): the manifest's signature
+(or, unsigned, that it is exactly as jejak wrote it), every file's SHA-256 against the manifest,
+no file more or less, the events as a chain continuing from the manifest's prev_hash over
+exactly its range, and the bundled checkpoints. The first problem is named with its file.
 
 Exit status: 0 when the export is intact, 1 when the chain is broken (the first break is named)
 or a checkpoint does not match, 2 when a file cannot be read at all.
@@ -277,6 +282,102 @@ def verify_file(path, hashes=None):
     return count, chain.prev_hash
 
 
+class BundleError(Exception):
+    """What is wrong with a bundle, naming the file."""
+
+
+def sha256_of(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def canonical_manifest(manifest):
+    return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def verify_bundle(directory, public_key_hex=None):
+    """Checks an evidence bundle; returns lines to print, or raises BundleError."""
+    import os
+
+    lines = []
+    manifest_path = os.path.join(directory, "manifest.json")
+    try:
+        with open(manifest_path, "rb") as data:
+            manifest_bytes = data.read()
+        manifest = json.loads(manifest_bytes.decode("utf-8"))
+        if not isinstance(manifest, dict) or manifest.get("format") != "jejak-evidence-v1":
+            raise ValueError("not a jejak-evidence-v1 manifest")
+        files, first, last = manifest["files"], manifest["range"]["first"], manifest["range"]["last"]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise BundleError(f"manifest.json: cannot be read as a manifest ({error})") from None
+    signature_path = manifest_path + ".sig"
+    signer = manifest.get("signer_public_key")
+    trusted = public_key_hex.strip() if public_key_hex else signer
+    if os.path.exists(signature_path):
+        try:
+            with open(signature_path, encoding="ascii") as data:
+                signature = bytes.fromhex(data.read().strip())
+        except (OSError, ValueError):
+            raise BundleError("manifest.json.sig: not a hex signature") from None
+        if not trusted:
+            raise BundleError("manifest.json.sig: no public key to check it with")
+        if not ed25519_verify(bytes.fromhex(trusted), manifest_bytes, signature):
+            raise BundleError("manifest.json: does not match its signature; either it or "
+                              "manifest.json.sig: was edited, or another key signed it")
+        lines.append(f"manifest signed by {trusted}"
+                     + ("" if public_key_hex else " (the key it names: compare it with the "
+                        "signer's key you were given)"))
+    elif manifest_bytes.decode("utf-8") != canonical_manifest(manifest):
+        raise BundleError("manifest.json: not as jejak wrote it (edited?)")
+    else:
+        lines.append("manifest unsigned: it protects the files against accidents, not against "
+                     "someone who can rewrite it too")
+    listed = set(files) | {"manifest.json", "manifest.json.sig"}
+    for root, _, names in os.walk(directory):
+        for name in names:
+            relative = os.path.relpath(os.path.join(root, name), directory).replace(os.sep, "/")
+            if relative not in listed:
+                raise BundleError(f"{relative}: not listed in the manifest")
+    for name, expected in sorted(files.items()):
+        path = os.path.join(directory, *name.split("/"))
+        if not os.path.exists(path):
+            raise BundleError(f"{name}: missing")
+        if sha256_of(path) != expected:
+            raise BundleError(f"{name}: SHA-256 does not match the manifest "
+                              "(the file or the manifest was edited)")
+    chain = Chain(after_position=first - 1, after_hash=manifest["range"]["prev_hash"],
+                  strict_streams=False)
+    hashes = {}
+    try:
+        with open(os.path.join(directory, "events.ndjson"), encoding="utf-8") as data:
+            count = verify_lines(data, chain, hashes)
+    except Broken as broken:
+        raise BundleError(f"events.ndjson: {broken}") from None
+    if chain.next_position - 1 != last or chain.prev_hash != manifest["range"]["last_hash"]:
+        raise BundleError(f"events.ndjson: ends at position {chain.next_position - 1}, "
+                          f"not at the manifest's {last}")
+    lines.append(f"events intact: {count} events, positions {first} to {last}, continuing "
+                 f"from {manifest['range']['prev_hash']}")
+    if "checkpoints.jsonl" in files:
+        with open(os.path.join(directory, "checkpoints.jsonl"), encoding="utf-8") as data:
+            checkpoint_lines = data.readlines()
+        key = trusted or json.loads(checkpoint_lines[0]).get("public_key", "")
+        results = check_checkpoints(checkpoint_lines, key, hashes)
+        for ok, message in results:
+            if not ok:
+                raise BundleError(f"checkpoints.jsonl: {message}")
+        lines.append(f"{len(results)} signed checkpoints match these events")
+    else:
+        lines.append("no signed checkpoint covers this range")
+    reports = sorted(name for name in files if name.startswith("reports/"))
+    lines.append(f"{len(reports)} reports and compliance.json match the manifest "
+                 f"({manifest.get('findings', 0)} findings)")
+    return lines
+
+
 def parse_arguments(argv):
     """PATH and the optional --checkpoints and --public-key files, or None when malformed."""
     options, rest = {}, []
@@ -288,7 +389,7 @@ def parse_arguments(argv):
                 return None
         else:
             rest.append(argument)
-    if len(rest) != 1 or ("--checkpoints" in options) != ("--public-key" in options):
+    if len(rest) != 1 or ("--checkpoints" in options and "--public-key" not in options):
         return None
     return rest[0], options
 
@@ -299,6 +400,28 @@ def main(argv):
         print("usage: " + __doc__.strip().splitlines()[2].removeprefix("Usage: "), file=sys.stderr)
         return 2
     path, options = parsed
+    import os
+    if os.path.isdir(path):
+        public_key = None
+        if "--public-key" in options:
+            try:
+                with open(options["--public-key"], encoding="utf-8") as key_file:
+                    public_key = key_file.read()
+            except OSError as error:
+                print(f"error: cannot read the public key: {error}", file=sys.stderr)
+                return 2
+        try:
+            lines = verify_bundle(path, public_key)
+        except BundleError as error:
+            print(f"bundle BROKEN: {error}")
+            return 1
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"bundle BROKEN: cannot read a file: {error}")
+            return 1
+        for line in lines:
+            print(line)
+        print(f"bundle intact: {path}")
+        return 0
     hashes = {}
     try:
         count, head_hash = verify_file(path, hashes)

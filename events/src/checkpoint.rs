@@ -98,6 +98,11 @@ pub fn sign(
     }
 }
 
+/// Signs any bytes (an evidence bundle's manifest) with the same key; the signature as hex.
+pub fn sign_bytes(key: &SigningKey, bytes: &[u8]) -> String {
+    hex::encode(key.sign(bytes).to_bytes())
+}
+
 impl Checkpoint {
     /// Checks that the checkpoint was signed by `public_key_hex` and not altered since.
     pub fn verify(&self, public_key_hex: &str) -> Result<(), CheckpointError> {

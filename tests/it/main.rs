@@ -4,6 +4,7 @@
 mod cli;
 mod compliance;
 mod concurrency;
+mod evidence;
 mod export_python;
 mod fixtures;
 mod history;

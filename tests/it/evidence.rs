@@ -1,0 +1,169 @@
+//! `jejak evidence`: a bundle for a review period verifies offline with
+//! `tools/verify_export.py`, and one byte edited in any of its files fails the verification,
+//! naming that file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+
+use events::Timestamp;
+use jejak::clock::SimulatedClock;
+use jejak::demo::{self, DemoOptions};
+use serde_json::Value;
+
+use crate::support::{TestDb, backend_tests, jejak, repository_root, stdout};
+
+backend_tests!(a_signed_bundle_verifies_and_any_edited_byte_names_its_file);
+
+fn python(bundle: &Path, extra: &[&Path]) -> (i32, String) {
+    let mut command = Command::new("python3");
+    command.arg(repository_root().join("tools/verify_export.py")).arg(bundle);
+    if let [public_key] = extra {
+        command.arg("--public-key").arg(public_key);
+    }
+    let output = command.output().expect("python3 runs");
+    (output.status.code().unwrap(), stdout(&output))
+}
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for file in files(from) {
+        let target = to.join(file.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&file, &target).unwrap();
+    }
+}
+
+async fn a_signed_bundle_verifies_and_any_edited_byte_names_its_file(db: TestDb) {
+    let start = Timestamp::start_of_day(demo::STORY_START).unwrap();
+    let clock = Arc::new(SimulatedClock::new(start));
+    let store = db.open_with(clock.clone()).await;
+    demo::generate(&store, clock, DemoOptions { participants: 30, seed: 4 }).await.unwrap();
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name);
+    let key = path("kanwil.key");
+    assert!(jejak(&db.url, &["keygen", "--out", key.to_str().unwrap()]).status.success());
+    let checkpoints = path("checkpoints.jsonl");
+    let sign =
+        ["checkpoint", "--key", key.to_str().unwrap(), "--out", checkpoints.to_str().unwrap()];
+    assert!(jejak(&db.url, &sign).status.success());
+
+    let bundle = path("bukti-2026");
+    let args = [
+        "evidence",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--out",
+        bundle.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--checkpoints",
+        checkpoints.to_str().unwrap(),
+    ];
+    let output = jejak(&db.url, &args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle.join("manifest.json")).unwrap())
+            .unwrap();
+    assert!(manifest["range"]["first"].as_i64().unwrap() > 1, "2026 starts mid-log");
+    assert_eq!(manifest["checkpoints"], 1, "the head's checkpoint falls in 2026");
+    let public = path("kanwil.key.pub");
+    let (code, report) = python(&bundle, &[&public]);
+    assert_eq!(code, 0, "{report}");
+    assert!(report.contains("1 signed checkpoints match these events"), "{report}");
+    assert!(report.contains("10 reports and compliance.json match"), "{report}");
+
+    // Every file, one byte at a time.
+    let all = files(&bundle);
+    assert_eq!(all.len(), 15, "events, 10 reports, findings, checkpoints, manifest, signature");
+    for file in &all {
+        let name = file.strip_prefix(&bundle).unwrap().to_str().unwrap().to_owned();
+        let edited = path(&format!("edited-{}", name.replace('/', "-")));
+        copy_dir(&bundle, &edited);
+        let target = edited.join(&name);
+        let mut bytes = std::fs::read(&target).unwrap();
+        let middle = bytes.len() / 2;
+        bytes[middle] = if bytes[middle] == b'1' { b'2' } else { b'1' };
+        std::fs::write(&target, bytes).unwrap();
+        let (code, report) = python(&edited, &[&public]);
+        assert_eq!(code, 1, "{name} edited: {report}");
+        assert!(report.contains(&format!("{name}:")), "{name} edited: {report}");
+    }
+    // A file slipped into the bundle is named too.
+    let extra = path("edited-extra");
+    copy_dir(&bundle, &extra);
+    std::fs::write(extra.join("reports/catatan.csv"), "x\n").unwrap();
+    let (code, report) = python(&extra, &[]);
+    assert_eq!(code, 1);
+    assert!(report.contains("reports/catatan.csv: not listed in the manifest"), "{report}");
+
+    // Unsigned, the manifest must be exactly as written; a period without events is an error.
+    let unsigned = path("unsigned");
+    let args = [
+        "evidence",
+        "--from",
+        "2024-01-01",
+        "--to",
+        "2024-03-31",
+        "--out",
+        unsigned.to_str().unwrap(),
+    ];
+    assert!(jejak(&db.url, &args).status.success());
+    assert!(
+        std::fs::read_to_string(unsigned.join("checkpoints.txt"))
+            .unwrap()
+            .contains("no signed checkpoint covers")
+    );
+    assert_eq!(python(&unsigned, &[]).0, 0);
+    let text = std::fs::read_to_string(unsigned.join("manifest.json")).unwrap();
+    std::fs::write(unsigned.join("manifest.json"), text.replacen("  \"", "   \"", 1)).unwrap();
+    let (code, report) = python(&unsigned, &[]);
+    assert_eq!(code, 1);
+    assert!(report.contains("manifest.json: not as jejak wrote it"), "{report}");
+    let empty = path("empty");
+    let output = jejak(
+        &db.url,
+        &[
+            "evidence",
+            "--from",
+            "2030-01-01",
+            "--to",
+            "2030-01-31",
+            "--out",
+            empty.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("no event was recorded from 2030-01-01")
+    );
+    let output = jejak(
+        &db.url,
+        &[
+            "evidence",
+            "--from",
+            "2024-01-01",
+            "--to",
+            "2024-03-31",
+            "--out",
+            unsigned.to_str().unwrap(),
+        ],
+    );
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not empty"));
+}

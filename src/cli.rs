@@ -188,6 +188,23 @@ enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Write the fixed benchmark workload to an empty log and measure it (docs/PERFORMANCE.md).
+    Bench {
+        /// Participation streams of 45 events (about 48 events each with packages and grants).
+        #[arg(long, default_value_t = 2_000)]
+        streams: usize,
+        /// Appends in flight at once while writing the workload.
+        #[arg(long, default_value_t = 8)]
+        writers: usize,
+        /// As-of questions on random business dates, each asked of every projection.
+        #[arg(long, default_value_t = 5)]
+        questions: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Also write the figures as JSON to this file.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Every event about a person (their ref), a participation, a package, a grant or an
     /// actor: what, who, where, when it happened and was recorded, why; reversals beside.
     Audit {
@@ -367,11 +384,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
     let simulated =
         Arc::new(SimulatedClock::new(Timestamp::start_of_day(demo::STORY_START).expect("a date")));
-    let clock: Arc<dyn Clock> = if matches!(cli.command, Command::Demo { .. }) {
-        simulated.clone()
-    } else {
-        Arc::new(SystemClock)
-    };
+    let clock: Arc<dyn Clock> =
+        if matches!(cli.command, Command::Demo { .. } | Command::Bench { .. }) {
+            simulated.clone()
+        } else {
+            Arc::new(SystemClock)
+        };
     let store = Store::open(&url, clock.clone())
         .await
         .with_context(|| format!("cannot open the log at {}", redact_url(&url)))?;
@@ -555,6 +573,54 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 if manifest.signer_public_key.is_some() { ", signed" } else { "" },
                 out.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { streams, writers, questions, seed, out } => {
+            let bar = progress_bar(streams as i64 * 48, "writing the workload");
+            let filled = crate::bench::fill(&store, &simulated, streams, seed, writers, |p| {
+                bar.set_position(p as u64)
+            })
+            .await?;
+            bar.finish_and_clear();
+            println!(
+                "workload: {} streams, {} events in {:.1} s ({:.0} events/s)",
+                filled.streams, filled.events, filled.seconds, filled.events_per_second
+            );
+            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
+            let history = crate::history::History::new(store.clone(), config)
+                .with_snapshot_every(cli.snapshot_every);
+            let (snapshots, timings) =
+                crate::bench::as_of_questions(&store, &history, questions, seed).await?;
+            println!(
+                "snapshots every {} positions taken in {:.1} s",
+                cli.snapshot_every,
+                snapshots.as_secs_f64()
+            );
+            println!(
+                "{:<10} {:<10} {:>10} {:>10} {:>8}",
+                "PROJECTION", "AS_OF", "MS", "SNAPSHOT", "FOLDED"
+            );
+            for timing in &timings {
+                println!(
+                    "{:<10} {:<10} {:>10.1} {:>10} {:>8}",
+                    timing.projection,
+                    timing.as_of,
+                    timing.milliseconds,
+                    timing.snapshot,
+                    timing.folded
+                );
+            }
+            if let Some(out) = out {
+                let json = serde_json::json!({
+                    "backend": store.backend().name(),
+                    "workload": filled,
+                    "snapshot_every": cli.snapshot_every,
+                    "snapshot_seconds": snapshots.as_secs_f64(),
+                    "as_of": timings,
+                });
+                std::fs::write(&out, serde_json::to_string_pretty(&json)? + "\n")
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit { subject, id, as_of, format } => {

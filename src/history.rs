@@ -85,6 +85,10 @@ impl History {
         History { store, config, every: SNAPSHOT_EVERY_DEFAULT }
     }
 
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
     /// Takes snapshots every `every` positions (at least 1).
     pub fn with_snapshot_every(mut self, every: i64) -> History {
         self.every = every.max(1);

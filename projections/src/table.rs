@@ -104,6 +104,9 @@ enum Stored<'a> {
     Date(i32),
 }
 
+/// A row's key and other values, as stored.
+type StoredRow<'a> = (Vec<Stored<'a>>, Vec<Stored<'a>>);
+
 impl<'a> From<&'a Value> for Stored<'a> {
     fn from(value: &'a Value) -> Stored<'a> {
         match value {
@@ -249,7 +252,7 @@ impl Tables {
         fn compact(values: &[Value]) -> Vec<Stored<'_>> {
             values.iter().map(Stored::from).collect()
         }
-        let tables: Vec<(&str, Vec<(Vec<Stored<'_>>, Vec<Stored<'_>>)>)> = self
+        let tables: Vec<(&str, Vec<StoredRow<'_>>)> = self
             .rows
             .iter()
             .map(|(name, rows)| {
@@ -264,8 +267,7 @@ impl Tables {
     pub fn decode(bytes: &[u8], definitions: &[TableDef]) -> Result<Tables, String> {
         let bytes =
             lz4_flex::decompress_size_prepended(bytes).map_err(|error| error.to_string())?;
-        type Stored2<'a> = (Vec<Stored<'a>>, Vec<Stored<'a>>);
-        let tables: Vec<(&str, Vec<Stored2<'_>>)> =
+        let tables: Vec<(&str, Vec<StoredRow<'_>>)> =
             postcard::from_bytes(&bytes).map_err(|error| error.to_string())?;
         let mut decoded = Tables::complete();
         for (name, rows) in tables {

@@ -187,6 +187,7 @@ commands! {
     RecordFollowUp("record_follow_up"),
     MergePersonRecords("merge_person_records"),
     AcknowledgeChange("acknowledge_change"),
+    ErasePersonalData("erase_personal_data"),
     CorrectEvent("correct_event"),
     ApproveCorrection("approve_correction"),
     RejectCorrection("reject_correction"),
@@ -403,6 +404,11 @@ command_struct!(
 );
 command_struct!(MergePersonRecords { person_ref: String, merged_ref: String });
 command_struct!(AcknowledgeChange { person_ref: String, task_id: Uuid });
+command_struct!(
+    /// Records that a person's personal data was erased (the vault destroys their key); the
+    /// `reason` is the legal basis.
+    ErasePersonalData { person_ref: String }
+);
 command_struct!(
     /// Reverses an event of a stream; `reason` is required. A late one becomes a request.
     CorrectEvent { stream_id: String, event_id: Uuid, request_id: Uuid }

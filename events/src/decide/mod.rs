@@ -193,6 +193,7 @@ pub fn permitted_roles(command: &Command) -> &'static [Role] {
     use Role::*;
     match command {
         Command::RegisterOrganisation(_) | Command::MergePersonRecords(_) => &[System],
+        Command::ErasePersonalData(_) => &[Dpo],
         Command::DefinePackage(_)
         | Command::AmendPackage(_)
         | Command::StartPackage(_)
@@ -325,6 +326,7 @@ pub fn streams_needed(command: &Command, world: &World) -> Vec<String> {
             vec![streams::person(&c.person_ref), streams::person(&c.merged_ref)]
         }
         Command::AcknowledgeChange(c) => vec![streams::person(&c.person_ref)],
+        Command::ErasePersonalData(c) => vec![streams::person(&c.person_ref)],
         Command::CorrectEvent(c) => vec![c.stream_id.clone()],
         Command::ApproveCorrection(c) => vec![c.stream_id.clone()],
         Command::RejectCorrection(c) => vec![c.stream_id.clone()],
@@ -416,6 +418,7 @@ fn decide_command(command: &Command, world: &World, ctx: &Context) -> Result<Dec
         Command::RecordNewCase(c) => person::new_case(c, world, ctx),
         Command::RecordFollowUp(c) => person::follow_up(c, world, ctx),
         Command::MergePersonRecords(c) => person::merge(c, world, ctx),
+        Command::ErasePersonalData(c) => person::erase(c, world, ctx),
         Command::AcknowledgeChange(c) => person::acknowledge(c, world, ctx),
         Command::CorrectEvent(c) => correct(c, world, ctx),
         Command::ApproveCorrection(c) => approve_correction(&c.stream_id, c.request_id, world, ctx),

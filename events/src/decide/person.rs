@@ -522,6 +522,29 @@ pub(super) fn merge(
     Ok(decision)
 }
 
+/// Records an erasure of personal data: once per person; the reason is the legal basis. The
+/// person need not be in the log (a public applicant's data may be all there is).
+pub(super) fn erase(
+    command: &ErasePersonalData,
+    world: &World,
+    ctx: &Context,
+) -> Result<Decision, Rejection> {
+    check_ref("person_ref", &command.person_ref)?;
+    let legal_basis = super::require_reason(ctx)?.to_owned();
+    if world.person(&command.person_ref).is_some_and(|person| person.erased) {
+        return Err(Rejection::AlreadyExists {
+            what: "erasure of personal data for",
+            id: command.person_ref.clone(),
+        });
+    }
+    let event = PersonalDataErased { person_ref: command.person_ref.clone(), legal_basis };
+    Ok(one(
+        streams::person(&command.person_ref),
+        event,
+        serde_json::json!({ "person_ref": command.person_ref, "status": "erased" }),
+    ))
+}
+
 pub(super) fn acknowledge(
     command: &AcknowledgeChange,
     world: &World,

@@ -1184,3 +1184,26 @@ fn refusal_messages_name_the_rule_in_english_and_indonesian() {
     );
     assert_eq!(rejection.to_string(), "quota full (kuota penuh): 1 of 1 places taken");
 }
+
+#[test]
+fn personal_data_is_erased_once_by_the_data_protection_officer_with_a_legal_basis() {
+    let mut t = T::new();
+    let person = t.inmate(1, "RUTAN-SOE");
+    let dpo = actor("dpo.maria", Role::Dpo, "KANWIL-NTT");
+    let erase = json!({"type": "erase_personal_data", "person_ref": person});
+    t.refused(
+        &petugas(),
+        json!({"type": "erase_personal_data", "person_ref": person, "reason": "x"}),
+        "not_permitted",
+    );
+    t.refused(&dpo, erase.clone(), "required");
+    let mut with_basis = erase.clone();
+    with_basis["reason"] = json!("UU 27/2022 Pasal 43");
+    t.ok(&dpo, with_basis.clone());
+    match t.last_event() {
+        Event::PersonalDataErased(erased) => assert_eq!(erased.legal_basis, "UU 27/2022 Pasal 43"),
+        other => panic!("{other:?}"),
+    }
+    assert!(t.person(&person).erased);
+    t.refused(&dpo, with_basis, "already_exists");
+}

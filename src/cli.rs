@@ -38,6 +38,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "JEJAK_TIME_ZONE", default_value = "Asia/Makassar")]
     time_zone: TimeZone,
 
+    /// The vault's master key (64 hex digits); else JEJAK_MASTER_KEY. Keep it outside the
+    /// database and its backups.
+    #[arg(long, global = true)]
+    master_key_file: Option<PathBuf>,
+
     /// Positions between snapshots of the in-memory folds that answer as-of questions.
     #[arg(long, global = true, env = "JEJAK_SNAPSHOT_EVERY", default_value_t = crate::history::SNAPSHOT_EVERY_DEFAULT)]
     snapshot_every: i64,
@@ -188,6 +193,55 @@ enum Command {
         #[arg(long)]
         key: Option<PathBuf>,
     },
+    /// Serve the HTTP API (docs/api.md) until interrupted.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// On an empty database: write the demo story, make one user per role and print their
+        /// tokens. Uses the published demo master key unless one is given.
+        #[arg(long)]
+        demo: bool,
+        /// Sign a checkpoint of the head with this key at every interval.
+        #[arg(long, requires = "checkpoint_out")]
+        checkpoint_key: Option<PathBuf>,
+        /// The checkpoints file to append to.
+        #[arg(long, requires = "checkpoint_key")]
+        checkpoint_out: Option<PathBuf>,
+        /// Minutes between checkpoints.
+        #[arg(long, default_value_t = 60)]
+        checkpoint_minutes: u64,
+    },
+    /// Users of the API and their tokens.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Personal data in the vault (docs/vault.md): every access is recorded.
+    Person {
+        #[command(subcommand)]
+        action: PersonAction,
+    },
+    /// Forget a person (UU 27/2022): destroy their key and personal data and record the
+    /// erasure in the log. Their events and every aggregate stay.
+    Forget {
+        person_ref: String,
+        /// The legal basis.
+        #[arg(long)]
+        reason: String,
+        #[command(flatten)]
+        issuer: IssuerArgs,
+    },
+    /// The subject-access export of a person: personal data, events, access log (JSON).
+    Sar {
+        person_ref: String,
+        #[arg(long, default_value = "subject access request")]
+        purpose: String,
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        issuer: IssuerArgs,
+    },
     /// Write the fixed benchmark workload to an empty log and measure it (docs/PERFORMANCE.md).
     Bench {
         /// Participation streams of 45 events (about 48 events each with packages and grants).
@@ -238,6 +292,62 @@ struct IssuerArgs {
     role: Role,
     #[arg(long = "org")]
     organisation: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Add a user and print their token, once: only its hash is kept.
+    Add {
+        name: String,
+        #[arg(long)]
+        role: Role,
+        #[arg(long = "org")]
+        organisation: String,
+        /// The facility of a facility role (default: the organisation).
+        #[arg(long)]
+        facility: Option<String>,
+    },
+    /// Revoke a user's token.
+    Revoke { name: String },
+    /// List the active users.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum PersonAction {
+    /// Record or correct a person's personal data.
+    Set {
+        person_ref: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        nik: Option<String>,
+        #[arg(long)]
+        birth_date: Option<chrono::NaiveDate>,
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        purpose: String,
+        #[command(flatten)]
+        issuer: IssuerArgs,
+    },
+    /// Show a person's personal data (JSON), for a stated purpose.
+    Show {
+        person_ref: String,
+        #[arg(long)]
+        purpose: String,
+        #[command(flatten)]
+        issuer: IssuerArgs,
+    },
+    /// Find a person by NIK.
+    Find {
+        #[arg(long)]
+        nik: String,
+        #[arg(long)]
+        purpose: String,
+        #[command(flatten)]
+        issuer: IssuerArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -516,7 +626,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             known_at,
             format,
         } => {
-            let options = report::Options { facility, skill, cut_off, waiting_months };
+            let options =
+                report::Options { facility, skill, cut_off, waiting_months, provider: None };
             let projector = projector(&store, cli.time_zone, cli.projector_batch);
             let config = projector.config();
             let known_at = known_at.map(|text| parse_moment(&text, &config)).transpose()?;
@@ -573,6 +684,216 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 if manifest.signer_public_key.is_some() { ", signed" } else { "" },
                 out.display()
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { addr, demo, checkpoint_key, checkpoint_out, checkpoint_minutes } => {
+            let master = match crate::vault::MasterKey::load(cli.master_key_file.as_deref()) {
+                Ok(key) => Some(key),
+                Err(crate::vault::VaultError::NoMasterKey) if demo => {
+                    Some(crate::vault::MasterKey::from_bytes(crate::vault::DEMO_MASTER_KEY))
+                }
+                Err(crate::vault::VaultError::NoMasterKey) => {
+                    eprintln!(
+                        "warning: no master key: personal data is unavailable (set JEJAK_MASTER_KEY or --master-key-file)"
+                    );
+                    None
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let mut tokens = Vec::new();
+            if demo {
+                if store.head().await?.position == 0 {
+                    // The story runs on its own clock, so its events are dated as it unfolds.
+                    let demo_store = Store::open(&url, simulated.clone()).await?;
+                    let bar = spinner("writing the demo story");
+                    demo::generate(
+                        &demo_store,
+                        simulated.clone(),
+                        demo::DemoOptions { participants: 400, seed: 2026 },
+                    )
+                    .await?;
+                    bar.finish_and_clear();
+                    demo_store.close().await;
+                }
+                for (name, role, organisation) in crate::server::demo_users() {
+                    let token =
+                        crate::users::issue(&store, name, role, organisation, None, clock.now())
+                            .await?;
+                    tokens.push((name, role, token));
+                }
+            }
+            let projector = projector(&store, cli.time_zone, cli.projector_batch);
+            let config = projector.config();
+            let history = crate::history::History::new(store.clone(), config)
+                .with_snapshot_every(cli.snapshot_every);
+            let vault = master.map(|key| crate::vault::Vault::new(store.clone(), key));
+            let state = crate::server::AppState::new(
+                store.clone(),
+                commands.clone(),
+                projector,
+                history,
+                vault,
+                clock.clone(),
+            );
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let (stop, stopped) = tokio::sync::watch::channel(false);
+            let follower = tokio::spawn(crate::server::follow_log(state.clone(), stopped.clone()));
+            if let (Some(key), Some(out)) = (checkpoint_key, checkpoint_out) {
+                let key = crate::checkpoints::read_signing_key(&key)?;
+                let every = Duration::from_secs(checkpoint_minutes.max(1) * 60);
+                tokio::spawn(crate::server::sign_checkpoints(
+                    state.clone(),
+                    key,
+                    out,
+                    every,
+                    stopped.clone(),
+                ));
+            }
+            println!("jejak serve: listening on http://{addr} ({})", store.backend().name());
+            for (name, role, token) in &tokens {
+                println!("  {:<22} {:<22} {token}", name, role.as_str());
+            }
+            if !tokens.is_empty() {
+                println!(
+                    "  (demo tokens: fictional data only; use one as `Authorization: Bearer <token>`)"
+                );
+            }
+            crate::server::serve(listener, state, crate::server::shutdown_signal()).await?;
+            let _ = stop.send(true);
+            let _ = follower.await;
+            store.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User { action } => {
+            match action {
+                UserAction::Add { name, role, organisation, facility } => {
+                    let token = crate::users::add(
+                        &store,
+                        &name,
+                        role,
+                        &organisation,
+                        facility.as_deref(),
+                        clock.now(),
+                    )
+                    .await?;
+                    println!("{token}");
+                    eprintln!(
+                        "user {name} added; the token above is shown once: give it to them over a safe channel"
+                    );
+                }
+                UserAction::Revoke { name } => {
+                    crate::users::revoke(&store, &name, clock.now()).await?;
+                    println!("revoked {name}");
+                }
+                UserAction::List => {
+                    for (user, _) in crate::users::active(&store).await? {
+                        println!(
+                            "{:<24} {:<22} {:<22} {}",
+                            user.name,
+                            user.role.as_str(),
+                            user.organisation,
+                            user.facility.unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Person { action } => {
+            let vault = crate::vault::Vault::new(
+                store.clone(),
+                crate::vault::MasterKey::load(cli.master_key_file.as_deref())?,
+            );
+            match action {
+                PersonAction::Set {
+                    person_ref,
+                    name,
+                    nik,
+                    birth_date,
+                    address,
+                    purpose,
+                    issuer,
+                } => {
+                    let record = crate::vault::PersonalRecord {
+                        full_name: name,
+                        nik,
+                        birth_date,
+                        address,
+                        health_notes: None,
+                        offence_notes: None,
+                    };
+                    vault
+                        .put(&person_ref, &record, &accessor(&issuer), &purpose, clock.now())
+                        .await?;
+                    println!("recorded the personal data of {person_ref}");
+                }
+                PersonAction::Show { person_ref, purpose, issuer } => {
+                    let data =
+                        vault.get(&person_ref, &accessor(&issuer), &purpose, clock.now()).await?;
+                    println!("{}", serde_json::to_string_pretty(&data)?);
+                }
+                PersonAction::Find { nik, purpose, issuer } => {
+                    match vault.find_by_nik(&nik, &accessor(&issuer), &purpose, clock.now()).await?
+                    {
+                        Some(person_ref) => println!("{person_ref}"),
+                        None => {
+                            eprintln!("nobody with that NIK");
+                            return Ok(ExitCode::from(1));
+                        }
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Forget { person_ref, reason, issuer } => {
+            let vault = crate::vault::Vault::new(
+                store.clone(),
+                crate::vault::MasterKey::load(cli.master_key_file.as_deref())?,
+            );
+            let position = crate::forget::forget(
+                &commands,
+                &vault,
+                &person_ref,
+                &reason,
+                &issuer.issuer(Source::Cli),
+                &accessor(&issuer),
+                clock.now(),
+            )
+            .await?;
+            println!(
+                "forgot {person_ref}: key and personal data destroyed; the erasure is at position {position}"
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sar { person_ref, purpose, out, issuer } => {
+            let vault = crate::vault::Vault::new(
+                store.clone(),
+                crate::vault::MasterKey::load(cli.master_key_file.as_deref())?,
+            );
+            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
+            let export = crate::forget::subject_access(
+                &store,
+                &vault,
+                &person_ref,
+                &accessor(&issuer),
+                &purpose,
+                clock.now(),
+                &config,
+            )
+            .await?;
+            let text = serde_json::to_string_pretty(&export)? + "\n";
+            match out {
+                Some(path) => {
+                    write_new_file(&path, &text)?;
+                    println!(
+                        "wrote the subject-access export of {person_ref} to {}",
+                        path.display()
+                    );
+                }
+                None => print!("{text}"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { streams, writers, questions, seed, out } => {
@@ -864,6 +1185,16 @@ fn parse_moment(text: &str, config: &ProjectionConfig) -> anyhow::Result<Timesta
     Timestamp::parse(text).map_err(|error| {
         anyhow::anyhow!("--known-at {text}: {error}; give an RFC 3339 timestamp or a date")
     })
+}
+
+/// Who reads or writes personal data from the command line, for the access log.
+fn accessor(issuer: &IssuerArgs) -> crate::vault::Accessor {
+    crate::vault::Accessor {
+        actor: issuer.actor.clone(),
+        role: issuer.role.as_str().to_owned(),
+        organisation: issuer.organisation.clone(),
+        request_id: None,
+    }
 }
 
 /// The projector the read-model commands share, with the deployment's time zone and batch size.

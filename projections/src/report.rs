@@ -140,6 +140,8 @@ pub struct Options {
     pub cut_off: Option<NaiveDate>,
     /// The recidivism waiting period for convictions, in months (default 6).
     pub waiting_months: Option<u32>,
+    /// Only the packages of this training provider (the training office's own view).
+    pub provider: Option<String>,
 }
 
 impl Options {
@@ -151,8 +153,38 @@ impl Options {
         if let Some(skill) = &self.skill {
             parameters.insert("skill".to_owned(), skill.clone());
         }
+        if let Some(provider) = &self.provider {
+            parameters.insert("provider".to_owned(), provider.clone());
+        }
         parameters
     }
+}
+
+/// Whether a column holds counts of people or things, which small-count suppression applies
+/// to: integer columns other than days, months, hours, percentages, money and quotas.
+pub fn is_count_column(name: &str) -> bool {
+    let measures = ["_days", "_months", "_hours", "_percent", "_rupiah", "_first", "_n_weeks"];
+    let settings = ["quota", "quota_inmates", "planned_hours", "threshold_percent", "year"];
+    !measures.iter().any(|suffix| name.ends_with(suffix))
+        && !settings.contains(&name)
+        && !name.starts_with("hours")
+}
+
+/// The report with every count from 1 to 4 withheld, for readers who see aggregates only
+/// (analysts): a count that small could single a person out.
+pub fn suppress_small_counts(mut report: Report) -> Report {
+    for section in &mut report.sections {
+        let counts: Vec<bool> = section.columns.iter().map(|name| is_count_column(name)).collect();
+        for row in &mut section.rows {
+            for (cell, is_count) in row.iter_mut().zip(&counts) {
+                if *is_count && matches!(cell, Cell::Int(1..=4)) {
+                    *cell = Cell::Suppressed;
+                }
+            }
+        }
+    }
+    report.notes.push("Counts from 1 to 4 are suppressed (<5).".to_owned());
+    report
 }
 
 /// A count as shown: suppressed from 1 to 4.

@@ -120,7 +120,7 @@ impl Projector {
         &self,
         projection: ProjectionDef,
         until: Option<i64>,
-        progress: &mut dyn FnMut(i64),
+        progress: &mut (dyn FnMut(i64) + Send),
     ) -> Result<i64, ProjectorError> {
         let state = self.state_or_create(projection).await?;
         if state.version != i64::from(projection.version)
@@ -190,7 +190,7 @@ impl Projector {
         &self,
         projection: ProjectionDef,
         until: Option<i64>,
-        progress: &mut dyn FnMut(i64),
+        progress: &mut (dyn FnMut(i64) + Send),
     ) -> Result<i64, ProjectorError> {
         let state = self.state_or_create(projection).await?;
         if let Some(stale) = state.building_generation {

@@ -15,6 +15,7 @@ mod subscription;
 mod writer;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use events::{AppendRequest, ExpectedVersion, InputError, RecordedEvent, Timestamp, limits};
 use serde::{Deserialize, Serialize};
@@ -159,6 +160,33 @@ struct Inner {
     pool: Pool,
     writer: mpsc::Sender<writer::WriterMessage>,
     committed: watch::Receiver<i64>,
+    metrics: Arc<StoreMetrics>,
+}
+
+/// What this process's writer has done since it started, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct StoreMetrics {
+    /// Append transactions committed (a group commit is one).
+    pub transactions: AtomicU64,
+    /// Transactions that failed and wrote nothing.
+    pub failed_transactions: AtomicU64,
+    pub events: AtomicU64,
+    /// Appends refused for a stale expected version.
+    pub conflicts: AtomicU64,
+    /// Time spent waiting for the chain-tip lock, in microseconds, and how many waits.
+    pub lock_wait_micros: AtomicU64,
+    pub lock_waits: AtomicU64,
+    /// The longest single wait, in microseconds.
+    pub lock_wait_max_micros: AtomicU64,
+}
+
+impl StoreMetrics {
+    pub(crate) fn lock_waited(&self, waited: std::time::Duration) {
+        let micros = u64::try_from(waited.as_micros()).unwrap_or(u64::MAX);
+        self.lock_wait_micros.fetch_add(micros, Ordering::Relaxed);
+        self.lock_waits.fetch_add(1, Ordering::Relaxed);
+        self.lock_wait_max_micros.fetch_max(micros, Ordering::Relaxed);
+    }
 }
 
 impl Store {
@@ -174,8 +202,14 @@ impl Store {
             Pool::Postgres(pool) => postgres::head(pool).await?,
         };
         let (committed_sender, committed) = watch::channel(head.position);
-        let writer = writer::spawn(connection, clock, committed_sender);
-        Ok(Store { inner: Arc::new(Inner { pool, writer, committed }) })
+        let metrics = Arc::new(StoreMetrics::default());
+        let writer = writer::spawn(connection, clock, committed_sender, metrics.clone());
+        Ok(Store { inner: Arc::new(Inner { pool, writer, committed, metrics }) })
+    }
+
+    /// The writer's counters since this process opened the store.
+    pub fn metrics(&self) -> &StoreMetrics {
+        &self.inner.metrics
     }
 
     pub fn backend(&self) -> Backend {

@@ -221,10 +221,13 @@ pub(crate) async fn write_batch(
     clock: &dyn Clock,
     requests: &[AppendRequest],
     mode: BatchMode,
+    metrics: &super::StoreMetrics,
 ) -> Result<Plan, StoreError> {
     let mut transaction = connection.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
     let sql = "SELECT position, hash, recorded_at FROM log_head FOR UPDATE";
+    let waiting = std::time::Instant::now();
     let tip = tip_from_row(&sqlx::query(sql).fetch_one(&mut *transaction).await?)?;
+    metrics.lock_waited(waiting.elapsed());
     let mut state = WriteState { tip: Some(tip), ..WriteState::default() };
 
     let stream_ids: Vec<String> = requests

@@ -34,7 +34,9 @@ pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreEr
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true);
+        .foreign_keys(true)
+        // Deleted content is overwritten, so an erased person's key leaves no copy in free pages.
+        .pragma("secure_delete", "ON");
     Ok(options)
 }
 
@@ -232,8 +234,11 @@ pub(crate) async fn write_batch(
     clock: &dyn Clock,
     requests: &[AppendRequest],
     mode: BatchMode,
+    metrics: &super::StoreMetrics,
 ) -> Result<Plan, StoreError> {
+    let waiting = std::time::Instant::now();
     let mut transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
+    metrics.lock_waited(waiting.elapsed());
     let mut state = WriteState { tip: read_tip(&mut transaction).await?, ..WriteState::default() };
     let stream_ids: BTreeSet<&str> = requests
         .iter()

@@ -19,7 +19,7 @@ use sqlx::{Connection, PgConnection, SqliteConnection};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::plan::{BatchMode, Plan};
-use super::{AppendError, AppendOutcome, StoreError, postgres, sqlite};
+use super::{AppendError, AppendOutcome, StoreError, StoreMetrics, postgres, sqlite};
 use crate::clock::Clock;
 
 /// Jobs that may wait for the writer before senders are held back.
@@ -61,6 +61,7 @@ impl WriterConnection {
         clock: &dyn Clock,
         requests: &[AppendRequest],
         mode: BatchMode,
+        metrics: &StoreMetrics,
     ) -> Result<Plan, StoreError> {
         let result = match self {
             WriterConnection::Sqlite { options, connection } => {
@@ -68,7 +69,7 @@ impl WriterConnection {
                     *connection = Some(SqliteConnection::connect_with(options).await?);
                 }
                 let open = connection.as_mut().expect("connected above");
-                let result = sqlite::write_batch(open, clock, requests, mode).await;
+                let result = sqlite::write_batch(open, clock, requests, mode, metrics).await;
                 if result.is_err() {
                     *connection = None;
                 }
@@ -79,7 +80,7 @@ impl WriterConnection {
                     *connection = Some(PgConnection::connect_with(options).await?);
                 }
                 let open = connection.as_mut().expect("connected above");
-                let result = postgres::write_batch(open, clock, requests, mode).await;
+                let result = postgres::write_batch(open, clock, requests, mode, metrics).await;
                 if result.is_err() {
                     *connection = None;
                 }
@@ -112,9 +113,10 @@ pub(crate) fn spawn(
     connection: WriterConnection,
     clock: Arc<dyn Clock>,
     committed: watch::Sender<i64>,
+    metrics: Arc<StoreMetrics>,
 ) -> mpsc::Sender<WriterMessage> {
     let (sender, receiver) = mpsc::channel(WRITE_QUEUE_MAX);
-    tokio::spawn(run(connection, clock, receiver, committed));
+    tokio::spawn(run(connection, clock, receiver, committed, metrics));
     sender
 }
 
@@ -123,6 +125,7 @@ async fn run(
     clock: Arc<dyn Clock>,
     mut receiver: mpsc::Receiver<WriterMessage>,
     committed: watch::Sender<i64>,
+    metrics: Arc<StoreMetrics>,
 ) {
     let mut held_back: Option<WriterMessage> = None;
     loop {
@@ -155,7 +158,7 @@ async fn run(
                 Err(_) => break,
             }
         }
-        write_jobs(&mut connection, clock.as_ref(), jobs, mode, &committed).await;
+        write_jobs(&mut connection, clock.as_ref(), jobs, mode, &committed, &metrics).await;
     }
 }
 
@@ -165,12 +168,22 @@ async fn write_jobs(
     mut jobs: Vec<WriteJob>,
     mode: BatchMode,
     committed: &watch::Sender<i64>,
+    metrics: &StoreMetrics,
 ) {
+    use std::sync::atomic::Ordering::Relaxed;
     let counts: Vec<usize> = jobs.iter().map(|job| job.requests.len()).collect();
     let requests: Vec<AppendRequest> =
         jobs.iter_mut().flat_map(|job| std::mem::take(&mut job.requests)).collect();
-    let mut results = match connection.write(clock, &requests, mode).await {
+    let mut results = match connection.write(clock, &requests, mode, metrics).await {
         Ok(plan) => {
+            metrics.transactions.fetch_add(1, Relaxed);
+            metrics.events.fetch_add(plan.events.len() as u64, Relaxed);
+            let conflicts = plan
+                .results
+                .iter()
+                .filter(|result| matches!(result, Err(AppendError::Conflict { .. })))
+                .count();
+            metrics.conflicts.fetch_add(conflicts as u64, Relaxed);
             if !plan.events.is_empty() {
                 committed.send_replace(plan.tip.position);
                 tracing::debug!(
@@ -183,6 +196,7 @@ async fn write_jobs(
             plan.results.into_iter()
         }
         Err(error) => {
+            metrics.failed_transactions.fetch_add(1, Relaxed);
             for job in jobs {
                 let _ = job.reply.send(Err(error.clone()));
             }

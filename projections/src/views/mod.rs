@@ -51,6 +51,11 @@ impl Input<'_> {
         self.options.facility.as_deref().is_none_or(|wanted| facility == Some(wanted))
     }
 
+    /// Whether a package's provider passes the provider filter.
+    pub fn provider_matches(&self, provider: &str) -> bool {
+        self.options.provider.as_deref().is_none_or(|wanted| provider == wanted)
+    }
+
     pub fn skill_matches(&self, skill: &str) -> bool {
         self.options.skill.as_deref().is_none_or(|wanted| skill == wanted)
     }

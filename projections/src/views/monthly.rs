@@ -21,7 +21,10 @@ pub(super) fn monthly(input: &Input<'_>) -> Report {
         ],
     );
     for row in input.tables.all::<MonthlyRow>() {
-        if !input.facility_matches(Some(&row.facility)) || !input.skill_matches(&row.skill) {
+        if !input.facility_matches(Some(&row.facility))
+            || !input.skill_matches(&row.skill)
+            || !input.provider_matches(&row.provider)
+        {
             continue;
         }
         section.push(vec![

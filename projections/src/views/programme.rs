@@ -35,6 +35,7 @@ impl Programme {
                 input.facility_matches(package.facility.as_deref()) || package.facility.is_none()
             })
             .filter(|package| input.skill_matches(&package.skill))
+            .filter(|package| input.provider_matches(&package.provider))
             .map(|package| (package.package_id, package))
             .collect();
         let mut sessions: BTreeMap<Uuid, Vec<SessionRow>> = BTreeMap::new();
@@ -69,9 +70,11 @@ impl Programme {
         for visit in tables.all::<GrantVisitRow>() {
             visits.entry(visit.grant_id).or_default().push(visit);
         }
+        // The inbox belongs to facilities: a provider's view has none.
         let tasks = tables
             .all::<TaskRow>()
             .filter(|task| input.facility_matches(Some(&task.facility)))
+            .filter(|_| input.options.provider.is_none())
             .collect();
         Programme { packages, sessions, participations, marks, suspensions, grants, visits, tasks }
     }

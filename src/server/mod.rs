@@ -1,0 +1,290 @@
+//! `jejak serve`: the HTTP API (docs/api.md) over the log, the read models, the history and the
+//! vault, for the dashboard and for other systems.
+//!
+//! - `api.rs`: the handlers under `/api/`, with their request and response types.
+//! - `access.rs`: who may read what. Writes go through the rules, which check role and place.
+//! - `error.rs`: every error as a status and a JSON body. `metrics.rs`: `/metrics`.
+//! - `openapi.rs`: `/openapi.json`, generated from the handlers' annotations.
+//!
+//! Every request gets an id (a valid `x-request-id` it came with, or a new UUID), which is in
+//! every log line of the request, in the response's `x-request-id`, and the correlation id of
+//! every event it writes.
+
+pub mod access;
+pub mod api;
+pub mod error;
+pub mod metrics;
+pub mod openapi;
+
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use projections::projection::Config;
+use tower_http::timeout::TimeoutLayer;
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::commands::CommandLoop;
+use crate::history::History;
+use crate::projector::Projector;
+use crate::store::Store;
+use crate::users::User;
+use crate::vault::Vault;
+
+/// Largest request body: a command, a personal record.
+pub const BODY_BYTES_MAX: usize = 256 * 1024;
+/// Longest a request may take, the live feed excepted.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a token check may use the cached list of users before reading it again.
+pub const USERS_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Everything a request handler needs.
+#[derive(Clone)]
+pub struct AppState {
+    pub inner: Arc<Inner>,
+}
+
+pub struct Inner {
+    pub store: Store,
+    pub commands: CommandLoop,
+    pub projector: Projector,
+    pub history: History,
+    /// Absent when the server has no master key: personal data is then unavailable.
+    pub vault: Option<Vault>,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: metrics::Metrics,
+    users: RwLock<Option<(Instant, Users)>>,
+}
+
+/// The active users with their token digests, as last read.
+pub type Users = Arc<Vec<(User, String)>>;
+
+impl AppState {
+    pub fn new(
+        store: Store,
+        commands: CommandLoop,
+        projector: Projector,
+        history: History,
+        vault: Option<Vault>,
+        clock: Arc<dyn Clock>,
+    ) -> AppState {
+        let config = projector.config();
+        AppState {
+            inner: Arc::new(Inner {
+                store,
+                commands,
+                projector,
+                history,
+                vault,
+                config,
+                clock,
+                metrics: metrics::Metrics::default(),
+                users: RwLock::new(None),
+            }),
+        }
+    }
+
+    /// The active users, read again when the cached list is older than [`USERS_CACHE_TTL`]
+    /// or when `refresh` is set (a token that matched nobody: perhaps a new user).
+    pub async fn users(&self, refresh: bool) -> Result<Users, crate::users::UserError> {
+        // A refresh (an unknown token) reads the users again at most once a second, so a
+        // stream of bad tokens cannot turn into a stream of queries.
+        let fresh_enough = if refresh { Duration::from_secs(1) } else { USERS_CACHE_TTL };
+        if let Some((at, users)) = self.inner.users.read().expect("never poisoned").as_ref()
+            && at.elapsed() < fresh_enough
+        {
+            return Ok(users.clone());
+        }
+        let users = Arc::new(crate::users::active(&self.inner.store).await?);
+        *self.inner.users.write().expect("never poisoned") = Some((Instant::now(), users.clone()));
+        Ok(users)
+    }
+
+    /// Forgets the cached users, so a revocation applies at once in this process.
+    pub fn forget_users(&self) {
+        *self.inner.users.write().expect("never poisoned") = None;
+    }
+}
+
+/// The request's id, put in the request's extensions by [`request_context`].
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Gives the request an id, logs it in a span, times it, and counts it.
+async fn request_context(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| Uuid::parse_str(value).ok())
+        .unwrap_or_else(Uuid::new_v4)
+        .to_string();
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let span = tracing::info_span!("request", id = %id, method = %request.method(), path = %request.uri().path());
+    let started = Instant::now();
+    let mut response = tracing::Instrument::instrument(next.run(request), span.clone()).await;
+    let took = started.elapsed();
+    state.inner.metrics.request(response.status().as_u16(), took);
+    span.in_scope(|| {
+        tracing::info!(
+            status = response.status().as_u16(),
+            ms = took.as_millis() as u64,
+            "answered"
+        )
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    response
+}
+
+/// The router: the API, the public endpoints, and the middleware around them.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/api/me", get(api::me))
+        .route("/api/status", get(api::status))
+        .route("/api/commands/{command}", post(api::command))
+        .route("/api/views", get(api::views))
+        .route("/api/views/{view}", get(api::view))
+        .route("/api/audit/{subject}/{id}", get(api::audit))
+        .route("/api/compliance", get(api::compliance))
+        .route("/api/events", get(api::events))
+        .route("/api/people/lookup", get(api::person_lookup))
+        .route(
+            "/api/people/{person_ref}/personal-data",
+            get(api::personal_data).put(api::put_personal_data),
+        )
+        .route("/api/people/{person_ref}/forget", post(api::forget))
+        .route("/api/people/{person_ref}/access-export", get(api::subject_access))
+        .route("/healthz", get(api::healthz))
+        .route("/metrics", get(api::metrics))
+        .route("/openapi.json", get(openapi::document))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
+    // The live feed runs as long as the client listens: no request timeout.
+    let live = Router::new().route("/api/events/live", get(api::live));
+    api.merge(live)
+        .fallback(api::not_found)
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), request_context))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+}
+
+/// Keeps the read models caught up with the log, so views answer without waiting and
+/// `/metrics` shows the lag. Stops when `stop` fires.
+pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(error) = state.inner.projector.catch_up_all().await {
+            tracing::warn!(%error, "read models could not catch up; retrying");
+        }
+    }
+}
+
+/// Signs a checkpoint of the head every `every`, appending it to `out`.
+pub async fn sign_checkpoints(
+    state: AppState,
+    key: events::checkpoint::SigningKey,
+    out: std::path::PathBuf,
+    every: Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let now = state.inner.clock.now();
+        match crate::checkpoints::sign_head(&state.inner.store, &key, now).await {
+            Ok(checkpoint) => {
+                let line = serde_json::to_string(&checkpoint).expect("serialises") + "\n";
+                let written = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&out)
+                    .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()));
+                match written {
+                    Ok(()) => tracing::info!(position = checkpoint.position, "checkpoint signed"),
+                    Err(error) => {
+                        tracing::error!(%error, path = %out.display(), "checkpoint not written")
+                    }
+                }
+            }
+            Err(error) => tracing::error!(%error, "checkpoint not signed"),
+        }
+    }
+}
+
+/// The text of a plain 404 for unknown paths, in the API's error shape.
+pub fn not_found_response() -> Response {
+    error::ApiError::NotFound("no such endpoint: see /openapi.json".to_owned()).into_response()
+}
+
+/// One demo user per role, with the organisation the demo story uses for it.
+pub fn demo_users() -> Vec<(&'static str, events::vocabulary::Role, &'static str)> {
+    use events::vocabulary::Role::*;
+    vec![
+        ("demo.petugas", PetugasPembinaan, "RUTAN-SOE"),
+        ("demo.wali", Wali, "RUTAN-SOE"),
+        ("demo.tpp", TppSekretaris, "RUTAN-SOE"),
+        ("demo.karutan", Karutan, "RUTAN-SOE"),
+        ("demo.disnaker", DisnakerAdmin, "DISNAKERTRANS-TTS"),
+        ("demo.instruktur", Instruktur, "DISNAKERTRANS-TTS"),
+        ("demo.asesor", Asesor, "LSP-TTS"),
+        ("demo.ppk", Ppk, "DISNAKERTRANS-TTS"),
+        ("demo.serah-terima", PetugasSerahTerima, "DISNAKERTRANS-TTS"),
+        ("demo.pk-bapas", PkBapas, "BAPAS-KUPANG"),
+        ("demo.auditor", Auditor, "INSPEKTORAT-NTT"),
+        ("demo.analis", Analis, "KANWIL-NTT"),
+        ("demo.dpo", Dpo, "KANWIL-NTT"),
+        ("demo.system", System, "DITJENPAS"),
+    ]
+}
+
+/// Resolves on Ctrl-C or SIGTERM: the server then stops taking requests and finishes those
+/// in flight.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}

@@ -751,7 +751,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     stopped.clone(),
                 ));
             }
-            println!("jejak serve: listening on http://{addr} ({})", store.backend().name());
+            let bound = listener.local_addr().unwrap_or(addr);
+            println!("jejak serve: listening on http://{bound} ({})", store.backend().name());
             for (name, role, token) in &tokens {
                 println!("  {:<22} {:<22} {token}", name, role.as_str());
             }

@@ -64,7 +64,14 @@ pub async fn build(
         views::named(view).ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
     let projection =
         projections::projection::named(view.projection).expect("views name known projections");
-    projector.catch_up(projection, None, &mut |_| {}).await?;
+    // Another process may be catching the same read model up: then its work is ours too.
+    let mut attempts = 0;
+    loop {
+        match projector.catch_up(projection, None, &mut |_| {}).await {
+            Err(ProjectorError::Fenced { .. }) if attempts < 3 => attempts += 1,
+            other => break other.map(drop)?,
+        }
+    }
     let (tables, position, hash) = projector.load(projection).await?;
     let as_of = as_of(projector, position).await?;
     let input = Input {

@@ -13,6 +13,8 @@
 mod rows;
 pub mod schema;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use events::RecordedEvent;
@@ -80,6 +82,9 @@ pub struct Projector {
     store: Store,
     config: Config,
     batch_events: usize,
+    /// One lock per projection: in one process, catch-ups and rebuilds of a projection take
+    /// turns instead of fencing each other out.
+    locks: Arc<BTreeMap<&'static str, tokio::sync::Mutex<()>>>,
 }
 
 pub(crate) fn config_text(config: &Config) -> String {
@@ -88,7 +93,11 @@ pub(crate) fn config_text(config: &Config) -> String {
 
 impl Projector {
     pub fn new(store: Store, config: Config) -> Projector {
-        Projector { store, config, batch_events: BATCH_EVENTS_DEFAULT }
+        let locks = projections::projection::all()
+            .into_iter()
+            .map(|projection| (projection.name, tokio::sync::Mutex::new(())))
+            .collect();
+        Projector { store, config, batch_events: BATCH_EVENTS_DEFAULT, locks: Arc::new(locks) }
     }
 
     /// Folds at most `events` events per transaction (at least 1). Smaller batches hold locks
@@ -122,6 +131,24 @@ impl Projector {
         until: Option<i64>,
         progress: &mut (dyn FnMut(i64) + Send),
     ) -> Result<i64, ProjectorError> {
+        let _turn = self.turn(projection).await;
+        self.catch_up_in_turn(projection, until, progress).await
+    }
+
+    /// Waits for this process's turn at a projection.
+    async fn turn(&self, projection: ProjectionDef) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match self.locks.get(projection.name) {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+
+    async fn catch_up_in_turn(
+        &self,
+        projection: ProjectionDef,
+        until: Option<i64>,
+        progress: &mut (dyn FnMut(i64) + Send),
+    ) -> Result<i64, ProjectorError> {
         let state = self.state_or_create(projection).await?;
         if state.version != i64::from(projection.version)
             || state.config != config_text(&self.config)
@@ -132,11 +159,11 @@ impl Projector {
                 to = projection.version,
                 "projection changed: rebuilding"
             );
-            return self.rebuild(projection, until, progress).await;
+            return self.rebuild_in_turn(projection, until, progress).await;
         }
         if state.position == 0 && state.building_generation.is_none() {
             // Nothing projected yet: folding everything in memory is the same fold, done faster.
-            return self.rebuild(projection, until, progress).await;
+            return self.rebuild_in_turn(projection, until, progress).await;
         }
         let target = until.unwrap_or(i64::MAX);
         let mut tables = Tables::partial();
@@ -187,6 +214,16 @@ impl Projector {
     /// Rebuilds a projection from position 1 into a new generation and swaps it in once it has
     /// reached `until` (the head when `None`).
     pub async fn rebuild(
+        &self,
+        projection: ProjectionDef,
+        until: Option<i64>,
+        progress: &mut (dyn FnMut(i64) + Send),
+    ) -> Result<i64, ProjectorError> {
+        let _turn = self.turn(projection).await;
+        self.rebuild_in_turn(projection, until, progress).await
+    }
+
+    async fn rebuild_in_turn(
         &self,
         projection: ProjectionDef,
         until: Option<i64>,

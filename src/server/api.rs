@@ -362,7 +362,7 @@ pub struct SectionBody {
     pub columns: Vec<String>,
     /// Cells: numbers, texts, dates as `YYYY-MM-DD`, booleans, null when empty, and
     /// `"suppressed"` for a count from 1 to 4 withheld.
-    #[schema(value_type = Vec<Vec<Object>>)]
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rows: Vec<Vec<serde_json::Value>>,
 }
 

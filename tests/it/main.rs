@@ -1,6 +1,7 @@
 //! The one integration-test binary of the shell. Each module is a feature; store and
 //! projection behaviour runs once per backend through `support::backend_tests!`.
 
+mod api;
 mod cli;
 mod compliance;
 mod concurrency;
@@ -11,7 +12,9 @@ mod history;
 mod migrations;
 mod projections;
 mod rules;
+mod serve;
 mod store_contract;
 mod support;
 mod tamper;
 mod tidy;
+mod vault;

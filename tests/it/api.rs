@@ -29,6 +29,7 @@ backend_tests!(
     every_role_meets_every_kind_of_endpoint_and_denials_write_nothing,
     bad_input_gets_a_clear_status_and_writes_nothing,
     the_openapi_document_is_valid_and_every_endpoint_answers_as_documented,
+    the_live_feed_sends_every_event_in_order_and_then_new_ones,
 );
 
 /// The test's master key: fictional, for tests only.
@@ -618,5 +619,54 @@ async fn the_openapi_document_is_valid_and_every_endpoint_answers_as_documented(
     }
     assert_eq!(called, operations);
     assert!(called >= 16, "every endpoint was called ({called})");
+    world.store.close().await;
+}
+
+/// The live feed sends every event from `from` on, in position order, then what is appended
+/// while the client listens.
+async fn the_live_feed_sends_every_event_in_order_and_then_new_ones(db: TestDb) {
+    use futures::StreamExt;
+    let world = world(&db).await;
+    let auditor = world.tokens[&Role::Auditor].clone();
+    let head = world.store.head().await.unwrap().position;
+    let request = Request::builder()
+        .uri("/api/events/live?from=1")
+        .header("authorization", format!("Bearer {auditor}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = world.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut stream = response.into_body().into_data_stream();
+    let mut text = String::new();
+    let mut ids: Vec<i64> = Vec::new();
+    let mut appended = false;
+    while ids.len() < head as usize + 1 {
+        let chunk = stream.next().await.expect("the feed stays open").unwrap();
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = text.find("\n\n") {
+            let message: String = text.drain(..end + 2).collect();
+            if let Some(id) = message.lines().find_map(|line| line.strip_prefix("id:")) {
+                ids.push(id.trim().parse().unwrap());
+                assert!(message.contains("event: appended") || message.contains("event:appended"));
+            }
+        }
+        if ids.len() == head as usize && !appended {
+            // Everything so far has arrived: now a command, whose event must follow.
+            let petugas = world.tokens[&Role::PetugasPembinaan].as_str();
+            let body = json!({"command_id": Uuid::new_v4(), "package_id": PACKAGE, "person_ref": person(10)});
+            let (status, _) = call(
+                &world.router,
+                Method::POST,
+                "/api/commands/nominate_inmate",
+                Some(petugas),
+                Some(body),
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK);
+            appended = true;
+        }
+    }
+    let expected: Vec<i64> = (1..=head + 1).collect();
+    assert_eq!(ids[..expected.len()], expected[..], "every event once, in order");
     world.store.close().await;
 }

@@ -752,15 +752,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 ));
             }
             let bound = listener.local_addr().unwrap_or(addr);
-            println!("jejak serve: listening on http://{bound} ({})", store.backend().name());
+            // The greeting: written as one piece, and a closed stdout never stops the server.
+            let mut greeting =
+                format!("jejak serve: listening on http://{bound} ({})\n", store.backend().name());
             for (name, role, token) in &tokens {
-                println!("  {:<22} {:<22} {token}", name, role.as_str());
+                greeting.push_str(&format!("  {:<22} {:<22} {token}\n", name, role.as_str()));
             }
             if !tokens.is_empty() {
-                println!(
-                    "  (demo tokens: fictional data only; use one as `Authorization: Bearer <token>`)"
-                );
+                greeting.push_str(&format!(
+                    "  (demo tokens, fictional data only: sign in with one at http://{bound}/ \
+                     or send it as `Authorization: Bearer <token>`)\n"
+                ));
             }
+            greeting.push_str(&format!(
+                "dashboard: http://{bound}/ · API: http://{bound}/openapi.json · stop with Ctrl-C\n"
+            ));
+            let mut stdout = std::io::stdout();
+            let _ = stdout.write_all(greeting.as_bytes()).and_then(|()| stdout.flush());
             crate::server::serve(listener, state, crate::server::shutdown_signal()).await?;
             let _ = stop.send(true);
             let _ = follower.await;

@@ -193,3 +193,74 @@ pub async fn issue(
     });
     Ok(token)
 }
+
+/// How long a dashboard session lasts.
+pub const SESSION_HOURS: i64 = 12;
+
+/// Starts a dashboard session for `user`; returns the session id for the cookie (only its
+/// digest is stored).
+pub async fn start_session(store: &Store, user: &str, now: Timestamp) -> Result<String, UserError> {
+    let id = hex::encode(rand::random::<[u8; 32]>());
+    let expires = now.checked_add_micros(SESSION_HOURS * 3_600_000_000).unwrap_or(now);
+    let time = |n: u8| match store.backend() {
+        Backend::Postgres => format!("${n}::timestamptz"),
+        Backend::Sqlite => format!("${n}"),
+    };
+    let sql = dialect(
+        store.backend(),
+        &format!(
+            "INSERT INTO sessions (id_hash, user_name, created_at, expires_at) VALUES ($1, $2, {}, {})",
+            time(3),
+            time(4)
+        ),
+    );
+    on_pool!(store, |pool| {
+        sqlx::query(&sql)
+            .bind(token_digest(&id))
+            .bind(user)
+            .bind(now.to_string())
+            .bind(expires.to_string())
+            .execute(pool)
+            .await?;
+    });
+    Ok(id)
+}
+
+/// The active user of an unexpired session.
+pub async fn session_user(
+    store: &Store,
+    id: &str,
+    now: Timestamp,
+) -> Result<Option<User>, UserError> {
+    let time = match store.backend() {
+        Backend::Postgres => "$2::timestamptz",
+        Backend::Sqlite => "$2",
+    };
+    let sql = dialect(
+        store.backend(),
+        &format!(
+            "SELECT u.name, u.role, u.organisation, u.facility FROM sessions s \
+             JOIN users u ON u.name = s.user_name \
+             WHERE s.id_hash = $1 AND s.expires_at > {time} AND u.revoked_at IS NULL"
+        ),
+    );
+    let row: Option<(String, String, String, Option<String>)> = on_pool!(store, |pool| {
+        sqlx::query_as(&sql)
+            .bind(token_digest(id))
+            .bind(now.to_string())
+            .fetch_optional(pool)
+            .await?
+    });
+    Ok(row.and_then(|(name, role, organisation, facility)| {
+        Some(User { name, role: Role::from_str(&role).ok()?, organisation, facility })
+    }))
+}
+
+/// Ends a session (sign-out).
+pub async fn end_session(store: &Store, id: &str) -> Result<(), UserError> {
+    let sql = dialect(store.backend(), "DELETE FROM sessions WHERE id_hash = $1");
+    on_pool!(store, |pool| {
+        sqlx::query(&sql).bind(token_digest(id)).execute(pool).await?;
+    });
+    Ok(())
+}

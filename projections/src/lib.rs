@@ -8,7 +8,7 @@
 //! - [`audit`]: audit trails of a person, participation, package, grant or actor;
 //! - [`compliance`]: breaches of the rules found in the log;
 //! - [`history`]: what a fold as of a past business date admits;
-//! - [`views`]: the ten views (enrolment, attendance, funnel, outcomes, grants, inbox,
+//! - [`views`]: the eleven views (overview, enrolment, attendance, funnel, outcomes, grants, inbox,
 //!   monthly, recidivism, recidivism_stock, post_release), each a function of one projection.
 //!
 //! Architecture invariant: this crate does no I/O, has no `async`, reads no clock, and knows

@@ -432,51 +432,85 @@ pub async fn view(
 ) -> Result<Json<ReportBody>, ApiError> {
     let name = path(name)?;
     let params = query(params)?;
-    if projections::views::named(&name).is_none() {
-        return Err(ApiError::NotFound(format!("no view `{name}`")));
-    }
-    let scope = caller.scope();
-    if !access::may_read_view(&scope, &name) {
-        return Err(caller.forbidden(&format!("read the {name} view")));
-    }
-    let mut options = Options {
+    let known_at =
+        params.known_at.map(|text| parse_moment(&text, &state.inner.config)).transpose()?;
+    let wanted = ViewParams {
+        as_of: params.as_of,
+        known_at,
         facility: params.facility,
         skill: params.skill,
         cut_off: params.cut_off,
         waiting_months: params.waiting_months,
+    };
+    let report = scoped_report(&state, &caller.user, &caller.request_id, &name, wanted).await?;
+    let inner = &state.inner;
+    Ok(Json(ReportBody::new(report, inner.clock.now())))
+}
+
+/// What a view is asked for, before the caller's scope narrows it.
+#[derive(Debug, Clone, Default)]
+pub struct ViewParams {
+    pub as_of: Option<NaiveDate>,
+    pub known_at: Option<Timestamp>,
+    pub facility: Option<String>,
+    pub skill: Option<String>,
+    pub cut_off: Option<NaiveDate>,
+    pub waiting_months: Option<u32>,
+}
+
+/// A view as `user` may see it: refused when their role may not read it, narrowed to their
+/// facility or packages, small counts withheld for aggregate-only readers. The API and the
+/// dashboard both answer with this.
+pub async fn scoped_report(
+    state: &AppState,
+    user: &User,
+    request_id: &str,
+    name: &str,
+    wanted: ViewParams,
+) -> Result<Report, ApiError> {
+    if projections::views::named(name).is_none() {
+        return Err(ApiError::NotFound(format!("no view `{name}`")));
+    }
+    let scope = Scope::of(user);
+    let forbidden =
+        |what: &str| ApiError::Forbidden(format!("role {} may not {what}", user.role.as_str()));
+    if !access::may_read_view(&scope, name) {
+        return Err(forbidden(&format!("read the {name} view")));
+    }
+    let mut options = Options {
+        facility: wanted.facility,
+        skill: wanted.skill,
+        cut_off: wanted.cut_off,
+        waiting_months: wanted.waiting_months,
         provider: None,
     };
     match &scope {
         Scope::Facility(facility) => {
-            if options.facility.as_ref().is_some_and(|wanted| wanted != facility) {
-                return Err(caller.forbidden("read another facility's figures"));
+            if options.facility.as_ref().is_some_and(|asked| asked != facility) {
+                return Err(forbidden("read another facility's figures"));
             }
             options.facility = Some(facility.clone());
         }
-        Scope::Provider(provider) if !access::PEOPLE_VIEWS.contains(&name.as_str()) => {
+        Scope::Provider(provider) if !access::PEOPLE_VIEWS.contains(&name) => {
             options.provider = Some(provider.clone());
         }
         _ => {}
     }
-    let known_at =
-        params.known_at.map(|text| parse_moment(&text, &state.inner.config)).transpose()?;
-    let moment = Moment { as_of: params.as_of, known_at };
+    let moment = Moment { as_of: wanted.as_of, known_at: wanted.known_at };
     let inner = &state.inner;
-    let report =
-        crate::reports::build_at(&inner.projector, &inner.history, &name, &options, moment)
-            .await
-            .map_err(|error| match error {
+    let report = crate::reports::build_at(&inner.projector, &inner.history, name, &options, moment)
+        .await
+        .map_err(|error| match error {
             crate::reports::ReportError::UnknownView { .. } => {
                 ApiError::NotFound(error.to_string())
             }
-            error => ApiError::internal(error, &caller.request_id),
+            error => ApiError::internal(error, request_id),
         })?;
-    let report = if scope == Scope::Aggregates {
+    Ok(if scope == Scope::Aggregates {
         projections::report::suppress_small_counts(report)
     } else {
         report
-    };
-    Ok(Json(ReportBody::new(report, inner.clock.now())))
+    })
 }
 
 /// A moment as RFC 3339, or a date for the end of that day where the deployment is.

@@ -108,6 +108,16 @@ impl ApiError {
         }
     }
 
+    /// The status this error answers with.
+    pub fn status(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    /// The message this error answers with.
+    pub fn message(&self) -> String {
+        self.parts().2
+    }
+
     fn parts(&self) -> (StatusCode, &str, String) {
         match self {
             ApiError::Unauthorized => (

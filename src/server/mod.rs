@@ -5,6 +5,7 @@
 //! - `access.rs`: who may read what. Writes go through the rules, which check role and place.
 //! - `error.rs`: every error as a status and a JSON body. `metrics.rs`: `/metrics`.
 //! - `openapi.rs`: `/openapi.json`, generated from the handlers' annotations.
+//! - `dashboard/`: the server-rendered pages people use (docs/dashboard.md).
 //!
 //! Every request gets an id (a valid `x-request-id` it came with, or a new UUID), which is in
 //! every log line of the request, in the response's `x-request-id`, and the correlation id of
@@ -12,6 +13,7 @@
 
 pub mod access;
 pub mod api;
+pub mod dashboard;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
@@ -170,6 +172,9 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .route("/openapi.json", get(openapi::document))
+        .merge(dashboard::routes())
+        // Offices on slow links: pages and reports go gzip-compressed to clients that accept it.
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT));
     // The live feed runs as long as the client listens: no request timeout.
     let live = Router::new().route("/api/events/live", get(api::live));

@@ -1,76 +1,129 @@
 //! `jejak serve` as a process: `--demo` on an empty database answers `/healthz` once it says it
 //! listens, prints a token per role that works, and SIGTERM shuts it down cleanly.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use crate::support::TestDb;
 
-/// A plain HTTP/1.1 GET; returns the status line and the body.
-fn get(address: &str, path: &str, token: Option<&str>) -> (String, String) {
-    let mut stream = TcpStream::connect(address).expect("the server accepts connections");
-    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Connection: close\r\n\r\n")
-        .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    (head.lines().next().unwrap_or_default().to_owned(), body.to_owned())
+/// A `jejak serve --demo` process on a free port, with the tokens it printed (by role).
+pub struct Served {
+    pub child: Child,
+    pub address: String,
+    pub tokens: BTreeMap<String, (String, String)>,
+}
+
+impl Served {
+    /// Starts the server and returns once it listens: it prints its address only then.
+    pub fn demo(db: &TestDb) -> Served {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+            .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+            .env("JEJAK_DATABASE_URL", &db.url)
+            .env_remove("JEJAK_MASTER_KEY")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the jejak binary runs");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let listening = lines.next().unwrap().unwrap();
+        let address = listening
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no address in {listening}"))
+            .to_owned();
+        let mut tokens = BTreeMap::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if let [name, role, token] = fields[..]
+                && token.starts_with("jejak_")
+            {
+                tokens.insert(role.to_owned(), (name.to_owned(), token.to_owned()));
+            }
+            if line.contains("demo tokens") {
+                break;
+            }
+        }
+        // Keep reading what it prints, so that it never writes into a closed pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Served { child, address, tokens }
+    }
+
+    pub fn token(&self, role: &str) -> &str {
+        &self.tokens[role].1
+    }
+
+    /// A plain HTTP/1.1 GET; returns the status line and the body.
+    pub fn get(&self, path: &str, token: Option<&str>) -> (String, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("the server accepts connections");
+        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+        let host = &self.address;
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        (head.lines().next().unwrap_or_default().to_owned(), body)
+    }
+
+    /// An API answer as JSON.
+    pub fn json(&self, path: &str, token: &str) -> serde_json::Value {
+        let (status, body) = self.get(path, Some(token));
+        assert!(status.contains("200"), "{path}: {status} {body}");
+        serde_json::from_str(&body).unwrap()
+    }
+
+    /// SIGTERM, and the exit status.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let terminated =
+            Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(terminated.success());
+        self.child.wait().unwrap()
+    }
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
 }
 
 #[test]
 fn serve_demo_answers_with_working_tokens_and_stops_on_sigterm() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
-        .env("JEJAK_DATABASE_URL", &db.url)
-        .env_remove("JEJAK_MASTER_KEY")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the jejak binary runs");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let listening = lines.next().unwrap().unwrap();
-    let address = listening
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {listening}"))
-        .to_owned();
-    let mut tokens = std::collections::BTreeMap::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let fields: Vec<&str> = line.split_whitespace().collect();
-        if let [name, role, token] = fields[..]
-            && token.starts_with("jejak_")
-        {
-            tokens.insert(role.to_owned(), (name.to_owned(), token.to_owned()));
-        }
-        if line.contains("demo tokens") {
-            break;
-        }
-    }
-    assert_eq!(tokens.len(), 14, "a token per role: {tokens:?}");
+    let served = Served::demo(&db);
+    assert_eq!(served.tokens.len(), 14, "a token per role: {:?}", served.tokens);
 
-    let (status, body) = get(&address, "/healthz", None);
+    let (status, body) = served.get("/healthz", None);
     assert!(status.contains("200"), "{status} {body}");
     assert!(body.contains("\"status\":\"ok\""), "{body}");
-    let (name, token) = &tokens["karutan"];
-    let (status, body) = get(&address, "/api/me", Some(token));
+    let (name, token) = &served.tokens["karutan"];
+    let (status, body) = served.get("/api/me", Some(token));
     assert!(status.contains("200") && body.contains(name.as_str()), "{status} {body}");
-    let (status, body) = get(&address, "/api/views/enrolment", Some(token));
+    let (status, body) = served.get("/api/views/enrolment", Some(token));
     assert!(status.contains("200") && body.contains("RUTAN-SOE"), "{status}");
-    let (status, _) = get(&address, "/api/views/enrolment", Some(&tokens["analis"].1));
+    let (status, _) = served.get("/api/views/enrolment", Some(served.token("analis")));
     assert!(status.contains("403"), "{status}");
-    let (status, _) = get(&address, "/api/me", Some("jejak_bukan"));
+    let (status, _) = served.get("/api/me", Some("jejak_bukan"));
     assert!(status.contains("401"), "{status}");
-
-    let terminated =
-        Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(terminated.success());
-    let exit = child.wait().unwrap();
+    let exit = served.stop();
     assert!(exit.success(), "a clean shutdown: {exit:?}");
 }

@@ -75,8 +75,9 @@ impl std::fmt::Debug for ViewDef {
     }
 }
 
-pub fn all() -> [ViewDef; 10] {
+pub fn all() -> [ViewDef; 11] {
     [
+        ViewDef { name: "overview", projection: "programme", build: programme::overview },
         ViewDef { name: "enrolment", projection: "programme", build: programme::enrolment },
         ViewDef { name: "attendance", projection: "programme", build: programme::attendance },
         ViewDef { name: "funnel", projection: "programme", build: programme::funnel },

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use events::attendance::{Rate, SessionMark};
 use events::vocabulary::AttendanceCode;
 use uuid::Uuid;
@@ -108,6 +108,63 @@ impl Programme {
             }
         }))
     }
+}
+
+/// The figures leadership opens first, as of the day: who is in training, this week's sessions,
+/// attendance so far, places free, and this year's graduates, certificates and grants.
+pub(super) fn overview(input: &Input<'_>) -> Report {
+    let programme = Programme::load(input);
+    let as_of = input.as_of;
+    let week_start = as_of - chrono::Days::new(6);
+    let this_year = |date: Option<NaiveDate>| {
+        date.is_some_and(|date| date.year() == as_of.year() && date <= as_of)
+    };
+    let active = programme.participations.iter().filter(|p| programme.active_on(p, as_of)).count();
+    let sessions_this_week = programme
+        .packages
+        .keys()
+        .filter_map(|id| programme.sessions.get(id))
+        .flatten()
+        .filter(|session| !session.cancelled && session.date >= week_start && session.date <= as_of)
+        .count();
+    let (attended, counted) = programme
+        .participations
+        .iter()
+        .filter(|p| p.started_on.is_some_and(|started| started <= as_of))
+        .map(|p| programme.rate(p, as_of))
+        .fold((0_i64, 0_i64), |(a, c), rate| {
+            (a + i64::from(rate.attended), c + i64::from(rate.expected))
+        });
+    let vacancies: i64 = programme
+        .packages
+        .values()
+        .filter(|package| matches!(package.status.as_str(), "planned" | "started"))
+        .map(|package| (package.quota_total - package.places_taken).max(0))
+        .sum();
+    let graduates = programme.participations.iter().filter(|p| this_year(p.graduated_on)).count();
+    let certified = programme.participations.iter().filter(|p| this_year(p.certified_on)).count();
+    let handed_over: Vec<&GrantRow> =
+        programme.grants.iter().filter(|grant| this_year(grant.handed_over_on)).collect();
+    let open_tasks = programme.tasks.iter().filter(|task| task.acknowledged_on.is_none()).count();
+    let mut section = Section::new("indicators", "Ringkasan (overview)", &["indicator", "value"]);
+    let mut push = |name: &str, value: Cell| section.push(vec![Cell::text(name), value]);
+    push("active_participants", Cell::Int(active as i64));
+    push("sessions_this_week", Cell::Int(sessions_this_week as i64));
+    push("attendance_percent", Cell::percent(attended, counted));
+    push("places_left", Cell::Int(vacancies));
+    push("graduates_this_year", Cell::Int(graduates as i64));
+    push("certified_this_year", Cell::Int(certified as i64));
+    push("grants_handed_over_this_year", Cell::Int(handed_over.len() as i64));
+    push(
+        "grant_rupiah_handed_over_this_year",
+        Cell::Int(handed_over.iter().map(|grant| grant.total_rupiah).sum()),
+    );
+    push("open_inbox_tasks", Cell::Int(open_tasks as i64));
+    let notes = vec![format!(
+        "As of {as_of}: this week is {week_start} to {as_of}; this year is {}. Attendance is over every session held so far for participants in training (the one rate definition).",
+        as_of.year()
+    )];
+    report(input, "overview", "Ringkasan (overview)", vec![section], notes)
 }
 
 fn report(

@@ -1,0 +1,651 @@
+//! The dashboard (docs/dashboard.md): server-rendered pages for facility staff, the training
+//! office, auditors and leadership, in Bahasa Indonesia or English, with nothing fetched from
+//! outside the server.
+//!
+//! A user signs in with their token; the server answers with an HttpOnly, SameSite=Strict
+//! session cookie. Every page reads through the same scoping as the API
+//! (`api::scoped_report`, `access`), so a page never shows what the user's role and facility
+//! may not see.
+
+pub mod i18n;
+pub mod render;
+
+use axum::Router;
+use axum::extract::{Form, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use projections::audit::SubjectKind;
+use projections::report::{Cell, Report};
+use serde::Deserialize;
+
+use super::access::{self, Scope};
+use super::api::{ViewParams, scoped_report};
+use super::error::ApiError;
+use super::{AppState, RequestId};
+use crate::commands::Issuer;
+use crate::users::User;
+use i18n::{Lang, t};
+
+const SESSION_COOKIE: &str = "jejak_session";
+const LANG_COOKIE: &str = "jejak_lang";
+
+/// The dashboard's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/lang/{code}", get(language))
+        .route("/overview", get(overview))
+        .route("/enrolment", get(enrolment))
+        .route("/recidivism", get(recidivism))
+        .route("/inbox", get(inbox))
+        .route("/inbox/acknowledge", post(acknowledge))
+        .route("/audit", get(audit))
+        .route("/compliance", get(compliance))
+        .route("/{page}", get(report_page))
+}
+
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+fn language_of(headers: &HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE).and_then(Lang::from_code).unwrap_or(Lang::Id)
+}
+
+/// The signed-in user of a page request, their language, and the request id.
+pub struct Web {
+    pub user: User,
+    pub lang: Lang,
+    pub request_id: String,
+    pub path: String,
+    /// The deployment's time zone, in which times are shown.
+    pub utc_offset_hours: i64,
+}
+
+/// Why a page is not shown: not signed in (to the sign-in page) or an error page.
+pub enum PageError {
+    SignIn,
+    Page(Response),
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        match self {
+            PageError::SignIn => Redirect::to("/").into_response(),
+            PageError::Page(response) => response,
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Web {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Web, PageError> {
+        let lang = language_of(&parts.headers);
+        let request_id =
+            parts.extensions.get::<RequestId>().map(|id| id.0.clone()).unwrap_or_default();
+        let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str()).to_owned();
+        let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(PageError::SignIn);
+        };
+        match crate::users::session_user(&state.inner.store, session, state.inner.clock.now()).await
+        {
+            Ok(Some(user)) => Ok(Web {
+                user,
+                lang,
+                request_id,
+                path,
+                utc_offset_hours: state.inner.config.utc_offset_hours,
+            }),
+            Ok(None) => Err(PageError::SignIn),
+            Err(error) => {
+                let error = ApiError::internal(error, &request_id);
+                Err(PageError::Page(error_page(lang, None, error)))
+            }
+        }
+    }
+}
+
+impl Web {
+    /// An error as a page in the signed-in frame.
+    fn error_page(&self, error: ApiError) -> Response {
+        error_page(self.lang, Some((&self.user, self.utc_offset_hours)), error)
+    }
+}
+
+/// An error as a page, with the API error's status.
+fn error_page(lang: Lang, user: Option<(&User, i64)>, error: ApiError) -> Response {
+    let status = error.status();
+    let (title, message) = match status {
+        StatusCode::FORBIDDEN => (t(lang, "ui.forbidden"), error.message()),
+        StatusCode::NOT_FOUND => (t(lang, "ui.not_found"), error.message()),
+        _ => (t(lang, "ui.error"), error.message()),
+    };
+    (status, render::message_page(lang, user, title, &message)).into_response()
+}
+
+fn page(web: &Web, active: &str, title: &str, body: Markup) -> Response {
+    render::layout(web.lang, &web.user, web.utc_offset_hours, active, &web.path, title, body)
+        .into_response()
+}
+
+/// The common query of every report page.
+#[derive(Debug, Default, Deserialize)]
+pub struct PageQuery {
+    pub as_of: Option<String>,
+    pub facility: Option<String>,
+    pub skill: Option<String>,
+    pub package: Option<String>,
+    pub done: Option<String>,
+}
+
+fn non_empty(value: &Option<String>) -> Option<String> {
+    value.as_ref().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl PageQuery {
+    fn params(&self) -> Result<ViewParams, ApiError> {
+        let as_of =
+            match non_empty(&self.as_of) {
+                Some(text) => Some(text.parse().map_err(|_| {
+                    ApiError::bad_request("bad_date", format!("{text} is not a date"))
+                })?),
+                None => None,
+            };
+        Ok(ViewParams {
+            as_of,
+            facility: non_empty(&self.facility),
+            skill: non_empty(&self.skill),
+            ..ViewParams::default()
+        })
+    }
+
+    fn filters(&self, lang: Lang, action: &str) -> Markup {
+        render::filters(
+            lang,
+            action,
+            self.as_of.as_deref(),
+            non_empty(&self.facility).as_deref(),
+            non_empty(&self.skill).as_deref(),
+            html! {},
+        )
+    }
+}
+
+async fn report_for(
+    state: &AppState,
+    web: &Web,
+    view: &str,
+    query: &PageQuery,
+) -> Result<Report, Response> {
+    let params = query.params().map_err(|error| web.error_page(error))?;
+    scoped_report(state, &web.user, &web.request_id, view, params)
+        .await
+        .map_err(|error| web.error_page(error))
+}
+
+// ------------------------------------------------------------------------------------------
+// Signing in and out, language
+
+async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(session) = cookie(&headers, SESSION_COOKIE)
+        && let Ok(Some(_)) =
+            crate::users::session_user(&state.inner.store, session, state.inner.clock.now()).await
+    {
+        return Redirect::to("/overview").into_response();
+    }
+    render::sign_in(language_of(&headers), false).into_response()
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    token: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = language_of(&headers);
+    let token = form.token.trim();
+    let mut user = None;
+    for refresh in [false, true] {
+        if let Ok(users) = state.users(refresh).await
+            && let Some(found) = crate::users::authenticate(&users, token)
+        {
+            user = Some(found.clone());
+            break;
+        }
+    }
+    let Some(user) = user else {
+        return (StatusCode::UNAUTHORIZED, render::sign_in(lang, true)).into_response();
+    };
+    match crate::users::start_session(&state.inner.store, &user.name, state.inner.clock.now()).await
+    {
+        Ok(id) => {
+            let cookie = format!(
+                "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                crate::users::SESSION_HOURS * 3600
+            );
+            let mut response = Redirect::to("/overview").into_response();
+            response
+                .headers_mut()
+                .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
+            response
+        }
+        Err(error) => error_page(lang, None, ApiError::internal(error, "login")),
+    }
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(session) = cookie(&headers, SESSION_COOKIE) {
+        let _ = crate::users::end_session(&state.inner.store, session).await;
+    }
+    let mut response = Redirect::to("/").into_response();
+    let cleared = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cleared).expect("ascii"));
+    response
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn language(Path(code): Path<String>, Query(query): Query<NextQuery>) -> Response {
+    let lang = Lang::from_code(&code).unwrap_or(Lang::Id);
+    // Only a path on this server: never a redirect elsewhere.
+    let next = query
+        .next
+        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = Redirect::to(&next).into_response();
+    let cookie =
+        format!("{LANG_COOKIE}={}; Path=/; SameSite=Strict; Max-Age=31536000", lang.code());
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
+    response
+}
+
+// ------------------------------------------------------------------------------------------
+// Pages
+
+async fn overview(
+    State(state): State<AppState>,
+    web: Web,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let report = match report_for(&state, &web, "overview", &query).await {
+        Ok(report) => report,
+        Err(response) => return response,
+    };
+    let lang = web.lang;
+    let body = html! {
+        (query.filters(lang, "/overview"))
+        (render::provenance(lang, &report))
+        @for section in &report.sections { (render::cards(lang, section)) }
+        (render::notes(&report))
+    };
+    page(&web, "overview", t(lang, "nav.overview"), body)
+}
+
+async fn enrolment(
+    State(state): State<AppState>,
+    web: Web,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let mut report = match report_for(&state, &web, "enrolment", &query).await {
+        Ok(report) => report,
+        Err(response) => return response,
+    };
+    let lang = web.lang;
+    let package = non_empty(&query.package);
+    if let Some(package) = &package {
+        // One package: its row and its participants, if it is the user's to see.
+        let packages = report.sections.iter().find(|s| s.name == "packages");
+        let ours = packages.is_some_and(|section| {
+            section.rows.iter().any(|row| row.first() == Some(&Cell::Text(package.clone())))
+        });
+        if !ours {
+            let error = ApiError::Forbidden(t(lang, "ui.forbidden_package").to_owned());
+            return web.error_page(error);
+        }
+        for section in &mut report.sections {
+            let column = section.columns.iter().position(|c| c == "package_id").unwrap_or(0);
+            section.rows.retain(|row| row.get(column) == Some(&Cell::Text(package.clone())));
+        }
+        add_names(&state, &web, &mut report).await;
+    } else {
+        // The list of packages; a package opens to its participants.
+        report.sections.retain(|section| section.name != "participants");
+    }
+    let link = |column: &str, value: &Cell| match (column, value, &package) {
+        ("package_id", Cell::Text(id), None) => Some(format!("/enrolment?package={id}")),
+        _ => None,
+    };
+    let title = match &package {
+        Some(_) => t(lang, "ui.participants_of"),
+        None => t(lang, "nav.enrolment"),
+    };
+    let body = html! {
+        (query.filters(lang, "/enrolment"))
+        (render::provenance(lang, &report))
+        @for section in &report.sections { (render::section_table(lang, section, &link)) }
+        @if package.is_none() { p.notes #open_package { (t(lang, "ui.open_package_hint")) } }
+        (render::notes(&report))
+    };
+    page(&web, "enrolment", title, body)
+}
+
+/// Puts each participant's name in front of their row, for roles that may see names; each read
+/// is recorded in the vault's access log.
+async fn add_names(state: &AppState, web: &Web, report: &mut Report) {
+    let Some(vault) = &state.inner.vault else { return };
+    if !access::may_read_personal_data(web.user.role) {
+        return;
+    }
+    let accessor = crate::vault::Accessor {
+        actor: web.user.name.clone(),
+        role: web.user.role.as_str().to_owned(),
+        organisation: web.user.organisation.clone(),
+        request_id: Some(web.request_id.clone()),
+    };
+    for section in report.sections.iter_mut().filter(|s| s.name == "participants") {
+        let Some(column) = section.columns.iter().position(|c| c == "person_ref") else { continue };
+        section.columns.insert(0, "name".to_owned());
+        for row in &mut section.rows {
+            let name = match &row[column] {
+                Cell::Text(person_ref) => {
+                    match vault
+                        .get(
+                            person_ref,
+                            &accessor,
+                            "dashboard: daftar peserta",
+                            state.inner.clock.now(),
+                        )
+                        .await
+                    {
+                        Ok(crate::vault::PersonalData::Present { record }) => {
+                            Cell::Text(record.full_name)
+                        }
+                        Ok(crate::vault::PersonalData::Erased { .. }) => Cell::text("(dihapus)"),
+                        _ => Cell::Empty,
+                    }
+                }
+                _ => Cell::Empty,
+            };
+            row.insert(0, name);
+        }
+    }
+}
+
+async fn recidivism(
+    State(state): State<AppState>,
+    web: Web,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let report = match report_for(&state, &web, "recidivism", &query).await {
+        Ok(report) => report,
+        Err(response) => return response,
+    };
+    let lang = web.lang;
+    let none = |_: &str, _: &Cell| None;
+    let body = html! {
+        (query.filters(lang, "/recidivism"))
+        (render::provenance(lang, &report))
+        @if let Some(table) = report.sections.iter().find(|s| s.name == "table") { (render::recidivism_chart(lang, table)) }
+        h2 { (t(lang, "ui.definition")) }
+        (render::notes(&report))
+        @for section in &report.sections { (render::section_table(lang, section, &none)) }
+    };
+    page(&web, "recidivism", t(lang, "nav.recidivism"), body)
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    web: Web,
+    Path(name): Path<String>,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let view = match name.as_str() {
+        "attendance" | "funnel" | "outcomes" | "grants" | "monthly" => name.clone(),
+        _ => return web.error_page(ApiError::NotFound(format!("/{name}"))),
+    };
+    let report = match report_for(&state, &web, &view, &query).await {
+        Ok(report) => report,
+        Err(response) => return response,
+    };
+    let lang = web.lang;
+    let none = |_: &str, _: &Cell| None;
+    let body = html! {
+        (query.filters(lang, &format!("/{view}")))
+        (render::provenance(lang, &report))
+        @for section in &report.sections { (render::section_table(lang, section, &none)) }
+        (render::notes(&report))
+    };
+    page(&web, &view, t(lang, &format!("nav.{view}")), body)
+}
+
+async fn inbox(
+    State(state): State<AppState>,
+    web: Web,
+    Query(query): Query<PageQuery>,
+) -> Response {
+    let report = match report_for(&state, &web, "inbox", &query).await {
+        Ok(report) => report,
+        Err(response) => return response,
+    };
+    let lang = web.lang;
+    let can_acknowledge = web.user.role == events::vocabulary::Role::PetugasPembinaan;
+    let none = |_: &str, _: &Cell| None;
+    let tasks = report.sections.iter().find(|s| s.name == "tasks");
+    let col = |name: &str| tasks.and_then(|s| s.columns.iter().position(|c| c == name));
+    let body = html! {
+        @if query.done.is_some() { p.msg.ok #done { (t(lang, "ui.acknowledged")) } }
+        (query.filters(lang, "/inbox"))
+        (render::provenance(lang, &report))
+        @for section in report.sections.iter().filter(|s| s.name != "tasks") { (render::section_table(lang, section, &none)) }
+        @if let (Some(tasks), Some(task), Some(person), Some(open)) = (tasks, col("task_id"), col("person_ref"), col("open")) {
+            (render::section_table(lang, tasks, &none))
+            @if can_acknowledge {
+                @for row in tasks.rows.iter().filter(|row| row[open] == Cell::Bool(true)) {
+                    form method="post" action="/inbox/acknowledge" style="margin:.3rem 0" {
+                        input type="hidden" name="task_id" value=(row[task].display());
+                        input type="hidden" name="person_ref" value=(row[person].display());
+                        button type="submit" { (t(lang, "ui.acknowledge")) " · " (row[person].display()) }
+                    }
+                }
+            }
+        }
+    };
+    page(&web, "inbox", t(lang, "nav.inbox"), body)
+}
+
+#[derive(Deserialize)]
+struct AcknowledgeForm {
+    task_id: String,
+    person_ref: String,
+}
+
+async fn acknowledge(
+    State(state): State<AppState>,
+    web: Web,
+    Form(form): Form<AcknowledgeForm>,
+) -> Response {
+    let command = serde_json::json!({
+        "command_id": uuid::Uuid::new_v4(),
+        "type": "acknowledge_change",
+        "person_ref": form.person_ref,
+        "task_id": form.task_id,
+    });
+    let envelope = match events::command::CommandEnvelope::from_value(command) {
+        Ok(envelope) => envelope,
+        Err(error) => {
+            return web.error_page(ApiError::bad_request("invalid_command", error.to_string()));
+        }
+    };
+    let organisation = web.user.facility.clone().unwrap_or_else(|| web.user.organisation.clone());
+    let issuer = Issuer {
+        actor: web.user.name.clone(),
+        role: web.user.role,
+        organisation,
+        source: events::Source::Ui,
+        correlation_id: uuid::Uuid::parse_str(&web.request_id).ok(),
+        causation_id: None,
+    };
+    match state.inner.commands.execute(&envelope, &issuer).await {
+        Ok(_) => Redirect::to("/inbox?done=1").into_response(),
+        Err(failure) => web.error_page(ApiError::from_command(failure, &web.request_id)),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AuditQuery {
+    subject: Option<String>,
+    id: Option<String>,
+    as_of: Option<String>,
+}
+
+async fn audit(
+    State(state): State<AppState>,
+    web: Web,
+    Query(query): Query<AuditQuery>,
+) -> Response {
+    let lang = web.lang;
+    let facility = match Scope::of(&web.user) {
+        Scope::All => None,
+        Scope::Facility(facility) => Some(facility),
+        _ => {
+            return web.error_page(ApiError::Forbidden(t(lang, "ui.forbidden").to_owned()));
+        }
+    };
+    let subject = non_empty(&query.subject).unwrap_or_else(|| "person".to_owned());
+    let id = non_empty(&query.id);
+    let form = html! {
+        form.filters method="get" action="/audit" {
+            label { (t(lang, "ui.subject"))
+                select name="subject" {
+                    @for (value, key) in [("person", "ui.person"), ("participation", "ui.participation"), ("package", "ui.package"), ("grant", "ui.grant"), ("actor", "ui.actor")] {
+                        option value=(value) selected[value == subject] { (t(lang, key)) }
+                    }
+                }
+            }
+            label { (t(lang, "ui.id")) input #id type="text" name="id" value=[id.as_deref()]; }
+            label { (t(lang, "ui.as_of")) input type="date" name="as_of" value=[query.as_of.as_deref()]; }
+            button type="submit" { (t(lang, "ui.show")) }
+        }
+    };
+    let Some(id) = id else { return page(&web, "audit", t(lang, "nav.audit"), form) };
+    let kind = match subject.as_str() {
+        "participation" => SubjectKind::Participation,
+        "package" => SubjectKind::Package,
+        "grant" => SubjectKind::Grant,
+        "actor" => SubjectKind::Actor,
+        _ => SubjectKind::Person,
+    };
+    let as_of = non_empty(&query.as_of).and_then(|text| text.parse().ok());
+    let mut trail = match crate::audit::trail(
+        &state.inner.store,
+        kind,
+        &id,
+        as_of,
+        &state.inner.config,
+    )
+    .await
+    {
+        Ok(trail) => trail,
+        Err(crate::audit::AuditError::Store(error)) => {
+            return web.error_page(ApiError::store(error, &web.request_id));
+        }
+        Err(error) => {
+            return web.error_page(ApiError::NotFound(error.to_string()));
+        }
+    };
+    if let Some(facility) = &facility {
+        trail.entries.retain(|entry| entry.facility.as_deref() == Some(facility.as_str()));
+    }
+    let body = html! {
+        (form)
+        div.scroll { table data-section="trail" {
+            thead { tr { th { "#" } th { (t(lang, "ui.event")) } th { (t(lang, "ui.occurred")) } th { (t(lang, "ui.recorded")) } th { (t(lang, "ui.who")) } th { (t(lang, "ui.why")) } th { (t(lang, "ui.what")) } } }
+            tbody {
+                @for entry in &trail.entries {
+                    tr {
+                        td.n { (entry.position) }
+                        td { (entry.event_type)
+                            @if let Some(reversed) = &entry.reversed_by { br; small { (t(lang, "ui.reversed_by")) " " (reversed.position) } } }
+                        td { (entry.occurred_at) }
+                        td { (entry.recorded_at) }
+                        td { (entry.actor) " (" (entry.role) ")" }
+                        td { (entry.reason.as_deref().unwrap_or("")) @if let Some(doc) = &entry.document_ref { " [" (doc) "]" } }
+                        td style="white-space:normal;min-width:16rem" { (entry.summary) }
+                    }
+                }
+            }
+        } }
+    };
+    page(&web, "audit", t(lang, "nav.audit"), body)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ComplianceQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn compliance(
+    State(state): State<AppState>,
+    web: Web,
+    Query(query): Query<ComplianceQuery>,
+) -> Response {
+    let lang = web.lang;
+    if !access::may_read_log(web.user.role) {
+        return web.error_page(ApiError::Forbidden(t(lang, "ui.forbidden").to_owned()));
+    }
+    let from = non_empty(&query.from).and_then(|text| text.parse().ok());
+    let to = non_empty(&query.to).and_then(|text| text.parse().ok());
+    let settings =
+        projections::compliance::Settings { config: state.inner.config, late_after_days: 7 };
+    let review = match crate::compliance::review(&state.inner.store, settings, from, to).await {
+        Ok(review) => review,
+        Err(error) => {
+            return web.error_page(ApiError::store(error, &web.request_id));
+        }
+    };
+    let body = html! {
+        form.filters method="get" action="/compliance" {
+            label { (t(lang, "ui.from")) input type="date" name="from" value=[query.from.as_deref()]; }
+            label { (t(lang, "ui.to")) input type="date" name="to" value=[query.to.as_deref()]; }
+            button type="submit" { (t(lang, "ui.apply")) }
+        }
+        p.meta { (review.checked.events) " · " (review.findings.len()) " " (t(lang, "ui.findings")) " · " (t(lang, "ui.hash")) " " (review.checked.head_hash) }
+        @if review.findings.is_empty() {
+            p.msg.ok #no_findings { (t(lang, "ui.no_findings")) }
+        } @else {
+            div.scroll { table data-section="findings" {
+                thead { tr { th { (t(lang, "ui.rule")) } th { (t(lang, "ui.positions")) } th { (t(lang, "ui.recorded")) } th { (t(lang, "ui.who")) } th { (t(lang, "ui.detail")) } } }
+                tbody { @for finding in &review.findings {
+                    tr { td { (finding.rule.code()) } td { (finding.positions.iter().map(i64::to_string).collect::<Vec<_>>().join(" ")) }
+                         td { (finding.recorded_at) } td { (finding.actor) } td style="white-space:normal" { (finding.detail) } }
+                } }
+            } }
+        }
+    };
+    page(&web, "compliance", t(lang, "nav.compliance"), body)
+}

@@ -1,0 +1,364 @@
+//! The dashboard's HTML: one layout, report tables, the overview's figures and the recidivism
+//! chart (inline SVG). Everything is escaped by `maud`; nothing is fetched from elsewhere.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use projections::report::{Cell, Report, Section};
+
+use super::i18n::{Lang, t};
+use crate::users::User;
+
+/// The stylesheet, inline: small, readable at 360 pixels, printable.
+const STYLE: &str = r#"
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2733;background:#f6f7f9}
+header{background:#14532d;color:#fff;padding:.6rem 1rem;display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;justify-content:space-between}
+header a,header button{color:#fff}header .brand{font-weight:700;font-size:1.1rem;text-decoration:none}
+nav{background:#fff;border-bottom:1px solid #d8dde3;padding:.3rem .6rem;display:flex;flex-wrap:wrap;gap:.2rem}
+nav a{padding:.35rem .6rem;border-radius:4px;text-decoration:none;color:#14532d}nav a.on{background:#14532d;color:#fff}
+main{padding:1rem;max-width:1200px;margin:0 auto}h1{font-size:1.35rem;margin:.2rem 0 .8rem}h2{font-size:1.1rem;margin:1.4rem 0 .5rem}
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;background:#fff;padding:.6rem;border:1px solid #d8dde3;border-radius:6px;margin-bottom:1rem}
+form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:#4a5663}
+input,select,button{font:inherit;padding:.35rem .5rem;border:1px solid #b8c1cb;border-radius:4px;background:#fff}
+button{background:#14532d;color:#fff;border-color:#14532d;cursor:pointer}button.link{background:none;border:0;text-decoration:underline;padding:0}
+.scroll{overflow-x:auto;background:#fff;border:1px solid #d8dde3;border-radius:6px}
+table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{padding:.35rem .5rem;border-bottom:1px solid #e6e9ed;text-align:left;white-space:nowrap}
+th{background:#eef1f4;position:sticky;top:0}td.n{text-align:right;font-variant-numeric:tabular-nums}td.s{color:#8a5a00}
+.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(160px,1fr));gap:.6rem}
+.card{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.7rem}.card .v{font-size:1.6rem;font-weight:700;color:#14532d}.card .l{font-size:.8rem;color:#4a5663}
+.meta{font-size:.8rem;color:#4a5663;margin:.3rem 0 1rem;word-break:break-all}.notes{font-size:.85rem;color:#33404d;max-width:70ch}
+.msg{padding:.6rem .8rem;border-radius:6px;background:#fff4d6;border:1px solid #e9c46a;margin-bottom:1rem}.ok{background:#e3f4e8;border-color:#7cc48f}
+.signin{max-width:420px;margin:3rem auto;background:#fff;padding:1.4rem;border:1px solid #d8dde3;border-radius:8px}
+.signin input{width:100%;margin:.4rem 0 .8rem}svg text{font:12px system-ui,sans-serif}
+footer{font-size:.75rem;color:#4a5663;padding:1rem;text-align:center}
+"#;
+
+/// The tab icon, inline, so that the browser asks the server for nothing but the page.
+const ICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%2314532d'/%3E%3Cpath d='M9 3v7a3 3 0 0 1-6 0' stroke='%23fff' stroke-width='2' fill='none'/%3E%3C/svg%3E";
+
+/// The pages of the navigation, with their paths.
+pub const PAGES: [(&str, &str); 11] = [
+    ("overview", "/overview"),
+    ("enrolment", "/enrolment"),
+    ("attendance", "/attendance"),
+    ("funnel", "/funnel"),
+    ("outcomes", "/outcomes"),
+    ("grants", "/grants"),
+    ("recidivism", "/recidivism"),
+    ("monthly", "/monthly"),
+    ("inbox", "/inbox"),
+    ("audit", "/audit"),
+    ("compliance", "/compliance"),
+];
+
+/// The `<head>` of every page: the stylesheet and icon inline, readable on a phone.
+fn head(title: &str) -> Markup {
+    html! {
+        head {
+            meta charset="utf-8";
+            meta name="viewport" content="width=device-width, initial-scale=1";
+            link rel="icon" href=(ICON);
+            title { (title) }
+            style { (PreEscaped(STYLE)) }
+        }
+    }
+}
+
+/// The frame of every signed-in page.
+pub fn layout(
+    lang: Lang,
+    user: &User,
+    utc_offset_hours: i64,
+    active: &str,
+    path_and_query: &str,
+    title: &str,
+    body: Markup,
+) -> Markup {
+    let switch = format!(
+        "/lang/{}?next={}",
+        lang.other().code(),
+        form_urlencoded::byte_serialize(path_and_query.as_bytes()).collect::<String>()
+    );
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            (head(&format!("{title} · jejak")))
+            body {
+                header {
+                    a.brand href="/overview" { "jejak" }
+                    span { (t(lang, "app.tagline")) }
+                    span {
+                        (t(lang, "ui.signed_in_as")) " " strong { (user.name) } " (" (user.role.as_str())
+                        @if let Some(facility) = &user.facility { ", " (facility) } ")"
+                        " · " a #lang href=(switch) { (t(lang, "ui.language")) }
+                        " · "
+                        form method="post" action="/logout" style="display:inline" {
+                            button.link #signout type="submit" { (t(lang, "ui.sign_out")) }
+                        }
+                    }
+                }
+                nav {
+                    @for (page, path) in PAGES {
+                        a class=(if page == active { "on" } else { "" }) href=(path) { (t(lang, &format!("nav.{page}"))) }
+                    }
+                }
+                main {
+                    h1 { (title) }
+                    (body)
+                }
+                footer { (t(lang, "ui.times_in")) " " (zone_name(utc_offset_hours)) " · jejak" }
+            }
+        }
+    }
+}
+
+/// The Indonesian name of a time zone by its offset, as people say it.
+fn zone_name(utc_offset_hours: i64) -> String {
+    let name = match utc_offset_hours {
+        7 => "WIB ",
+        8 => "WITA ",
+        9 => "WIT ",
+        _ => "",
+    };
+    format!("{name}(UTC{utc_offset_hours:+})")
+}
+
+/// The sign-in page.
+pub fn sign_in(lang: Lang, error: bool) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang=(lang.code()) {
+            (head(&format!("jejak · {}", t(lang, "ui.sign_in"))))
+            body {
+                header { span.brand { "jejak" } span { (t(lang, "app.tagline")) }
+                    a #lang href=(format!("/lang/{}?next=/", lang.other().code())) { (t(lang, "ui.language")) } }
+                div.signin {
+                    h1 { (t(lang, "ui.sign_in")) }
+                    @if error { p.msg #error { (t(lang, "ui.bad_token")) } }
+                    form method="post" action="/login" {
+                        label for="token" { (t(lang, "ui.token")) }
+                        input #token type="password" name="token" autocomplete="off" required;
+                        button #submit type="submit" { (t(lang, "ui.sign_in")) }
+                    }
+                    p.notes { (t(lang, "ui.token_help")) }
+                }
+            }
+        }
+    }
+}
+
+/// A page with only a message, for 403s, 404s and failures.
+pub fn message_page(lang: Lang, user: Option<(&User, i64)>, title: &str, message: &str) -> Markup {
+    let body = html! { p.msg #message { (message) } };
+    match user {
+        Some((user, utc_offset_hours)) => {
+            layout(lang, user, utc_offset_hours, "", "/overview", title, body)
+        }
+        None => {
+            html! { (DOCTYPE) html lang=(lang.code()) { (head(&format!("{title} · jejak"))) body { main { h1 { (title) } (body) } } } }
+        }
+    }
+}
+
+/// The filters every page has: as-of date, facility, skill.
+pub fn filters(
+    lang: Lang,
+    action: &str,
+    as_of: Option<&str>,
+    facility: Option<&str>,
+    skill: Option<&str>,
+    extra: Markup,
+) -> Markup {
+    html! {
+        form.filters method="get" action=(action) {
+            label { (t(lang, "ui.as_of")) input #as_of type="date" name="as_of" value=[as_of]; }
+            label { (t(lang, "ui.facility")) input #facility type="text" name="facility" placeholder=(t(lang, "ui.all")) value=[facility]; }
+            label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[skill]; }
+            (extra)
+            button #apply type="submit" { (t(lang, "ui.apply")) }
+        }
+    }
+}
+
+/// What a report reflects, in a line.
+pub fn provenance(lang: Lang, report: &Report) -> Markup {
+    let p = &report.provenance;
+    html! {
+        p.meta #provenance {
+            (t(lang, "ui.provenance")) " " span #position { (p.log_position) } " · " (t(lang, "ui.hash")) " " (p.chain_hash)
+            " · " (p.projection) " v" (p.projection_version)
+            @if let Some(definition) = &p.definition_version { " · " (definition) }
+            @for (name, value) in &report.parameters { " · " (name) "=" (value) }
+        }
+    }
+}
+
+/// A whole number with its thousands marked as the language writes them: 1.250.000 in Bahasa
+/// Indonesia, 1,250,000 in English.
+fn grouped(lang: Lang, n: i64) -> String {
+    let separator = if lang == Lang::Id { '.' } else { ',' };
+    let digits = n.unsigned_abs().to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        text.push('-');
+    }
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            text.push(separator);
+        }
+        text.push(digit);
+    }
+    text
+}
+
+/// A cell as a table shows it, and its class.
+fn cell(lang: Lang, value: &Cell) -> (String, &'static str) {
+    match value {
+        Cell::Int(n) => (grouped(lang, *n), "n"),
+        Cell::Tenths(tenths) => {
+            let decimal = if lang == Lang::Id { ',' } else { '.' };
+            let sign = if *tenths < 0 { "-" } else { "" };
+            let whole = grouped(lang, (tenths / 10).abs());
+            (format!("{sign}{whole}{decimal}{}", (tenths % 10).abs()), "n")
+        }
+        Cell::Suppressed => (t(lang, "ui.suppressed").to_owned(), "s"),
+        Cell::Bool(flag) => ((if *flag { "✓" } else { "–" }).to_owned(), ""),
+        _ => (value.display(), ""),
+    }
+}
+
+/// A section as a table; `link` may turn a cell into a link (column name, value → href).
+pub fn section_table(
+    lang: Lang,
+    section: &Section,
+    link: &dyn Fn(&str, &Cell) -> Option<String>,
+) -> Markup {
+    html! {
+        h2 { (t(lang, &format!("section.{}", section.name))) }
+        @if section.rows.is_empty() {
+            p.notes { (t(lang, "ui.no_rows")) }
+        } @else {
+            div.scroll {
+                table data-section=(section.name) {
+                    thead { tr { @for column in &section.columns { th { (t(lang, &format!("col.{column}"))) } } } }
+                    tbody {
+                        @for row in &section.rows {
+                            tr {
+                                @for (column, value) in section.columns.iter().zip(row) {
+                                    @let (text, class) = cell(lang, value);
+                                    td class=(class) data-col=(column) {
+                                        @if let Some(href) = link(column, value) { a href=(href) { (text) } } @else { (text) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Notes of a report (definitions, caveats) as paragraphs.
+pub fn notes(report: &Report) -> Markup {
+    html! { @for note in &report.notes { p.notes { (note) } } }
+}
+
+/// The overview's figures as cards.
+pub fn cards(lang: Lang, section: &Section) -> Markup {
+    html! {
+        div.cards {
+            @for row in &section.rows {
+                @if let [Cell::Text(name), value] = row.as_slice() {
+                    @let (text, _) = cell(lang, value);
+                    div.card data-kpi=(name) {
+                        div.v { (text) }
+                        div.l { (t(lang, &format!("kpi.{name}"))) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The recidivism rates with their 95% intervals, a chart per window, for the proven tier.
+pub fn recidivism_chart(lang: Lang, section: &Section) -> Markup {
+    let col = |name: &str| section.columns.iter().position(|c| c == name);
+    let (Some(label), Some(window), Some(outcome), Some(rate), Some(low), Some(high)) = (
+        col("label"),
+        col("window_months"),
+        col("outcome"),
+        col("rate_percent"),
+        col("ci_low_percent"),
+        col("ci_high_percent"),
+    ) else {
+        return html! {};
+    };
+    let number = |value: &Cell| match value {
+        Cell::Tenths(tenths) => Some(*tenths as f64 / 10.0),
+        Cell::Int(n) => Some(*n as f64),
+        _ => None,
+    };
+    let mut windows: Vec<i64> = section
+        .rows
+        .iter()
+        .filter_map(|row| match &row[window] {
+            Cell::Int(w) => Some(*w),
+            _ => None,
+        })
+        .collect();
+    windows.dedup();
+    let (left, width, bar_height) = (250.0, 300.0, 22.0);
+    let short = |text: String| {
+        if text.chars().count() > 38 {
+            format!("{}…", text.chars().take(37).collect::<String>())
+        } else {
+            text
+        }
+    };
+    html! {
+        @for w in windows {
+            @let rows: Vec<&Vec<Cell>> = section.rows.iter()
+                .filter(|row| row[window] == Cell::Int(w) && row[outcome] == Cell::text("proven"))
+                .collect();
+            @if !rows.is_empty() {
+                @let height = 30.0 + rows.len() as f64 * bar_height;
+                h2 { (t(lang, "ui.window")) " " (w) " " (t(lang, "ui.months")) }
+                svg role="img" width=(left + width + 60.0) height=(height) style="max-width:100%;height:auto" viewBox=(format!("0 0 {} {height}", left + width + 60.0)) data-window=(w) {
+                    @for (i, row) in rows.iter().enumerate() {
+                        @let y = 20.0 + i as f64 * bar_height;
+                        text x="0" y=(y + 14.0) { title { (row[label].display()) } (short(row[label].display())) }
+                        rect x=(left) y=(y + 3.0) width=(width) height=(bar_height - 8.0) fill="#eef1f4" {}
+                        @match number(&row[rate]) {
+                            Some(r) => {
+                                rect x=(left) y=(y + 3.0) width=(width * r / 100.0) height=(bar_height - 8.0) fill="#2f855a" {}
+                                @if let (Some(lo), Some(hi)) = (number(&row[low]), number(&row[high])) {
+                                    line x1=(left + width * lo / 100.0) x2=(left + width * hi / 100.0) y1=(y + 9.0) y2=(y + 9.0) stroke="#1d2733" stroke-width="2" {}
+                                }
+                                text x=(left + width + 6.0) y=(y + 14.0) { (cell(lang, &row[rate]).0) "%" }
+                            }
+                            None => { text x=(left + width + 6.0) y=(y + 14.0) { (if row[rate] == Cell::Suppressed { "<5" } else { "—" }) } }
+                        }
+                    }
+                    text x=(left) y="12" { "0%" }
+                    text x=(left + width - 30.0) y="12" { "100%" }
+                }
+                p.notes { (t(lang, "ui.rate")) " · " (t(lang, "ui.interval")) }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_as_each_language_writes_them() {
+        assert_eq!(cell(Lang::Id, &Cell::Int(1_250_000)).0, "1.250.000");
+        assert_eq!(cell(Lang::En, &Cell::Int(1_250_000)).0, "1,250,000");
+        assert_eq!(cell(Lang::Id, &Cell::Int(-1_000)).0, "-1.000");
+        assert_eq!(cell(Lang::En, &Cell::Int(999)).0, "999");
+        assert_eq!(cell(Lang::Id, &Cell::Tenths(12_345)).0, "1.234,5");
+        assert_eq!(cell(Lang::En, &Cell::Tenths(-5)).0, "-0.5");
+        assert_eq!(cell(Lang::En, &Cell::Tenths(0)).0, "0.0");
+    }
+}

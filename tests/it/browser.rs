@@ -1,0 +1,360 @@
+//! The dashboard in a real browser: headless Chromium through chromedriver (Debian's packages)
+//! against `jejak serve --demo`. Signs in as facility staff and as an auditor, checks that the
+//! overview's and the enrolment page's numbers are the API's, switches to English and back,
+//! moves the as-of date and sees the numbers move, checks that facility staff cannot open
+//! another facility's package, and saves a screenshot of every page under
+//! `target/screenshots/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::serve::Served;
+use crate::support::TestDb;
+
+/// chromedriver on a free port, killed when dropped.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    /// Starts chromedriver and returns once it says it is ready.
+    fn start() -> Driver {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver is installed (Debian's chromium-driver; .ci/run installs it)");
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        for line in lines.by_ref() {
+            if line.unwrap().contains("started successfully") {
+                break;
+            }
+        }
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Driver { child, port }
+    }
+
+    async fn client(&self) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".to_owned(),
+            json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,1000"]}),
+        );
+        ClientBuilder::rustls()
+            .expect("a TLS provider")
+            .capabilities(capabilities)
+            .connect(&format!("http://127.0.0.1:{}", self.port))
+            .await
+            .expect("chromedriver starts a headless Chromium")
+    }
+}
+
+fn screenshots() -> PathBuf {
+    let dir = crate::support::repository_root().join("target").join("screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shoot(client: &Client, name: &str) {
+    let png = client.screenshot().await.unwrap();
+    std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
+}
+
+/// The page as loaded is under 200 KB transferred, made no other request (no CDN, no asset
+/// from anywhere), and at 360 pixels wide needs no sideways scrolling (wide tables scroll in
+/// their own box). Saves the phone-sized screenshot as `{name}-360`.
+async fn fits_a_phone_and_fetches_nothing_else(client: &Client, name: &str) {
+    let loaded = client
+        .execute(
+            "const n = performance.getEntriesByType('navigation')[0];
+             return [n.transferSize, n.decodedBodySize,
+                     performance.getEntriesByType('resource').map(r => r.name)];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let [transferred, body] = [0, 1].map(|i| loaded[i].as_u64().unwrap());
+    let others = loaded[2].as_array().unwrap();
+    assert!(transferred > 0 && transferred < 200_000, "{name}: {transferred} bytes transferred");
+    assert!(body < 200_000, "{name}: {body} bytes of HTML");
+    assert!(others.is_empty(), "{name}: the page fetched nothing but itself, not {others:?}");
+
+    client.set_window_size(360, 740).await.unwrap();
+    client.refresh().await.unwrap();
+    arrive(client, "main h1").await;
+    let widths = client
+        .execute("return [document.documentElement.scrollWidth, window.innerWidth];", vec![])
+        .await
+        .unwrap();
+    let (page, screen) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    assert!(page <= screen, "{name} at 360 pixels: {page} pixels wide in a {screen}-pixel window");
+    shoot(client, &format!("{name}-360")).await;
+    client.set_window_size(1280, 1000).await.unwrap();
+    client.refresh().await.unwrap();
+    arrive(client, "main h1").await;
+}
+
+async fn sign_in(client: &Client, base: &str, token: &str) {
+    client.goto(&format!("{base}/")).await.unwrap();
+    client.find(Locator::Css("#token")).await.unwrap().send_keys(token).await.unwrap();
+    client.find(Locator::Css("#submit")).await.unwrap().click().await.unwrap();
+    arrive(client, "[data-kpi]").await;
+    let url = client.current_url().await.unwrap();
+    assert!(url.path().ends_with("/overview"), "signed in, at {url}");
+}
+
+async fn sign_out(client: &Client) {
+    client.find(Locator::Css("#signout")).await.unwrap().click().await.unwrap();
+    arrive(client, "#token").await;
+    let url = client.current_url().await.unwrap();
+    assert_eq!(url.path(), "/");
+}
+
+/// Waits until the page a click led to shows `selector` (WebDriver's own wait, not a sleep).
+async fn arrive(client: &Client, selector: &str) {
+    let found = client.wait().for_element(Locator::Css(selector)).await;
+    found.unwrap_or_else(|error| panic!("{selector}: {error}"));
+}
+
+/// Waits until the page shows an element matching the XPath `path`.
+async fn arrive_xpath(client: &Client, path: &str) {
+    let found = client.wait().for_element(Locator::XPath(path)).await;
+    found.unwrap_or_else(|error| panic!("{path}: {error}"));
+}
+
+/// The overview's figures as the page shows them, by indicator.
+async fn cards(client: &Client) -> Vec<(String, String)> {
+    let mut figures = Vec::new();
+    for card in client.find_all(Locator::Css("[data-kpi]")).await.unwrap() {
+        let name = card.attr("data-kpi").await.unwrap().unwrap();
+        let value = card.find(Locator::Css(".v")).await.unwrap().text().await.unwrap();
+        figures.push((name, value));
+    }
+    figures
+}
+
+/// The same figures from the API, displayed as the page displays them.
+fn api_cards(served: &Served, token: &str, query: &str) -> Vec<(String, String)> {
+    api_cards_in(served, token, query, false)
+}
+
+/// The API's overview figures written as the English pages write them.
+fn api_cards_in(served: &Served, token: &str, query: &str, english: bool) -> Vec<(String, String)> {
+    let report = served.json(&format!("/api/views/overview{query}"), token);
+    report["sections"][0]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| (row[0].as_str().unwrap().to_owned(), display(&row[1], english)))
+        .collect()
+}
+
+/// A value as the pages write it: thousands marked with "." and decimals with "," in Bahasa
+/// Indonesia, the other way round in English.
+fn display(value: &Value, english: bool) -> String {
+    let (thousands, decimal) = if english { (",", ".") } else { (".", ",") };
+    let group = |digits: &str| {
+        let mut out = String::new();
+        for (i, digit) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push_str(thousands);
+            }
+            out.push(digit);
+        }
+        out
+    };
+    match value {
+        Value::Null => String::new(),
+        Value::Number(n) if n.is_f64() => {
+            let text = format!("{:.1}", n.as_f64().unwrap());
+            let (whole, fraction) = text.split_once('.').unwrap();
+            format!("{}{decimal}{fraction}", group(whole))
+        }
+        Value::Number(n) => group(&n.to_string()),
+        Value::String(s) if s == "suppressed" => "<5 disembunyikan".to_owned(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The sum of a column of the enrolment page's package table.
+async fn column_sum(client: &Client, column: &str) -> i64 {
+    let mut sum = 0;
+    let selector = format!("table[data-section=packages] td[data-col={column}]");
+    for cell in client.find_all(Locator::Css(&selector)).await.unwrap() {
+        sum += cell.text().await.unwrap().trim().replace('.', "").parse::<i64>().unwrap_or(0);
+    }
+    sum
+}
+
+fn api_column_sum(report: &Value, column: &str) -> i64 {
+    let section =
+        report["sections"].as_array().unwrap().iter().find(|s| s["name"] == "packages").unwrap();
+    let index = section["columns"].as_array().unwrap().iter().position(|c| c == column).unwrap();
+    section["rows"].as_array().unwrap().iter().map(|row| row[index].as_i64().unwrap_or(0)).sum()
+}
+
+#[test]
+fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_to_scope() {
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
+    let served = Served::demo(&db);
+    let driver = Driver::start();
+    let base = format!("http://{}", served.address);
+    runtime.block_on(async {
+        let client = driver.client().await;
+
+        // Facility staff: the overview's figures are the API's, for their facility.
+        let petugas = served.token("petugas_pembinaan").to_owned();
+        sign_in(&client, &base, &petugas).await;
+        assert_eq!(
+            cards(&client).await,
+            api_cards(&served, &petugas, ""),
+            "the overview shows the API's figures"
+        );
+        shoot(&client, "petugas-overview").await;
+        fits_a_phone_and_fetches_nothing_else(&client, "petugas-overview").await;
+        let nav = client.find(Locator::Css("nav a.on")).await.unwrap().text().await.unwrap();
+        assert_eq!(nav, "Ringkasan", "Bahasa Indonesia by default");
+
+        // The enrolment page: the same totals as the API.
+        client.goto(&format!("{base}/enrolment")).await.unwrap();
+        let api = served.json("/api/views/enrolment", &petugas);
+        for column in ["quota", "nominated", "approved", "active", "graduated", "places_left"] {
+            assert_eq!(
+                column_sum(&client, column).await,
+                api_column_sum(&api, column),
+                "enrolment {column}"
+            );
+        }
+        shoot(&client, "petugas-enrolment").await;
+        fits_a_phone_and_fetches_nothing_else(&client, "petugas-enrolment").await;
+        // One of their packages opens, with its participants; another facility's does not.
+        let ours = client
+            .find(Locator::Css("table[data-section=packages] td[data-col=package_id] a"))
+            .await
+            .unwrap();
+        ours.click().await.unwrap();
+        arrive(&client, "table[data-section=participants]").await;
+        shoot(&client, "petugas-package").await;
+        let auditor = served.token("auditor").to_owned();
+        let everything = served.json("/api/views/enrolment", &auditor);
+        let packages = everything["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == "packages")
+            .unwrap();
+        let facility =
+            packages["columns"].as_array().unwrap().iter().position(|c| c == "facility").unwrap();
+        let theirs = packages["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row[facility] != "RUTAN-SOE")
+            .expect("a package of another facility");
+        client
+            .goto(&format!("{base}/enrolment?package={}", theirs[0].as_str().unwrap()))
+            .await
+            .unwrap();
+        let message = client.find(Locator::Css("#message")).await.unwrap().text().await.unwrap();
+        assert!(message.contains("bukan milik fasilitas"), "{message}");
+        shoot(&client, "petugas-other-facility").await;
+
+        // English and back.
+        client.goto(&format!("{base}/overview")).await.unwrap();
+        client.find(Locator::Css("#lang")).await.unwrap().click().await.unwrap();
+        arrive_xpath(&client, "//nav/a[@class='on'][normalize-space()='Overview']").await;
+        assert!(
+            client
+                .find(Locator::Css("[data-kpi=active_participants] .l"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .contains("Active")
+        );
+        assert_eq!(cards(&client).await, api_cards_in(&served, &petugas, "", true));
+        shoot(&client, "petugas-overview-en").await;
+        client.find(Locator::Css("#lang")).await.unwrap().click().await.unwrap();
+        arrive_xpath(&client, "//nav/a[@class='on'][normalize-space()='Ringkasan']").await;
+
+        // An earlier as-of date: other numbers, and again the API's.
+        let now = cards(&client).await;
+        client
+            .execute(
+                "document.getElementById('as_of').value = arguments[0];",
+                vec![json!("2024-06-30")],
+            )
+            .await
+            .unwrap();
+        client.find(Locator::Css("#apply")).await.unwrap().click().await.unwrap();
+        arrive_xpath(&client, "//p[@id='provenance'][contains(., 'as_of=2024-06-30')]").await;
+        let earlier = cards(&client).await;
+        assert_ne!(earlier, now, "the figures move with the as-of date");
+        assert_eq!(earlier, api_cards(&served, &petugas, "?as_of=2024-06-30"));
+        shoot(&client, "petugas-overview-2024-06-30").await;
+
+        // Every other page opens, for the screenshots; compliance is not theirs.
+        for page in [
+            "attendance",
+            "funnel",
+            "outcomes",
+            "grants",
+            "recidivism",
+            "monthly",
+            "inbox",
+            "audit",
+        ] {
+            client.goto(&format!("{base}/{page}")).await.unwrap();
+            assert!(client.find(Locator::Css("main h1")).await.is_ok(), "{page}");
+            shoot(&client, &format!("petugas-{page}")).await;
+        }
+        client.goto(&format!("{base}/compliance")).await.unwrap();
+        assert!(client.find(Locator::Css("#message")).await.is_ok(), "compliance is the auditors'");
+        sign_out(&client).await;
+
+        // The auditor: every facility's figures, the compliance review, audit trails.
+        sign_in(&client, &base, &auditor).await;
+        assert_eq!(cards(&client).await, api_cards(&served, &auditor, ""));
+        shoot(&client, "auditor-overview").await;
+        client.goto(&format!("{base}/enrolment")).await.unwrap();
+        assert_eq!(column_sum(&client, "active").await, api_column_sum(&everything, "active"));
+        client.goto(&format!("{base}/compliance")).await.unwrap();
+        assert!(
+            client.find(Locator::Css("#no_findings")).await.is_ok(),
+            "the demo follows the rules"
+        );
+        shoot(&client, "auditor-compliance").await;
+        client.goto(&format!("{base}/recidivism")).await.unwrap();
+        assert!(
+            client.find(Locator::Css("svg[data-window]")).await.is_ok(),
+            "the recidivism chart"
+        );
+        shoot(&client, "auditor-recidivism").await;
+        let package = theirs[0].as_str().unwrap();
+        client.goto(&format!("{base}/audit?subject=package&id={package}")).await.unwrap();
+        assert!(client.find(Locator::Css("table[data-section=trail] tbody tr")).await.is_ok());
+        shoot(&client, "auditor-audit").await;
+        sign_out(&client).await;
+        client.close().await.unwrap();
+    });
+    assert!(served.stop().success());
+}

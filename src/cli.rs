@@ -20,7 +20,7 @@ use events::{Source, Timestamp};
 use crate::clock::{Clock, SimulatedClock, SystemClock};
 use crate::commands::{CommandLoop, Issuer};
 use crate::projector::Projector;
-use crate::store::{Store, redact_url};
+use crate::store::{Backend, Store, redact_url};
 use crate::{demo, exec, export, import, keys, verify};
 use projections::projection::{Config as ProjectionConfig, ProjectionDef};
 use projections::report;
@@ -242,15 +242,29 @@ enum Command {
         #[command(flatten)]
         issuer: IssuerArgs,
     },
-    /// Write the fixed benchmark workload to an empty log and measure it (docs/PERFORMANCE.md).
+    /// Measure the fixed benchmark workloads W1-W6 against the raw limit of the same database,
+    /// on fresh databases of their own (docs/PERFORMANCE.md). With `--into-log`, write the
+    /// workload into the log of `--database-url` instead and ask it as-of questions.
     Bench {
-        /// Participation streams of 45 events (about 48 events each with packages and grants).
+        /// The database to measure; PostgreSQL on the server of `--database-url` when that is
+        /// a PostgreSQL URL, else 127.0.0.1:5432.
+        #[arg(long, value_enum, default_value_t = BenchBackend::Sqlite)]
+        backend: BenchBackend,
+        /// Participation streams of 45 events.
         #[arg(long, default_value_t = 2_000)]
         streams: usize,
-        /// Appends in flight at once while writing the workload.
+        /// Concurrent writers for W2 (and, with `--into-log`, appends in flight).
         #[arg(long, default_value_t = 8)]
         writers: usize,
-        /// As-of questions on random business dates, each asked of every projection.
+        /// Streams loaded one by one for W5.
+        #[arg(long, default_value_t = 1_000)]
+        samples: usize,
+        /// Write the workload into the (empty) log of `--database-url` and keep it, for scale
+        /// runs of rebuild, verify, export and as-of.
+        #[arg(long)]
+        into_log: bool,
+        /// With `--into-log`: as-of questions on random business dates, each asked of every
+        /// projection.
         #[arg(long, default_value_t = 5)]
         questions: usize,
         #[arg(long, default_value_t = 2026)]
@@ -394,6 +408,13 @@ impl IssuerArgs {
     }
 }
 
+/// The databases `jejak bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchBackend {
+    Sqlite,
+    Postgres,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Table,
@@ -488,6 +509,44 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 out.display(),
                 public_path.display()
             );
+            return Ok(ExitCode::SUCCESS);
+        }
+        Command::Bench {
+            backend,
+            streams,
+            writers,
+            samples,
+            into_log: false,
+            seed,
+            ref out,
+            ..
+        } => {
+            let backend = match backend {
+                BenchBackend::Sqlite => Backend::Sqlite,
+                BenchBackend::Postgres => Backend::Postgres,
+            };
+            let options = crate::bench::suite::SuiteOptions {
+                backend,
+                base_url: Some(url.clone())
+                    .filter(|url| Backend::of_url(url).ok() == Some(Backend::Postgres)),
+                streams,
+                writers,
+                samples,
+                seed,
+                zone_offset_hours: cli.time_zone.utc_offset_hours(),
+            };
+            let stage = |what: &str| eprintln!("{what}");
+            let report = crate::bench::suite::run(&options, &stage).await?;
+            print!("{}", crate::bench::suite::table(&report));
+            if let Some(out) = out {
+                let json = serde_json::json!({
+                    "date": chrono::Utc::now().date_naive(),
+                    "machine": crate::bench::suite::Machine::this(),
+                    "run": report,
+                });
+                std::fs::write(out, serde_json::to_string_pretty(&json)? + "\n")
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+            }
             return Ok(ExitCode::SUCCESS);
         }
         _ => {}
@@ -905,7 +964,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { streams, writers, questions, seed, out } => {
+        Command::Bench { streams, writers, questions, seed, out, .. } => {
             let bar = progress_bar(streams as i64 * 48, "writing the workload");
             let filled = crate::bench::fill(&store, &simulated, streams, seed, writers, |p| {
                 bar.set_position(p as u64)

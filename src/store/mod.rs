@@ -23,6 +23,9 @@ use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
 use crate::clock::Clock;
+/// The SQLite connection settings of the log (WAL, `synchronous=FULL`), for the bench's raw
+/// limit.
+pub(crate) use sqlite::connect_options as sqlite_connect_options;
 pub use subscription::Subscription;
 
 use plan::BatchMode;

@@ -2,6 +2,7 @@
 //! projection behaviour runs once per backend through `support::backend_tests!`.
 
 mod api;
+mod bench;
 mod browser;
 mod cli;
 mod compliance;

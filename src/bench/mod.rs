@@ -30,6 +30,9 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use crate::clock::SimulatedClock;
+
+pub mod raw;
+pub mod suite;
 use crate::history::{History, HistoryError, Moment};
 use crate::store::{AppendError, Store, StoreError};
 
@@ -50,6 +53,12 @@ pub enum BenchError {
     Store(#[from] StoreError),
     #[error(transparent)]
     History(#[from] HistoryError),
+    #[error(transparent)]
+    Projector(#[from] crate::projector::ProjectorError),
+    #[error("the bench's files: {0}")]
+    Io(std::io::Error),
+    #[error("the workload did not come out as written: {0}")]
+    Mismatch(String),
 }
 
 /// What writing the workload took.
@@ -84,13 +93,46 @@ fn new_event(event: &Event, occurred_at: Timestamp) -> NewEvent {
     }
 }
 
+/// One package of the workload: its own stream, its participations' streams and their grants.
+pub struct PackageWork {
+    pub package_id: Uuid,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub sessions: Vec<(Uuid, NaiveDate)>,
+    /// The package stream: defined, 40 sessions scheduled, started.
+    pub package: AppendRequest,
+    /// One append of 45 events per participation stream.
+    pub participations: Vec<AppendRequest>,
+    /// One single-event grant stream per participation.
+    pub grants: Vec<AppendRequest>,
+}
+
+impl PackageWork {
+    /// When the package is recorded: 09:00 on its last day.
+    pub fn recorded_at(&self) -> Timestamp {
+        Timestamp::start_of_day(self.end)
+            .expect("in range")
+            .checked_add_micros(9 * 3_600_000_000)
+            .expect("in range")
+    }
+}
+
+/// The packages of a workload of `participations` streams, generated in order from `seed`.
+pub fn packages(participations: usize, seed: u64) -> impl Iterator<Item = PackageWork> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    (0..participations.div_ceil(PACKAGE_SIZE)).map(move |index| {
+        let size = PACKAGE_SIZE.min(participations - index * PACKAGE_SIZE);
+        package_work(seed, index, size, &mut rng)
+    })
+}
+
 /// The appends of one package: its own stream, then each participation and grant.
-fn package_appends(
+fn package_work(
     seed: u64,
     index: usize,
     participations: usize,
     rng: &mut ChaCha8Rng,
-) -> (NaiveDate, Vec<AppendRequest>) {
+) -> PackageWork {
     let base = Uuid::from_u128(0x6a65_6a61_6b2d_6265_6e63_6800_0000_0000 + u128::from(seed));
     let package_id = ids::derived_id(base, &format!("package-{index}"));
     let start = WORKLOAD_START + chrono::Days::new(2 * index as u64);
@@ -139,11 +181,12 @@ fn package_appends(
         events: events.iter().map(|event| new_event(event, occurred)).collect(),
     };
     let command = |label: String| ids::derived_id(base, &label);
-    let mut appends = vec![AppendRequest::new(
+    let package = AppendRequest::new(
         command(format!("package-{index}")),
         metadata("disnaker.admin", "disnaker_admin"),
         vec![stream(streams::package(package_id), package, at(start))],
-    )];
+    );
+    let (mut participation_appends, mut grant_appends) = (Vec::new(), Vec::new());
     for n in 0..participations {
         let person_ref =
             format!("p{:032x}", u128::from(seed) << 64 | (index * PACKAGE_SIZE + n) as u128);
@@ -189,7 +232,7 @@ fn package_appends(
             assessment_id: ids::derived_id(participation_id, "assessment"),
             graduated_on: end,
         }));
-        appends.push(AppendRequest::new(
+        participation_appends.push(AppendRequest::new(
             command(format!("participation-{index}-{n}")),
             metadata("instruktur.bench", "instruktur"),
             vec![stream(streams::participation(participation_id), events, at(end))],
@@ -210,13 +253,21 @@ fn package_appends(
             funding_source: "APBD Kab. TTS".to_owned(),
             budget_line: "5.1.02.99".to_owned(),
         });
-        appends.push(AppendRequest::new(
+        grant_appends.push(AppendRequest::new(
             command(format!("grant-{index}-{n}")),
             metadata("disnaker.admin", "disnaker_admin"),
             vec![stream(streams::grant(grant_id), vec![grant], at(end))],
         ));
     }
-    (end, appends)
+    PackageWork {
+        package_id,
+        start,
+        end,
+        sessions,
+        package,
+        participations: participation_appends,
+        grants: grant_appends,
+    }
 }
 
 /// Writes the workload of `streams` participation streams to an empty log, `writers` appends
@@ -234,20 +285,11 @@ pub async fn fill(
         return Err(BenchError::NotEmpty(head));
     }
     let started = Instant::now();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let packages = participations.div_ceil(PACKAGE_SIZE);
-    for index in 0..packages {
-        let size = PACKAGE_SIZE.min(participations - index * PACKAGE_SIZE);
-        let (end, appends) = package_appends(seed, index, size, &mut rng);
-        clock.set(
-            Timestamp::start_of_day(end)
-                .expect("in range")
-                .checked_add_micros(9 * 3_600_000_000)
-                .expect("in range"),
-        );
-        let mut appends = appends.into_iter();
+    for work in packages(participations, seed) {
+        clock.set(work.recorded_at());
         // The package first, then its participations and grants concurrently.
-        store.append(appends.next().expect("the package")).await?;
+        store.append(work.package).await?;
+        let appends = work.participations.into_iter().chain(work.grants);
         let results: Vec<_> = futures::stream::iter(appends.map(|request| store.append(request)))
             .buffer_unordered(writers.max(1))
             .collect()

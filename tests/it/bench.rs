@@ -1,0 +1,66 @@
+//! `jejak bench` keeps working: a small run on each database measures every workload and the
+//! raw limit, writes every figure with its ratio as JSON, and leaves no database behind.
+//! (Its figures are for docs/PERFORMANCE.md; this test never judges speed.)
+
+use serde_json::Value;
+
+use crate::support::{TestDb, backend_tests, jejak, stdout};
+
+backend_tests!(a_small_bench_run_reports_every_workload_against_the_raw_limit);
+
+async fn a_small_bench_run_reports_every_workload_against_the_raw_limit(db: TestDb) {
+    let bench_databases = r"SELECT count(*) FROM pg_database WHERE datname LIKE 'jejak\_bench\_%'";
+    let before = match db.backend {
+        jejak::store::Backend::Postgres => db.count(bench_databases).await,
+        jejak::store::Backend::Sqlite => 0,
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("bench.json");
+    let (url, backend, path) =
+        (db.url.clone(), db.backend.name(), out.to_str().unwrap().to_owned());
+    let output = tokio::task::spawn_blocking(move || {
+        let args =
+            ["bench", "--backend", backend, "--streams", "25", "--samples", "40", "--out", &path];
+        jejak(&url, &args)
+    })
+    .await
+    .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout(&output).contains("RATIO"), "a table for people");
+
+    let json: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert!(json["machine"]["cores"].as_u64().unwrap() >= 1);
+    let run = &json["run"];
+    assert_eq!(run["backend"], db.backend.name());
+    assert_eq!(run["streams"], 25);
+    for raw in [
+        "single_rows_per_second",
+        "concurrent_rows_per_second",
+        "multi_rows_per_second",
+        "read_rows_per_second",
+        "stream_read_p50_micros",
+        "stream_read_p99_micros",
+    ] {
+        assert!(run["raw"][raw].as_f64().unwrap() > 0.0, "raw {raw}");
+    }
+    let figures = run["figures"].as_array().unwrap();
+    let workloads: Vec<&str> = figures.iter().map(|f| f["workload"].as_str().unwrap()).collect();
+    assert_eq!(workloads, ["W1", "W2", "W1cmd", "W3", "W4", "W4", "W5", "W5", "W6", "W6"]);
+    for figure in figures {
+        let value = figure["value"].as_f64().unwrap();
+        assert!(value > 0.0, "{figure}");
+        if figure["unit"] == "ms" {
+            continue; // the as-of report: an absolute target
+        }
+        let raw_name = figure["raw"].as_str().unwrap();
+        let raw = figure["raw_value"].as_f64().unwrap();
+        assert_eq!(raw, run["raw"][raw_name].as_f64().unwrap(), "{figure}");
+        let ratio = figure["ratio"].as_f64().unwrap();
+        assert!((ratio - value / raw).abs() < 1e-9 * ratio.max(1.0), "{figure}");
+    }
+
+    if db.backend == jejak::store::Backend::Postgres {
+        let after = db.count(bench_databases).await;
+        assert_eq!(after, before, "the bench drops the databases it made");
+    }
+}

@@ -78,6 +78,17 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Write a consistent copy of the whole database to FILE while the service runs: SQLite
+    /// through `VACUUM INTO`, PostgreSQL through `pg_dump` (docs/operations.md).
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Bring a backup back into the new or empty database of `--database-url`, then verify it.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Re-check the hash chain over the whole log; exits non-zero at the first break.
     Verify {
         /// Also check the log against every signed checkpoint in this file.
@@ -511,6 +522,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Restore { ref from } => {
+            crate::backup::restore(from, &url)
+                .await
+                .with_context(|| format!("cannot restore {}", from.display()))?;
+            let store = Store::open(&url, Arc::new(SystemClock)).await?;
+            let code = run_verify(&store).await?;
+            let head = store.head().await?;
+            store.close().await;
+            println!(
+                "restored {} into {}: {} events, head hash {}",
+                from.display(),
+                redact_url(&url),
+                head.position,
+                head.hash
+            );
+            return Ok(code);
+        }
         Command::Bench {
             backend,
             streams,
@@ -564,7 +592,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot open the log at {}", redact_url(&url)))?;
     let commands = CommandLoop::new(store.clone(), clock.clone(), cli.time_zone);
     match cli.command {
-        Command::PersonRef { .. } | Command::KeygenPerson { .. } | Command::Keygen { .. } => {
+        Command::PersonRef { .. }
+        | Command::KeygenPerson { .. }
+        | Command::Keygen { .. }
+        | Command::Restore { .. } => {
             unreachable!("handled above")
         }
         Command::Migrate => {
@@ -573,6 +604,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Log { stream, from, limit, format } => {
             print_log(&store, stream.as_deref(), from, limit, format).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { out } => {
+            let head = store.head().await?;
+            crate::backup::backup(&store, &url, &out)
+                .await
+                .with_context(|| format!("cannot back up to {}", out.display()))?;
+            println!(
+                "backed up {} to {}: the log holds at least {} events (head hash {} when it began)",
+                redact_url(&url),
+                out.display(),
+                head.position,
+                head.hash
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Export { out } => {

@@ -10,6 +10,7 @@
 //! - `cli`: the `jejak` command line, the only module that prints.
 
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod checkpoints;
 pub mod cli;

@@ -2,6 +2,7 @@
 //! projection behaviour runs once per backend through `support::backend_tests!`.
 
 mod api;
+mod backup;
 mod bench;
 mod browser;
 mod cli;
@@ -11,6 +12,7 @@ mod evidence;
 mod export_python;
 mod fixtures;
 mod history;
+mod hostile;
 mod migrations;
 mod projections;
 mod rules;

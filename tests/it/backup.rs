@@ -1,0 +1,98 @@
+//! `jejak backup` while the log is being written, and `jejak restore` into a new database: the
+//! restored log verifies, also against the signed checkpoints, and serves the same reports;
+//! a restore never writes over a log.
+
+use std::sync::Arc;
+
+use events::{ExpectedVersion, Timestamp};
+use jejak::clock::SimulatedClock;
+use jejak::demo::{self, DemoOptions};
+use serde_json::Value;
+
+use crate::support::{TestDb, append_to, backend_tests, jejak, stdout};
+
+backend_tests!(a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_reports_the_same);
+
+fn report(url: &str, view: &str) -> Value {
+    let output = jejak(url, &["report", view, "--format", "json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let mut report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    report.as_object_mut().unwrap().remove("generated_at");
+    report
+}
+
+async fn blocking(url: &str, args: &[&str]) -> std::process::Output {
+    let url = url.to_owned();
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        jejak(&url, &args)
+    })
+    .await
+    .unwrap()
+}
+
+async fn a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_reports_the_same(
+    db: TestDb,
+) {
+    let start = Timestamp::start_of_day(demo::STORY_START).unwrap();
+    let clock = Arc::new(SimulatedClock::new(start));
+    let store = db.open_with(clock.clone()).await;
+    demo::generate(&store, clock, DemoOptions { participants: 30, seed: 9 }).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    assert!(jejak(&db.url, &["keygen", "--out", &path("k")]).status.success());
+    let signed = jejak(&db.url, &["checkpoint", "--key", &path("k"), "--out", &path("cp")]);
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+
+    // A backup while another writer appends.
+    let writer = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            for i in 0..300 {
+                store
+                    .append(append_to(&format!("noise-{i}"), ExpectedVersion::NO_STREAM, 2))
+                    .await
+                    .unwrap();
+            }
+        })
+    };
+    let during = blocking(&db.url, &["backup", "--out", &path("during")]).await;
+    writer.await.unwrap();
+    assert!(during.status.success(), "{}", String::from_utf8_lossy(&during.stderr));
+
+    // Restored, it is a whole chain: a prefix of the log, with every signed checkpoint.
+    let target = TestDb::new(db.backend).await.unwrap();
+    let restored = blocking(&target.url, &["restore", "--from", &path("during")]).await;
+    assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
+    assert!(stdout(&restored).contains("log intact"), "{}", stdout(&restored));
+    let checked = jejak(
+        &target.url,
+        &["verify", "--checkpoints", &path("cp"), "--public-key", &path("k.pub")],
+    );
+    assert!(checked.status.success(), "{}", stdout(&checked));
+    assert!(stdout(&checked).contains("all 1 checkpoints match the log"), "{}", stdout(&checked));
+    let copy = target.open().await;
+    let head = copy.head().await.unwrap();
+    copy.close().await;
+    let original = store.read_all(head.position, 1).await.unwrap();
+    assert_eq!(original[0].hash, head.hash, "the restored log is the log up to its head");
+
+    // Once the writing stops, a backup restores to the same reports.
+    let after = blocking(&db.url, &["backup", "--out", &path("after")]).await;
+    assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
+    let second = TestDb::new(db.backend).await.unwrap();
+    assert!(blocking(&second.url, &["restore", "--from", &path("after")]).await.status.success());
+    store.close().await;
+    for view in ["enrolment", "grants", "recidivism"] {
+        assert_eq!(report(&second.url, view), report(&db.url, view), "{view}");
+    }
+
+    // Never over a log, and never over a file.
+    let refused = blocking(&db.url, &["restore", "--from", &path("after")]).await;
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("already holds a log"), "{message}");
+    let again = blocking(&db.url, &["backup", "--out", &path("after")]).await;
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
+}

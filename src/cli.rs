@@ -680,18 +680,26 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Exec { file, atomic, issuer } => {
             let input = read_input(&file)?;
             let issuer = issuer.issuer(Source::Cli);
-            let results = if atomic {
-                exec::run_atomic(&commands, &issuer, &input).await
-            } else {
-                exec::run_each(&commands, &issuer, &input).await
+            // One line per command, printed as soon as it is known (and so, for a written
+            // command, only once it is committed).
+            let mut printed: std::io::Result<()> = Ok(());
+            let mut print = |result: &exec::LineResult| {
+                if printed.is_ok() {
+                    let mut out = std::io::stdout().lock();
+                    printed = serde_json::to_writer(&mut out, result)
+                        .map_err(std::io::Error::from)
+                        .and_then(|()| writeln!(out))
+                        .and_then(|()| out.flush());
+                }
             };
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            for result in &results {
-                serde_json::to_writer(&mut out, result)?;
-                writeln!(out)?;
-            }
-            out.flush()?;
+            let results = if atomic {
+                let results = exec::run_atomic(&commands, &issuer, &input).await;
+                results.iter().for_each(&mut print);
+                results
+            } else {
+                exec::run_each(&commands, &issuer, &input, &mut print).await
+            };
+            printed?;
             let system_failed = results.iter().any(|result| result.status == "error");
             let refused = results.iter().any(|result| !result.succeeded());
             Ok(if system_failed {

@@ -100,7 +100,15 @@ fn parse(input: &str) -> Vec<(usize, Result<CommandEnvelope, CommandFailure>)> {
 }
 
 /// Runs every line on its own.
-pub async fn run_each(commands: &CommandLoop, issuer: &Issuer, input: &str) -> Vec<LineResult> {
+///
+/// `done` hears each line's result as soon as it is known: a command it hears of as written is
+/// committed (acknowledged), whatever happens to the process afterwards.
+pub async fn run_each(
+    commands: &CommandLoop,
+    issuer: &Issuer,
+    input: &str,
+    mut done: impl FnMut(&LineResult),
+) -> Vec<LineResult> {
     let mut results = Vec::new();
     for (line, parsed) in parse(input) {
         let result = match parsed {
@@ -110,6 +118,7 @@ pub async fn run_each(commands: &CommandLoop, issuer: &Issuer, input: &str) -> V
                 Err(failure) => LineResult::failed(line, Some(envelope.command_id), &failure),
             },
         };
+        done(&result);
         results.push(result);
     }
     results

@@ -8,6 +8,7 @@ mod browser;
 mod cli;
 mod compliance;
 mod concurrency;
+mod crash;
 mod evidence;
 mod export_python;
 mod fixtures;

@@ -1,0 +1,156 @@
+//! Crash safety of the write path: `jejak exec` takes a steady stream of commands and is killed
+//! with SIGKILL at random moments, again and again, on each database. After every kill, every
+//! command it had acknowledged is in the log, no command is half-written (each command's
+//! events are all there, under its record, or none are), and the chain verifies. Re-running
+//! the same file then finishes the work without writing anything twice.
+//!
+//! Rounds: `JEJAK_CRASH_ROUNDS` (default 6; `.ci/run` sets more). A kill during a projector
+//! batch and during `jejak rebuild` is tried in `projections.rs`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use jejak::clock::SystemClock;
+use jejak::store::Store;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::support::{TestDb, backend_tests};
+
+backend_tests!(commands_acknowledged_before_a_sigkill_are_all_in_the_log_and_none_is_half_written);
+
+const COMMANDS: usize = 1_500;
+
+fn rounds() -> usize {
+    std::env::var("JEJAK_CRASH_ROUNDS").ok().and_then(|n| n.parse().ok()).unwrap_or(6)
+}
+
+/// The load: a facility, then one custody episode per (fictional) person.
+fn command_file(dir: &std::path::Path) -> (std::path::PathBuf, Vec<Uuid>) {
+    let mut ids = Vec::new();
+    let mut lines = Vec::new();
+    let mut push = |mut command: Value| {
+        let id = Uuid::new_v4();
+        command["command_id"] = json!(id);
+        ids.push(id);
+        lines.push(command.to_string());
+    };
+    push(
+        json!({"type": "register_organisation", "code": "RUTAN-SOE", "name": "Rutan SoE", "kind": "rutan", "time_zone": "Asia/Makassar"}),
+    );
+    for n in 0..COMMANDS {
+        push(json!({
+            "type": "record_custody_episode", "person_ref": format!("p{:032x}", 0xc0de_0000_u64 + n as u64),
+            "episode_ref": format!("crash-{n}"), "facility": "RUTAN-SOE", "admitted_on": "2024-01-01",
+            "legal_status": "narapidana", "sdp": {"extract_at": "2026-02-19T00:00:00Z", "row_ref": format!("crash-{n}")},
+        }));
+    }
+    let path = dir.join("load.jsonl");
+    let mut file = std::fs::File::create(&path).unwrap();
+    writeln!(file, "{}", lines.join("\n")).unwrap();
+    (path, ids)
+}
+
+/// Runs `jejak exec FILE` and kills it with SIGKILL once `kill_after` commands have been newly
+/// written (or lets it finish when `None`); returns the commands it acknowledged as written.
+fn exec_until_killed(db: &TestDb, file: &std::path::Path, kill_after: Option<usize>) -> Vec<Uuid> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+        .args(["exec", "--actor", "sdp-import", "--role", "system", "--org", "DITJENPAS"])
+        .arg(file)
+        .env("JEJAK_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the jejak binary runs");
+    let mut acknowledged = Vec::new();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    for line in lines {
+        let Ok(line) = line else { break };
+        let result: Value = serde_json::from_str(&line).unwrap();
+        assert!(
+            matches!(result["status"].as_str(), Some("ok" | "duplicate")),
+            "every command of the load is valid: {line}"
+        );
+        if result["status"] == "ok" {
+            acknowledged.push(result["command_id"].as_str().unwrap().parse().unwrap());
+            if Some(acknowledged.len()) == kill_after {
+                child.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+    }
+    child.wait().unwrap();
+    acknowledged
+}
+
+/// Every event belongs to a recorded command whose record names exactly its positions, the
+/// chain verifies, and each of `acknowledged` is recorded. Returns the recorded command ids.
+async fn assert_whole(store: &Store, acknowledged: &BTreeSet<Uuid>) -> BTreeSet<Uuid> {
+    let report = jejak::verify::verify_log(store, |_| {}).await.unwrap();
+    assert!(report.is_intact(), "the chain verifies: {:?}", report.first_break);
+    let head = store.head().await.unwrap().position;
+    let mut positions: BTreeMap<Uuid, Vec<i64>> = BTreeMap::new();
+    let mut from = 1;
+    while from <= head {
+        let page = store.read_all(from, 5_000).await.unwrap();
+        for event in &page {
+            positions.entry(event.command_id).or_default().push(event.position);
+        }
+        from = page.last().unwrap().position + 1;
+    }
+    for (command_id, positions) in &positions {
+        let (_, outcome) = store
+            .command_record(*command_id)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("events of {command_id} without its command record"));
+        let expected: Vec<i64> = (outcome.first_position..=outcome.last_position).collect();
+        assert_eq!(positions, &expected, "{command_id}: all its events, where its record says");
+    }
+    for command_id in acknowledged {
+        assert!(positions.contains_key(command_id), "acknowledged {command_id} is in the log");
+    }
+    positions.into_keys().collect()
+}
+
+async fn commands_acknowledged_before_a_sigkill_are_all_in_the_log_and_none_is_half_written(
+    db: TestDb,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, ids) = command_file(dir.path());
+    let mut rng = ChaCha8Rng::seed_from_u64(0xdead);
+    let mut acknowledged = BTreeSet::new();
+    let rounds = rounds();
+    for round in 0..rounds {
+        let kill_after = rng.random_range(1..=COMMANDS / (rounds + 1));
+        let (db_url, file_path) = (db.url.clone(), file.clone());
+        let borrowed = TestDb::borrowed(db.backend, db_url);
+        let newly = tokio::task::spawn_blocking(move || {
+            exec_until_killed(&borrowed, &file_path, Some(kill_after))
+        })
+        .await
+        .unwrap();
+        assert_eq!(newly.len(), kill_after, "round {round}: killed after {kill_after}");
+        acknowledged.extend(newly);
+        let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
+        let recorded = assert_whole(&store, &acknowledged).await;
+        store.close().await;
+        // Killed in flight, a command may have landed unacknowledged; never the other way.
+        assert!(recorded.len() >= acknowledged.len());
+    }
+    // The same file again finishes the load; what was written is not written twice.
+    let (db_url, file_path) = (db.url.clone(), file.clone());
+    let borrowed = TestDb::borrowed(db.backend, db_url);
+    tokio::task::spawn_blocking(move || exec_until_killed(&borrowed, &file_path, None))
+        .await
+        .unwrap();
+    let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
+    let recorded = assert_whole(&store, &acknowledged).await;
+    assert_eq!(recorded, ids.iter().copied().collect(), "every command once, and only those");
+    store.close().await;
+}

@@ -82,9 +82,74 @@ pub struct Projector {
     store: Store,
     config: Config,
     batch_events: usize,
-    /// One lock per projection: in one process, catch-ups and rebuilds of a projection take
-    /// turns instead of fencing each other out.
-    locks: Arc<BTreeMap<&'static str, tokio::sync::Mutex<()>>>,
+    /// One slot per projection: in one process, catch-ups and rebuilds of a projection take
+    /// turns instead of fencing each other out; on PostgreSQL the slot also holds the lease
+    /// connection, so that across processes too one projector at a time runs a projection.
+    locks: Arc<BTreeMap<&'static str, Arc<tokio::sync::Mutex<Slot>>>>,
+}
+
+/// A projection's slot in this process: on PostgreSQL, the dedicated connection (never a
+/// pooled one) whose session holds the projection's advisory lock during a turn.
+#[derive(Default)]
+struct Slot {
+    lease: Option<sqlx::PgConnection>,
+}
+
+/// This process's turn at a projection. On PostgreSQL it holds the projection's lease: a
+/// session advisory lock, so a projector in another process waits for it, and takes over as
+/// soon as this one ends, cleanly or killed (the server drops a dead session's locks). The
+/// checkpoint update stays fenced, so even a holder that lost its session cannot write a stale
+/// batch.
+struct Turn {
+    slot: Option<tokio::sync::OwnedMutexGuard<Slot>>,
+    leased: bool,
+}
+
+/// The advisory-lock key of a projection's lease.
+fn lease_key(projection: &str) -> i64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("jejak.projector.{projection}").as_bytes());
+    i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
+const LEASE_RELEASE: &str = "SELECT pg_advisory_unlock_all()";
+
+impl Turn {
+    /// Ends the turn and gives up the lease.
+    async fn release(mut self) {
+        if let (true, Some(slot)) = (self.leased, self.slot.as_mut()) {
+            if let Some(lease) = slot.lease.as_mut()
+                && sqlx::query(LEASE_RELEASE).execute(lease).await.is_err()
+            {
+                // A broken session holds nothing; the next turn connects afresh.
+                slot.lease = None;
+            }
+            self.leased = false;
+        }
+    }
+}
+
+impl Drop for Turn {
+    /// A turn given up half-way (its request was dropped) releases the lease in the
+    /// background, or drops the connection, which releases it too.
+    fn drop(&mut self) {
+        if !self.leased {
+            return;
+        }
+        let Some(mut slot) = self.slot.take() else { return };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if let Some(lease) = slot.lease.as_mut()
+                        && sqlx::query(LEASE_RELEASE).execute(lease).await.is_err()
+                    {
+                        slot.lease = None;
+                    }
+                });
+            }
+            Err(_) => slot.lease = None,
+        }
+    }
 }
 
 pub(crate) fn config_text(config: &Config) -> String {
@@ -95,7 +160,7 @@ impl Projector {
     pub fn new(store: Store, config: Config) -> Projector {
         let locks = projections::projection::all()
             .into_iter()
-            .map(|projection| (projection.name, tokio::sync::Mutex::new(())))
+            .map(|projection| (projection.name, Arc::new(tokio::sync::Mutex::new(Slot::default()))))
             .collect();
         Projector { store, config, batch_events: BATCH_EVENTS_DEFAULT, locks: Arc::new(locks) }
     }
@@ -131,16 +196,53 @@ impl Projector {
         until: Option<i64>,
         progress: &mut (dyn FnMut(i64) + Send),
     ) -> Result<i64, ProjectorError> {
-        let _turn = self.turn(projection).await;
-        self.catch_up_in_turn(projection, until, progress).await
+        let turn = self.turn(projection).await?;
+        let reached = self.catch_up_in_turn(projection, until, progress).await;
+        turn.release().await;
+        reached
     }
 
-    /// Waits for this process's turn at a projection.
-    async fn turn(&self, projection: ProjectionDef) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.locks.get(projection.name) {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
+    /// Waits for this process's turn at a projection and, on PostgreSQL, for its lease.
+    async fn turn(&self, projection: ProjectionDef) -> Result<Turn, ProjectorError> {
+        let Some(slot) = self.locks.get(projection.name) else {
+            return Ok(Turn { slot: None, leased: false });
+        };
+        let mut slot = slot.clone().lock_owned().await;
+        let Pool::Postgres(pool) = self.store.pool() else {
+            // SQLite is one machine's file: its write lock and the fenced checkpoint suffice.
+            return Ok(Turn { slot: Some(slot), leased: false });
+        };
+        if slot.lease.is_none() {
+            let mut lease =
+                <sqlx::PgConnection as sqlx::Connection>::connect_with(&pool.connect_options())
+                    .await
+                    .map_err(StoreError::from)?;
+            // Waiting for the lease is waiting for another projector's batch, not a stuck lock.
+            sqlx::query("SET lock_timeout = 0")
+                .execute(&mut lease)
+                .await
+                .map_err(StoreError::from)?;
+            slot.lease = Some(lease);
         }
+        let waiting = Instant::now();
+        let lease = slot.lease.as_mut().expect("connected above");
+        let locked = sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(lease_key(projection.name))
+            .execute(lease)
+            .await;
+        if let Err(error) = locked {
+            slot.lease = None;
+            return Err(StoreError::from(error).into());
+        }
+        let waited = waiting.elapsed();
+        if waited.as_millis() > 100 {
+            tracing::info!(
+                projection = projection.name,
+                waited_ms = waited.as_millis() as u64,
+                "took over the projection's lease"
+            );
+        }
+        Ok(Turn { slot: Some(slot), leased: true })
     }
 
     async fn catch_up_in_turn(
@@ -219,8 +321,10 @@ impl Projector {
         until: Option<i64>,
         progress: &mut (dyn FnMut(i64) + Send),
     ) -> Result<i64, ProjectorError> {
-        let _turn = self.turn(projection).await;
-        self.rebuild_in_turn(projection, until, progress).await
+        let turn = self.turn(projection).await?;
+        let reached = self.rebuild_in_turn(projection, until, progress).await;
+        turn.release().await;
+        reached
     }
 
     async fn rebuild_in_turn(

@@ -15,6 +15,7 @@ mod fixtures;
 mod history;
 mod hostile;
 mod migrations;
+mod nodes;
 mod projections;
 mod rules;
 mod serve;

@@ -38,7 +38,7 @@ async fn demo_log(db: &TestDb, participants: usize, seed: u64) -> (Store, Vec<Re
     (store, events)
 }
 
-async fn read_log(store: &Store) -> Vec<RecordedEvent> {
+pub(crate) async fn read_log(store: &Store) -> Vec<RecordedEvent> {
     let mut events = Vec::new();
     loop {
         let page = store.read_all(events.len() as i64 + 1, 1_000).await.unwrap();
@@ -84,7 +84,7 @@ fn reports_of(
 
 /// Asserts that the projector's live read model of `projection` is the fold of the log up to
 /// the position it claims, row for row and view for view, and returns that position.
-async fn assert_live_model_is_the_fold(
+pub(crate) async fn assert_live_model_is_the_fold(
     projector: &Projector,
     projection: ProjectionDef,
     events: &[RecordedEvent],

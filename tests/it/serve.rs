@@ -16,10 +16,17 @@ pub struct Served {
 }
 
 impl Served {
-    /// Starts the server and returns once it listens: it prints its address only then.
+    /// Starts the server with `--demo` and returns once it listens: it prints its address
+    /// only then.
     pub fn demo(db: &TestDb) -> Served {
+        Served::start(db, &["--demo"])
+    }
+
+    /// Starts `jejak serve ARGS` on a free port and returns once it listens.
+    pub fn start(db: &TestDb, args: &[&str]) -> Served {
         let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
-            .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(args)
             .env("JEJAK_DATABASE_URL", &db.url)
             .env_remove("JEJAK_MASTER_KEY")
             .env("RUST_LOG", "warn")
@@ -44,7 +51,7 @@ impl Served {
             {
                 tokens.insert(role.to_owned(), (name.to_owned(), token.to_owned()));
             }
-            if line.contains("demo tokens") {
+            if line.starts_with("dashboard:") {
                 break;
             }
         }
@@ -73,6 +80,34 @@ impl Served {
             body.to_owned()
         };
         (head.lines().next().unwrap_or_default().to_owned(), body)
+    }
+
+    /// A plain HTTP/1.1 POST of a JSON body; returns the status line and the body.
+    pub fn post(&self, path: &str, token: &str, body: &serde_json::Value) -> (String, String) {
+        let mut stream = TcpStream::connect(&self.address).expect("the server accepts connections");
+        let (host, body) = (&self.address, body.to_string());
+        write!(
+            stream,
+            "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+            dechunk(body)
+        } else {
+            body.to_owned()
+        };
+        (head.lines().next().unwrap_or_default().to_owned(), body)
+    }
+
+    /// SIGKILL, and wait for it.
+    pub fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
     }
 
     /// An API answer as JSON.

@@ -84,6 +84,14 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Copy a whole log into an empty one, on the same kind of database or the other kind,
+    /// keeping every position and hash (docs/operations.md).
+    Copy {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        to: String,
+    },
     /// Bring a backup back into the new or empty database of `--database-url`, then verify it.
     Restore {
         #[arg(long)]
@@ -522,6 +530,32 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Copy { ref from, ref to } => {
+            let source = Store::open(from, Arc::new(SystemClock))
+                .await
+                .with_context(|| format!("cannot open {}", redact_url(from)))?;
+            let target = Store::open(to, Arc::new(SystemClock))
+                .await
+                .with_context(|| format!("cannot open {}", redact_url(to)))?;
+            let bar = progress_bar(source.head().await?.position, "copying");
+            let copied = crate::copy::copy_log(&source, &target, |position| {
+                bar.set_position(position as u64)
+            })
+            .await;
+            bar.finish_and_clear();
+            source.close().await;
+            let copied = copied?;
+            let code = run_verify(&target).await?;
+            target.close().await;
+            println!(
+                "copied {} events from {} to {}, head hash {}",
+                copied.position,
+                redact_url(from),
+                redact_url(to),
+                copied.hash
+            );
+            return Ok(code);
+        }
         Command::Restore { ref from } => {
             crate::backup::restore(from, &url)
                 .await
@@ -595,7 +629,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PersonRef { .. }
         | Command::KeygenPerson { .. }
         | Command::Keygen { .. }
-        | Command::Restore { .. } => {
+        | Command::Restore { .. }
+        | Command::Copy { .. } => {
             unreachable!("handled above")
         }
         Command::Migrate => {
@@ -1091,6 +1126,24 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let settings: Vec<String> =
                 settings.iter().map(|(name, value)| format!("{name}={value}")).collect();
             println!("database: {} ({})", store.backend().name(), settings.join(", "));
+            let stalls = store.stalls().await?;
+            if stalls.is_empty() && store.backend() == Backend::Postgres {
+                println!("stalls: none (no session waits for a lock)");
+            }
+            for stall in &stalls {
+                println!(
+                    "STALL: session {} ({}) has waited {:.1} s for a lock held by session {} ({}, {}, \
+                     transaction open {:.1} s): {}",
+                    stall.waiting_pid,
+                    stall.waiting_application,
+                    stall.waiting_seconds,
+                    stall.blocking_pid,
+                    stall.blocking_application,
+                    stall.blocking_state,
+                    stall.blocking_transaction_seconds,
+                    stall.blocking_query.split_whitespace().collect::<Vec<_>>().join(" ")
+                );
+            }
             println!(
                 "{:<12} {:>8} {:>10} {:>8} {:>8}  REBUILDING",
                 "PROJECTION", "VERSION", "POSITION", "LAG", "LIVE"

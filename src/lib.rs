@@ -17,6 +17,7 @@ pub mod cli;
 pub mod clock;
 pub mod commands;
 pub mod compliance;
+pub mod copy;
 pub mod demo;
 pub mod evidence;
 pub mod exec;

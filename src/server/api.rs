@@ -127,7 +127,8 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiE
 ))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let projections = state.inner.projector.status().await.unwrap_or_default();
-    let text = state.inner.metrics.render(state.inner.store.metrics(), &projections);
+    let stalls = state.inner.store.stalls().await.unwrap_or_default();
+    let text = state.inner.metrics.render(state.inner.store.metrics(), &projections, &stalls);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
 }
 

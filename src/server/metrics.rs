@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
 use crate::projector::ProjectionStatus;
-use crate::store::StoreMetrics;
+use crate::store::{Stall, StoreMetrics};
 
 /// Upper bounds of the request-latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
@@ -47,8 +47,32 @@ impl Metrics {
     }
 
     /// The text exposition of every counter.
-    pub fn render(&self, store: &StoreMetrics, projections: &[ProjectionStatus]) -> String {
+    pub fn render(
+        &self,
+        store: &StoreMetrics,
+        projections: &[ProjectionStatus],
+        stalls: &[Stall],
+    ) -> String {
         let mut text = String::new();
+        let name = "jejak_lock_waiters";
+        header(
+            &mut text,
+            name,
+            "gauge",
+            "Database sessions waiting for a lock another session holds (PostgreSQL).",
+        );
+        let waiters: std::collections::BTreeSet<i32> =
+            stalls.iter().map(|s| s.waiting_pid).collect();
+        let _ = writeln!(text, "{name} {}", waiters.len());
+        let name = "jejak_lock_blocker_transaction_seconds";
+        header(
+            &mut text,
+            name,
+            "gauge",
+            "How long the oldest transaction that blocks a waiting session has been open (0 when none).",
+        );
+        let oldest = stalls.iter().map(|s| s.blocking_transaction_seconds).fold(0.0_f64, f64::max);
+        let _ = writeln!(text, "{name} {oldest}");
         let name = "jejak_http_requests_total";
         header(&mut text, name, "counter", "HTTP requests answered, by status class.");
         for (index, count) in self.requests.iter().enumerate() {

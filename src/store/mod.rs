@@ -64,6 +64,30 @@ pub struct Head {
     pub recorded_at: Option<Timestamp>,
 }
 
+/// A command's record as the log keeps it: for copying a log between databases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandRecord {
+    pub command_id: Uuid,
+    pub request_digest: String,
+    pub outcome: AppendOutcome,
+}
+
+/// A session of the database waiting for a lock another session holds: how writers stall.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stall {
+    pub waiting_pid: i32,
+    pub waiting_application: String,
+    pub waiting_seconds: f64,
+    pub blocking_pid: i32,
+    pub blocking_application: String,
+    /// `active`, `idle in transaction`, ...
+    pub blocking_state: String,
+    /// How long the blocking session's transaction has been open.
+    pub blocking_transaction_seconds: f64,
+    /// The blocking session's last statement, shortened.
+    pub blocking_query: String,
+}
+
 /// A failure of the store itself, not of the request.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
@@ -106,8 +130,23 @@ pub enum AppendError {
     TooManyCommands { count: usize, max: usize },
     #[error("command {index} of the batch was refused, so none was written: {error}")]
     BatchRefused { index: usize, error: Box<AppendError> },
+    #[error("the events do not continue the log: {0}")]
+    Discontinuous(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// Whether `events` continue the chain from `tip`: the next positions, each linked to the one
+/// before and hashed as it says.
+pub(crate) fn continues_chain(
+    tip: &plan::ChainTip,
+    events: &[RecordedEvent],
+) -> Result<(), AppendError> {
+    let mut verifier = events::chain::ChainVerifier::after(tip.position, &tip.hash);
+    for event in events {
+        verifier.check(event).map_err(|found| AppendError::Discontinuous(found.to_string()))?;
+    }
+    Ok(())
 }
 
 /// The database behind a store.
@@ -285,6 +324,55 @@ impl Store {
         match &self.inner.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
+        }
+    }
+
+    /// The records of the commands whose first event lies in `(after, until]`, in position
+    /// order.
+    pub async fn command_records(
+        &self,
+        after: i64,
+        until: i64,
+    ) -> Result<Vec<CommandRecord>, StoreError> {
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::command_records(pool, after, until).await,
+            Pool::Postgres(pool) => postgres::command_records(pool, after, until).await,
+        }
+    }
+
+    /// Writes `events` and `commands` exactly as they are (positions, hashes, times) right
+    /// after the head, in one transaction, once the events are checked to continue the chain:
+    /// the way `jejak copy` moves a log between databases. Not for new events: those go
+    /// through [`Store::append`].
+    pub async fn append_verbatim(
+        &self,
+        events: &[RecordedEvent],
+        commands: &[CommandRecord],
+    ) -> Result<(), AppendError> {
+        let commands: Vec<(Uuid, plan::StoredCommand)> = commands
+            .iter()
+            .map(|record| {
+                let stored = plan::StoredCommand {
+                    request_digest: record.request_digest.clone(),
+                    outcome: record.outcome.clone(),
+                };
+                (record.command_id, stored)
+            })
+            .collect();
+        match &self.inner.pool {
+            Pool::Sqlite(pool) => sqlite::append_verbatim(pool, events, &commands).await,
+            Pool::Postgres(pool) => postgres::append_verbatim(pool, events, &commands).await,
+        }
+    }
+
+    /// Sessions of this database waiting for a lock another session holds, with the session
+    /// that holds it. On PostgreSQL this names whoever stalls the writers (a session sitting
+    /// on the chain-tip lock); readers never wait on it. SQLite cannot see other processes'
+    /// sessions: there a writer waits for the write lock up to its busy timeout, unseen.
+    pub async fn stalls(&self) -> Result<Vec<Stall>, StoreError> {
+        match &self.inner.pool {
+            Pool::Sqlite(_) => Ok(Vec::new()),
+            Pool::Postgres(pool) => postgres::stalls(pool).await,
         }
     }
 

@@ -215,6 +215,87 @@ pub(crate) async fn command_record(
     Ok(Some((row.try_get(0)?, decode_outcome(position, &outcome)?)))
 }
 
+pub(crate) async fn command_records(
+    pool: &PgPool,
+    after: i64,
+    until: i64,
+) -> Result<Vec<super::CommandRecord>, StoreError> {
+    let sql = "SELECT command_id, request_digest, outcome, first_position FROM commands \
+               WHERE first_position > $1 AND first_position <= $2 \
+               ORDER BY first_position, command_id";
+    let rows = sqlx::query(sql).bind(after).bind(until).fetch_all(pool).await?;
+    rows.iter()
+        .map(|row| {
+            let position: i64 = row.try_get(3)?;
+            let outcome: String = row.try_get(2)?;
+            Ok(super::CommandRecord {
+                command_id: row.try_get(0)?,
+                request_digest: row.try_get(1)?,
+                outcome: decode_outcome(position, &outcome)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn append_verbatim(
+    pool: &PgPool,
+    events: &[RecordedEvent],
+    commands: &[(Uuid, StoredCommand)],
+) -> Result<(), super::AppendError> {
+    let mut transaction =
+        pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await.map_err(StoreError::from)?;
+    let sql = "SELECT position, hash, recorded_at FROM log_head FOR UPDATE";
+    let row = sqlx::query(sql).fetch_one(&mut *transaction).await.map_err(StoreError::from)?;
+    let tip = tip_from_row(&row)?;
+    super::continues_chain(&tip, events)?;
+    for chunk in events.chunks(INSERT_ROWS_MAX) {
+        insert_events(&mut transaction, chunk).await?;
+    }
+    for chunk in commands.chunks(INSERT_ROWS_MAX) {
+        insert_commands(&mut transaction, chunk).await?;
+    }
+    if let Some(last) = events.last() {
+        let sql = "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3";
+        sqlx::query(sql)
+            .bind(last.position)
+            .bind(&last.hash)
+            .bind(last.recorded_at.to_datetime())
+            .execute(&mut *transaction)
+            .await
+            .map_err(StoreError::from)?;
+    }
+    transaction.commit().await.map_err(StoreError::from)?;
+    Ok(())
+}
+
+/// Sessions of this database waiting for a lock, each with a session that blocks it.
+pub(crate) async fn stalls(pool: &PgPool) -> Result<Vec<super::Stall>, StoreError> {
+    let sql = "SELECT w.pid, coalesce(w.application_name, ''), \
+               coalesce(extract(epoch FROM now() - w.query_start), 0)::float8, \
+               b.pid, coalesce(b.application_name, ''), coalesce(b.state, ''), \
+               coalesce(extract(epoch FROM now() - b.xact_start), 0)::float8, \
+               left(coalesce(b.query, ''), 200) \
+               FROM pg_stat_activity w \
+               CROSS JOIN LATERAL unnest(pg_blocking_pids(w.pid)) AS blocker(pid) \
+               JOIN pg_stat_activity b ON b.pid = blocker.pid \
+               WHERE w.datname = current_database() ORDER BY 3 DESC, w.pid";
+    let rows = sqlx::query(sql).fetch_all(pool).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(super::Stall {
+                waiting_pid: row.try_get(0)?,
+                waiting_application: row.try_get(1)?,
+                waiting_seconds: row.try_get(2)?,
+                blocking_pid: row.try_get(3)?,
+                blocking_application: row.try_get(4)?,
+                blocking_state: row.try_get(5)?,
+                blocking_transaction_seconds: row.try_get(6)?,
+                blocking_query: row.try_get(7)?,
+            })
+        })
+        .collect()
+}
+
 /// Writes one batch in one READ COMMITTED transaction under the `log_head` row lock.
 pub(crate) async fn write_batch(
     connection: &mut PgConnection,

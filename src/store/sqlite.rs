@@ -259,20 +259,71 @@ pub(crate) async fn write_batch(
         insert_event(&mut transaction, event).await?;
     }
     for (command_id, stored) in &plan.commands {
-        let sql = "INSERT INTO commands (command_id, request_digest, first_position, \
-                   last_position, recorded_at, outcome) VALUES (?, ?, ?, ?, ?, ?)";
-        sqlx::query(sql)
-            .bind(command_id.hyphenated().to_string())
-            .bind(&stored.request_digest)
-            .bind(stored.outcome.first_position)
-            .bind(stored.outcome.last_position)
-            .bind(stored.outcome.recorded_at.to_string())
-            .bind(encode_outcome(&stored.outcome))
-            .execute(&mut *transaction)
-            .await?;
+        insert_command(&mut transaction, *command_id, stored).await?;
     }
     transaction.commit().await?;
     Ok(plan)
+}
+
+async fn insert_command(
+    connection: &mut SqliteConnection,
+    command_id: Uuid,
+    stored: &StoredCommand,
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO commands (command_id, request_digest, first_position, \
+               last_position, recorded_at, outcome) VALUES (?, ?, ?, ?, ?, ?)";
+    sqlx::query(sql)
+        .bind(command_id.hyphenated().to_string())
+        .bind(&stored.request_digest)
+        .bind(stored.outcome.first_position)
+        .bind(stored.outcome.last_position)
+        .bind(stored.outcome.recorded_at.to_string())
+        .bind(encode_outcome(&stored.outcome))
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn command_records(
+    pool: &SqlitePool,
+    after: i64,
+    until: i64,
+) -> Result<Vec<super::CommandRecord>, StoreError> {
+    let sql = "SELECT command_id, request_digest, outcome, first_position FROM commands \
+               WHERE first_position > ? AND first_position <= ? ORDER BY first_position, command_id";
+    let rows = sqlx::query(sql).bind(after).bind(until).fetch_all(pool).await?;
+    rows.iter()
+        .map(|row| {
+            let position: i64 = row.try_get(3)?;
+            let id: String = row.try_get(0)?;
+            let outcome: String = row.try_get(2)?;
+            Ok(super::CommandRecord {
+                command_id: parse_uuid(position, &id)?,
+                request_digest: row.try_get(1)?,
+                outcome: decode_outcome(position, &outcome)?,
+            })
+        })
+        .collect()
+}
+
+pub(crate) async fn append_verbatim(
+    pool: &SqlitePool,
+    events: &[RecordedEvent],
+    commands: &[(Uuid, StoredCommand)],
+) -> Result<(), super::AppendError> {
+    let mut connection = pool.acquire().await.map_err(StoreError::from)?;
+    let mut transaction =
+        connection.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
+    let tip = read_tip(&mut transaction).await?.unwrap_or_else(ChainTip::genesis);
+    super::continues_chain(&tip, events)?;
+    for event in events {
+        insert_event(&mut transaction, event).await?;
+    }
+    for (command_id, stored) in commands {
+        insert_command(&mut transaction, *command_id, stored).await?;
+    }
+    transaction.commit().await.map_err(StoreError::from)?;
+    Ok(())
 }
 
 async fn insert_event(

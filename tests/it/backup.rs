@@ -7,19 +7,11 @@ use std::sync::Arc;
 use events::{ExpectedVersion, Timestamp};
 use jejak::clock::SimulatedClock;
 use jejak::demo::{self, DemoOptions};
-use serde_json::Value;
 
+use crate::projections::report_json;
 use crate::support::{TestDb, append_to, backend_tests, jejak, stdout};
 
 backend_tests!(a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_reports_the_same);
-
-fn report(url: &str, view: &str) -> Value {
-    let output = jejak(url, &["report", view, "--format", "json"]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let mut report: Value = serde_json::from_slice(&output.stdout).unwrap();
-    report.as_object_mut().unwrap().remove("generated_at");
-    report
-}
 
 async fn blocking(url: &str, args: &[&str]) -> std::process::Output {
     let url = url.to_owned();
@@ -85,7 +77,7 @@ async fn a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_report
     assert!(blocking(&second.url, &["restore", "--from", &path("after")]).await.status.success());
     store.close().await;
     for view in ["enrolment", "grants", "recidivism"] {
-        assert_eq!(report(&second.url, view), report(&db.url, view), "{view}");
+        assert_eq!(report_json(&second, view), report_json(&db, view), "{view}");
     }
 
     // Never over a log, and never over a file.

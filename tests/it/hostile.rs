@@ -3,6 +3,8 @@
 //! and not one answer is a 5xx, nothing panics, and afterwards the log and every report are
 //! exactly what they were.
 
+use std::sync::Arc;
+
 use axum::body::Body;
 use axum::http::{HeaderValue, Method, Request};
 use events::vocabulary::Role;
@@ -15,7 +17,10 @@ use tower::ServiceExt;
 use crate::api::{World, call, world};
 use crate::support::{TestDb, backend_tests};
 
-backend_tests!(ten_thousand_hostile_requests_get_no_5xx_and_change_nothing);
+backend_tests!(
+    ten_thousand_hostile_requests_get_no_5xx_and_change_nothing,
+    the_csv_importers_answer_any_file_without_a_panic_and_write_only_valid_rows,
+);
 
 const REQUESTS: usize = 10_000;
 
@@ -271,4 +276,88 @@ async fn ten_thousand_hostile_requests_get_no_5xx_and_change_nothing(db: TestDb)
         assert!(statuses.contains_key(&expected), "no {expected} among {statuses:?}");
     }
     assert_eq!(everything(&world).await, before, "the log and the reports are unchanged");
+}
+
+/// A CSV field that is wrong in some way, or right.
+fn hostile_field(rng: &mut ChaCha8Rng, world: &World) -> String {
+    match rng.random_range(0..10) {
+        0 => world.participations.choose(rng).unwrap().to_string(),
+        1 => crate::fixtures::SESSION.to_string(),
+        2 => ["hadir", "izin", "sakit", "alpa", "terlambat", "ditangguhkan"]
+            .choose(rng)
+            .unwrap()
+            .to_string(),
+        3 => ["2026-03-02", "2026-02-30", "02/03/2026", "2026-03-02T25:00:00Z"]
+            .choose(rng)
+            .unwrap()
+            .to_string(),
+        4 => format!("\"{}\"", nasty(rng).replace('"', "\"\"")),
+        5 => rng.random::<i64>().to_string(),
+        6 => String::new(),
+        7 => "\"unclosed".to_owned(),
+        _ => nasty(rng),
+    }
+}
+
+/// A CSV file with the right header (usually), ragged rows and hostile fields, or raw bytes.
+fn hostile_csv(rng: &mut ChaCha8Rng, world: &World, columns: &[&str]) -> String {
+    if rng.random_bool(0.1) {
+        let bytes: Vec<u8> = (0..rng.random_range(0..500)).map(|_| rng.random()).collect();
+        return String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let mut header: Vec<String> = columns.iter().map(|c| (*c).to_owned()).collect();
+    if rng.random_bool(0.2) {
+        let (len, other) = (header.len(), rng.random_range(0..header.len()));
+        header.swap(0, other);
+        header.truncate(rng.random_range(1..=len));
+    }
+    let mut text = header.join(",");
+    text.push('\n');
+    for _ in 0..rng.random_range(0..12) {
+        let fields = rng.random_range(0..columns.len() + 3);
+        let row: Vec<String> = (0..fields).map(|_| hostile_field(rng, world)).collect();
+        text.push_str(&row.join(if rng.random_bool(0.9) { "," } else { ";" }));
+        text.push_str(if rng.random_bool(0.9) { "\n" } else { "\r\n" });
+    }
+    text
+}
+
+async fn the_csv_importers_answer_any_file_without_a_panic_and_write_only_valid_rows(db: TestDb) {
+    let world = world(&db).await;
+    let clock = Arc::new(jejak::clock::SimulatedClock::new(
+        events::Timestamp::parse("2026-03-02T06:00:00Z").unwrap(),
+    ));
+    let commands = crate::fixtures::command_loop(&world.store, clock);
+    let instructor =
+        crate::fixtures::issuer("instruktur.budi", Role::Instruktur, "DISNAKERTRANS-TTS");
+    let system = crate::fixtures::system();
+    let mut rng = ChaCha8Rng::seed_from_u64(0xc5f);
+    for n in 0..300 {
+        let skip_invalid = rng.random_bool(0.5);
+        let before = world.store.head().await.unwrap().position;
+        let (kind, result) = if n % 2 == 0 {
+            let csv = hostile_csv(&mut rng, &world, jejak::import::ATTENDANCE_COLUMNS);
+            (
+                "attendance",
+                jejak::import::attendance(&commands, &instructor, &csv, skip_invalid).await,
+            )
+        } else {
+            let csv = hostile_csv(&mut rng, &world, jejak::import::SDP_COLUMNS);
+            let key = jejak::keys::DEMO_PERSON_KEY;
+            ("sdp", jejak::import::sdp(&commands, &system, &csv, &key, skip_invalid).await)
+        };
+        let after = world.store.head().await.unwrap().position;
+        match result {
+            // A refused file writes nothing; an accepted one writes only the rows it reports.
+            Err(_) => assert_eq!(after, before, "#{n} {kind}: refused, yet written"),
+            Ok(imported) => {
+                if !skip_invalid && !imported.report.rejected.is_empty() {
+                    assert_eq!(after, before, "#{n} {kind}: rows rejected, yet written");
+                }
+                if imported.report.written == 0 {
+                    assert_eq!(after, before, "#{n} {kind}: nothing reported, yet written");
+                }
+            }
+        }
+    }
 }

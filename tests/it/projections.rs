@@ -164,7 +164,7 @@ async fn parity_case(backend: Backend, participants: usize, seed: u64, cuts: Vec
 }
 
 /// A report's JSON as `jejak report VIEW --format json` prints it, without `generated_at`.
-fn report_json(db: &TestDb, view: &str) -> serde_json::Value {
+pub(crate) fn report_json(db: &TestDb, view: &str) -> serde_json::Value {
     let output = jejak(&db.url, &["report", view, "--format", "json"]);
     assert!(output.status.success(), "report {view}: {}", String::from_utf8_lossy(&output.stderr));
     let mut json: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();

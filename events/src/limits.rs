@@ -6,7 +6,8 @@
 
 /// Largest payload of one event, in bytes of its stored JSON text.
 pub const PAYLOAD_BYTES_MAX: usize = 64 * 1024;
-/// Deepest nesting of arrays and objects inside a payload.
+/// Deepest level of a value inside a payload: the top-level object is level 1, a value in it
+/// level 2, and so on.
 pub const PAYLOAD_DEPTH_MAX: usize = 16;
 /// Most events one command may append, over all its streams.
 pub const EVENTS_PER_APPEND_MAX: usize = 1_000;

@@ -29,6 +29,7 @@ backend_tests!(
     an_atomic_batch_writes_all_or_nothing_and_reruns_as_a_no_op,
     durability_settings_are_explicit,
     a_subscription_sees_appends_made_after_it_started,
+    an_atomic_append_past_its_command_limit_is_refused_whole,
 );
 
 async fn an_appended_event_reads_back_with_every_envelope_field(db: TestDb) {
@@ -424,4 +425,22 @@ async fn an_unknown_database_url_is_refused_clearly() {
     let error = Store::open("mysql://root@localhost/jejak", clock).await.err().unwrap();
     assert!(matches!(error, StoreError::UnsupportedUrl { .. }));
     assert!(error.to_string().contains("sqlite://FILE"));
+}
+
+async fn an_atomic_append_past_its_command_limit_is_refused_whole(db: TestDb) {
+    let store = db.open().await;
+    store.append(append_to("limit-1", ExpectedVersion::NO_STREAM, 1)).await.unwrap();
+    let past = limits::COMMANDS_PER_ATOMIC_APPEND_MAX + 1;
+    let requests: Vec<_> = (0..past)
+        .map(|n| {
+            AppendRequest::new(Uuid::from_u128(n as u128 + 1), metadata("petugas.andi"), Vec::new())
+        })
+        .collect();
+    let refused = store.append_atomic(requests).await.unwrap_err();
+    assert!(
+        matches!(refused, AppendError::TooManyCommands { count, max } if count == past && max == limits::COMMANDS_PER_ATOMIC_APPEND_MAX),
+        "{refused}"
+    );
+    assert_eq!(store.head().await.unwrap().position, 1, "nothing written");
+    store.close().await;
 }

@@ -21,7 +21,10 @@ use uuid::Uuid;
 
 use crate::support::{TestDb, backend_tests};
 
-backend_tests!(commands_acknowledged_before_a_sigkill_are_all_in_the_log_and_none_is_half_written);
+backend_tests!(
+    commands_acknowledged_before_a_sigkill_are_all_in_the_log_and_none_is_half_written,
+    a_server_killed_while_taking_commands_keeps_the_log_and_every_read_model_whole,
+);
 
 const COMMANDS: usize = 1_500;
 
@@ -30,14 +33,11 @@ fn rounds() -> usize {
 }
 
 /// The load: a facility, then one custody episode per (fictional) person.
-fn command_file(dir: &std::path::Path) -> (std::path::PathBuf, Vec<Uuid>) {
-    let mut ids = Vec::new();
-    let mut lines = Vec::new();
+fn load() -> Vec<Value> {
+    let mut commands = Vec::new();
     let mut push = |mut command: Value| {
-        let id = Uuid::new_v4();
-        command["command_id"] = json!(id);
-        ids.push(id);
-        lines.push(command.to_string());
+        command["command_id"] = json!(Uuid::new_v4());
+        commands.push(command);
     };
     push(
         json!({"type": "register_organisation", "code": "RUTAN-SOE", "name": "Rutan SoE", "kind": "rutan", "time_zone": "Asia/Makassar"}),
@@ -49,6 +49,14 @@ fn command_file(dir: &std::path::Path) -> (std::path::PathBuf, Vec<Uuid>) {
             "legal_status": "narapidana", "sdp": {"extract_at": "2026-02-19T00:00:00Z", "row_ref": format!("crash-{n}")},
         }));
     }
+    commands
+}
+
+/// The load as a file for `jejak exec`, and its command ids.
+fn command_file(dir: &std::path::Path) -> (std::path::PathBuf, Vec<Uuid>) {
+    let commands = load();
+    let ids = commands.iter().map(|c| c["command_id"].as_str().unwrap().parse().unwrap()).collect();
+    let lines: Vec<String> = commands.iter().map(Value::to_string).collect();
     let path = dir.join("load.jsonl");
     let mut file = std::fs::File::create(&path).unwrap();
     writeln!(file, "{}", lines.join("\n")).unwrap();
@@ -152,5 +160,84 @@ async fn commands_acknowledged_before_a_sigkill_are_all_in_the_log_and_none_is_h
     let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
     let recorded = assert_whole(&store, &acknowledged).await;
     assert_eq!(recorded, ids.iter().copied().collect(), "every command once, and only those");
+    store.close().await;
+}
+
+/// The same load through `jejak serve`, which follows the log with its projector as it goes:
+/// each round the server takes commands over HTTP and is killed with SIGKILL while one more is
+/// in flight. After each kill, the log is whole as above, and every read model, at whatever
+/// position its checkpoint claims, is the in-memory fold of the log up to there.
+async fn a_server_killed_while_taking_commands_keeps_the_log_and_every_read_model_whole(
+    db: TestDb,
+) {
+    let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
+    let now = events::Timestamp::parse("2026-11-01T00:00:00Z").unwrap();
+    let role = events::vocabulary::Role::System;
+    let token = jejak::users::add(&store, "sdp.crash", role, "DITJENPAS", None, now).await.unwrap();
+    store.close().await;
+    let commands = load();
+    let mut rng = ChaCha8Rng::seed_from_u64(0x5e7e);
+    let mut acknowledged = BTreeSet::new();
+    let mut next = 0;
+    for round in 0..rounds().div_ceil(2) {
+        let borrowed = TestDb::borrowed(db.backend, db.url.clone());
+        let served = crate::serve::Served::start(&borrowed, &[]);
+        let batch = rng.random_range(1..=40);
+        for command in &commands[next..next + batch] {
+            let name = command["type"].as_str().unwrap();
+            let (status, body) = served.post(&format!("/api/commands/{name}"), &token, command);
+            assert!(status.contains("200"), "round {round}: {status} {body}");
+            acknowledged.insert(command["command_id"].as_str().unwrap().parse().unwrap());
+        }
+        next += batch;
+        // One more in flight as the process dies: it may land or not, never half.
+        let (address, command) = (served.address.clone(), commands[next].clone());
+        let token_in_flight = token.clone();
+        let in_flight = std::thread::spawn(move || {
+            let name = command["type"].as_str().unwrap().to_owned();
+            crate::serve::post_to(
+                &address,
+                &format!("/api/commands/{name}"),
+                &token_in_flight,
+                &command,
+            )
+        });
+        served.kill();
+        let _ = in_flight.join();
+        next += 1;
+
+        let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
+        assert_whole(&store, &acknowledged).await;
+        let events = crate::projections::read_log(&store).await;
+        let projector = jejak::projector::Projector::new(
+            store.clone(),
+            projections::projection::Config::default(),
+        );
+        for projection in projections::projection::all() {
+            if projector
+                .status()
+                .await
+                .unwrap()
+                .iter()
+                .any(|s| s.name == projection.name && s.generation.is_some())
+            {
+                crate::projections::assert_live_model_is_the_fold(&projector, projection, &events)
+                    .await;
+            }
+        }
+        store.close().await;
+    }
+    // Caught up after the last crash, every read model is the fold of the whole log.
+    let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
+    let events = crate::projections::read_log(&store).await;
+    let projector =
+        jejak::projector::Projector::new(store.clone(), projections::projection::Config::default());
+    projector.catch_up_all().await.unwrap();
+    for projection in projections::projection::all() {
+        let position =
+            crate::projections::assert_live_model_is_the_fold(&projector, projection, &events)
+                .await;
+        assert_eq!(position, events.len() as i64);
+    }
     store.close().await;
 }

@@ -84,24 +84,7 @@ impl Served {
 
     /// A plain HTTP/1.1 POST of a JSON body; returns the status line and the body.
     pub fn post(&self, path: &str, token: &str, body: &serde_json::Value) -> (String, String) {
-        let mut stream = TcpStream::connect(&self.address).expect("the server accepts connections");
-        let (host, body) = (&self.address, body.to_string());
-        write!(
-            stream,
-            "POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\n\
-             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(body)
-        } else {
-            body.to_owned()
-        };
-        (head.lines().next().unwrap_or_default().to_owned(), body)
+        post_to(&self.address, path, token, body).expect("the server answers")
     }
 
     /// SIGKILL, and wait for it.
@@ -124,6 +107,33 @@ impl Served {
         assert!(terminated.success());
         self.child.wait().unwrap()
     }
+}
+
+/// A plain HTTP/1.1 POST of a JSON body to `address`; the status line and the body, or why
+/// there was no answer (the server died, say).
+pub fn post_to(
+    address: &str,
+    path: &str,
+    token: &str,
+    body: &serde_json::Value,
+) -> std::io::Result<(String, String)> {
+    let mut stream = TcpStream::connect(address)?;
+    let body = body.to_string();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    Ok((head.lines().next().unwrap_or_default().to_owned(), body))
 }
 
 fn dechunk(body: &str) -> String {

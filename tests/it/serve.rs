@@ -24,14 +24,24 @@ impl Served {
 
     /// Starts `jejak serve ARGS` on a free port and returns once it listens.
     pub fn start(db: &TestDb, args: &[&str]) -> Served {
+        Served::start_logging(db, args, None)
+    }
+
+    /// The same, logging at debug level into `log` when given.
+    pub fn start_logging(db: &TestDb, args: &[&str], log: Option<&std::path::Path>) -> Served {
+        let (level, stderr) = match log {
+            Some(path) => ("debug", Stdio::from(std::fs::File::create(path).unwrap())),
+            None => ("warn", Stdio::null()),
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
             .args(["serve", "--addr", "127.0.0.1:0"])
             .args(args)
             .env("JEJAK_DATABASE_URL", &db.url)
             .env_remove("JEJAK_MASTER_KEY")
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", level)
+            .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .expect("the jejak binary runs");
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -154,7 +164,9 @@ fn dechunk(body: &str) -> String {
 fn serve_demo_answers_with_working_tokens_and_stops_on_sigterm() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
-    let served = Served::demo(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("serve.log");
+    let served = Served::start_logging(&db, &["--demo"], Some(&log));
     assert_eq!(served.tokens.len(), 14, "a token per role: {:?}", served.tokens);
 
     let (status, body) = served.get("/healthz", None);
@@ -169,6 +181,37 @@ fn serve_demo_answers_with_working_tokens_and_stops_on_sigterm() {
     assert!(status.contains("403"), "{status}");
     let (status, _) = served.get("/api/me", Some("jejak_bukan"));
     assert!(status.contains("401"), "{status}");
+    // The dashboard's sign-in takes a token in a form body.
+    let stream = TcpStream::connect(&served.address).unwrap();
+    let form = format!("token={token}");
+    let mut stream = stream;
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(answer.contains("jejak_session="), "{answer}");
+    let cookie = answer
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: jejak_session="))
+        .and_then(|rest| rest.split(';').next())
+        .unwrap()
+        .to_owned();
+    let tokens: Vec<String> = served.tokens.values().map(|(_, token)| token.clone()).collect();
     let exit = served.stop();
     assert!(exit.success(), "a clean shutdown: {exit:?}");
+
+    // At debug level the log tells what happened, and holds no token, session or key.
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("/api/me"), "requests are logged: {logged}");
+    for secret in tokens.iter().chain([&cookie]) {
+        assert!(!logged.contains(secret.as_str()), "a token or session in the log");
+    }
+    let key = jejak::vault::DEMO_MASTER_KEY;
+    assert!(!logged.contains(&hex::encode(key)), "the master key in the log");
+    assert!(!logged.contains(std::str::from_utf8(&key).unwrap()), "the master key in the log");
 }

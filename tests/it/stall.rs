@@ -1,8 +1,9 @@
 //! A stalled writer on PostgreSQL: a session sits on the chain-tip lock in an open
 //! transaction. Appends wait behind it (rather than racing past and leaving a gap); readers
 //! are not held up and see the log as it was, with no gap and nothing skipped; `jejak status`
-//! and `/metrics` name the stall and the session that causes it; and once it ends, the waiting
-//! append lands in its place.
+//! and `/metrics` name the stall and the session that causes it; past `lock_timeout` (10 s) the
+//! waiting append fails having written nothing; and once the session ends, appends land in
+//! their place.
 
 use axum::http::Method;
 use events::ExpectedVersion;
@@ -76,7 +77,19 @@ async fn a_session_holding_the_chain_tip_stalls_writers_visibly_and_readers_skip
         .unwrap();
     assert!(blocked_for > 0.0);
 
-    // The session ends; the append lands right after the old head.
+    // One stuck session does not hold writers forever: past `lock_timeout` the append fails,
+    // having written nothing.
+    let failed = waiting.await.unwrap().unwrap_err();
+    assert!(failed.to_string().contains("lock timeout"), "{failed}");
+    assert_eq!(store.head().await.unwrap(), before);
+
+    // The session ends; the next append lands right after the old head.
+    let waiting = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store.append(append_to("stall-2", ExpectedVersion::NO_STREAM, 3)).await
+        })
+    };
     sqlx::raw_sql("ROLLBACK").execute(&mut stuck).await.unwrap();
     let outcome = waiting.await.unwrap().unwrap();
     assert_eq!(outcome.first_position, before.position + 1);

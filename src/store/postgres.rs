@@ -13,7 +13,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use events::{AppendRequest, RecordedEvent, Source, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::{Connection, PgConnection, PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use super::plan::{self, BatchMode, ChainTip, Plan, StoredCommand, WriteState};
@@ -296,7 +296,11 @@ pub(crate) async fn stalls(pool: &PgPool) -> Result<Vec<super::Stall>, StoreErro
         .collect()
 }
 
-/// Writes one batch in one READ COMMITTED transaction under the `log_head` row lock.
+/// Writes one batch in one READ COMMITTED transaction under the `log_head` row lock, in five
+/// round trips: BEGIN, the lock, one read of the streams' versions and the command records,
+/// one statement writing events, command records and the new head, COMMIT. (A
+/// batch larger than [`INSERT_ROWS_MAX`] rows writes in several statements.) On an error the
+/// transaction is left open and the caller drops the connection, which rolls it back.
 pub(crate) async fn write_batch(
     connection: &mut PgConnection,
     clock: &dyn Clock,
@@ -304,76 +308,127 @@ pub(crate) async fn write_batch(
     mode: BatchMode,
     metrics: &super::StoreMetrics,
 ) -> Result<Plan, StoreError> {
-    let mut transaction = connection.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await?;
+    sqlx::query("BEGIN ISOLATION LEVEL READ COMMITTED").execute(&mut *connection).await?;
     let sql = "SELECT position, hash, recorded_at FROM log_head FOR UPDATE";
     let waiting = std::time::Instant::now();
-    let tip = tip_from_row(&sqlx::query(sql).fetch_one(&mut *transaction).await?)?;
+    let tip = tip_from_row(&sqlx::query(sql).fetch_one(&mut *connection).await?)?;
     metrics.lock_waited(waiting.elapsed());
     let mut state = WriteState { tip: Some(tip), ..WriteState::default() };
 
+    // What the batch is checked against, read after the lock: one statement for both.
     let stream_ids: Vec<String> = requests
         .iter()
         .flat_map(|request| request.streams.iter().map(|stream| stream.stream_id.clone()))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let sql = "SELECT stream_id, MAX(stream_version) FROM events WHERE stream_id = ANY($1) \
-               GROUP BY stream_id";
-    for row in sqlx::query(sql).bind(&stream_ids).fetch_all(&mut *transaction).await? {
-        state.stream_versions.insert(row.try_get(0)?, row.try_get(1)?);
-    }
-
     let command_ids: Vec<Uuid> = requests.iter().map(|request| request.command_id).collect();
-    let sql = "SELECT command_id, request_digest, outcome, first_position FROM commands \
-               WHERE command_id = ANY($1)";
-    for row in sqlx::query(sql).bind(&command_ids).fetch_all(&mut *transaction).await? {
-        let position: i64 = row.try_get(3)?;
-        let outcome: String = row.try_get(2)?;
-        let stored = StoredCommand {
-            request_digest: row.try_get(1)?,
-            outcome: decode_outcome(position, &outcome)?,
-        };
-        state.commands.insert(row.try_get(0)?, stored);
+    let sql = "SELECT 0, stream_id, MAX(stream_version), NULL::text, NULL::text, NULL::int8 \
+               FROM events WHERE stream_id = ANY($1) GROUP BY stream_id \
+               UNION ALL \
+               SELECT 1, command_id::text, NULL::int8, request_digest, outcome, first_position \
+               FROM commands WHERE command_id = ANY($2)";
+    let query = sqlx::query(sql).bind(&stream_ids).bind(&command_ids);
+    for row in query.fetch_all(&mut *connection).await? {
+        let kind: i32 = row.try_get(0)?;
+        let key: String = row.try_get(1)?;
+        if kind == 0 {
+            state.stream_versions.insert(key, row.try_get(2)?);
+        } else {
+            let position: i64 = row.try_get(5)?;
+            let command_id = Uuid::parse_str(&key).map_err(|error| corrupt(position, error))?;
+            let outcome: Option<String> = row.try_get(4)?;
+            let stored = StoredCommand {
+                request_digest: row.try_get(3)?,
+                outcome: decode_outcome(position, outcome.as_deref().unwrap_or_default())?,
+            };
+            state.commands.insert(command_id, stored);
+        }
     }
 
     let plan = plan::plan(state, clock.now(), requests, mode);
-    for chunk in plan.events.chunks(INSERT_ROWS_MAX) {
-        insert_events(&mut transaction, chunk).await?;
+    if plan.events.len() <= INSERT_ROWS_MAX && plan.commands.len() <= INSERT_ROWS_MAX {
+        if !plan.events.is_empty() {
+            write_in_one_statement(connection, &plan).await?;
+        }
+    } else {
+        for chunk in plan.events.chunks(INSERT_ROWS_MAX) {
+            insert_events(connection, chunk).await?;
+        }
+        for chunk in plan.commands.chunks(INSERT_ROWS_MAX) {
+            insert_commands(connection, chunk).await?;
+        }
+        update_head(connection, &plan).await?;
     }
-    for chunk in plan.commands.chunks(INSERT_ROWS_MAX) {
-        insert_commands(&mut transaction, chunk).await?;
-    }
-    if !plan.events.is_empty() {
-        let sql = "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3 \
-                   RETURNING pg_notify($4, $1::text)";
-        sqlx::query(sql)
-            .bind(plan.tip.position)
-            .bind(&plan.tip.hash)
-            .bind(plan.tip.recorded_at.map(Timestamp::to_datetime))
-            .bind(NOTIFY_CHANNEL)
-            .execute(&mut *transaction)
-            .await?;
-    }
-    transaction.commit().await?;
+    sqlx::query("COMMIT").execute(&mut *connection).await?;
     Ok(plan)
 }
 
-async fn insert_events(
+const EVENT_INSERT: &str = "INSERT INTO events (position, event_id, command_id, stream_id, \
+    stream_version, category, event_type, schema_version, occurred_at, recorded_at, actor, role, \
+    organisation, facility, source, reason, document_ref, correlation_id, causation_id, \
+    payload, prev_hash, hash) \
+    SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], \
+    $6::text[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[], $11::text[], \
+    $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], \
+    $18::uuid[], $19::uuid[], $20::text[], $21::text[], $22::text[])";
+
+/// The command-record insert, its parameters numbered from `$first`.
+fn command_insert(first: usize) -> String {
+    let [a, b, c, d, e, f] = [0, 1, 2, 3, 4, 5].map(|n| first + n);
+    format!(
+        "INSERT INTO commands (command_id, request_digest, first_position, last_position, \
+         recorded_at, outcome) SELECT * FROM UNNEST(${a}::uuid[], ${b}::text[], ${c}::bigint[], \
+         ${d}::bigint[], ${e}::timestamptz[], ${f}::text[])"
+    )
+}
+
+/// The events, their command records and the new head in one statement (data-modifying CTEs).
+async fn write_in_one_statement(
     connection: &mut PgConnection,
-    events: &[RecordedEvent],
+    plan: &Plan,
 ) -> Result<(), StoreError> {
+    let sql = format!(
+        "WITH written_events AS ({EVENT_INSERT}), written_commands AS ({}) \
+         UPDATE log_head SET position = $29, hash = $30, recorded_at = $31 \
+         RETURNING pg_notify($32, $29::text)",
+        command_insert(23)
+    );
+    let query = bind_commands(bind_events(sqlx::query(&sql), &plan.events), &plan.commands);
+    query
+        .bind(plan.tip.position)
+        .bind(&plan.tip.hash)
+        .bind(plan.tip.recorded_at.map(Timestamp::to_datetime))
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+async fn update_head(connection: &mut PgConnection, plan: &Plan) -> Result<(), StoreError> {
+    if plan.events.is_empty() {
+        return Ok(());
+    }
+    let sql = "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3 \
+               RETURNING pg_notify($4, $1::text)";
+    sqlx::query(sql)
+        .bind(plan.tip.position)
+        .bind(&plan.tip.hash)
+        .bind(plan.tip.recorded_at.map(Timestamp::to_datetime))
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *connection)
+        .await?;
+    Ok(())
+}
+
+type PgQuery<'q> = sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
+/// Binds the 22 columns of `events` as arrays, in [`EVENT_INSERT`]'s order.
+fn bind_events<'q>(query: PgQuery<'q>, events: &[RecordedEvent]) -> PgQuery<'q> {
     fn column<T>(events: &[RecordedEvent], field: impl Fn(&RecordedEvent) -> T) -> Vec<T> {
         events.iter().map(field).collect()
     }
-    let sql = "INSERT INTO events (position, event_id, command_id, stream_id, stream_version, \
-        category, event_type, schema_version, occurred_at, recorded_at, actor, role, \
-        organisation, facility, source, reason, document_ref, correlation_id, causation_id, \
-        payload, prev_hash, hash) \
-        SELECT * FROM UNNEST($1::bigint[], $2::uuid[], $3::uuid[], $4::text[], $5::bigint[], \
-        $6::text[], $7::text[], $8::int[], $9::timestamptz[], $10::timestamptz[], $11::text[], \
-        $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::text[], \
-        $18::uuid[], $19::uuid[], $20::text[], $21::text[], $22::text[])";
-    sqlx::query(sql)
+    query
         .bind(column(events, |e| e.position))
         .bind(column(events, |e| e.event_id))
         .bind(column(events, |e| e.command_id))
@@ -396,8 +451,25 @@ async fn insert_events(
         .bind(column(events, |e| e.payload.clone()))
         .bind(column(events, |e| e.prev_hash.clone()))
         .bind(column(events, |e| e.hash.clone()))
-        .execute(connection)
-        .await?;
+}
+
+/// Binds the 6 columns of command records as arrays, in [`command_insert`]'s order.
+fn bind_commands<'q>(query: PgQuery<'q>, commands: &[(Uuid, StoredCommand)]) -> PgQuery<'q> {
+    let outcomes = commands.iter().map(|(_, stored)| &stored.outcome);
+    query
+        .bind(commands.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind(commands.iter().map(|(_, stored)| stored.request_digest.clone()).collect::<Vec<_>>())
+        .bind(outcomes.clone().map(|outcome| outcome.first_position).collect::<Vec<_>>())
+        .bind(outcomes.clone().map(|outcome| outcome.last_position).collect::<Vec<_>>())
+        .bind(outcomes.clone().map(|outcome| outcome.recorded_at.to_datetime()).collect::<Vec<_>>())
+        .bind(outcomes.map(encode_outcome).collect::<Vec<_>>())
+}
+
+async fn insert_events(
+    connection: &mut PgConnection,
+    events: &[RecordedEvent],
+) -> Result<(), StoreError> {
+    bind_events(sqlx::query(EVENT_INSERT), events).execute(&mut *connection).await?;
     Ok(())
 }
 
@@ -405,19 +477,9 @@ async fn insert_commands(
     connection: &mut PgConnection,
     commands: &[(Uuid, StoredCommand)],
 ) -> Result<(), StoreError> {
-    let sql = "INSERT INTO commands (command_id, request_digest, first_position, last_position, \
-        recorded_at, outcome) SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::bigint[], \
-        $4::bigint[], $5::timestamptz[], $6::text[])";
-    let outcomes = commands.iter().map(|(_, stored)| &stored.outcome);
-    sqlx::query(sql)
-        .bind(commands.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(commands.iter().map(|(_, stored)| stored.request_digest.clone()).collect::<Vec<_>>())
-        .bind(outcomes.clone().map(|outcome| outcome.first_position).collect::<Vec<_>>())
-        .bind(outcomes.clone().map(|outcome| outcome.last_position).collect::<Vec<_>>())
-        .bind(outcomes.clone().map(|outcome| outcome.recorded_at.to_datetime()).collect::<Vec<_>>())
-        .bind(outcomes.map(encode_outcome).collect::<Vec<_>>())
-        .execute(connection)
-        .await?;
+    let sql = command_insert(1);
+    let query = bind_commands(sqlx::query(&sql), commands);
+    query.execute(&mut *connection).await?;
     Ok(())
 }
 

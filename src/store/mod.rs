@@ -27,6 +27,7 @@ use crate::clock::Clock;
 /// limit.
 pub(crate) use sqlite::connect_options as sqlite_connect_options;
 pub use subscription::Subscription;
+pub use writer::WRITE_QUEUE_MAX;
 
 use plan::BatchMode;
 

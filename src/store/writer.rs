@@ -23,7 +23,7 @@ use super::{AppendError, AppendOutcome, StoreError, StoreMetrics, postgres, sqli
 use crate::clock::Clock;
 
 /// Jobs that may wait for the writer before senders are held back.
-pub(crate) const WRITE_QUEUE_MAX: usize = 1_024;
+pub const WRITE_QUEUE_MAX: usize = 1_024;
 
 type Answer = Result<Vec<Result<AppendOutcome, AppendError>>, StoreError>;
 

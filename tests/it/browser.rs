@@ -348,6 +348,9 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
             client.find(Locator::Css("svg[data-window]")).await.is_ok(),
             "the recidivism chart"
         );
+        let chart = client.find(Locator::Css("svg[data-window]")).await.unwrap();
+        let labels = chart.text().await.unwrap();
+        assert!(labels.contains("Semua yang bebas"), "the groups in Bahasa Indonesia: {labels}");
         shoot(&client, "auditor-recidivism").await;
         let package = theirs[0].as_str().unwrap();
         client.goto(&format!("{base}/audit?subject=package&id={package}")).await.unwrap();

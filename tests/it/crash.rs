@@ -24,6 +24,7 @@ use crate::support::{TestDb, backend_tests};
 backend_tests!(
     commands_acknowledged_before_a_sigkill_are_all_in_the_log_and_none_is_half_written,
     a_server_killed_while_taking_commands_keeps_the_log_and_every_read_model_whole,
+    an_attendance_import_killed_at_random_lands_whole_or_not_at_all,
 );
 
 const COMMANDS: usize = 1_500;
@@ -239,5 +240,102 @@ async fn a_server_killed_while_taking_commands_keeps_the_log_and_every_read_mode
                 .await;
         assert_eq!(position, events.len() as i64);
     }
+    store.close().await;
+}
+
+/// An attendance import killed with SIGKILL at a random point of its run: the file's marks are
+/// all in the log or none is (an import is one all-or-nothing append), the chain verifies, and
+/// running the file again writes exactly what is missing.
+async fn an_attendance_import_killed_at_random_lands_whole_or_not_at_all(db: TestDb) {
+    use crate::fixtures::{PACKAGE, SESSION, command_loop, disnaker, envelope, setup};
+    let clock = crate::support::clock_at("2026-03-02T02:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    let commands = command_loop(&store, clock);
+    let participations = setup(&commands, 40, 40).await;
+    let mut batch =
+        vec![(envelope(json!({"type": "start_package", "package_id": PACKAGE})), disnaker())];
+    for participation_id in &participations {
+        for kind in ["accept_participant", "start_participation"] {
+            batch.push((
+                envelope(json!({"type": kind, "participation_id": participation_id})),
+                disnaker(),
+            ));
+        }
+    }
+    let (_, refused) = commands.session().run(&batch).await.unwrap();
+    assert!(refused.is_empty(), "{refused:?}");
+    store.close().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = "participation_id,session_id,code,minutes_late\n".to_owned();
+    for participation_id in &participations {
+        csv.push_str(&format!("{participation_id},{SESSION},hadir,\n"));
+    }
+    let file = dir.path().join("attendance.csv");
+    std::fs::write(&file, csv).unwrap();
+    let marks = |events: &[events::RecordedEvent]| {
+        events.iter().filter(|event| event.event_type == "AttendanceRecorded").count()
+    };
+    // How many log lines a whole run writes, measured on a copy: kills are spread over them.
+    let copy = db.copy().await;
+    let import_into = |url: &str, kill_after: Option<usize>| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+            .args(["import", "attendance"])
+            .arg(&file)
+            .args([
+                "--actor",
+                "instruktur.hadi",
+                "--role",
+                "instruktur",
+                "--org",
+                "DISNAKERTRANS-TTS",
+            ])
+            .env("JEJAK_DATABASE_URL", url)
+            .env("RUST_LOG", "jejak=trace,sqlx=debug")
+            .env("NO_COLOR", "1")
+            .stdout(Stdio::null())
+            .stderr(if kill_after.is_some() { Stdio::piped() } else { Stdio::null() })
+            .spawn()
+            .expect("the jejak binary runs");
+        // The log lines it writes as it goes mark the moments it can be killed at.
+        let mut seen = 0;
+        if let Some(kill_after) = kill_after {
+            let lines = BufReader::new(child.stderr.take().unwrap()).lines();
+            for _ in lines {
+                seen += 1;
+                if seen >= kill_after {
+                    break;
+                }
+            }
+            let _ = child.kill(); // SIGKILL, unless it already finished
+        }
+        (child.wait().unwrap(), seen)
+    };
+    let (_, total) = tokio::task::block_in_place(|| import_into(&copy.url, Some(usize::MAX)));
+    let import = |kill_after: Option<usize>| import_into(&db.url, kill_after).0;
+    let mut rng = ChaCha8Rng::seed_from_u64(0x1a7e);
+    let mut landed = false;
+    for round in 0..rounds().div_ceil(2) {
+        let kill_after = rng.random_range(1..=total + total / 4);
+        tokio::task::block_in_place(|| import(Some(kill_after)));
+        let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
+        assert_whole(&store, &BTreeSet::new()).await;
+        let found = marks(&crate::projections::read_log(&store).await);
+        store.close().await;
+        eprintln!("round {round}: killed after {kill_after} log lines, {found} marks in the log");
+        assert!(
+            found == 0 || found == participations.len(),
+            "round {round}: {found} marks, not all or none"
+        );
+        landed |= found > 0;
+    }
+    let finished = tokio::task::block_in_place(|| import(None));
+    assert!(finished.success(), "the import finishes");
+    let store = Store::open(&db.url, Arc::new(SystemClock)).await.unwrap();
+    assert_whole(&store, &BTreeSet::new()).await;
+    assert_eq!(
+        marks(&crate::projections::read_log(&store).await),
+        participations.len(),
+        "each mark once (landed before: {landed})"
+    );
     store.close().await;
 }

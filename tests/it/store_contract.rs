@@ -30,6 +30,7 @@ backend_tests!(
     durability_settings_are_explicit,
     a_subscription_sees_appends_made_after_it_started,
     an_atomic_append_past_its_command_limit_is_refused_whole,
+    more_appends_and_reads_at_once_than_the_queue_and_the_pool_hold_all_succeed_in_turn,
 );
 
 async fn an_appended_event_reads_back_with_every_envelope_field(db: TestDb) {
@@ -442,5 +443,38 @@ async fn an_atomic_append_past_its_command_limit_is_refused_whole(db: TestDb) {
         "{refused}"
     );
     assert_eq!(store.head().await.unwrap().position, 1, "nothing written");
+    store.close().await;
+}
+
+/// Past the write queue's depth and the pool's connections, callers wait their turn: nothing is
+/// refused, nothing lost, and the positions have no gaps.
+async fn more_appends_and_reads_at_once_than_the_queue_and_the_pool_hold_all_succeed_in_turn(
+    db: TestDb,
+) {
+    let store = db.open().await;
+    let appends = jejak::store::WRITE_QUEUE_MAX + 500;
+    let tasks: Vec<_> = (0..appends)
+        .map(|n| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store.append(append_to(&format!("queue-{n}"), ExpectedVersion::NO_STREAM, 1)).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    // Far more readers at once than either pool has connections (4 on SQLite, 8 on PostgreSQL).
+    let readers: Vec<_> = (0..64)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move { store.read_all(1, limits::PAGE_EVENTS_MAX).await })
+        })
+        .collect();
+    for reader in readers {
+        let events = reader.await.unwrap().unwrap();
+        let positions: Vec<i64> = events.iter().map(|event| event.position).collect();
+        assert_eq!(positions, (1..=appends as i64).collect::<Vec<_>>());
+    }
     store.close().await;
 }

@@ -69,6 +69,43 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("ui.hash", "hash", "hash"),
     ("ui.times_in", "Waktu dalam", "Times in"),
     (
+        "group.all",
+        "Semua yang bebas ke masyarakat (kohort)",
+        "All released to the community (cohort)",
+    ),
+    (
+        "group.itt",
+        "Niat ikut (ITT): memulai paket dalam masa tahanan itu",
+        "Intention to treat: started a package in the custody episode",
+    ),
+    ("group.graduate", "Lulus (kompeten)", "Graduates (kompeten)"),
+    (
+        "group.completed_not_competent",
+        "Selesai, belum kompeten",
+        "Completed, not yet competent (belum kompeten)",
+    ),
+    (
+        "group.non_completer",
+        "Tidak selesai (alasan peserta)",
+        "Non-completers (participant reasons)",
+    ),
+    (
+        "group.administrative_exit",
+        "Keluar administratif (bebas, pindah, batal)",
+        "Administrative exits (released, transferred, cancelled)",
+    ),
+    (
+        "group.personal_exit",
+        "Keluar karena alasan pribadi dan kesehatan",
+        "Personal and health exits",
+    ),
+    (
+        "group.nominated_not_enrolled",
+        "Diusulkan, tidak terdaftar (kuota atau daftar tunggu)",
+        "Nominated, not enrolled (quota or waiting list)",
+    ),
+    ("group.never_nominated", "Tidak pernah diusulkan", "Never nominated"),
+    (
         "ui.open_package_hint",
         "Buka paket untuk melihat pesertanya.",
         "Open a package to see its participants.",

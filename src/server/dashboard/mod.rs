@@ -400,11 +400,12 @@ async fn recidivism(
     web: Web,
     Query(query): Query<PageQuery>,
 ) -> Response {
-    let report = match report_for(&state, &web, "recidivism", &query).await {
+    let mut report = match report_for(&state, &web, "recidivism", &query).await {
         Ok(report) => report,
         Err(response) => return response,
     };
     let lang = web.lang;
+    translate_groups(lang, &mut report);
     let none = |_: &str, _: &Cell| None;
     let body = html! {
         (query.filters(lang, "/recidivism"))
@@ -415,6 +416,23 @@ async fn recidivism(
         @for section in &report.sections { (render::section_table(lang, section, &none)) }
     };
     page(&web, "recidivism", t(lang, "nav.recidivism"), body)
+}
+
+/// The comparison groups' labels in the page's language (the report names each group by a
+/// key in its `group` column and describes it in English in `label`).
+fn translate_groups(lang: Lang, report: &mut Report) {
+    for section in &mut report.sections {
+        let column = |name: &str| section.columns.iter().position(|c| c == name);
+        let (Some(group), Some(label)) = (column("group"), column("label")) else { continue };
+        for row in &mut section.rows {
+            if let Cell::Text(key) = &row[group] {
+                let key = format!("group.{key}");
+                if i18n::has(&key) {
+                    row[label] = Cell::text(t(lang, &key));
+                }
+            }
+        }
+    }
 }
 
 async fn report_page(

@@ -176,6 +176,12 @@ enum Command {
         /// that day in the deployment's time zone.
         #[arg(long)]
         known_at: Option<String>,
+        /// The period's first day: packages running in it, months in it, releases in it.
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// The period's last day (included).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
     },
@@ -771,10 +777,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             waiting_months,
             as_of,
             known_at,
+            from,
+            to,
             format,
         } => {
-            let options =
-                report::Options { facility, skill, cut_off, waiting_months, provider: None };
+            let options = report::Options {
+                facility,
+                skill,
+                cut_off,
+                waiting_months,
+                provider: None,
+                from,
+                to,
+            };
             let projector = projector(&store, cli.time_zone, cli.projector_batch);
             let config = projector.config();
             let known_at = known_at.map(|text| parse_moment(&text, &config)).transpose()?;

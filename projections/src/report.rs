@@ -142,9 +142,19 @@ pub struct Options {
     pub waiting_months: Option<u32>,
     /// Only the packages of this training provider (the training office's own view).
     pub provider: Option<String>,
+    /// The period asked about, both days included: packages that run in it (programme
+    /// views), months in it (monthly), releases in it (the people views' cohorts).
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
 }
 
 impl Options {
+    /// Whether something running from `start` to `end` (both included) falls in the period
+    /// `from`..=`to`, either end of which may be open.
+    pub fn period_overlaps(&self, start: NaiveDate, end: NaiveDate) -> bool {
+        self.from.is_none_or(|from| end >= from) && self.to.is_none_or(|to| start <= to)
+    }
+
     pub fn parameters(&self) -> BTreeMap<String, String> {
         let mut parameters = BTreeMap::new();
         if let Some(facility) = &self.facility {
@@ -155,6 +165,12 @@ impl Options {
         }
         if let Some(provider) = &self.provider {
             parameters.insert("provider".to_owned(), provider.clone());
+        }
+        if let Some(from) = self.from {
+            parameters.insert("from".to_owned(), from.to_string());
+        }
+        if let Some(to) = self.to {
+            parameters.insert("to".to_owned(), to.to_string());
         }
         parameters
     }
@@ -223,6 +239,25 @@ pub fn median(values: &mut [i64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn a_period_takes_what_overlaps_it_both_ends_included() {
+        let (from, to) = (Some(day("2025-03-01")), Some(day("2025-03-31")));
+        let options = Options { from, to, ..Options::default() };
+        assert!(options.period_overlaps(day("2025-02-01"), day("2025-03-01")), "ends on day one");
+        assert!(options.period_overlaps(day("2025-03-31"), day("2025-05-01")), "starts last day");
+        assert!(options.period_overlaps(day("2025-01-01"), day("2025-12-31")), "runs through");
+        assert!(!options.period_overlaps(day("2025-01-01"), day("2025-02-28")), "ends before");
+        assert!(!options.period_overlaps(day("2025-04-01"), day("2025-04-30")), "starts after");
+        let open = Options { from, ..Options::default() };
+        assert!(open.period_overlaps(day("2030-01-01"), day("2030-01-02")));
+        assert!(Options::default().period_overlaps(day("1999-01-01"), day("1999-01-01")));
+        assert_eq!(options.parameters()["from"], "2025-03-01");
+    }
 
     #[test]
     fn percentages_round_half_up_to_one_decimal() {

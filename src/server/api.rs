@@ -345,6 +345,10 @@ pub struct ViewQuery {
     pub cut_off: Option<NaiveDate>,
     /// Recidivism waiting period, months.
     pub waiting_months: Option<u32>,
+    /// The period, first day: packages running in it, months in it, releases in it.
+    pub from: Option<NaiveDate>,
+    /// The period, last day (included).
+    pub to: Option<NaiveDate>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -442,6 +446,8 @@ pub async fn view(
         skill: params.skill,
         cut_off: params.cut_off,
         waiting_months: params.waiting_months,
+        from: params.from,
+        to: params.to,
     };
     let report = scoped_report(&state, &caller.user, &caller.request_id, &name, wanted).await?;
     let inner = &state.inner;
@@ -457,6 +463,8 @@ pub struct ViewParams {
     pub skill: Option<String>,
     pub cut_off: Option<NaiveDate>,
     pub waiting_months: Option<u32>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
 }
 
 /// A view as `user` may see it: refused when their role may not read it, narrowed to their
@@ -484,6 +492,8 @@ pub async fn scoped_report(
         cut_off: wanted.cut_off,
         waiting_months: wanted.waiting_months,
         provider: None,
+        from: wanted.from,
+        to: wanted.to,
     };
     match &scope {
         Scope::Facility(facility) => {

@@ -244,6 +244,15 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
             );
         }
         shoot(&client, "petugas-enrolment").await;
+        // A period: only the packages that ran in it, as the API counts them.
+        let period = "from=2024-01-01&to=2024-06-30";
+        client.goto(&format!("{base}/enrolment?{period}")).await.unwrap();
+        let in_period = served.json(&format!("/api/views/enrolment?{period}"), &petugas);
+        let quota = column_sum(&client, "quota").await;
+        assert_eq!(quota, api_column_sum(&in_period, "quota"), "enrolment quota in the period");
+        assert!(quota < api_column_sum(&api, "quota"), "the period leaves packages out");
+        shoot(&client, "petugas-enrolment-period").await;
+        client.goto(&format!("{base}/enrolment")).await.unwrap();
         fits_a_phone_and_fetches_nothing_else(&client, "petugas-enrolment").await;
         // One of their packages opens, with its participants; another facility's does not.
         let ours = client

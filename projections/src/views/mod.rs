@@ -59,6 +59,16 @@ impl Input<'_> {
     pub fn skill_matches(&self, skill: &str) -> bool {
         self.options.skill.as_deref().is_none_or(|wanted| skill == wanted)
     }
+
+    /// Whether something running from `start` to `end` (both included) falls in the period.
+    pub fn period_overlaps(&self, start: NaiveDate, end: NaiveDate) -> bool {
+        self.options.period_overlaps(start, end)
+    }
+
+    /// Whether a day falls in the period.
+    pub fn period_contains(&self, day: NaiveDate) -> bool {
+        self.period_overlaps(day, day)
+    }
 }
 
 /// A view: its name, the projection it reads and how to compute it.

@@ -1,5 +1,7 @@
 //! The monthly report to the regional office, from the `monthly` projection.
 
+use chrono::NaiveDate;
+
 use super::Input;
 use crate::monthly::MonthlyRow;
 use crate::report::{Cell, Report, Section};
@@ -21,9 +23,17 @@ pub(super) fn monthly(input: &Input<'_>) -> Report {
         ],
     );
     for row in input.tables.all::<MonthlyRow>() {
+        let month = NaiveDate::parse_from_str(&format!("{}-01", row.month), "%Y-%m-%d").ok();
+        let in_period = month.is_none_or(|first| {
+            let last = first
+                .checked_add_months(chrono::Months::new(1))
+                .map_or(first, |next| next.pred_opt().unwrap_or(first));
+            input.period_overlaps(first, last)
+        });
         if !input.facility_matches(Some(&row.facility))
             || !input.skill_matches(&row.skill)
             || !input.provider_matches(&row.provider)
+            || !in_period
         {
             continue;
         }

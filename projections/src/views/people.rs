@@ -81,6 +81,7 @@ impl People {
         let mut releases: Vec<ReleaseRow> = tables
             .all::<ReleaseRow>()
             .filter(|release| input.facility_matches(Some(&release.facility)))
+            .filter(|release| input.period_contains(release.released_on))
             .map(|release| ReleaseRow { person_ref: canonical(&release.person_ref), ..release })
             .collect();
         releases

@@ -36,6 +36,7 @@ impl Programme {
             })
             .filter(|package| input.skill_matches(&package.skill))
             .filter(|package| input.provider_matches(&package.provider))
+            .filter(|package| input.period_overlaps(package.start_date, package.end_date))
             .map(|package| (package.package_id, package))
             .collect();
         let mut sessions: BTreeMap<Uuid, Vec<SessionRow>> = BTreeMap::new();

@@ -145,6 +145,8 @@ fn page(web: &Web, active: &str, title: &str, body: Markup) -> Response {
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
     pub as_of: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
     pub facility: Option<String>,
     pub skill: Option<String>,
     pub package: Option<String>,
@@ -157,15 +159,17 @@ fn non_empty(value: &Option<String>) -> Option<String> {
 
 impl PageQuery {
     fn params(&self) -> Result<ViewParams, ApiError> {
-        let as_of =
-            match non_empty(&self.as_of) {
-                Some(text) => Some(text.parse().map_err(|_| {
-                    ApiError::bad_request("bad_date", format!("{text} is not a date"))
-                })?),
-                None => None,
-            };
+        let date = |value: &Option<String>| match non_empty(value) {
+            Some(text) => text
+                .parse()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request("bad_date", format!("{text} is not a date"))),
+            None => Ok(None),
+        };
         Ok(ViewParams {
-            as_of,
+            as_of: date(&self.as_of)?,
+            from: date(&self.from)?,
+            to: date(&self.to)?,
             facility: non_empty(&self.facility),
             skill: non_empty(&self.skill),
             ..ViewParams::default()
@@ -177,6 +181,7 @@ impl PageQuery {
             lang,
             action,
             self.as_of.as_deref(),
+            (self.from.as_deref(), self.to.as_deref()),
             non_empty(&self.facility).as_deref(),
             non_empty(&self.skill).as_deref(),
             html! {},

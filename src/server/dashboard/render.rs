@@ -163,6 +163,7 @@ pub fn filters(
     lang: Lang,
     action: &str,
     as_of: Option<&str>,
+    (from, to): (Option<&str>, Option<&str>),
     facility: Option<&str>,
     skill: Option<&str>,
     extra: Markup,
@@ -170,6 +171,8 @@ pub fn filters(
     html! {
         form.filters method="get" action=(action) {
             label { (t(lang, "ui.as_of")) input #as_of type="date" name="as_of" value=[as_of]; }
+            label { (t(lang, "ui.from")) input #from type="date" name="from" value=[from]; }
+            label { (t(lang, "ui.to")) input #to type="date" name="to" value=[to]; }
             label { (t(lang, "ui.facility")) input #facility type="text" name="facility" placeholder=(t(lang, "ui.all")) value=[facility]; }
             label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[skill]; }
             (extra)

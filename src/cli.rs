@@ -601,7 +601,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 writers,
                 samples,
                 seed,
-                zone_offset_hours: cli.time_zone.utc_offset_hours(),
+                zone: cli.time_zone,
             };
             let stage = |what: &str| eprintln!("{what}");
             let report = crate::bench::suite::run(&options, &stage).await?;

@@ -16,7 +16,7 @@ use serde::Serialize;
 use sqlx::{Connection, PgConnection, Row, SqliteConnection};
 
 use super::BenchError;
-use crate::store::{Backend, StoreError};
+use crate::store::{Backend, StoreError, dialect};
 
 /// One row of the raw table: a stream, its version and a payload as large as the log's.
 #[derive(Debug, Clone)]
@@ -49,6 +49,17 @@ enum Raw {
     Postgres(PgConnection),
 }
 
+/// Runs `$body` with `$c` bound to the connection, whichever backend it is: one statement
+/// text for both (written with `$n` placeholders, see [`dialect`]), checked for each.
+macro_rules! on_raw {
+    ($raw:expr, |$c:ident| $body:expr) => {
+        match $raw {
+            Raw::Sqlite($c) => $body,
+            Raw::Postgres($c) => $body,
+        }
+    };
+}
+
 impl Raw {
     async fn open(backend: Backend, url: &str) -> Result<Raw, StoreError> {
         Ok(match backend {
@@ -61,11 +72,15 @@ impl Raw {
         })
     }
 
-    async fn execute(&mut self, sql: &str) -> Result<(), StoreError> {
+    fn backend(&self) -> Backend {
         match self {
-            Raw::Sqlite(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ())?,
-            Raw::Postgres(c) => sqlx::raw_sql(sql).execute(c).await.map(|_| ())?,
+            Raw::Sqlite(_) => Backend::Sqlite,
+            Raw::Postgres(_) => Backend::Postgres,
         }
+    }
+
+    async fn execute(&mut self, sql: &str) -> Result<(), StoreError> {
+        on_raw!(self, |c| sqlx::raw_sql(sql).execute(c).await.map(drop)?);
         Ok(())
     }
 
@@ -85,111 +100,58 @@ impl Raw {
     }
 
     async fn insert_one(&mut self, row: &RawRow) -> Result<(), StoreError> {
-        match self {
-            Raw::Sqlite(c) => {
-                sqlx::query(
-                    "INSERT INTO raw_events (stream_id, version, payload) VALUES (?, ?, ?)",
-                )
-                .bind(&row.stream_id)
-                .bind(row.version)
-                .bind(&row.payload)
-                .execute(c)
-                .await?;
-            }
-            Raw::Postgres(c) => {
-                sqlx::query(
-                    "INSERT INTO raw_events (stream_id, version, payload) VALUES ($1, $2, $3)",
-                )
-                .bind(&row.stream_id)
-                .bind(row.version)
-                .bind(&row.payload)
-                .execute(c)
-                .await?;
-            }
-        }
+        let sql = dialect(
+            self.backend(),
+            "INSERT INTO raw_events (stream_id, version, payload) VALUES ($1, $2, $3)",
+        );
+        on_raw!(self, |c| {
+            let query = sqlx::query(&sql).bind(&row.stream_id).bind(row.version);
+            query.bind(&row.payload).execute(c).await.map(drop)?
+        });
         Ok(())
     }
 
     async fn insert_many(&mut self, rows: &[RawRow]) -> Result<(), StoreError> {
-        match self {
-            Raw::Sqlite(c) => {
-                let mut builder = sqlx::QueryBuilder::new(
-                    "INSERT INTO raw_events (stream_id, version, payload) ",
-                );
-                builder.push_values(rows, |mut b, row| {
-                    b.push_bind(&row.stream_id).push_bind(row.version).push_bind(&row.payload);
-                });
-                builder.build().execute(c).await?;
-            }
-            Raw::Postgres(c) => {
-                let mut builder = sqlx::QueryBuilder::new(
-                    "INSERT INTO raw_events (stream_id, version, payload) ",
-                );
-                builder.push_values(rows, |mut b, row| {
-                    b.push_bind(&row.stream_id).push_bind(row.version).push_bind(&row.payload);
-                });
-                builder.build().execute(c).await?;
-            }
-        }
+        on_raw!(self, |c| {
+            let mut builder =
+                sqlx::QueryBuilder::new("INSERT INTO raw_events (stream_id, version, payload) ");
+            builder.push_values(rows, |mut b, row| {
+                b.push_bind(&row.stream_id).push_bind(row.version).push_bind(&row.payload);
+            });
+            builder.build().execute(c).await.map(drop)?
+        });
         Ok(())
     }
 
     /// Reads every row in position order; returns how many.
     async fn read_all(&mut self) -> Result<u64, StoreError> {
         let sql = "SELECT position, stream_id, version, payload FROM raw_events ORDER BY position";
-        let mut count = 0_u64;
-        let mut bytes = 0_usize;
-        match self {
-            Raw::Sqlite(c) => {
-                let mut rows = sqlx::query(sql).fetch(c);
-                while let Some(row) = rows.try_next().await? {
-                    let payload: Vec<u8> = row.try_get(3)?;
-                    let stream: String = row.try_get(1)?;
-                    bytes += payload.len() + stream.len();
-                    count += 1;
-                }
+        let (mut count, mut bytes) = (0_u64, 0_usize);
+        on_raw!(self, |c| {
+            let mut rows = sqlx::query(sql).fetch(c);
+            while let Some(row) = rows.try_next().await? {
+                let payload: Vec<u8> = row.try_get(3)?;
+                let stream: String = row.try_get(1)?;
+                bytes += payload.len() + stream.len();
+                count += 1;
             }
-            Raw::Postgres(c) => {
-                let mut rows = sqlx::query(sql).fetch(c);
-                while let Some(row) = rows.try_next().await? {
-                    let payload: Vec<u8> = row.try_get(3)?;
-                    let stream: String = row.try_get(1)?;
-                    bytes += payload.len() + stream.len();
-                    count += 1;
-                }
-            }
-        }
+        });
         std::hint::black_box(bytes);
         Ok(count)
     }
 
     async fn read_stream(&mut self, stream_id: &str) -> Result<usize, StoreError> {
-        let rows = match self {
-            Raw::Sqlite(c) => sqlx::query(
-                "SELECT position, stream_id, version, payload FROM raw_events \
-                     WHERE stream_id = ? ORDER BY version",
-            )
-            .bind(stream_id)
-            .fetch_all(c)
-            .await?
-            .len(),
-            Raw::Postgres(c) => sqlx::query(
-                "SELECT position, stream_id, version, payload FROM raw_events \
-                     WHERE stream_id = $1 ORDER BY version",
-            )
-            .bind(stream_id)
-            .fetch_all(c)
-            .await?
-            .len(),
-        };
+        let sql = dialect(
+            self.backend(),
+            "SELECT position, stream_id, version, payload FROM raw_events \
+             WHERE stream_id = $1 ORDER BY version",
+        );
+        let rows = on_raw!(self, |c| sqlx::query(&sql).bind(stream_id).fetch_all(c).await?.len());
         Ok(rows)
     }
 
     async fn close(self) {
-        let _ = match self {
-            Raw::Sqlite(c) => c.close().await,
-            Raw::Postgres(c) => c.close().await,
-        };
+        let _ = on_raw!(self, |c| c.close().await);
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use events::command::{Command, CommandEnvelope, RecordAttendance};
-use events::vocabulary::{AttendanceCode, Role};
+use events::vocabulary::{AttendanceCode, Role, TimeZone};
 use events::{AppendRequest, ExpectedVersion, Source, StreamAppend, Timestamp, ids};
 use projections::projection::{Config, Replay};
 use rand::seq::IndexedRandom;
@@ -44,7 +44,8 @@ pub struct SuiteOptions {
     /// Streams read one by one for W5.
     pub samples: usize,
     pub seed: u64,
-    pub zone_offset_hours: i64,
+    /// The deployment's time zone: business days and the clock of W1cmd.
+    pub zone: TimeZone,
 }
 
 /// A target: the ratio to the raw limit at least (or, for latencies, at most) this.
@@ -347,7 +348,7 @@ async fn measure(
     let (streams, seed, writers) = (options.streams.max(1), options.seed, options.writers.max(1));
     let backend = options.backend;
     let pg = backend == Backend::Postgres;
-    let config = Config { utc_offset_hours: options.zone_offset_hours };
+    let config = Config { utc_offset_hours: options.zone.utc_offset_hours() };
     let clock = Arc::new(SimulatedClock::new(
         Timestamp::start_of_day(WORKLOAD_START - chrono::Days::new(30)).expect("a date"),
     ));
@@ -665,7 +666,7 @@ async fn attendance_commands(
         }
     }
     marks.sort_by_key(|(date, ..)| *date);
-    let commands = CommandLoop::new(log.clone(), clock.clone(), zone(options.zone_offset_hours));
+    let commands = CommandLoop::new(log.clone(), clock.clone(), options.zone);
     let issuer = Issuer {
         actor: "instruktur.bench".to_owned(),
         role: Role::Instruktur,
@@ -683,7 +684,7 @@ async fn attendance_commands(
             // Noon on the session's day where the deployment is.
             let noon = Timestamp::start_of_day(*date)
                 .expect("in range")
-                .checked_add_micros((12 - options.zone_offset_hours) * 3_600_000_000)
+                .checked_add_micros((12 - options.zone.utc_offset_hours()) * 3_600_000_000)
                 .expect("in range");
             clock.set(noon);
             day = Some(*date);
@@ -707,15 +708,6 @@ async fn attendance_commands(
             .map_err(|failure| BenchError::Mismatch(format!("an attendance command: {failure}")))?;
     }
     Ok((marks.len(), began.elapsed()))
-}
-
-fn zone(offset_hours: i64) -> events::vocabulary::TimeZone {
-    use events::vocabulary::TimeZone;
-    match offset_hours {
-        7 => TimeZone::Jakarta,
-        9 => TimeZone::Jayapura,
-        _ => TimeZone::Makassar,
-    }
 }
 
 /// The figures as a table for people.

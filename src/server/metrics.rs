@@ -54,25 +54,23 @@ impl Metrics {
         stalls: &[Stall],
     ) -> String {
         let mut text = String::new();
-        let name = "jejak_lock_waiters";
-        header(
-            &mut text,
-            name,
-            "gauge",
-            "Database sessions waiting for a lock another session holds (PostgreSQL).",
-        );
         let waiters: std::collections::BTreeSet<i32> =
             stalls.iter().map(|s| s.waiting_pid).collect();
-        let _ = writeln!(text, "{name} {}", waiters.len());
-        let name = "jejak_lock_blocker_transaction_seconds";
-        header(
+        metric(
             &mut text,
-            name,
+            "jejak_lock_waiters",
             "gauge",
-            "How long the oldest transaction that blocks a waiting session has been open (0 when none).",
+            "Database sessions waiting for a lock another session holds (PostgreSQL).",
+            waiters.len(),
         );
         let oldest = stalls.iter().map(|s| s.blocking_transaction_seconds).fold(0.0_f64, f64::max);
-        let _ = writeln!(text, "{name} {oldest}");
+        metric(
+            &mut text,
+            "jejak_lock_blocker_transaction_seconds",
+            "gauge",
+            "How long the oldest transaction that blocks a waiting session has been open (0 when none).",
+            oldest,
+        );
         let name = "jejak_http_requests_total";
         header(&mut text, name, "counter", "HTTP requests answered, by status class.");
         for (index, count) in self.requests.iter().enumerate() {
@@ -126,36 +124,29 @@ impl Metrics {
             ),
         ];
         for (name, help, value) in counters {
-            header(&mut text, name, "counter", help);
-            let _ = writeln!(text, "{name} {value}");
+            metric(&mut text, name, "counter", help, value);
         }
-        let _ = writeln!(
-            text,
-            "# HELP jejak_chain_tip_lock_wait_seconds_total Time appends waited for the chain-tip lock.\n\
-             # TYPE jejak_chain_tip_lock_wait_seconds_total counter\n\
-             jejak_chain_tip_lock_wait_seconds_total {}",
-            store.lock_wait_micros.load(Relaxed) as f64 / 1e6
+        metric(
+            &mut text,
+            "jejak_chain_tip_lock_wait_seconds_total",
+            "counter",
+            "Time appends waited for the chain-tip lock.",
+            store.lock_wait_micros.load(Relaxed) as f64 / 1e6,
         );
-        let _ = writeln!(
-            text,
-            "# HELP jejak_chain_tip_lock_wait_max_seconds The longest single wait for the chain-tip lock.\n\
-             # TYPE jejak_chain_tip_lock_wait_max_seconds gauge\n\
-             jejak_chain_tip_lock_wait_max_seconds {}",
-            store.lock_wait_max_micros.load(Relaxed) as f64 / 1e6
+        metric(
+            &mut text,
+            "jejak_chain_tip_lock_wait_max_seconds",
+            "gauge",
+            "The longest single wait for the chain-tip lock.",
+            store.lock_wait_max_micros.load(Relaxed) as f64 / 1e6,
         );
-        let _ = writeln!(
-            text,
-            "# HELP jejak_command_refusals_total Commands the rules refused, by rule.\n\
-             # TYPE jejak_command_refusals_total counter"
-        );
+        let name = "jejak_command_refusals_total";
+        header(&mut text, name, "counter", "Commands the rules refused, by rule.");
         for (code, count) in self.refusals.lock().expect("never poisoned").iter() {
-            let _ = writeln!(text, "jejak_command_refusals_total{{code=\"{code}\"}} {count}");
+            let _ = writeln!(text, "{name}{{code=\"{code}\"}} {count}");
         }
-        let _ = writeln!(
-            text,
-            "# HELP jejak_projection_lag_events Events in the log not yet in a read model.\n\
-             # TYPE jejak_projection_lag_events gauge"
-        );
+        let name = "jejak_projection_lag_events";
+        header(&mut text, name, "gauge", "Events in the log not yet in a read model.");
         for status in projections {
             let _ = writeln!(
                 text,
@@ -169,4 +160,10 @@ impl Metrics {
 
 fn header(text: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(text, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A metric without labels: its header and its one value.
+fn metric(text: &mut String, name: &str, kind: &str, help: &str, value: impl std::fmt::Display) {
+    header(text, name, kind, help);
+    let _ = writeln!(text, "{name} {value}");
 }

@@ -335,10 +335,24 @@ impl Store {
         after: i64,
         until: i64,
     ) -> Result<Vec<CommandRecord>, StoreError> {
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::command_records(pool, after, until).await,
-            Pool::Postgres(pool) => postgres::command_records(pool, after, until).await,
-        }
+        let sql = dialect(
+            self.backend(),
+            "SELECT CAST(command_id AS TEXT), request_digest, outcome, first_position \
+             FROM commands WHERE first_position > $1 AND first_position <= $2 \
+             ORDER BY first_position, command_id",
+        );
+        let rows: Vec<(String, String, String, i64)> = on_pool!(self, |pool| {
+            sqlx::query_as(&sql).bind(after).bind(until).fetch_all(pool).await?
+        });
+        rows.into_iter()
+            .map(|(id, request_digest, outcome, position)| {
+                Ok(CommandRecord {
+                    command_id: Uuid::parse_str(&id).map_err(|error| corrupt(position, error))?,
+                    request_digest,
+                    outcome: decode_outcome(position, &outcome)?,
+                })
+            })
+            .collect()
     }
 
     /// Writes `events` and `commands` exactly as they are (positions, hashes, times) right

@@ -215,28 +215,6 @@ pub(crate) async fn command_record(
     Ok(Some((row.try_get(0)?, decode_outcome(position, &outcome)?)))
 }
 
-pub(crate) async fn command_records(
-    pool: &PgPool,
-    after: i64,
-    until: i64,
-) -> Result<Vec<super::CommandRecord>, StoreError> {
-    let sql = "SELECT command_id, request_digest, outcome, first_position FROM commands \
-               WHERE first_position > $1 AND first_position <= $2 \
-               ORDER BY first_position, command_id";
-    let rows = sqlx::query(sql).bind(after).bind(until).fetch_all(pool).await?;
-    rows.iter()
-        .map(|row| {
-            let position: i64 = row.try_get(3)?;
-            let outcome: String = row.try_get(2)?;
-            Ok(super::CommandRecord {
-                command_id: row.try_get(0)?,
-                request_digest: row.try_get(1)?,
-                outcome: decode_outcome(position, &outcome)?,
-            })
-        })
-        .collect()
-}
-
 pub(crate) async fn append_verbatim(
     pool: &PgPool,
     events: &[RecordedEvent],

@@ -284,28 +284,6 @@ async fn insert_command(
     Ok(())
 }
 
-pub(crate) async fn command_records(
-    pool: &SqlitePool,
-    after: i64,
-    until: i64,
-) -> Result<Vec<super::CommandRecord>, StoreError> {
-    let sql = "SELECT command_id, request_digest, outcome, first_position FROM commands \
-               WHERE first_position > ? AND first_position <= ? ORDER BY first_position, command_id";
-    let rows = sqlx::query(sql).bind(after).bind(until).fetch_all(pool).await?;
-    rows.iter()
-        .map(|row| {
-            let position: i64 = row.try_get(3)?;
-            let id: String = row.try_get(0)?;
-            let outcome: String = row.try_get(2)?;
-            Ok(super::CommandRecord {
-                command_id: parse_uuid(position, &id)?,
-                request_digest: row.try_get(1)?,
-                outcome: decode_outcome(position, &outcome)?,
-            })
-        })
-        .collect()
-}
-
 pub(crate) async fn append_verbatim(
     pool: &SqlitePool,
     events: &[RecordedEvent],

@@ -9,20 +9,9 @@ use jejak::clock::SimulatedClock;
 use jejak::demo::{self, DemoOptions};
 
 use crate::projections::report_json;
-use crate::support::{TestDb, append_to, backend_tests, jejak, stdout};
+use crate::support::{TestDb, append_to, backend_tests, jejak, jejak_async, stdout};
 
 backend_tests!(a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_reports_the_same);
-
-async fn blocking(url: &str, args: &[&str]) -> std::process::Output {
-    let url = url.to_owned();
-    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        jejak(&url, &args)
-    })
-    .await
-    .unwrap()
-}
 
 async fn a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_reports_the_same(
     db: TestDb,
@@ -49,13 +38,13 @@ async fn a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_report
             }
         })
     };
-    let during = blocking(&db.url, &["backup", "--out", &path("during")]).await;
+    let during = jejak_async(Some(&db.url), &["backup", "--out", &path("during")]).await;
     writer.await.unwrap();
     assert!(during.status.success(), "{}", String::from_utf8_lossy(&during.stderr));
 
     // Restored, it is a whole chain: a prefix of the log, with every signed checkpoint.
     let target = TestDb::new(db.backend).await.unwrap();
-    let restored = blocking(&target.url, &["restore", "--from", &path("during")]).await;
+    let restored = jejak_async(Some(&target.url), &["restore", "--from", &path("during")]).await;
     assert!(restored.status.success(), "{}", String::from_utf8_lossy(&restored.stderr));
     assert!(stdout(&restored).contains("log intact"), "{}", stdout(&restored));
     let checked = jejak(
@@ -71,20 +60,25 @@ async fn a_backup_taken_while_writing_restores_to_a_log_that_verifies_and_report
     assert_eq!(original[0].hash, head.hash, "the restored log is the log up to its head");
 
     // Once the writing stops, a backup restores to the same reports.
-    let after = blocking(&db.url, &["backup", "--out", &path("after")]).await;
+    let after = jejak_async(Some(&db.url), &["backup", "--out", &path("after")]).await;
     assert!(after.status.success(), "{}", String::from_utf8_lossy(&after.stderr));
     let second = TestDb::new(db.backend).await.unwrap();
-    assert!(blocking(&second.url, &["restore", "--from", &path("after")]).await.status.success());
+    assert!(
+        jejak_async(Some(&second.url), &["restore", "--from", &path("after")])
+            .await
+            .status
+            .success()
+    );
     store.close().await;
     for view in ["enrolment", "grants", "recidivism"] {
         assert_eq!(report_json(&second, view), report_json(&db, view), "{view}");
     }
 
     // Never over a log, and never over a file.
-    let refused = blocking(&db.url, &["restore", "--from", &path("after")]).await;
+    let refused = jejak_async(Some(&db.url), &["restore", "--from", &path("after")]).await;
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(message.contains("already holds a log"), "{message}");
-    let again = blocking(&db.url, &["backup", "--out", &path("after")]).await;
+    let again = jejak_async(Some(&db.url), &["backup", "--out", &path("after")]).await;
     assert!(String::from_utf8_lossy(&again.stderr).contains("already exists"));
 }

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::support::{TestDb, backend_tests, jejak, stdout};
+use crate::support::{TestDb, backend_tests, jejak_async, stdout};
 
 backend_tests!(a_small_bench_run_reports_every_workload_against_the_raw_limit);
 
@@ -16,15 +16,9 @@ async fn a_small_bench_run_reports_every_workload_against_the_raw_limit(db: Test
     };
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("bench.json");
-    let (url, backend, path) =
-        (db.url.clone(), db.backend.name(), out.to_str().unwrap().to_owned());
-    let output = tokio::task::spawn_blocking(move || {
-        let args =
-            ["bench", "--backend", backend, "--streams", "25", "--samples", "40", "--out", &path];
-        jejak(&url, &args)
-    })
-    .await
-    .unwrap();
+    let (backend, path) = (db.backend.name(), out.to_str().unwrap());
+    let args = ["bench", "--backend", backend, "--streams", "25", "--samples", "40", "--out", path];
+    let output = jejak_async(Some(&db.url), &args).await;
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout(&output).contains("RATIO"), "a table for people");
 

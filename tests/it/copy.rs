@@ -11,16 +11,7 @@ use jejak::store::{Backend, Store};
 
 use crate::projections::read_log;
 use crate::projections::report_json;
-use crate::support::{TestDb, jejak, stdout};
-
-async fn run(args: Vec<String>) -> std::process::Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        crate::support::jejak_in(None, None, &args)
-    })
-    .await
-    .unwrap()
-}
+use crate::support::{TestDb, jejak, jejak_async, stdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_log_copied_from_sqlite_to_postgres_and_back_keeps_every_position_and_hash() {
@@ -40,16 +31,7 @@ async fn a_log_copied_from_sqlite_to_postgres_and_back_keeps_every_position_and_
             .success()
     );
 
-    let copy = |from: &str, to: &str| {
-        vec![
-            "copy".to_owned(),
-            "--from".to_owned(),
-            from.to_owned(),
-            "--to".to_owned(),
-            to.to_owned(),
-        ]
-    };
-    let copied = run(copy(&sqlite.url, &postgres.url)).await;
+    let copied = jejak_async(None, &["copy", "--from", &sqlite.url, "--to", &postgres.url]).await;
     assert!(copied.status.success(), "{}", String::from_utf8_lossy(&copied.stderr));
     assert!(stdout(&copied).contains("log intact"), "{}", stdout(&copied));
 
@@ -78,13 +60,18 @@ async fn a_log_copied_from_sqlite_to_postgres_and_back_keeps_every_position_and_
 
     // And back to SQLite.
     let back = TestDb::new(Backend::Sqlite).await.unwrap();
-    assert!(run(copy(&postgres.url, &back.url)).await.status.success());
+    assert!(
+        jejak_async(None, &["copy", "--from", &postgres.url, "--to", &back.url])
+            .await
+            .status
+            .success()
+    );
     let returned = back.open().await;
     assert_eq!(read_log(&returned).await, original);
     returned.close().await;
 
     // Never into a log that holds events.
-    let refused = run(copy(&sqlite.url, &postgres.url)).await;
+    let refused = jejak_async(None, &["copy", "--from", &sqlite.url, "--to", &postgres.url]).await;
     assert!(!refused.status.success());
     let message = String::from_utf8_lossy(&refused.stderr);
     assert!(message.contains("copy only into an empty log"), "{message}");

@@ -81,15 +81,7 @@ impl Served {
         let host = &self.address;
         write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n")
             .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-        let body = if head.to_ascii_lowercase().contains("transfer-encoding: chunked") {
-            dechunk(body)
-        } else {
-            body.to_owned()
-        };
-        (head.lines().next().unwrap_or_default().to_owned(), body)
+        read_response(stream).unwrap()
     }
 
     /// A plain HTTP/1.1 POST of a JSON body; returns the status line and the body.
@@ -135,6 +127,12 @@ pub fn post_to(
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )?;
+    read_response(stream)
+}
+
+/// Reads a whole HTTP/1.1 response (the request said `Connection: close`): its status line and
+/// its body, de-chunked.
+fn read_response(mut stream: TcpStream) -> std::io::Result<(String, String)> {
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));

@@ -11,7 +11,7 @@ use jejak::store::Backend;
 use sqlx::Connection;
 
 use crate::api::{call, world};
-use crate::support::{TestDb, append_to, jejak, stdout};
+use crate::support::{TestDb, append_to, jejak_async, stdout};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_session_holding_the_chain_tip_stalls_writers_visibly_and_readers_skip_nothing() {
@@ -58,8 +58,7 @@ async fn a_session_holding_the_chain_tip_stalls_writers_visibly_and_readers_skip
     assert_eq!(store.head().await.unwrap(), before);
 
     // The operator sees it, and who causes it.
-    let url = db.url.clone();
-    let status = tokio::task::spawn_blocking(move || jejak(&url, &["status"])).await.unwrap();
+    let status = jejak_async(Some(&db.url), &["status"]).await;
     let status = stdout(&status);
     assert!(
         status.contains(&format!(

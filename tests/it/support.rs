@@ -302,6 +302,19 @@ pub fn jejak_in(dir: Option<&Path>, url: Option<&str>, args: &[&str]) -> Output 
     command.output().expect("the jejak binary runs")
 }
 
+/// `jejak` as [`jejak_in`] runs it, from async code: the process waits on a blocking thread,
+/// so the test's runtime carries on with whatever the test does meanwhile.
+pub async fn jejak_async(url: Option<&str>, args: &[&str]) -> Output {
+    let url = url.map(str::to_owned);
+    let args: Vec<String> = args.iter().map(|arg| (*arg).to_owned()).collect();
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        jejak_in(None, url.as_deref(), &args)
+    })
+    .await
+    .expect("the jejak process is waited for")
+}
+
 pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }

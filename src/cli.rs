@@ -51,6 +51,10 @@ pub struct Cli {
     #[arg(long, global = true, env = "JEJAK_PROJECTOR_BATCH", default_value_t = crate::projector::BATCH_EVENTS_DEFAULT)]
     projector_batch: usize,
 
+    /// Events a rebuild folds per transaction (it holds the new read model in memory anyway).
+    #[arg(long, global = true, env = "JEJAK_REBUILD_BATCH", default_value_t = crate::projector::REBUILD_BATCH_EVENTS_DEFAULT)]
+    rebuild_batch: usize,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -294,6 +298,10 @@ enum Command {
         questions: usize,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Only these workloads (W1, W2, W1cmd, W3, W4, W5, W6), for profiling one of them;
+        /// the raw limit is always measured.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
         /// Also write the figures as JSON to this file.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -586,6 +594,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             samples,
             into_log: false,
             seed,
+            ref only,
             ref out,
             ..
         } => {
@@ -602,6 +611,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 samples,
                 seed,
                 zone: cli.time_zone,
+                only: only.clone(),
             };
             let stage = |what: &str| eprintln!("{what}");
             let report = crate::bench::suite::run(&options, &stage).await?;
@@ -753,7 +763,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Import { kind } => run_import(&commands, kind).await,
         Command::Rebuild { names } => {
-            let projector = projector(&store, cli.time_zone, cli.projector_batch);
+            let projector =
+                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
             let selected = select_projections(&names)?;
             let head = store.head().await?.position;
             for projection in selected {
@@ -790,7 +801,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 from,
                 to,
             };
-            let projector = projector(&store, cli.time_zone, cli.projector_batch);
+            let projector =
+                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
             let config = projector.config();
             let known_at = known_at.map(|text| parse_moment(&text, &config)).transpose()?;
             let history = crate::history::History::new(store.clone(), config)
@@ -884,7 +896,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     tokens.push((name, role, token));
                 }
             }
-            let projector = projector(&store, cli.time_zone, cli.projector_batch);
+            let projector =
+                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
             let config = projector.config();
             let history = crate::history::History::new(store.clone(), config)
                 .with_snapshot_every(cli.snapshot_every);
@@ -1131,7 +1144,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Status => {
-            let projector = projector(&store, cli.time_zone, cli.projector_batch);
+            let projector =
+                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
             let head = store.head().await?;
             println!("log: {} events, head hash {}", head.position, head.hash);
             if let Some(recorded_at) = head.recorded_at {
@@ -1387,9 +1401,11 @@ fn accessor(issuer: &IssuerArgs) -> crate::vault::Accessor {
 }
 
 /// The projector the read-model commands share, with the deployment's time zone and batch size.
-fn projector(store: &Store, zone: TimeZone, batch_events: usize) -> Projector {
+fn projector(store: &Store, zone: TimeZone, batch: usize, rebuild_batch: usize) -> Projector {
     let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
-    Projector::new(store.clone(), config).with_batch_events(batch_events)
+    Projector::new(store.clone(), config)
+        .with_batch_events(batch)
+        .with_rebuild_batch_events(rebuild_batch)
 }
 
 fn select_projections(names: &[String]) -> anyhow::Result<Vec<ProjectionDef>> {

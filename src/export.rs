@@ -25,17 +25,15 @@ pub async fn export_log(
     mut progress: impl FnMut(i64),
 ) -> Result<Head, ExportError> {
     let head = store.head().await?;
-    let mut from = 1;
-    while from <= head.position {
-        let page_size = usize::try_from(head.position - from + 1).unwrap_or(PAGE_EVENTS_MAX);
-        let page = store.read_all(from, page_size.min(PAGE_EVENTS_MAX)).await?;
+    let mut pages = store.pages(1, head.position, PAGE_EVENTS_MAX);
+    while let Some(page) = pages.next().await {
+        let page = page?;
         let Some(last) = page.last() else { break };
-        from = last.position + 1;
         for event in &page {
             serde_json::to_writer(&mut *out, event).map_err(std::io::Error::from)?;
             out.write_all(b"\n")?;
         }
-        progress(from - 1);
+        progress(last.position);
     }
     out.flush()?;
     Ok(head)

@@ -1,9 +1,9 @@
 //! `jejak verify`: walks the whole log in position order and re-checks the hash chain.
 //!
-//! It reads the log in pages and feeds each event to the pure [`ChainVerifier`], which keeps
-//! only the last hash and each stream's last version, so memory stays bounded on any log. The
-//! walk stops at the head read when it started; events appended meanwhile are left for the next
-//! run.
+//! It reads the log in pages, the next one read while the current one is checked, and feeds
+//! each event to the pure [`ChainVerifier`], which keeps only the last hash and each stream's
+//! last version, so memory stays bounded on any log. The walk stops at the head read when it
+//! started; events appended meanwhile are left for the next run.
 
 use events::chain::{BreakKind, ChainBreak, ChainVerifier};
 use events::limits::PAGE_EVENTS_MAX;
@@ -34,19 +34,23 @@ pub async fn verify_log(
 ) -> Result<VerifyReport, StoreError> {
     let head = store.head().await?;
     let mut verifier = ChainVerifier::default();
+    let mut pages = store.pages(1, head.position, PAGE_EVENTS_MAX);
     let first_break = loop {
-        let from = verifier.last_position() + 1;
-        if from > head.position {
+        if verifier.last_position() >= head.position {
             break if store.backend() == Backend::Postgres {
                 verifier.finish(head.position).err()
             } else {
                 None
             };
         }
-        let page_size = usize::try_from(head.position - from + 1).unwrap_or(PAGE_EVENTS_MAX);
-        let page = match read_page(store, from, page_size.min(PAGE_EVENTS_MAX)).await? {
-            Ok(page) => page,
-            Err(unreadable) => break Some(check_before(store, &mut verifier, unreadable).await?),
+        let page = match pages.next().await {
+            Some(Ok(page)) => page,
+            Some(Err(StoreError::Corrupt { position, detail })) => {
+                let unreadable = ChainBreak { position, kind: BreakKind::Unreadable { detail } };
+                break Some(check_before(store, &mut verifier, unreadable).await?);
+            }
+            Some(Err(error)) => return Err(error),
+            None => Vec::new(),
         };
         if page.is_empty() {
             break verifier.finish(head.position).err();

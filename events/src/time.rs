@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The earliest year a timestamp may carry. Nothing in the programme happened before it.
@@ -84,11 +84,67 @@ impl Timestamp {
     /// Reads only the canonical form, as stored and hashed. Anything else is an error, so a
     /// stored timestamp that was altered to another spelling of the same instant is caught.
     pub fn parse_canonical(text: &str) -> Result<Timestamp, TimestampError> {
+        // Every stored timestamp is read through here (the whole log, on replay and verify),
+        // so the fixed form is read field by field; anything else takes the general path,
+        // which names what is wrong.
+        if let Some(timestamp) = Timestamp::parse_fixed(text.as_bytes()) {
+            return Ok(timestamp);
+        }
         let timestamp = Timestamp::parse(text)?;
         if timestamp.to_string() != text {
             return Err(TimestampError::NotCanonical { text: text.to_owned() });
         }
         Ok(timestamp)
+    }
+
+    /// Reads `YYYY-MM-DDTHH:MM:SS.ffffffZ` with every field in range, or nothing. Such a text
+    /// is the canonical form of the instant it names: each field has its fixed width.
+    fn parse_fixed(text: &[u8]) -> Option<Timestamp> {
+        let [
+            y0,
+            y1,
+            y2,
+            y3,
+            b'-',
+            m0,
+            m1,
+            b'-',
+            d0,
+            d1,
+            b'T',
+            h0,
+            h1,
+            b':',
+            i0,
+            i1,
+            b':',
+            s0,
+            s1,
+            b'.',
+            f0,
+            f1,
+            f2,
+            f3,
+            f4,
+            f5,
+            b'Z',
+        ] = *text
+        else {
+            return None;
+        };
+        let number = |digits: &[u8]| -> Option<u32> {
+            digits.iter().try_fold(0_u32, |value, &digit| {
+                digit.is_ascii_digit().then(|| value * 10 + u32::from(digit - b'0'))
+            })
+        };
+        let year = i32::try_from(number(&[y0, y1, y2, y3])?).ok()?;
+        let date = NaiveDate::from_ymd_opt(year, number(&[m0, m1])?, number(&[d0, d1])?)?;
+        let micro = number(&[f0, f1, f2, f3, f4, f5])?;
+        let (hour, minute, second) = (number(&[h0, h1])?, number(&[i0, i1])?, number(&[s0, s1])?);
+        if second > 59 {
+            return None;
+        }
+        Timestamp::from_datetime(date.and_hms_micro_opt(hour, minute, second, micro)?.and_utc())
     }
 
     /// The later of two instants.
@@ -104,7 +160,21 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_datetime().to_rfc3339_opts(SecondsFormat::Micros, true))
+        // The same text as `to_rfc3339_opts(SecondsFormat::Micros, true)` (a test holds them
+        // equal), without the general formatter: the hash chain writes two per event.
+        let datetime = self.to_datetime();
+        let (date, time) = (datetime.date_naive(), datetime.time());
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            date.year(),
+            date.month(),
+            date.day(),
+            time.hour(),
+            time.minute(),
+            time.second(),
+            time.nanosecond() / 1_000
+        )
     }
 }
 
@@ -156,6 +226,66 @@ mod tests {
         assert!(matches!(error, TimestampError::OutOfRange { .. }));
         assert!(Timestamp::parse("yesterday").is_err());
         assert_eq!(Timestamp::from_unix_micros(i64::MAX), None);
+    }
+
+    /// What `parse_canonical` accepted before its fixed-form fast path.
+    fn parse_canonical_slowly(text: &str) -> Result<Timestamp, TimestampError> {
+        let timestamp = Timestamp::parse(text)?;
+        if timestamp.to_datetime().to_rfc3339_opts(chrono::SecondsFormat::Micros, true) != text {
+            return Err(TimestampError::NotCanonical { text: text.to_owned() });
+        }
+        Ok(timestamp)
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_text_form_is_chronos_and_reads_back(
+            micros in Timestamp::parse("1900-01-01T00:00:00Z").unwrap().unix_micros()
+                ..=Timestamp::parse("9999-12-31T23:59:59.999999Z").unwrap().unix_micros()
+        ) {
+            let timestamp = Timestamp::from_unix_micros(micros).unwrap();
+            let text = timestamp.to_string();
+            let chrono = timestamp.to_datetime().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+            proptest::prop_assert_eq!(&text, &chrono);
+            proptest::prop_assert_eq!(Timestamp::parse_canonical(&text), Ok(timestamp));
+        }
+
+        #[test]
+        fn the_fast_path_accepts_exactly_what_the_general_one_does(
+            micros in Timestamp::parse("1900-01-01T00:00:00Z").unwrap().unix_micros()
+                ..=Timestamp::parse("9999-12-31T23:59:59.999999Z").unwrap().unix_micros(),
+            at in 0_usize..27,
+            byte in proptest::prop_oneof![
+                b'0'..=b'9',
+                proptest::strategy::Just(b'-'),
+                proptest::strategy::Just(b':'),
+                proptest::strategy::Just(b'Z'),
+                proptest::strategy::Just(b' '),
+            ],
+        ) {
+            let mut text = Timestamp::from_unix_micros(micros).unwrap().to_string().into_bytes();
+            text[at] = byte;
+            let text = String::from_utf8(text).unwrap();
+            proptest::prop_assert_eq!(
+                Timestamp::parse_canonical(&text).ok(),
+                parse_canonical_slowly(&text).ok(),
+                "{}", text
+            );
+        }
+    }
+
+    #[test]
+    fn impossible_dates_and_times_are_refused() {
+        for text in [
+            "2026-02-30T00:00:00.000000Z",
+            "2026-13-01T00:00:00.000000Z",
+            "2026-01-01T24:00:00.000000Z",
+            "2026-01-01T23:60:00.000000Z",
+            "2026-12-31T23:59:60.000000Z",
+            "1899-12-31T23:59:59.999999Z",
+        ] {
+            assert!(Timestamp::parse_canonical(text).is_err(), "{text}");
+        }
     }
 
     #[test]

@@ -59,7 +59,12 @@ pub enum BenchError {
     Io(std::io::Error),
     #[error("the workload did not come out as written: {0}")]
     Mismatch(String),
+    #[error("no workload is called `{0}`; the workloads are {WORKLOADS}")]
+    UnknownWorkload(String),
 }
+
+/// The workloads of the suite, by name.
+pub const WORKLOADS: &str = "W1, W2, W1cmd, W3, W4, W5, W6";
 
 /// What writing the workload took.
 #[derive(Debug, Clone, Serialize)]

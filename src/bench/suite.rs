@@ -46,6 +46,17 @@ pub struct SuiteOptions {
     pub seed: u64,
     /// The deployment's time zone: business days and the clock of W1cmd.
     pub zone: TimeZone,
+    /// The workloads to run (`W1`, `W2`, `W1cmd`, `W3`…`W6`); empty for all. W4-W6 run on
+    /// W3's log, so W3 is written whenever one of them is asked for. The raw limit is always
+    /// measured.
+    pub only: Vec<String>,
+}
+
+impl SuiteOptions {
+    fn wants(&self, workload: &str) -> bool {
+        self.only.is_empty()
+            || self.only.iter().any(|only| only.trim().eq_ignore_ascii_case(workload))
+    }
 }
 
 /// A target: the ratio to the raw limit at least (or, for latencies, at most) this.
@@ -321,6 +332,11 @@ pub async fn run(
     options: &SuiteOptions,
     stage: &(dyn Fn(&str) + Sync),
 ) -> Result<SuiteReport, BenchError> {
+    if let Some(unknown) = options.only.iter().find(|only| {
+        !super::WORKLOADS.split(", ").any(|name| name.eq_ignore_ascii_case(only.trim()))
+    }) {
+        return Err(BenchError::UnknownWorkload(unknown.clone()));
+    }
     let started = Instant::now();
     let mut databases = Databases::new(options);
     let result = measure(options, &mut databases, stage).await;
@@ -363,93 +379,104 @@ async fn measure(
     let mut figures = Vec::new();
 
     // W1: one event per append, with its expected version, one writer.
-    stage("W1: one event per append, 1 writer");
     let url = databases.fresh("w1").await?;
     let log = Store::open(&url, clock.clone()).await?;
     let durability = log.durability().await?;
-    let appends = single_event_appends(streams, seed);
-    let began = Instant::now();
-    for stream in appends {
-        for request in stream {
-            log.append(request).await?;
+    if options.wants("W1") {
+        stage("W1: one event per append, 1 writer");
+        let appends = single_event_appends(streams, seed);
+        let began = Instant::now();
+        for stream in appends {
+            for request in stream {
+                log.append(request).await?;
+            }
         }
+        let took = began.elapsed();
+        figures.push(
+            Figure::new("W1", "one event per append, 1 writer", rate(events, took), "events/s")
+                .against(
+                    "single_rows_per_second",
+                    raw.single_rows_per_second,
+                    Some(Target::AtLeast(0.85)),
+                ),
+        );
     }
-    let took = began.elapsed();
     log.close().await;
-    figures.push(
-        Figure::new("W1", "one event per append, 1 writer", rate(events, took), "events/s")
+
+    // W2: the same, `writers` at once on distinct streams: group commit at work.
+    if options.wants("W2") {
+        stage(&format!("W2: one event per append, {writers} writers"));
+        let url = databases.fresh("w2").await?;
+        let log = Store::open(&url, clock.clone()).await?;
+        let mut shares: Vec<Vec<AppendRequest>> = (0..writers).map(|_| Vec::new()).collect();
+        for (i, stream) in single_event_appends(streams, seed).into_iter().enumerate() {
+            shares[i % writers].extend(stream);
+        }
+        let transactions_before =
+            log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed);
+        let began = Instant::now();
+        let tasks: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    for request in share {
+                        log.append(request).await?;
+                    }
+                    Ok::<(), BenchError>(())
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.map_err(|error| BenchError::Mismatch(error.to_string()))??;
+        }
+        let took = began.elapsed();
+        let transactions = log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed)
+            - transactions_before;
+        log.close().await;
+        figures.push(
+            Figure::new(
+                "W2",
+                format!(
+                    "one event per append, {writers} writers ({:.1} events per commit)",
+                    events as f64 / transactions.max(1) as f64
+                ),
+                rate(events, took),
+                "events/s",
+            )
+            .against(
+                "concurrent_rows_per_second",
+                raw.concurrent_rows_per_second,
+                pg.then_some(Target::AtLeast(2.0)),
+            ),
+        );
+    }
+
+    // W1cmd: one attendance command per call through the whole command path.
+    if options.wants("W1cmd") {
+        stage("W1cmd: one command per call through the command path, 1 writer");
+        let url = databases.fresh("w1cmd").await?;
+        let log = Store::open(&url, clock.clone()).await?;
+        let (commands, took) = attendance_commands(&log, &clock, streams, seed, options).await?;
+        log.close().await;
+        figures.push(
+            Figure::new(
+                "W1cmd",
+                "one command per call (load, decide, append), 1 writer",
+                rate(commands, took),
+                "commands/s",
+            )
             .against(
                 "single_rows_per_second",
                 raw.single_rows_per_second,
-                Some(Target::AtLeast(0.85)),
+                Some(Target::AtLeast(0.7)),
             ),
-    );
-
-    // W2: the same, `writers` at once on distinct streams: group commit at work.
-    stage(&format!("W2: one event per append, {writers} writers"));
-    let url = databases.fresh("w2").await?;
-    let log = Store::open(&url, clock.clone()).await?;
-    let mut shares: Vec<Vec<AppendRequest>> = (0..writers).map(|_| Vec::new()).collect();
-    for (i, stream) in single_event_appends(streams, seed).into_iter().enumerate() {
-        shares[i % writers].extend(stream);
+        );
     }
-    let transactions_before = log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed);
-    let began = Instant::now();
-    let tasks: Vec<_> = shares
-        .into_iter()
-        .map(|share| {
-            let log = log.clone();
-            tokio::spawn(async move {
-                for request in share {
-                    log.append(request).await?;
-                }
-                Ok::<(), BenchError>(())
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.map_err(|error| BenchError::Mismatch(error.to_string()))??;
-    }
-    let took = began.elapsed();
-    let transactions =
-        log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed) - transactions_before;
-    log.close().await;
-    figures.push(
-        Figure::new(
-            "W2",
-            format!(
-                "one event per append, {writers} writers ({:.1} events per commit)",
-                events as f64 / transactions.max(1) as f64
-            ),
-            rate(events, took),
-            "events/s",
-        )
-        .against(
-            "concurrent_rows_per_second",
-            raw.concurrent_rows_per_second,
-            pg.then_some(Target::AtLeast(2.0)),
-        ),
-    );
 
-    // W1cmd: one attendance command per call through the whole command path.
-    stage("W1cmd: one command per call through the command path, 1 writer");
-    let url = databases.fresh("w1cmd").await?;
-    let log = Store::open(&url, clock.clone()).await?;
-    let (commands, took) = attendance_commands(&log, &clock, streams, seed, options).await?;
-    log.close().await;
-    figures.push(
-        Figure::new(
-            "W1cmd",
-            "one command per call (load, decide, append), 1 writer",
-            rate(commands, took),
-            "commands/s",
-        )
-        .against(
-            "single_rows_per_second",
-            raw.single_rows_per_second,
-            Some(Target::AtLeast(0.7)),
-        ),
-    );
+    if !["W3", "W4", "W5", "W6"].iter().any(|w| options.wants(w)) {
+        return Ok((durability, raw, figures));
+    }
 
     // W3: one whole 45-event stream per append, one writer; packages and grants untimed.
     stage("W3: one 45-event stream per append, 1 writer");
@@ -487,133 +514,144 @@ async fn measure(
     let log_events = usize::try_from(head.position).unwrap_or(0);
 
     // W4: replay through every projection in memory; a full rebuild into SQL.
-    stage("W4: replay of the whole log through every projection, in memory");
-    let began = Instant::now();
-    let mut replays: Vec<Replay> =
-        projections::projection::all().into_iter().map(|p| Replay::new(p, config)).collect();
-    let mut from = 1;
-    while from <= head.position {
-        let page = log.read_all(from, events::limits::PAGE_EVENTS_MAX).await?;
-        let Some(last) = page.last() else { break };
-        from = last.position + 1;
-        for event in &page {
-            let fact = events::state::Fact::from_recorded(event);
-            for replay in &mut replays {
-                match &fact {
-                    Ok(fact) => replay.apply_fact(fact),
-                    Err(_) => replay.apply(event),
+    if options.wants("W4") {
+        stage("W4: replay of the whole log through every projection, in memory");
+        let began = Instant::now();
+        let mut replays: Vec<Replay> =
+            projections::projection::all().into_iter().map(|p| Replay::new(p, config)).collect();
+        let mut pages = log.pages(1, head.position, events::limits::PAGE_EVENTS_MAX);
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            for event in &page {
+                let fact = events::state::Fact::from_recorded(event);
+                for replay in &mut replays {
+                    match &fact {
+                        Ok(fact) => replay.apply_fact(fact),
+                        Err(_) => replay.apply(event),
+                    }
                 }
             }
         }
+        let took = began.elapsed();
+        std::hint::black_box(&replays);
+        drop(replays);
+        figures.push(
+            Figure::new(
+                "W4",
+                "replay through every projection, in memory",
+                rate(log_events, took),
+                "events/s",
+            )
+            .against(
+                "read_rows_per_second",
+                raw.read_rows_per_second,
+                Some(Target::AtLeast(0.8)),
+            ),
+        );
+        stage("W4: full rebuild of every projection into SQL");
+        let projector = Projector::new(log.clone(), config);
+        let began = Instant::now();
+        for projection in projections::projection::all() {
+            projector.rebuild(projection, None, &mut |_| {}).await?;
+        }
+        let took = began.elapsed();
+        figures.push(
+            Figure::new(
+                "W4",
+                "full rebuild of every projection into SQL",
+                rate(log_events, took),
+                "events/s",
+            )
+            .against(
+                "read_rows_per_second",
+                raw.read_rows_per_second,
+                Some(Target::AtLeast(0.5)),
+            ),
+        );
     }
-    let took = began.elapsed();
-    std::hint::black_box(&replays);
-    drop(replays);
-    figures.push(
-        Figure::new(
-            "W4",
-            "replay through every projection, in memory",
-            rate(log_events, took),
-            "events/s",
-        )
-        .against(
-            "read_rows_per_second",
-            raw.read_rows_per_second,
-            Some(Target::AtLeast(0.8)),
-        ),
-    );
-    stage("W4: full rebuild of every projection into SQL");
-    let projector = Projector::new(log.clone(), config);
-    let began = Instant::now();
-    for projection in projections::projection::all() {
-        projector.rebuild(projection, None, &mut |_| {}).await?;
-    }
-    let took = began.elapsed();
-    figures.push(
-        Figure::new(
-            "W4",
-            "full rebuild of every projection into SQL",
-            rate(log_events, took),
-            "events/s",
-        )
-        .against(
-            "read_rows_per_second",
-            raw.read_rows_per_second,
-            Some(Target::AtLeast(0.5)),
-        ),
-    );
 
     // W5: one stream by id, over random participation streams.
-    stage("W5: loading single streams");
-    let ids: Vec<String> = packages(streams, seed)
-        .flat_map(|work| work.participations.into_iter().map(|r| r.streams[0].stream_id.clone()))
-        .collect();
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5717);
-    let mut micros = Vec::with_capacity(options.samples);
-    for _ in 0..options.samples {
-        let id = ids.choose(&mut rng).expect("a stream");
-        let began = Instant::now();
-        let read = log.read_stream(id, 0, 100).await?;
-        micros.push(began.elapsed().as_secs_f64() * 1e6);
-        if read.len() != 45 {
-            return Err(BenchError::Mismatch(format!("{id} has {} events, not 45", read.len())));
+    if options.wants("W5") {
+        stage("W5: loading single streams");
+        let ids: Vec<String> = packages(streams, seed)
+            .flat_map(|work| {
+                work.participations.into_iter().map(|r| r.streams[0].stream_id.clone())
+            })
+            .collect();
+        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5717);
+        let mut micros = Vec::with_capacity(options.samples);
+        for _ in 0..options.samples {
+            let id = ids.choose(&mut rng).expect("a stream");
+            let began = Instant::now();
+            let read = log.read_stream(id, 0, 100).await?;
+            micros.push(began.elapsed().as_secs_f64() * 1e6);
+            if read.len() != 45 {
+                return Err(BenchError::Mismatch(format!(
+                    "{id} has {} events, not 45",
+                    read.len()
+                )));
+            }
         }
+        let (p50, p99) = raw::percentiles(&mut micros);
+        figures.push(Figure::new("W5", "load one stream, p50", p50, "µs").against(
+            "stream_read_p50_micros",
+            raw.stream_read_p50_micros,
+            None,
+        ));
+        figures.push(Figure::new("W5", "load one stream, p99", p99, "µs").against(
+            "stream_read_p99_micros",
+            raw.stream_read_p99_micros,
+            Some(Target::AtMost(1.5)),
+        ));
     }
-    let (p50, p99) = raw::percentiles(&mut micros);
-    figures.push(Figure::new("W5", "load one stream, p50", p50, "µs").against(
-        "stream_read_p50_micros",
-        raw.stream_read_p50_micros,
-        None,
-    ));
-    figures.push(Figure::new("W5", "load one stream, p99", p99, "µs").against(
-        "stream_read_p99_micros",
-        raw.stream_read_p99_micros,
-        Some(Target::AtMost(1.5)),
-    ));
 
     // W6: verify the whole chain; an as-of report over the whole log.
-    stage("W6: verifying the whole log");
-    let began = Instant::now();
-    let verified = crate::verify::verify_log(&log, |_| {}).await?;
-    let took = began.elapsed();
-    if !verified.is_intact() {
-        return Err(BenchError::Mismatch("the workload's chain does not verify".to_owned()));
-    }
-    figures.push(
-        Figure::new("W6", "verify the whole chain", rate(log_events, took), "events/s").against(
-            "read_rows_per_second",
-            raw.read_rows_per_second,
-            Some(Target::AtLeast(0.8)),
-        ),
-    );
-    stage("W6: an as-of report over the whole log");
-    let history = History::new(log.clone(), config);
-    let began = Instant::now();
-    for projection in projections::projection::all() {
-        history.ensure_snapshots(projection).await?;
-    }
-    let snapshots = began.elapsed();
-    let last = head.recorded_at.map_or(WORKLOAD_START, Timestamp::date);
-    let programme = projections::projection::named("programme").expect("the programme projection");
-    let began = Instant::now();
-    let folded = history.fold_at(programme, Moment { as_of: Some(last), known_at: None }).await?;
-    let view = projections::views::all()
-        .into_iter()
-        .find(|view| view.name == "enrolment")
-        .expect("the enrolment view");
-    let report_options = projections::report::Options::default();
-    let input = projections::views::Input {
-        tables: &folded.tables,
-        projection: programme,
-        config,
-        position: folded.position,
-        hash: &folded.hash,
-        as_of: folded.as_of,
-        options: &report_options,
-    };
-    std::hint::black_box((view.build)(&input));
-    let took = began.elapsed();
-    figures.push(
+    if options.wants("W6") {
+        stage("W6: verifying the whole log");
+        let began = Instant::now();
+        let verified = crate::verify::verify_log(&log, |_| {}).await?;
+        let took = began.elapsed();
+        if !verified.is_intact() {
+            return Err(BenchError::Mismatch("the workload's chain does not verify".to_owned()));
+        }
+        figures.push(
+            Figure::new("W6", "verify the whole chain", rate(log_events, took), "events/s")
+                .against(
+                    "read_rows_per_second",
+                    raw.read_rows_per_second,
+                    Some(Target::AtLeast(0.8)),
+                ),
+        );
+        stage("W6: an as-of report over the whole log");
+        let history = History::new(log.clone(), config);
+        let began = Instant::now();
+        for projection in projections::projection::all() {
+            history.ensure_snapshots(projection).await?;
+        }
+        let snapshots = began.elapsed();
+        let last = head.recorded_at.map_or(WORKLOAD_START, Timestamp::date);
+        let programme =
+            projections::projection::named("programme").expect("the programme projection");
+        let began = Instant::now();
+        let folded =
+            history.fold_at(programme, Moment { as_of: Some(last), known_at: None }).await?;
+        let view = projections::views::all()
+            .into_iter()
+            .find(|view| view.name == "enrolment")
+            .expect("the enrolment view");
+        let report_options = projections::report::Options::default();
+        let input = projections::views::Input {
+            tables: &folded.tables,
+            projection: programme,
+            config,
+            position: folded.position,
+            hash: &folded.hash,
+            as_of: folded.as_of,
+            options: &report_options,
+        };
+        std::hint::black_box((view.build)(&input));
+        let took = began.elapsed();
+        figures.push(
         Figure::new(
             "W6",
             format!(
@@ -625,6 +663,7 @@ async fn measure(
         )
         .under(1000.0),
     );
+    }
     log.close().await;
     Ok((durability, raw, figures))
 }

@@ -29,6 +29,11 @@ use rows::bind_value;
 
 /// Events folded per transaction, unless set with [`Projector::with_batch_events`].
 pub const BATCH_EVENTS_DEFAULT: usize = 2_000;
+/// Events a rebuild folds per transaction, unless set with
+/// [`Projector::with_rebuild_batch_events`]. A rebuild holds every row of the new generation
+/// in memory anyway, so large batches cost no memory and write each changed row once per
+/// batch instead of once per small batch.
+pub const REBUILD_BATCH_EVENTS_DEFAULT: usize = 100_000;
 /// Rows kept in memory between batches of an incremental catch-up before the cache is emptied.
 pub const CACHED_ROWS_MAX: usize = 200_000;
 
@@ -82,6 +87,7 @@ pub struct Projector {
     store: Store,
     config: Config,
     batch_events: usize,
+    rebuild_batch_events: usize,
     /// One slot per projection: in one process, catch-ups and rebuilds of a projection take
     /// turns instead of fencing each other out; on PostgreSQL the slot also holds the lease
     /// connection, so that across processes too one projector at a time runs a projection.
@@ -162,13 +168,25 @@ impl Projector {
             .into_iter()
             .map(|projection| (projection.name, Arc::new(tokio::sync::Mutex::new(Slot::default()))))
             .collect();
-        Projector { store, config, batch_events: BATCH_EVENTS_DEFAULT, locks: Arc::new(locks) }
+        Projector {
+            store,
+            config,
+            batch_events: BATCH_EVENTS_DEFAULT,
+            rebuild_batch_events: REBUILD_BATCH_EVENTS_DEFAULT,
+            locks: Arc::new(locks),
+        }
     }
 
     /// Folds at most `events` events per transaction (at least 1). Smaller batches hold locks
     /// for less time and use less memory; larger ones are faster.
     pub fn with_batch_events(mut self, events: usize) -> Projector {
         self.batch_events = events.max(1);
+        self
+    }
+
+    /// Folds at most `events` events per transaction of a rebuild (at least 1).
+    pub fn with_rebuild_batch_events(mut self, events: usize) -> Projector {
+        self.rebuild_batch_events = events.max(1);
         self
     }
 
@@ -352,11 +370,20 @@ impl Projector {
             if position >= target {
                 break;
             }
-            let limit = self.batch_limit(position, target);
-            let events = self.store.read_all(position + 1, limit).await?;
-            let Some(last) = events.last() else { break };
-            let (last_position, last_hash) = (last.position, last.hash.clone());
-            self.fold(projection, generation, &events, &mut tables).await?;
+            // One batch: pages of the log folded until the batch is full or the target reached.
+            let batch_target = target.min(
+                position
+                    .saturating_add(i64::try_from(self.rebuild_batch_events).unwrap_or(i64::MAX)),
+            );
+            let mut folded_to = None;
+            let mut pages = self.store.pages(position + 1, batch_target, self.rebuild_batch_events);
+            while let Some(events) = pages.next().await {
+                let events = events?;
+                let Some(last) = events.last() else { break };
+                folded_to = Some((last.position, last.hash.clone()));
+                self.fold(projection, generation, &events, &mut tables).await?;
+            }
+            let Some((last_position, last_hash)) = folded_to else { break };
             let changes = tables.take_changes();
             self.commit(
                 projection,
@@ -635,32 +662,38 @@ impl Projector {
         macro_rules! write {
             ($pool:expr) => {{
                 let mut transaction = $pool.begin().await.map_err(StoreError::from)?;
-                for (table, key, row) in changes {
-                    let definition =
-                        definitions.iter().find(|t| t.name == *table).expect("a declared table");
-                    match row {
-                        Some(row) => {
-                            let sql = rows::upsert_sql(backend, definition);
-                            let mut query = sqlx::query(&sql).bind(generation);
+                for definition in &definitions {
+                    let rows: Vec<(&Key, &Row)> = changes
+                        .iter()
+                        .filter(|(table, ..)| *table == definition.name)
+                        .filter_map(|(_, key, row)| Some((key, row.as_ref()?)))
+                        .collect();
+                    for rows in rows.chunks(rows::upsert_rows_max(definition)) {
+                        let sql = rows::upsert_sql(backend, definition, rows.len());
+                        let mut query = sqlx::query(&sql);
+                        for (key, row) in rows {
+                            query = query.bind(generation);
                             for (column, value) in definition
                                 .key
                                 .iter()
-                                .zip(key)
-                                .chain(definition.columns.iter().zip(row))
+                                .zip(*key)
+                                .chain(definition.columns.iter().zip(*row))
                             {
                                 query = bind_value!(query, backend, column, value);
                             }
-                            query.execute(&mut *transaction).await.map_err(StoreError::from)?;
                         }
-                        None => {
-                            let sql = rows::delete_sql(backend, definition);
-                            let mut query = sqlx::query(&sql).bind(generation);
-                            for (column, value) in definition.key.iter().zip(key) {
-                                query = bind_value!(query, backend, column, value);
-                            }
-                            query.execute(&mut *transaction).await.map_err(StoreError::from)?;
-                        }
+                        query.execute(&mut *transaction).await.map_err(StoreError::from)?;
                     }
+                }
+                for (table, key, _) in changes.iter().filter(|(.., row)| row.is_none()) {
+                    let definition =
+                        definitions.iter().find(|t| t.name == *table).expect("a declared table");
+                    let sql = rows::delete_sql(backend, definition);
+                    let mut query = sqlx::query(&sql).bind(generation);
+                    for (column, value) in definition.key.iter().zip(key) {
+                        query = bind_value!(query, backend, column, value);
+                    }
+                    query.execute(&mut *transaction).await.map_err(StoreError::from)?;
                 }
                 let moved = sqlx::query(&fence)
                     .bind(to)

@@ -42,11 +42,32 @@ pub(super) fn select_sql(backend: Backend, table: &TableDef, by_key: bool) -> St
     sql
 }
 
-/// An upsert of one row into a generation.
-pub(super) fn upsert_sql(backend: Backend, table: &TableDef) -> String {
+/// Bind parameters per statement, under both databases' limits (SQLite 32,766; PostgreSQL
+/// 65,535).
+const PARAMETERS_MAX: usize = 30_000;
+/// Rows per upsert statement at most.
+const ROWS_PER_STATEMENT_MAX: usize = 1_000;
+
+/// How many rows of `table` one upsert statement writes.
+pub(super) fn upsert_rows_max(table: &TableDef) -> usize {
+    let per_row = 1 + table.key.len() + table.columns.len();
+    (PARAMETERS_MAX / per_row).clamp(1, ROWS_PER_STATEMENT_MAX)
+}
+
+/// An upsert of `rows` rows into a generation, in one statement: each row's generation, key
+/// and columns, in that order. The rows' keys must differ (PostgreSQL refuses to touch a row
+/// twice in one statement).
+pub(super) fn upsert_sql(backend: Backend, table: &TableDef, rows: usize) -> String {
     let names: Vec<&str> =
         std::iter::once("generation").chain(columns(table).map(|c| c.name)).collect();
-    let values: Vec<String> = (1..=names.len()).map(|index| placeholder(backend, index)).collect();
+    let values: Vec<String> = (0..rows)
+        .map(|row| {
+            let row: Vec<String> = (1..=names.len())
+                .map(|index| placeholder(backend, row * names.len() + index))
+                .collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
     let key: Vec<&str> =
         std::iter::once("generation").chain(table.key.iter().map(|c| c.name)).collect();
     let updates: Vec<String> =
@@ -57,7 +78,7 @@ pub(super) fn upsert_sql(backend: Backend, table: &TableDef) -> String {
         format!("UPDATE SET {}", updates.join(", "))
     };
     format!(
-        "INSERT INTO {} ({}) VALUES ({}) ON CONFLICT ({}) DO {action}",
+        "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO {action}",
         storage(table.name),
         names.join(", "),
         values.join(", "),

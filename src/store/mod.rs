@@ -440,6 +440,36 @@ impl Store {
         }
     }
 
+    /// The log from `from` to `until` (both included) in pages of at most `page_events`
+    /// events, read one page ahead: the next page is fetched and decoded while the caller
+    /// works on the current one, so a walk of the whole log (verify, rebuild, export) keeps
+    /// both cores busy. At most two pages are held at once. A page that cannot be read ends
+    /// the walk with its error; an empty page means the log ended before `until`.
+    pub fn pages(&self, from: i64, until: i64, page_events: usize) -> Pages {
+        let (sender, receiver) = mpsc::channel(1);
+        let store = self.clone();
+        let page_events = page_events.clamp(1, limits::PAGE_EVENTS_MAX);
+        let reader = tokio::spawn(async move {
+            let mut from = from;
+            while from <= until {
+                let left = usize::try_from(until - from + 1).unwrap_or(page_events);
+                let page = store.read_all(from, left.min(page_events)).await;
+                let next = match &page {
+                    Ok(page) => page.last().map(|last| last.position + 1),
+                    Err(_) => None,
+                };
+                if sender.send(page).await.is_err() {
+                    return;
+                }
+                match next {
+                    Some(next) => from = next,
+                    None => return,
+                }
+            }
+        });
+        Pages { receiver, reader }
+    }
+
     /// Up to `limit` events of one stream from version `from_version` on, in version order.
     pub async fn read_stream(
         &self,
@@ -635,4 +665,23 @@ fn decode_outcome(position: i64, text: &str) -> Result<AppendOutcome, StoreError
 
 fn encode_outcome(outcome: &AppendOutcome) -> String {
     serde_json::to_string(outcome).expect("an outcome has no floats and string keys")
+}
+
+/// A walk of the log, page by page, with the next page read ahead ([`Store::pages`]).
+pub struct Pages {
+    receiver: mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Pages {
+    /// The next page, or `None` once the walk has passed `until` or stopped at an error.
+    pub async fn next(&mut self) -> Option<Result<Vec<RecordedEvent>, StoreError>> {
+        self.receiver.recv().await
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
 }

@@ -264,7 +264,7 @@ async fn a_rebuild_killed_midway_leaves_the_live_model_whole_until_it_is_run_aga
     let programme = projection::named("programme").unwrap();
 
     tokio::task::block_in_place(|| {
-        run_and_kill_at_batch(&db, &["rebuild", "programme", "--projector-batch", "50"], 4);
+        run_and_kill_at_batch(&db, &["rebuild", "programme", "--rebuild-batch", "50"], 4);
     });
     let status = projector.status().await.unwrap();
     let programme_status = status.iter().find(|s| s.name == "programme").unwrap();

@@ -31,6 +31,8 @@ pub const MASTER_KEY_VARIABLE: &str = "JEJAK_MASTER_KEY";
 pub const DEMO_MASTER_KEY: [u8; 32] = *b"jejak-demo-master-key-fictional!";
 
 const NONCE_BYTES: usize = 24;
+/// Tries of the WAL checkpoint after an erasure, 100 ms apart, before it is left to SQLite.
+const CHECKPOINT_TRIES: u32 = 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum VaultError {
@@ -326,10 +328,11 @@ impl Vault {
             "INSERT INTO vault_people (person_ref, wrapped_key, record, nik_index, updated_at) \
              VALUES ($1, $2, $3, $4, {}) ON CONFLICT (person_ref) DO UPDATE SET \
              wrapped_key = excluded.wrapped_key, record = excluded.record, \
-             nik_index = excluded.nik_index, updated_at = excluded.updated_at",
+             nik_index = excluded.nik_index, updated_at = excluded.updated_at \
+             WHERE vault_people.erased_at IS NULL",
             self.time_param(5)
         ));
-        on_pool!(self.store, |pool| {
+        let written = on_pool!(self.store, |pool| {
             sqlx::query(&sql)
                 .bind(person_ref)
                 .bind(&wrapped)
@@ -337,8 +340,13 @@ impl Vault {
                 .bind(&nik_index)
                 .bind(now.to_string())
                 .execute(pool)
-                .await?;
+                .await?
+                .rows_affected()
         });
+        if written == 0 {
+            // Erased by another process between the check above and this write.
+            return Err(VaultError::Erased(person_ref.to_owned()));
+        }
         self.log(who, person_ref, "write", purpose, now).await
     }
 
@@ -433,8 +441,26 @@ impl Vault {
         match self.store.pool() {
             crate::store::Pool::Sqlite(pool) => {
                 // Freed pages are zeroed (secure_delete is on for every connection); the WAL is
-                // folded into the database and truncated so no old page survives in it.
-                sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)").execute(pool).await?;
+                // folded into the database and truncated so no old page survives in it. A
+                // reader in another process can hold the checkpoint back; SQLite then says so
+                // in the result row (not as an error), so it is read and tried again.
+                let mut tries = 0;
+                loop {
+                    let (busy, _, _): (i64, i64, i64) =
+                        sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await?;
+                    if busy == 0 {
+                        break;
+                    }
+                    tries += 1;
+                    if tries == CHECKPOINT_TRIES {
+                        tracing::warn!(
+                            "the WAL could not be truncated after the erasure: a reader held it; \
+                             old pages stay in the WAL until the next checkpoint"
+                        );
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
             }
             crate::store::Pool::Postgres(pool) => {
                 // Removes the dead row versions that held the key; needs the table's owner,

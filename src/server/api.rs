@@ -995,6 +995,7 @@ fn vault_error(error: VaultError, request_id: &str) -> ApiError {
             code: "refused".to_owned(),
             message: error.to_string(),
         },
+        VaultError::Store(error) if error.is_busy() => ApiError::busy(&error),
         error => ApiError::internal(error, request_id),
     }
 }

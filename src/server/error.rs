@@ -58,6 +58,12 @@ impl ApiError {
         ApiError::BadRequest { code, message: message.into() }
     }
 
+    /// The database stayed busy past its wait: 503, and the caller may try again.
+    pub fn busy(error: &StoreError) -> ApiError {
+        tracing::warn!(%error, "the database was busy");
+        ApiError::Unavailable("the database is busy; try again shortly".to_owned())
+    }
+
     pub fn internal(error: impl std::fmt::Display, request_id: &str) -> ApiError {
         tracing::error!(%error, request_id, "request failed");
         ApiError::Internal { request_id: request_id.to_owned() }
@@ -93,6 +99,7 @@ impl ApiError {
             CommandFailure::Contention(_) => {
                 ApiError::Refused { status: StatusCode::SERVICE_UNAVAILABLE, code, message }
             }
+            CommandFailure::Store(error) if error.is_busy() => ApiError::busy(&error),
             CommandFailure::Undecodable(_) | CommandFailure::Store(_) => {
                 ApiError::internal(message, request_id)
             }
@@ -101,6 +108,7 @@ impl ApiError {
 
     pub fn store(error: StoreError, request_id: &str) -> ApiError {
         match error {
+            error if error.is_busy() => ApiError::busy(&error),
             StoreError::OutOfRange { .. } => {
                 ApiError::BadRequest { code: "out_of_range", message: error.to_string() }
             }

@@ -106,6 +106,17 @@ pub enum StoreError {
     WriterStopped,
 }
 
+impl StoreError {
+    /// The database was busy or locked past its wait (SQLite's busy timeout, PostgreSQL's
+    /// `lock_timeout`): nothing was written and the same call may succeed later.
+    pub fn is_busy(&self) -> bool {
+        let StoreError::Database(error) = self else { return false };
+        let sqlx::Error::Database(error) = &**error else { return false };
+        // SQLITE_BUSY, SQLITE_LOCKED and their extended codes; PostgreSQL's lock_not_available.
+        matches!(error.code().as_deref(), Some("5" | "6" | "261" | "262" | "517" | "55P03"))
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
         StoreError::Database(Arc::new(error))

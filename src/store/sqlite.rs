@@ -334,21 +334,7 @@ pub(crate) async fn write_batch(
     let waiting = std::time::Instant::now();
     let mut transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
     metrics.lock_waited(waiting.elapsed());
-    let mut state = WriteState { tip: read_tip(&mut transaction).await?, ..WriteState::default() };
-    let stream_ids: BTreeSet<&str> = requests
-        .iter()
-        .flat_map(|request| request.streams.iter().map(|stream| stream.stream_id.as_str()))
-        .collect();
-    for stream_id in stream_ids {
-        let version = read_stream_version(&mut transaction, stream_id).await?;
-        state.stream_versions.insert(stream_id.to_owned(), version);
-    }
-    let command_ids: BTreeSet<Uuid> = requests.iter().map(|request| request.command_id).collect();
-    for command_id in command_ids {
-        if let Some(stored) = read_command(&mut transaction, command_id).await? {
-            state.commands.insert(command_id, stored);
-        }
-    }
+    let state = read_write_state(&mut transaction, requests).await?;
     let plan = plan::plan(state, clock.now(), requests, mode);
     insert_events(&mut transaction, &plan.events).await?;
     for (command_id, stored) in &plan.commands {
@@ -356,6 +342,64 @@ pub(crate) async fn write_batch(
     }
     transaction.commit().await?;
     Ok(plan)
+}
+
+/// What a batch is checked against, in one statement (each statement is a hand-off to the
+/// driver's thread): the chain's tip, the versions of the batch's streams and the records of
+/// its commands.
+async fn read_write_state(
+    connection: &mut SqliteConnection,
+    requests: &[AppendRequest],
+) -> Result<WriteState, StoreError> {
+    let stream_ids: BTreeSet<&str> = requests
+        .iter()
+        .flat_map(|request| request.streams.iter().map(|stream| stream.stream_id.as_str()))
+        .collect();
+    let command_ids: BTreeSet<String> =
+        requests.iter().map(|request| request.command_id.hyphenated().to_string()).collect();
+    let sql = "SELECT 0, NULL, position, hash, recorded_at FROM \
+               (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1) \
+               UNION ALL \
+               SELECT 1, stream_id, MAX(stream_version), NULL, NULL FROM events \
+               WHERE stream_id IN (SELECT value FROM json_each(?1)) GROUP BY stream_id \
+               UNION ALL \
+               SELECT 2, command_id, first_position, request_digest, outcome FROM commands \
+               WHERE command_id IN (SELECT value FROM json_each(?2))";
+    let json = |ids: Vec<&str>| serde_json::to_string(&ids).expect("strings serialise");
+    let rows = sqlx::query(sql)
+        .bind(json(stream_ids.iter().copied().collect()))
+        .bind(json(command_ids.iter().map(String::as_str).collect()))
+        .fetch_all(&mut *connection)
+        .await?;
+    let mut state = WriteState::default();
+    for stream_id in stream_ids {
+        state.stream_versions.insert(stream_id.to_owned(), 0);
+    }
+    for row in rows {
+        let kind: i64 = row.try_get(0)?;
+        let key: Option<String> = row.try_get(1)?;
+        let position: i64 = row.try_get(2)?;
+        match (kind, key) {
+            (0, _) => {
+                let recorded_at: String = row.try_get(4)?;
+                let recorded_at = Timestamp::parse_canonical(&recorded_at)
+                    .map_err(|error| corrupt(position, error))?;
+                let hash = row.try_get(3)?;
+                state.tip = Some(ChainTip { position, hash, recorded_at: Some(recorded_at) });
+            }
+            (1, Some(stream_id)) => drop(state.stream_versions.insert(stream_id, position)),
+            (_, Some(command_id)) => {
+                let outcome: String = row.try_get(4)?;
+                let stored = StoredCommand {
+                    request_digest: row.try_get(3)?,
+                    outcome: decode_outcome(position, &outcome)?,
+                };
+                state.commands.insert(parse_uuid(position, &command_id)?, stored);
+            }
+            (_, None) => return Err(corrupt(position, "a stream or command without its id")),
+        }
+    }
+    Ok(state)
 }
 
 async fn insert_command(

@@ -64,6 +64,9 @@ pub fn users() -> Vec<(&'static str, Role, &'static str)> {
 }
 
 pub async fn world(db: &TestDb) -> World {
+    // A server error answers with a request id only; its cause is logged. Show it in the
+    // output of a failing test.
+    let _ = tracing_subscriber::fmt().with_env_filter("jejak=warn").with_test_writer().try_init();
     let clock = Arc::new(SimulatedClock::new(Timestamp::parse("2026-02-20T01:00:00Z").unwrap()));
     let store = db.open_with(clock.clone()).await;
     let commands = command_loop(&store, clock.clone());

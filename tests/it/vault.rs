@@ -174,7 +174,7 @@ async fn a_forgotten_person_reads_back_as_erased_everywhere_and_nothing_else_cha
         None,
     )
     .await;
-    assert_eq!(status, StatusCode::OK);
+    assert_eq!(status, StatusCode::OK, "{export}");
     assert!(!export.to_string().contains(NAME), "{export}");
     assert_eq!(export["personal_data"]["status"], "erased");
     assert!(

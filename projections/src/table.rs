@@ -193,6 +193,10 @@ impl Tables {
         if let Some(rows) = self.rows.get_mut(R::TABLE) {
             rows.remove(key);
         }
+        if !self.complete {
+            // Deleted here but not yet in the database: reading it back would revive it.
+            self.absent.insert((R::TABLE, key.clone()));
+        }
         self.changed.insert((R::TABLE, key.clone()));
     }
 

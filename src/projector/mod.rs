@@ -34,7 +34,8 @@ pub const BATCH_EVENTS_DEFAULT: usize = 2_000;
 /// in memory anyway, so large batches cost no memory and write each changed row once per
 /// batch instead of once per small batch.
 pub const REBUILD_BATCH_EVENTS_DEFAULT: usize = 100_000;
-/// Rows kept in memory between batches of an incremental catch-up before the cache is emptied.
+/// Rows kept in memory between batches of a catch-up or a rebuild before they are dropped
+/// (they are in the database by then, and read back when an event touches them again).
 pub const CACHED_ROWS_MAX: usize = 200_000;
 
 /// Why the projector stopped.
@@ -88,6 +89,7 @@ pub struct Projector {
     config: Config,
     batch_events: usize,
     rebuild_batch_events: usize,
+    cached_rows_max: usize,
     /// One slot per projection: in one process, catch-ups and rebuilds of a projection take
     /// turns instead of fencing each other out; on PostgreSQL the slot also holds the lease
     /// connection, so that across processes too one projector at a time runs a projection.
@@ -173,6 +175,7 @@ impl Projector {
             config,
             batch_events: BATCH_EVENTS_DEFAULT,
             rebuild_batch_events: REBUILD_BATCH_EVENTS_DEFAULT,
+            cached_rows_max: CACHED_ROWS_MAX,
             locks: Arc::new(locks),
         }
     }
@@ -187,6 +190,13 @@ impl Projector {
     /// Folds at most `events` events per transaction of a rebuild (at least 1).
     pub fn with_rebuild_batch_events(mut self, events: usize) -> Projector {
         self.rebuild_batch_events = events.max(1);
+        self
+    }
+
+    /// Keeps at most about `rows` rows in memory between batches (at least 1): the bound on a
+    /// catch-up's and a rebuild's memory.
+    pub fn with_cached_rows_max(mut self, rows: usize) -> Projector {
+        self.cached_rows_max = rows.max(1);
         self
     }
 
@@ -314,7 +324,7 @@ impl Projector {
             );
             position = last_position;
             progress(position);
-            if tables.len() > CACHED_ROWS_MAX {
+            if tables.len() > self.cached_rows_max {
                 tables.clear();
             }
         }
@@ -403,6 +413,12 @@ impl Projector {
             position = last_position;
             hash = last_hash;
             progress(position);
+            if tables.len() > self.cached_rows_max {
+                // Every row is written by now: from here on the rebuild keeps only what the
+                // next batches touch, read back from the new generation (a read model with a
+                // row per attendance mark would otherwise hold a row per event).
+                tables = Tables::partial();
+            }
         }
         self.swap(projection, generation, position, &hash, state.generation).await?;
         self.drop_generation(projection, state.generation).await?;
@@ -431,14 +447,18 @@ impl Projector {
         tables: &mut Tables,
     ) -> Result<(), ProjectorError> {
         let definitions = (projection.tables)();
-        for event in events {
-            let fact = match Fact::from_recorded(event) {
-                Ok(fact) => fact,
+        let facts: Vec<Fact> = events
+            .iter()
+            .filter_map(|event| match Fact::from_recorded(event) {
+                Ok(fact) => Some(fact),
                 Err(error) => {
                     tracing::warn!(position = event.position, %error, projection = projection.name, "event skipped: cannot be decoded");
-                    continue;
+                    None
                 }
-            };
+            })
+            .collect();
+        self.prefetch(projection, generation, &facts, tables).await?;
+        for fact in facts {
             for _ in 0..TOUCH_ROUNDS_MAX {
                 let mut touched = Vec::new();
                 (projection.touches)(&fact, tables, &mut touched);
@@ -459,6 +479,70 @@ impl Projector {
             (projection.apply)(&fact, tables, &self.config);
         }
         Ok(())
+    }
+
+    /// Loads, a few statements per table, the rows the events name before any is applied (as
+    /// far as the rows already here tell), so that folding them rarely waits for a row; rows
+    /// that only an earlier event of the batch makes known are still loaded one by one.
+    async fn prefetch(
+        &self,
+        projection: ProjectionDef,
+        generation: i64,
+        facts: &[Fact],
+        tables: &mut Tables,
+    ) -> Result<(), ProjectorError> {
+        let mut missing: BTreeMap<&'static str, std::collections::BTreeSet<Key>> = BTreeMap::new();
+        let mut touched = Vec::new();
+        for fact in facts {
+            (projection.touches)(fact, tables, &mut touched);
+            for reference in touched.drain(..) {
+                if !tables.is_known(&reference) {
+                    missing.entry(reference.table).or_default().insert(reference.key);
+                }
+            }
+        }
+        let definitions = (projection.tables)();
+        for (table, keys) in missing {
+            let definition =
+                definitions.iter().find(|t| t.name == table).expect("a declared table");
+            let keys: Vec<Key> = keys.into_iter().collect();
+            for keys in keys.chunks(rows::keys_per_select(definition)) {
+                let mut found: BTreeMap<Key, Row> =
+                    self.load_rows(definition, generation, keys).await?.into_iter().collect();
+                for key in keys {
+                    let row = found.remove(key);
+                    tables.load(table, key.clone(), row);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The rows of a generation with these keys (those that exist).
+    async fn load_rows(
+        &self,
+        definition: &TableDef,
+        generation: i64,
+        keys: &[Key],
+    ) -> Result<Vec<(Key, Row)>, ProjectorError> {
+        let backend = self.store.backend();
+        let sql = rows::select_keys_sql(backend, definition, keys.len());
+        macro_rules! load {
+            ($pool:expr, $decode:path) => {{
+                let mut query = sqlx::query(&sql).bind(generation);
+                for key in keys {
+                    for (column, value) in definition.key.iter().zip(key) {
+                        query = bind_value!(query, backend, column, value);
+                    }
+                }
+                let found = query.fetch_all($pool).await.map_err(StoreError::from)?;
+                found.iter().map(|row| $decode(definition, row)).collect::<Result<Vec<_>, _>>()?
+            }};
+        }
+        Ok(match self.store.pool() {
+            Pool::Sqlite(pool) => load!(pool, rows::from_sqlite),
+            Pool::Postgres(pool) => load!(pool, rows::from_postgres),
+        })
     }
 
     /// The live read model of a projection, every row, with the position and hash it reflects.

@@ -86,6 +86,34 @@ pub(super) fn upsert_sql(backend: Backend, table: &TableDef, rows: usize) -> Str
     )
 }
 
+/// Keys one [`select_keys_sql`] statement looks up.
+pub(super) fn keys_per_select(table: &TableDef) -> usize {
+    (PARAMETERS_MAX / table.key.len().max(1)).clamp(1, ROWS_PER_STATEMENT_MAX)
+}
+
+/// `SELECT columns FROM storage WHERE generation = ? AND (key) IN (VALUES (?…), …)` for `keys`
+/// keys.
+pub(super) fn select_keys_sql(backend: Backend, table: &TableDef, keys: usize) -> String {
+    let names: Vec<&str> = columns(table).map(|c| c.name).collect();
+    let key: Vec<&str> = table.key.iter().map(|c| c.name).collect();
+    let width = key.len();
+    let values: Vec<String> = (0..keys)
+        .map(|row| {
+            let row: Vec<String> =
+                (0..width).map(|index| placeholder(backend, 2 + row * width + index)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM {} WHERE generation = {} AND ({}) IN (VALUES {})",
+        names.join(", "),
+        storage(table.name),
+        placeholder(backend, 1),
+        key.join(", "),
+        values.join(", ")
+    )
+}
+
 pub(super) fn delete_sql(backend: Backend, table: &TableDef) -> String {
     let mut sql = format!(
         "DELETE FROM {} WHERE generation = {}",

@@ -26,6 +26,7 @@ backend_tests!(
     a_rebuilt_read_model_reports_exactly_what_the_incremental_one_does,
     a_projector_killed_mid_batch_resumes_to_the_in_memory_fold,
     a_rebuild_killed_midway_leaves_the_live_model_whole_until_it_is_run_again,
+    a_rebuild_that_drops_its_rows_as_it_goes_equals_the_fold,
 );
 
 /// Writes the demo story to an empty database and returns the store and the whole log.
@@ -159,6 +160,22 @@ async fn parity_case(backend: Backend, participants: usize, seed: u64, cuts: Vec
             let position = assert_live_model_is_the_fold(&projector, projection, &events).await;
             assert_eq!(position, stop);
         }
+    }
+    store.close().await;
+}
+
+/// A rebuild keeps at most about `cached_rows_max` rows between its batches: past that it
+/// drops them and reads back, in bulk, those the next events touch (deletes by reversals
+/// included). With a tiny bound and small batches nearly every batch does so.
+async fn a_rebuild_that_drops_its_rows_as_it_goes_equals_the_fold(db: TestDb) {
+    let (store, events) = demo_log(&db, 60, 11).await;
+    let projector = Projector::new(store.clone(), Config::default())
+        .with_rebuild_batch_events(97)
+        .with_cached_rows_max(40);
+    for projection in projection::all() {
+        let reached = projector.rebuild(projection, None, &mut |_| {}).await.unwrap();
+        assert_eq!(reached, events.len() as i64);
+        assert_live_model_is_the_fold(&projector, projection, &events).await;
     }
     store.close().await;
 }

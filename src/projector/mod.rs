@@ -36,7 +36,7 @@ pub const BATCH_EVENTS_DEFAULT: usize = 2_000;
 pub const REBUILD_BATCH_EVENTS_DEFAULT: usize = 100_000;
 /// Rows kept in memory between batches of a catch-up or a rebuild before they are dropped
 /// (they are in the database by then, and read back when an event touches them again).
-pub const CACHED_ROWS_MAX: usize = 200_000;
+pub const CACHED_ROWS_MAX: usize = 100_000;
 
 /// Why the projector stopped.
 #[derive(Debug, Clone, thiserror::Error)]

@@ -43,13 +43,11 @@ pub async fn verify_log(
                 None
             };
         }
-        let page = match pages.next().await {
+        let page = match pages.next().await.map(as_page).transpose()? {
             Some(Ok(page)) => page,
-            Some(Err(StoreError::Corrupt { position, detail })) => {
-                let unreadable = ChainBreak { position, kind: BreakKind::Unreadable { detail } };
+            Some(Err(unreadable)) => {
                 break Some(check_before(store, &mut verifier, unreadable).await?);
             }
-            Some(Err(error)) => return Err(error),
             None => Vec::new(),
         };
         if page.is_empty() {
@@ -67,7 +65,12 @@ type Page = Result<Vec<events::RecordedEvent>, ChainBreak>;
 
 /// Reads a page; an event that cannot be read is a break at its position, not a failure.
 async fn read_page(store: &Store, from: i64, limit: usize) -> Result<Page, StoreError> {
-    match store.read_all(from, limit).await {
+    as_page(store.read_all(from, limit).await)
+}
+
+/// A page as read: an event that cannot be read is a break at its position, not a failure.
+fn as_page(read: Result<Vec<events::RecordedEvent>, StoreError>) -> Result<Page, StoreError> {
+    match read {
         Ok(page) => Ok(Ok(page)),
         Err(StoreError::Corrupt { position, detail }) => {
             Ok(Err(ChainBreak { position, kind: BreakKind::Unreadable { detail } }))

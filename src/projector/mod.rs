@@ -467,14 +467,7 @@ impl Projector {
                 if missing.is_empty() {
                     break;
                 }
-                for reference in missing {
-                    let definition = definitions
-                        .iter()
-                        .find(|t| t.name == reference.table)
-                        .expect("a declared table");
-                    let row = self.load_row(definition, generation, &reference.key).await?;
-                    tables.load(reference.table, reference.key, row);
-                }
+                self.load_missing(&definitions, generation, missing, tables).await?;
             }
             (projection.apply)(&fact, tables, &self.config);
         }
@@ -483,7 +476,7 @@ impl Projector {
 
     /// Loads, a few statements per table, the rows the events name before any is applied (as
     /// far as the rows already here tell), so that folding them rarely waits for a row; rows
-    /// that only an earlier event of the batch makes known are still loaded one by one.
+    /// that only an earlier event of the batch makes known are loaded event by event.
     async fn prefetch(
         &self,
         projection: ProjectionDef,
@@ -491,18 +484,29 @@ impl Projector {
         facts: &[Fact],
         tables: &mut Tables,
     ) -> Result<(), ProjectorError> {
-        let mut missing: BTreeMap<&'static str, std::collections::BTreeSet<Key>> = BTreeMap::new();
+        let mut missing = Vec::new();
         let mut touched = Vec::new();
         for fact in facts {
             (projection.touches)(fact, tables, &mut touched);
-            for reference in touched.drain(..) {
-                if !tables.is_known(&reference) {
-                    missing.entry(reference.table).or_default().insert(reference.key);
-                }
-            }
+            missing.extend(touched.drain(..).filter(|reference| !tables.is_known(reference)));
         }
-        let definitions = (projection.tables)();
-        for (table, keys) in missing {
+        self.load_missing(&(projection.tables)(), generation, missing, tables).await
+    }
+
+    /// Reads these rows of a generation into `tables` (those not found as absent), with one
+    /// select per table per [`rows::keys_per_select`] keys.
+    async fn load_missing(
+        &self,
+        definitions: &[TableDef],
+        generation: i64,
+        missing: Vec<RowRef>,
+        tables: &mut Tables,
+    ) -> Result<(), ProjectorError> {
+        let mut by_table: BTreeMap<&'static str, std::collections::BTreeSet<Key>> = BTreeMap::new();
+        for reference in missing {
+            by_table.entry(reference.table).or_default().insert(reference.key);
+        }
+        for (table, keys) in by_table {
             let definition =
                 definitions.iter().find(|t| t.name == table).expect("a declared table");
             let keys: Vec<Key> = keys.into_iter().collect();
@@ -657,38 +661,12 @@ impl Projector {
         })
     }
 
-    async fn load_row(
-        &self,
-        definition: &TableDef,
-        generation: i64,
-        key: &Key,
-    ) -> Result<Option<Row>, ProjectorError> {
-        let backend = self.store.backend();
-        let sql = rows::select_sql(backend, definition, true);
-        macro_rules! load {
-            ($pool:expr, $decode:path) => {{
-                let mut query = sqlx::query(&sql).bind(generation);
-                for (column, value) in definition.key.iter().zip(key) {
-                    query = bind_value!(query, backend, column, value);
-                }
-                match query.fetch_optional($pool).await.map_err(StoreError::from)? {
-                    None => None,
-                    Some(row) => Some($decode(definition, &row)?.1),
-                }
-            }};
-        }
-        Ok(match self.store.pool() {
-            Pool::Sqlite(pool) => load!(pool, rows::from_sqlite),
-            Pool::Postgres(pool) => load!(pool, rows::from_postgres),
-        })
-    }
-
     async fn load_all(
         &self,
         definition: &TableDef,
         generation: i64,
     ) -> Result<Vec<(Key, Row)>, ProjectorError> {
-        let sql = rows::select_sql(self.store.backend(), definition, false);
+        let sql = rows::select_sql(self.store.backend(), definition);
         let rows = match self.store.pool() {
             Pool::Sqlite(pool) => {
                 let rows = sqlx::query(&sql)

@@ -22,24 +22,30 @@ fn columns(table: &TableDef) -> impl Iterator<Item = &Column> {
     table.key.iter().chain(&table.columns)
 }
 
-/// `SELECT columns FROM storage WHERE generation = ? [AND key = ? …]`.
-pub(super) fn select_sql(backend: Backend, table: &TableDef, by_key: bool) -> String {
+/// `SELECT columns FROM storage WHERE generation = ? ORDER BY key`: a whole generation.
+pub(super) fn select_sql(backend: Backend, table: &TableDef) -> String {
     let names: Vec<&str> = columns(table).map(|c| c.name).collect();
-    let mut sql = format!(
-        "SELECT {} FROM {} WHERE generation = {}",
+    let key: Vec<&str> = table.key.iter().map(|c| c.name).collect();
+    format!(
+        "SELECT {} FROM {} WHERE generation = {} ORDER BY {}",
         names.join(", "),
         storage(table.name),
-        placeholder(backend, 1)
-    );
-    if by_key {
-        for (index, column) in table.key.iter().enumerate() {
-            sql.push_str(&format!(" AND {} = {}", column.name, placeholder(backend, index + 2)));
-        }
-    } else {
-        let key: Vec<&str> = table.key.iter().map(|c| c.name).collect();
-        sql.push_str(&format!(" ORDER BY {}", key.join(", ")));
-    }
-    sql
+        placeholder(backend, 1),
+        key.join(", ")
+    )
+}
+
+/// `count` tuples of `width` placeholders each, numbered on from `first`: `(?, ?), (?, ?)`.
+fn tuples(backend: Backend, count: usize, width: usize, first: usize) -> String {
+    let tuples: Vec<String> = (0..count)
+        .map(|tuple| {
+            let tuple: Vec<String> = (0..width)
+                .map(|index| placeholder(backend, first + tuple * width + index))
+                .collect();
+            format!("({})", tuple.join(", "))
+        })
+        .collect();
+    tuples.join(", ")
 }
 
 /// Bind parameters per statement, under both databases' limits (SQLite 32,766; PostgreSQL
@@ -60,14 +66,6 @@ pub(super) fn upsert_rows_max(table: &TableDef) -> usize {
 pub(super) fn upsert_sql(backend: Backend, table: &TableDef, rows: usize) -> String {
     let names: Vec<&str> =
         std::iter::once("generation").chain(columns(table).map(|c| c.name)).collect();
-    let values: Vec<String> = (0..rows)
-        .map(|row| {
-            let row: Vec<String> = (1..=names.len())
-                .map(|index| placeholder(backend, row * names.len() + index))
-                .collect();
-            format!("({})", row.join(", "))
-        })
-        .collect();
     let key: Vec<&str> =
         std::iter::once("generation").chain(table.key.iter().map(|c| c.name)).collect();
     let updates: Vec<String> =
@@ -81,7 +79,7 @@ pub(super) fn upsert_sql(backend: Backend, table: &TableDef, rows: usize) -> Str
         "INSERT INTO {} ({}) VALUES {} ON CONFLICT ({}) DO {action}",
         storage(table.name),
         names.join(", "),
-        values.join(", "),
+        tuples(backend, rows, names.len(), 1),
         key.join(", ")
     )
 }
@@ -96,21 +94,13 @@ pub(super) fn keys_per_select(table: &TableDef) -> usize {
 pub(super) fn select_keys_sql(backend: Backend, table: &TableDef, keys: usize) -> String {
     let names: Vec<&str> = columns(table).map(|c| c.name).collect();
     let key: Vec<&str> = table.key.iter().map(|c| c.name).collect();
-    let width = key.len();
-    let values: Vec<String> = (0..keys)
-        .map(|row| {
-            let row: Vec<String> =
-                (0..width).map(|index| placeholder(backend, 2 + row * width + index)).collect();
-            format!("({})", row.join(", "))
-        })
-        .collect();
     format!(
         "SELECT {} FROM {} WHERE generation = {} AND ({}) IN (VALUES {})",
         names.join(", "),
         storage(table.name),
         placeholder(backend, 1),
         key.join(", "),
-        values.join(", ")
+        tuples(backend, keys, table.key.len(), 2)
     )
 }
 

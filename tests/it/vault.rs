@@ -37,12 +37,16 @@ fn jejak_with_key(db: &TestDb, args: &[&str]) -> (std::process::Output, String) 
 async fn database_bytes(db: &TestDb) -> Vec<u8> {
     match db.backend {
         Backend::Sqlite => {
+            // Read by another process: closing a descriptor of the file in this one would drop
+            // every POSIX lock this process's SQLite connections hold on it (the server's
+            // pool), and a `jejak` process closing afterwards would think itself the last user
+            // and delete the WAL and shared-memory files under them — the server's connections
+            // then read two WAL files through one index (stale rows, short reads).
             let path = db.url.trim_start_matches("sqlite://");
-            let mut bytes = std::fs::read(path).unwrap();
-            if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
-                bytes.extend(wal);
-            }
-            bytes
+            let wal = format!("{path}-wal");
+            let read = std::process::Command::new("cat").arg(path).arg(&wal).output().unwrap();
+            assert!(read.status.success() || !std::path::Path::new(&wal).exists());
+            read.stdout
         }
         Backend::Postgres => {
             let mut connection =

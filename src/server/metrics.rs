@@ -85,7 +85,7 @@ impl Metrics {
         let _ = writeln!(text, "{name}_bucket{{le=\"+Inf\"}} {count}");
         let _ = writeln!(text, "{name}_sum {}", self.latency_sum_micros.load(Relaxed) as f64 / 1e6);
         let _ = writeln!(text, "{name}_count {count}");
-        let counters: [(&str, &str, u64); 8] = [
+        let counters: [(&str, &str, u64); 9] = [
             ("jejak_commands_total", "Commands that wrote events.", self.commands_ok.load(Relaxed)),
             (
                 "jejak_commands_duplicate_total",
@@ -116,6 +116,12 @@ impl Metrics {
                 "jejak_append_conflicts_total",
                 "Appends refused for a stale expected version.",
                 store.conflicts.load(Relaxed),
+            ),
+            (
+                "jejak_append_tip_moved_total",
+                "PostgreSQL batches laid on this writer's last tip that found the log moved on \
+                 and were written again under the lock.",
+                store.optimistic_misses.load(Relaxed),
             ),
             (
                 "jejak_chain_tip_lock_waits_total",

@@ -94,6 +94,9 @@ pub struct Stall {
 pub enum StoreError {
     #[error("database error: {0}")]
     Database(Arc<sqlx::Error>),
+    /// From the SQLite writer's own connection (rusqlite, see `writer.rs`).
+    #[error("database error: {0}")]
+    Sqlite(Arc<rusqlite::Error>),
     #[error("could not apply migrations: {0}")]
     Migration(Arc<sqlx::migrate::MigrateError>),
     #[error("the stored event at position {position} cannot be read: {detail}")]
@@ -104,22 +107,39 @@ pub enum StoreError {
     OutOfRange { what: &'static str, value: i64, min: i64, max: i64 },
     #[error("the store's writer has stopped")]
     WriterStopped,
+    #[error("the store's writer could not start: {0}")]
+    WriterStart(String),
 }
 
 impl StoreError {
     /// The database was busy or locked past its wait (SQLite's busy timeout, PostgreSQL's
     /// `lock_timeout`): nothing was written and the same call may succeed later.
     pub fn is_busy(&self) -> bool {
-        let StoreError::Database(error) = self else { return false };
-        let sqlx::Error::Database(error) = &**error else { return false };
-        // SQLITE_BUSY, SQLITE_LOCKED and their extended codes; PostgreSQL's lock_not_available.
-        matches!(error.code().as_deref(), Some("5" | "6" | "261" | "262" | "517" | "55P03"))
+        match self {
+            StoreError::Database(error) => {
+                let sqlx::Error::Database(error) = &**error else { return false };
+                // SQLITE_BUSY, SQLITE_LOCKED and their extended codes; PostgreSQL's
+                // lock_not_available.
+                matches!(error.code().as_deref(), Some("5" | "6" | "261" | "262" | "517" | "55P03"))
+            }
+            StoreError::Sqlite(error) => matches!(
+                error.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ),
+            _ => false,
+        }
     }
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
         StoreError::Database(Arc::new(error))
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite(Arc::new(error))
     }
 }
 
@@ -232,6 +252,10 @@ pub struct StoreMetrics {
     pub lock_waits: AtomicU64,
     /// The longest single wait, in microseconds.
     pub lock_wait_max_micros: AtomicU64,
+    /// PostgreSQL batches laid on the tip this writer last committed that found the log moved
+    /// on (another process appended) or an assumption wrong, and were written again under the
+    /// lock.
+    pub optimistic_misses: AtomicU64,
 }
 
 impl StoreMetrics {
@@ -257,7 +281,7 @@ impl Store {
         };
         let (committed_sender, committed) = watch::channel(head.position);
         let metrics = Arc::new(StoreMetrics::default());
-        let writer = writer::spawn(connection, clock, committed_sender, metrics.clone());
+        let writer = writer::spawn(connection, clock, committed_sender, metrics.clone())?;
         Ok(Store { inner: Arc::new(Inner { pool, writer, committed, metrics }) })
     }
 
@@ -385,10 +409,11 @@ impl Store {
                 (record.command_id, stored)
             })
             .collect();
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::append_verbatim(pool, events, &commands).await,
-            Pool::Postgres(pool) => postgres::append_verbatim(pool, events, &commands).await,
-        }
+        let (reply, answer) = oneshot::channel();
+        let job = writer::VerbatimJob { events: events.to_vec(), commands, reply };
+        let message = writer::WriterMessage::Verbatim(job);
+        self.inner.writer.send(message).await.map_err(|_| StoreError::WriterStopped)?;
+        answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
     /// Sessions of this database waiting for a lock another session holds, with the session

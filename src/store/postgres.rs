@@ -11,7 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use events::{AppendRequest, RecordedEvent, Source, Timestamp};
+use events::{AppendRequest, ExpectedVersion, RecordedEvent, Source, Timestamp};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
@@ -21,7 +21,7 @@ use super::{
     AppendOutcome, EVENT_COLUMNS, Head, Pool, StoreError, corrupt, decode_outcome, encode_outcome,
 };
 use crate::clock::Clock;
-use crate::store::writer::WriterConnection;
+use crate::store::writer::WriterTarget;
 
 /// Connections for readers.
 const READ_CONNECTIONS_MAX: u32 = 8;
@@ -45,7 +45,7 @@ pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError>
     Ok(options)
 }
 
-pub(crate) async fn open(url: &str) -> Result<(Pool, WriterConnection), StoreError> {
+pub(crate) async fn open(url: &str) -> Result<(Pool, WriterTarget), StoreError> {
     let options = connect_options(url)?;
     let pool = PgPoolOptions::new()
         .max_connections(READ_CONNECTIONS_MAX)
@@ -56,7 +56,7 @@ pub(crate) async fn open(url: &str) -> Result<(Pool, WriterConnection), StoreErr
     if !migrations_applied(&pool, &migrator).await {
         migrator.run(&pool).await?;
     }
-    Ok((Pool::Postgres(pool), WriterConnection::postgres(options)))
+    Ok((Pool::Postgres(pool), WriterTarget::Postgres(Box::new(options))))
 }
 
 /// Whether every migration this build knows is applied, unchanged. Reading that needs no right
@@ -218,34 +218,41 @@ pub(crate) async fn command_record(
     Ok(Some((row.try_get(0)?, decode_outcome(position, &outcome)?)))
 }
 
-pub(crate) async fn append_verbatim(
-    pool: &PgPool,
+/// Writes events and command records copied from another log, once they are checked to
+/// continue this log's chain, in one transaction under the `log_head` lock. On an error the
+/// transaction is left open and the caller drops the connection, which rolls it back.
+pub(crate) async fn write_verbatim(
+    connection: &mut PgConnection,
     events: &[RecordedEvent],
     commands: &[(Uuid, StoredCommand)],
 ) -> Result<(), super::AppendError> {
-    let mut transaction =
-        pool.begin_with("BEGIN ISOLATION LEVEL READ COMMITTED").await.map_err(StoreError::from)?;
+    sqlx::query("BEGIN ISOLATION LEVEL READ COMMITTED")
+        .execute(&mut *connection)
+        .await
+        .map_err(StoreError::from)?;
     let sql = "SELECT position, hash, recorded_at FROM log_head FOR UPDATE";
-    let row = sqlx::query(sql).fetch_one(&mut *transaction).await.map_err(StoreError::from)?;
+    let row = sqlx::query(sql).fetch_one(&mut *connection).await.map_err(StoreError::from)?;
     let tip = tip_from_row(&row)?;
     super::continues_chain(&tip, events)?;
     for chunk in events.chunks(INSERT_ROWS_MAX) {
-        insert_events(&mut transaction, chunk).await?;
+        insert_events(connection, chunk).await?;
     }
     for chunk in commands.chunks(INSERT_ROWS_MAX) {
-        insert_commands(&mut transaction, chunk).await?;
+        insert_commands(connection, chunk).await?;
     }
     if let Some(last) = events.last() {
-        let sql = "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3";
+        let sql = "UPDATE log_head SET position = $1, hash = $2, recorded_at = $3 \
+                   RETURNING pg_notify($4, $1::text)";
         sqlx::query(sql)
             .bind(last.position)
             .bind(&last.hash)
             .bind(last.recorded_at.to_datetime())
-            .execute(&mut *transaction)
+            .bind(NOTIFY_CHANNEL)
+            .execute(&mut *connection)
             .await
             .map_err(StoreError::from)?;
     }
-    transaction.commit().await.map_err(StoreError::from)?;
+    sqlx::query("COMMIT").execute(&mut *connection).await.map_err(StoreError::from)?;
     Ok(())
 }
 
@@ -277,12 +284,121 @@ pub(crate) async fn stalls(pool: &PgPool) -> Result<Vec<super::Stall>, StoreErro
         .collect()
 }
 
+/// Writes one batch: in one round trip when the writer knows the tip and every stream's
+/// expected version is exact (see [`write_if_unchanged`]), otherwise, or when that finds the
+/// log moved on, under the lock with [`write_locked`]. `known` is the tip this writer last
+/// committed, kept for the next batch; it is forgotten on any failure.
+pub(crate) async fn write_batch(
+    connection: &mut PgConnection,
+    clock: &dyn Clock,
+    requests: &[AppendRequest],
+    mode: BatchMode,
+    metrics: &super::StoreMetrics,
+    known: &mut Option<ChainTip>,
+) -> Result<Plan, StoreError> {
+    let tip = known.take();
+    if let Some(plan) = tip.and_then(|tip| assumed_plan(tip, clock.now(), requests, mode)) {
+        if write_if_unchanged(connection, &plan).await? {
+            *known = Some(plan.plan.tip.clone());
+            return Ok(plan.plan);
+        }
+        metrics.optimistic_misses.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    let plan = write_locked(connection, clock, requests, mode, metrics).await?;
+    *known = Some(plan.tip.clone());
+    Ok(plan)
+}
+
+/// A plan laid out on assumptions instead of reads, and what it assumed.
+struct AssumedPlan {
+    plan: Plan,
+    /// The tip it was laid on.
+    tip: ChainTip,
+    /// Every stream the batch names, at the version the plan took it to be at.
+    streams: Vec<(String, i64)>,
+}
+
+/// The plan of a batch on `tip`, taking each stream to be at the version its first request
+/// expects and no command to be in the log yet. `None` when that cannot be assumed (a stream
+/// expected at any version) or would not be worth checking: a refusal (answers given from
+/// assumptions are not given at all), or a batch too large for one statement.
+fn assumed_plan(
+    tip: ChainTip,
+    now: Timestamp,
+    requests: &[AppendRequest],
+    mode: BatchMode,
+) -> Option<AssumedPlan> {
+    let mut streams: Vec<(String, i64)> = Vec::new();
+    for stream in requests.iter().flat_map(|request| &request.streams) {
+        let ExpectedVersion::Exact(version) = stream.expected else { return None };
+        if !streams.iter().any(|(id, _)| *id == stream.stream_id) {
+            streams.push((stream.stream_id.clone(), version));
+        }
+    }
+    let state = WriteState {
+        tip: Some(tip.clone()),
+        stream_versions: streams.iter().cloned().collect(),
+        commands: Default::default(),
+    };
+    let plan = plan::plan(state, now, requests, mode);
+    let fits = plan.events.len() <= INSERT_ROWS_MAX && plan.commands.len() <= INSERT_ROWS_MAX;
+    let refused = plan.results.iter().any(Result::is_err);
+    (fits && !refused && !plan.events.is_empty()).then_some(AssumedPlan { plan, tip, streams })
+}
+
+/// Writes an assumed plan in one statement, committed on its own, if and only if its
+/// assumptions hold: the head is still the tip it was laid on (so nothing was appended since,
+/// and what the statement's snapshot shows is the whole log), every stream is at the version
+/// assumed, and none of its commands is recorded. The `log_head` update takes the row lock,
+/// and under READ COMMITTED re-checks the head on the newest row version after a wait, so two
+/// writers laid on the same tip cannot both succeed: positions stay gap-free and in commit
+/// order. Returns whether it wrote; when it did not, nothing was written.
+async fn write_if_unchanged(
+    connection: &mut PgConnection,
+    assumed: &AssumedPlan,
+) -> Result<bool, StoreError> {
+    let plan = &assumed.plan;
+    // Each stream and each command is looked up through its index by a scalar subquery, which
+    // the planner cannot turn into a join: as `EXISTS` the command check was planned as a hash
+    // join over a scan of the whole `commands` table.
+    let sql = format!(
+        "WITH head AS (UPDATE log_head SET position = $29, hash = $30, recorded_at = $31 \
+         WHERE position = $33 AND hash = $34 \
+         AND NOT EXISTS (SELECT 1 FROM unnest($35::text[], $36::bigint[]) AS s(id, version) \
+         WHERE coalesce((SELECT MAX(stream_version) FROM events WHERE stream_id = s.id), 0) \
+         <> s.version) \
+         AND NOT EXISTS (SELECT 1 FROM unnest($37::uuid[]) AS i(id) \
+         WHERE (SELECT true FROM commands WHERE command_id = i.id)) \
+         RETURNING position), \
+         written_events AS ({EVENT_INSERT} WHERE EXISTS (SELECT 1 FROM head)), \
+         written_commands AS ({} WHERE EXISTS (SELECT 1 FROM head)) \
+         SELECT pg_notify($32, position::text) FROM head",
+        command_insert(23)
+    );
+    let (stream_ids, versions): (Vec<String>, Vec<i64>) = assumed.streams.iter().cloned().unzip();
+    let command_ids: Vec<Uuid> = plan.commands.iter().map(|(id, _)| *id).collect();
+    let query = bind_commands(bind_events(sqlx::query(&sql), &plan.events), &plan.commands);
+    let written = query
+        .bind(plan.tip.position)
+        .bind(&plan.tip.hash)
+        .bind(plan.tip.recorded_at.map(Timestamp::to_datetime))
+        .bind(NOTIFY_CHANNEL)
+        .bind(assumed.tip.position)
+        .bind(&assumed.tip.hash)
+        .bind(stream_ids)
+        .bind(versions)
+        .bind(command_ids)
+        .fetch_optional(&mut *connection)
+        .await?;
+    Ok(written.is_some())
+}
+
 /// Writes one batch in one READ COMMITTED transaction under the `log_head` row lock, in five
 /// round trips: BEGIN, the lock, one read of the streams' versions and the command records,
 /// one statement writing events, command records and the new head, COMMIT. (A
 /// batch larger than [`INSERT_ROWS_MAX`] rows writes in several statements.) On an error the
 /// transaction is left open and the caller drops the connection, which rolls it back.
-pub(crate) async fn write_batch(
+async fn write_locked(
     connection: &mut PgConnection,
     clock: &dyn Clock,
     requests: &[AppendRequest],

@@ -10,8 +10,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use events::{AppendRequest, RecordedEvent, Source, Timestamp};
+use rusqlite::TransactionBehavior;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Connection, Row, SqliteConnection, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 use uuid::Uuid;
 
 use super::plan::{self, BatchMode, ChainTip, Plan, StoredCommand, WriteState};
@@ -19,7 +20,7 @@ use super::{
     AppendOutcome, EVENT_COLUMNS, Head, Pool, StoreError, corrupt, decode_outcome, encode_outcome,
 };
 use crate::clock::Clock;
-use crate::store::writer::WriterConnection;
+use crate::store::writer::WriterTarget;
 
 /// How long a writer waits for another process's write lock before giving up.
 pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -38,7 +39,7 @@ pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreEr
     Ok(options)
 }
 
-pub(crate) async fn open(url: &str) -> Result<(Pool, WriterConnection), StoreError> {
+pub(crate) async fn open(url: &str) -> Result<(Pool, WriterTarget), StoreError> {
     let options = connect_options(url)?;
     let pool = SqlitePoolOptions::new()
         .max_connections(READ_CONNECTIONS_MAX)
@@ -46,7 +47,7 @@ pub(crate) async fn open(url: &str) -> Result<(Pool, WriterConnection), StoreErr
         .connect_with(options.clone())
         .await?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    let writer = WriterConnection::sqlite(options);
+    let writer = WriterTarget::Sqlite(options.get_filename().to_owned());
     Ok((Pool::Sqlite(pool), writer))
 }
 
@@ -323,163 +324,161 @@ async fn read_command(
     Ok(Some(StoredCommand { request_digest: row.try_get(0)?, outcome }))
 }
 
-/// Writes one batch in one transaction under SQLite's write lock.
-pub(crate) async fn write_batch(
-    connection: &mut SqliteConnection,
+/// The writer's connection (on the writer's own thread, see `writer.rs`): the pool's settings,
+/// and room in the statement cache for every statement of the write path.
+pub(crate) fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
+    let connection = rusqlite::Connection::open(path)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    let mode: String =
+        connection.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Corrupt { position: 0, detail: format!("journal_mode is {mode}") });
+    }
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.pragma_update(None, "secure_delete", "ON")?;
+    connection.set_prepared_statement_cache_capacity(32);
+    Ok(connection)
+}
+
+/// Writes one batch in one transaction under SQLite's write lock, taken up front.
+pub(crate) fn write_batch(
+    connection: &mut rusqlite::Connection,
     clock: &dyn Clock,
     requests: &[AppendRequest],
     mode: BatchMode,
     metrics: &super::StoreMetrics,
 ) -> Result<Plan, StoreError> {
     let waiting = std::time::Instant::now();
-    let mut transaction = connection.begin_with("BEGIN IMMEDIATE").await?;
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     metrics.lock_waited(waiting.elapsed());
-    let state = read_write_state(&mut transaction, requests).await?;
+    let state = read_write_state(&transaction, requests)?;
     let plan = plan::plan(state, clock.now(), requests, mode);
-    insert_events(&mut transaction, &plan.events).await?;
-    for (command_id, stored) in &plan.commands {
-        insert_command(&mut transaction, *command_id, stored).await?;
-    }
-    transaction.commit().await?;
+    insert_events(&transaction, &plan.events)?;
+    insert_commands(&transaction, &plan.commands)?;
+    transaction.commit()?;
     Ok(plan)
 }
 
-/// What a batch is checked against, in one statement (each statement is a hand-off to the
-/// driver's thread): the chain's tip, the versions of the batch's streams and the records of
-/// its commands.
-async fn read_write_state(
-    connection: &mut SqliteConnection,
+/// Writes events and command records copied from another log, once they are checked to
+/// continue this log's chain.
+pub(crate) fn write_verbatim(
+    connection: &mut rusqlite::Connection,
+    events: &[RecordedEvent],
+    commands: &[(Uuid, StoredCommand)],
+) -> Result<(), super::AppendError> {
+    let transaction = connection
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(StoreError::from)?;
+    let tip = writer_tip(&transaction)?.unwrap_or_else(ChainTip::genesis);
+    super::continues_chain(&tip, events)?;
+    insert_events(&transaction, events)?;
+    insert_commands(&transaction, commands)?;
+    transaction.commit().map_err(StoreError::from)?;
+    Ok(())
+}
+
+fn writer_tip(connection: &rusqlite::Connection) -> Result<Option<ChainTip>, StoreError> {
+    let sql = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query([])?;
+    let Some(row) = rows.next()? else { return Ok(None) };
+    let position: i64 = row.get(0)?;
+    let recorded_at: String = row.get(2)?;
+    let recorded_at = Timestamp::parse_canonical(&recorded_at).map_err(|e| corrupt(position, e))?;
+    Ok(Some(ChainTip { position, hash: row.get(1)?, recorded_at: Some(recorded_at) }))
+}
+
+/// What a batch is checked against, read under the write lock: the chain's tip, the version
+/// of every stream the batch names and the records of its commands.
+fn read_write_state(
+    connection: &rusqlite::Connection,
     requests: &[AppendRequest],
 ) -> Result<WriteState, StoreError> {
+    let mut state = WriteState { tip: writer_tip(connection)?, ..WriteState::default() };
     let stream_ids: BTreeSet<&str> = requests
         .iter()
         .flat_map(|request| request.streams.iter().map(|stream| stream.stream_id.as_str()))
         .collect();
-    let command_ids: BTreeSet<String> =
-        requests.iter().map(|request| request.command_id.hyphenated().to_string()).collect();
-    let sql = "SELECT 0, NULL, position, hash, recorded_at FROM \
-               (SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1) \
-               UNION ALL \
-               SELECT 1, stream_id, MAX(stream_version), NULL, NULL FROM events \
-               WHERE stream_id IN (SELECT value FROM json_each(?1)) GROUP BY stream_id \
-               UNION ALL \
-               SELECT 2, command_id, first_position, request_digest, outcome FROM commands \
-               WHERE command_id IN (SELECT value FROM json_each(?2))";
-    let json = |ids: Vec<&str>| serde_json::to_string(&ids).expect("strings serialise");
-    let rows = sqlx::query(sql)
-        .bind(json(stream_ids.iter().copied().collect()))
-        .bind(json(command_ids.iter().map(String::as_str).collect()))
-        .fetch_all(&mut *connection)
-        .await?;
-    let mut state = WriteState::default();
+    let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = ?1";
+    let mut versions = connection.prepare_cached(sql)?;
     for stream_id in stream_ids {
-        state.stream_versions.insert(stream_id.to_owned(), 0);
+        let version: Option<i64> = versions.query_row([stream_id], |row| row.get(0))?;
+        state.stream_versions.insert(stream_id.to_owned(), version.unwrap_or(0));
     }
-    for row in rows {
-        let kind: i64 = row.try_get(0)?;
-        let key: Option<String> = row.try_get(1)?;
-        let position: i64 = row.try_get(2)?;
-        match (kind, key) {
-            (0, _) => {
-                let recorded_at: String = row.try_get(4)?;
-                let recorded_at = Timestamp::parse_canonical(&recorded_at)
-                    .map_err(|error| corrupt(position, error))?;
-                let hash = row.try_get(3)?;
-                state.tip = Some(ChainTip { position, hash, recorded_at: Some(recorded_at) });
-            }
-            (1, Some(stream_id)) => drop(state.stream_versions.insert(stream_id, position)),
-            (_, Some(command_id)) => {
-                let outcome: String = row.try_get(4)?;
-                let stored = StoredCommand {
-                    request_digest: row.try_get(3)?,
-                    outcome: decode_outcome(position, &outcome)?,
-                };
-                state.commands.insert(parse_uuid(position, &command_id)?, stored);
-            }
-            (_, None) => return Err(corrupt(position, "a stream or command without its id")),
-        }
+    let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = ?1";
+    let mut records = connection.prepare_cached(sql)?;
+    let command_ids: BTreeSet<Uuid> = requests.iter().map(|request| request.command_id).collect();
+    for command_id in command_ids {
+        let mut rows = records.query([command_id.hyphenated().to_string()])?;
+        let Some(row) = rows.next()? else { continue };
+        let position: i64 = row.get(2)?;
+        let outcome: String = row.get(1)?;
+        let stored = StoredCommand {
+            request_digest: row.get(0)?,
+            outcome: decode_outcome(position, &outcome)?,
+        };
+        state.commands.insert(command_id, stored);
     }
     Ok(state)
 }
 
-async fn insert_command(
-    connection: &mut SqliteConnection,
-    command_id: Uuid,
-    stored: &StoredCommand,
+fn insert_events(
+    connection: &rusqlite::Connection,
+    events: &[RecordedEvent],
+) -> Result<(), StoreError> {
+    let sql = "INSERT INTO events (position, event_id, command_id, stream_id, stream_version, \
+               category, event_type, schema_version, occurred_at, recorded_at, actor, role, \
+               organisation, facility, source, reason, document_ref, correlation_id, \
+               causation_id, payload, prev_hash, hash) \
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+               ?17, ?18, ?19, ?20, ?21, ?22)";
+    let mut insert = connection.prepare_cached(sql)?;
+    for event in events {
+        insert.execute(rusqlite::params![
+            event.position,
+            event.event_id.hyphenated().to_string(),
+            event.command_id.hyphenated().to_string(),
+            event.stream_id,
+            event.stream_version,
+            event.category(),
+            event.event_type,
+            event.schema_version,
+            event.occurred_at.to_string(),
+            event.recorded_at.to_string(),
+            event.actor,
+            event.role,
+            event.organisation,
+            event.facility,
+            event.source.as_str(),
+            event.reason,
+            event.document_ref,
+            event.correlation_id.hyphenated().to_string(),
+            event.causation_id.map(|id| id.hyphenated().to_string()),
+            event.payload,
+            event.prev_hash,
+            event.hash,
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_commands(
+    connection: &rusqlite::Connection,
+    commands: &[(Uuid, StoredCommand)],
 ) -> Result<(), StoreError> {
     let sql = "INSERT INTO commands (command_id, request_digest, first_position, \
-               last_position, recorded_at, outcome) VALUES (?, ?, ?, ?, ?, ?)";
-    sqlx::query(sql)
-        .bind(command_id.hyphenated().to_string())
-        .bind(&stored.request_digest)
-        .bind(stored.outcome.first_position)
-        .bind(stored.outcome.last_position)
-        .bind(stored.outcome.recorded_at.to_string())
-        .bind(encode_outcome(&stored.outcome))
-        .execute(connection)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn append_verbatim(
-    pool: &SqlitePool,
-    events: &[RecordedEvent],
-    commands: &[(Uuid, StoredCommand)],
-) -> Result<(), super::AppendError> {
-    let mut connection = pool.acquire().await.map_err(StoreError::from)?;
-    let mut transaction =
-        connection.begin_with("BEGIN IMMEDIATE").await.map_err(StoreError::from)?;
-    let tip = read_tip(&mut transaction).await?.unwrap_or_else(ChainTip::genesis);
-    super::continues_chain(&tip, events)?;
-    insert_events(&mut transaction, events).await?;
+               last_position, recorded_at, outcome) VALUES (?1, ?2, ?3, ?4, ?5, ?6)";
+    let mut insert = connection.prepare_cached(sql)?;
     for (command_id, stored) in commands {
-        insert_command(&mut transaction, *command_id, stored).await?;
-    }
-    transaction.commit().await.map_err(StoreError::from)?;
-    Ok(())
-}
-
-/// Events per INSERT statement: 22 parameters each, under SQLite's 32,766.
-const EVENTS_PER_INSERT: usize = 1_000;
-
-/// Inserts events with as few statements as SQLite allows: each statement is a hand-off to
-/// the driver's thread, and a 45-event append used to make 45 of them.
-async fn insert_events(
-    connection: &mut SqliteConnection,
-    events: &[RecordedEvent],
-) -> Result<(), StoreError> {
-    for events in events.chunks(EVENTS_PER_INSERT) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO events (position, event_id, command_id, stream_id, stream_version, \
-             category, event_type, schema_version, occurred_at, recorded_at, actor, role, \
-             organisation, facility, source, reason, document_ref, correlation_id, \
-             causation_id, payload, prev_hash, hash) ",
-        );
-        insert.push_values(events, |mut row, event| {
-            row.push_bind(event.position)
-                .push_bind(event.event_id.hyphenated().to_string())
-                .push_bind(event.command_id.hyphenated().to_string())
-                .push_bind(&event.stream_id)
-                .push_bind(event.stream_version)
-                .push_bind(event.category())
-                .push_bind(&event.event_type)
-                .push_bind(event.schema_version)
-                .push_bind(event.occurred_at.to_string())
-                .push_bind(event.recorded_at.to_string())
-                .push_bind(&event.actor)
-                .push_bind(&event.role)
-                .push_bind(&event.organisation)
-                .push_bind(&event.facility)
-                .push_bind(event.source.as_str())
-                .push_bind(&event.reason)
-                .push_bind(&event.document_ref)
-                .push_bind(event.correlation_id.hyphenated().to_string())
-                .push_bind(event.causation_id.map(|id| id.hyphenated().to_string()))
-                .push_bind(&event.payload)
-                .push_bind(&event.prev_hash)
-                .push_bind(&event.hash);
-        });
-        insert.build().execute(&mut *connection).await?;
+        insert.execute(rusqlite::params![
+            command_id.hyphenated().to_string(),
+            stored.request_digest,
+            stored.outcome.first_position,
+            stored.outcome.last_position,
+            stored.outcome.recorded_at.to_string(),
+            encode_outcome(&stored.outcome),
+        ])?;
     }
     Ok(())
 }

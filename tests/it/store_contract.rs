@@ -18,6 +18,7 @@ backend_tests!(
     an_appended_event_reads_back_with_every_envelope_field,
     positions_start_at_one_and_have_no_gaps,
     a_stale_expected_version_is_a_typed_conflict_and_writes_nothing,
+    two_writers_on_one_database_take_turns_on_one_stream_without_a_gap,
     a_multi_stream_append_is_one_transaction,
     a_multi_stream_append_with_one_stale_stream_writes_to_neither,
     a_retried_command_returns_the_first_result_and_writes_nothing,
@@ -111,6 +112,36 @@ async fn a_stale_expected_version_is_a_typed_conflict_and_writes_nothing(db: Tes
     assert_eq!(store.head().await.unwrap(), before);
     store.append(append_to("package-1", ExpectedVersion::Exact(2), 1)).await.unwrap();
     assert_eq!(store.stream_version("package-1").await.unwrap(), 3);
+}
+
+/// Two stores on one database are two writers that each remember the tip they last wrote
+/// (PostgreSQL lays the next batch on it): every append the other made in between must send
+/// the writer back to the log, never let it write on a tip that has moved.
+async fn two_writers_on_one_database_take_turns_on_one_stream_without_a_gap(db: TestDb) {
+    let (here, there) = (db.open().await, db.open().await);
+    for version in 0..40 {
+        let writer = if version % 2 == 0 { &here } else { &there };
+        let outcome = writer.append(append_to("package-1", ExpectedVersion::Exact(version), 1));
+        assert_eq!(outcome.await.unwrap().first_position, version + 1);
+        // The other writer's last tip is now behind: a stale expectation is still refused.
+        let other = if version % 2 == 0 { &there } else { &here };
+        let stale = other.append(append_to("package-1", ExpectedVersion::Exact(version), 1));
+        assert!(
+            matches!(stale.await, Err(AppendError::Conflict { actual, .. }) if actual == version + 1),
+            "version {version}"
+        );
+    }
+    let events = here.read_all(1, 100).await.unwrap();
+    let positions: Vec<i64> = events.iter().map(|event| event.position).collect();
+    assert_eq!(positions, (1..=40).collect::<Vec<_>>());
+    let report = jejak::verify::verify_log(&there, |_| {}).await.unwrap();
+    assert!(report.is_intact(), "{:?}", report.first_break);
+    if db.backend == Backend::Postgres {
+        let moved = |store: &Store| {
+            store.metrics().optimistic_misses.load(std::sync::atomic::Ordering::Relaxed)
+        };
+        assert!(moved(&here) >= 19 && moved(&there) >= 19, "each found the tip moved");
+    }
 }
 
 async fn a_multi_stream_append_is_one_transaction(db: TestDb) {

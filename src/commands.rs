@@ -147,6 +147,89 @@ pub struct CommandLoop {
     clock: Arc<dyn Clock>,
     zone: TimeZone,
     hot_streams: Arc<HotStreams>,
+    cache: Arc<StreamCache>,
+}
+
+/// The streams single commands of this process decided on, each at the version it was folded
+/// to, so that the next command on them decides without reading them again.
+///
+/// An entry may be stale: another process (or another command here) may have appended since.
+/// That is safe because every stream a command read goes into its append as a condition at
+/// the version read, so a decision taken on a stale state is refused by the store as a
+/// conflict, and the command drops the entries it used and decides again from the log. A
+/// refusal is never given on a cached state: the command decides again from the log first.
+/// Batches and checks (imports, `--atomic`) read the log and leave the cache alone.
+#[derive(Default)]
+struct StreamCache {
+    inner: std::sync::Mutex<CacheEntries>,
+}
+
+#[derive(Default)]
+struct CacheEntries {
+    streams: BTreeMap<String, Cached>,
+    /// Counts uses, to tell which entries were used least recently.
+    uses: u64,
+}
+
+struct Cached {
+    version: i64,
+    state: StreamState,
+    last_used: u64,
+}
+
+/// Where a command's streams are read from.
+#[derive(Clone, Copy)]
+enum Reads<'c> {
+    /// The log only: batches and checks.
+    Log,
+    /// The cache where it has the stream, else the log, keeping what the log gave.
+    Cached(&'c StreamCache),
+    /// The log, keeping what it gave in the cache in place of what was there.
+    Refresh(&'c StreamCache),
+}
+
+/// Streams the cache keeps before it drops the half used least recently.
+const STREAM_CACHE_MAX: usize = 10_000;
+
+impl StreamCache {
+    fn lock(&self) -> std::sync::MutexGuard<'_, CacheEntries> {
+        self.inner.lock().expect("the stream cache is never poisoned")
+    }
+
+    fn get(&self, stream_id: &str) -> Option<(i64, StreamState)> {
+        let mut inner = self.lock();
+        inner.uses += 1;
+        let uses = inner.uses;
+        let entry = inner.streams.get_mut(stream_id)?;
+        entry.last_used = uses;
+        Some((entry.version, entry.state.clone()))
+    }
+
+    /// Keeps `state` at `version` unless a later version is kept already. Any two states of
+    /// one stream at one version are equal (the log's prefix does not change), so the later
+    /// version is always the better one.
+    fn put(&self, stream_id: &str, version: i64, state: &StreamState) {
+        let mut inner = self.lock();
+        if inner.streams.get(stream_id).is_some_and(|kept| kept.version >= version) {
+            return;
+        }
+        if inner.streams.len() >= STREAM_CACHE_MAX {
+            let mut uses: Vec<u64> = inner.streams.values().map(|entry| entry.last_used).collect();
+            let (_, median, _) = uses.select_nth_unstable(STREAM_CACHE_MAX / 2);
+            let median = *median;
+            inner.streams.retain(|_, entry| entry.last_used > median);
+        }
+        inner.uses += 1;
+        let cached = Cached { version, state: state.clone(), last_used: inner.uses };
+        inner.streams.insert(stream_id.to_owned(), cached);
+    }
+
+    fn forget<'a>(&self, stream_ids: impl IntoIterator<Item = &'a String>) {
+        let mut inner = self.lock();
+        for stream_id in stream_ids {
+            inner.streams.remove(stream_id);
+        }
+    }
 }
 
 /// Streams that commands in this process are fighting over. A command that met a conflict on a
@@ -203,12 +286,14 @@ impl Session {
 #[derive(Default)]
 struct Overlay {
     streams: BTreeMap<String, (i64, StreamState)>,
+    /// The streams among them that came from the [`StreamCache`], not from the log.
+    from_cache: Vec<String>,
 }
 
 impl CommandLoop {
     /// A loop whose business dates are the days of `zone` (the deployment's time zone).
     pub fn new(store: Store, clock: Arc<dyn Clock>, zone: TimeZone) -> CommandLoop {
-        CommandLoop { store, clock, zone, hot_streams: Arc::default() }
+        CommandLoop { store, clock, zone, hot_streams: Arc::default(), cache: Arc::default() }
     }
 
     pub fn store(&self) -> &Store {
@@ -216,6 +301,12 @@ impl CommandLoop {
     }
 
     /// Carries out one command.
+    ///
+    /// It decides on the streams as this process last saw them ([`StreamCache`]) and lets the
+    /// append check them; the command's id is checked by the append too, so a command already
+    /// in the log is answered with its first result without being looked up first. Only a
+    /// refusal looks it up: a command carried out before may be refused now that its own
+    /// events are in the log.
     pub async fn execute(
         &self,
         envelope: &CommandEnvelope,
@@ -223,15 +314,31 @@ impl CommandLoop {
     ) -> Result<Executed, CommandFailure> {
         let digest = envelope.digest();
         let mut held: Vec<(String, tokio::sync::OwnedMutexGuard<()>)> = Vec::new();
+        let mut reads = Reads::Cached(&self.cache);
         for attempt in 0..APPEND_ATTEMPTS_MAX {
-            if let Some(executed) = self.already_done(envelope.command_id, &digest).await? {
-                return Ok(executed);
-            }
             let mut overlay = Overlay::default();
-            let request = self.decide(envelope, issuer, &digest, &mut overlay).await?;
+            let request = match self.decide(envelope, issuer, &digest, &mut overlay, reads).await {
+                Ok(request) => request,
+                Err(failure) if failure.is_callers() && !overlay.from_cache.is_empty() => {
+                    // Decided on what this process saw last: decide again on the log.
+                    reads = Reads::Refresh(&self.cache);
+                    continue;
+                }
+                Err(failure) => {
+                    if let Some(executed) = self.already_done(envelope.command_id, &digest).await? {
+                        return Ok(executed);
+                    }
+                    return Err(failure);
+                }
+            };
             match self.store.append(request).await {
-                Ok(outcome) => return Ok(Executed::from_outcome(outcome)),
+                Ok(outcome) => {
+                    self.remember(&overlay, &outcome);
+                    return Ok(Executed::from_outcome(outcome));
+                }
                 Err(AppendError::Conflict { stream_id, .. }) => {
+                    // What it read has moved on; the next attempt reads it again.
+                    self.cache.forget(overlay.streams.keys());
                     tracing::debug!(command_id = %envelope.command_id, %stream_id, attempt, "conflict; deciding again");
                     if held.iter().any(|(id, _)| *id == stream_id) {
                         // Another process wrote it: give it a moment before trying again.
@@ -334,7 +441,7 @@ impl CommandLoop {
                     done.insert(index, executed);
                     continue;
                 }
-                match self.decide(envelope, issuer, &digest, overlay).await {
+                match self.decide(envelope, issuer, &digest, overlay, Reads::Log).await {
                     Ok(request) => {
                         requests.push(request);
                         request_index.push(index);
@@ -381,6 +488,24 @@ impl CommandLoop {
         Err(BatchFailure { index: 0, failure: CommandFailure::Contention(APPEND_ATTEMPTS_MAX) })
     }
 
+    /// Keeps the streams a command decided on, as its append left them, for the next command.
+    fn remember(&self, overlay: &Overlay, outcome: &AppendOutcome) {
+        if outcome.duplicate {
+            // Carried out before: the log holds the first decision's events, not this one's.
+            self.cache.forget(overlay.streams.keys());
+            return;
+        }
+        for (stream_id, (version, state)) in &overlay.streams {
+            let written = outcome.streams.iter().find(|written| written.stream_id == *stream_id);
+            match written {
+                Some(written) if written.last_version != *version => {
+                    self.cache.forget([stream_id]);
+                }
+                _ => self.cache.put(stream_id, *version, state),
+            }
+        }
+    }
+
     /// The first result of a command already in the log.
     async fn already_done(
         &self,
@@ -396,14 +521,16 @@ impl CommandLoop {
         }
     }
 
-    /// Loads what the command reads, decides, records the decision in the overlay, and returns
-    /// the append request with every stream read as a condition at the version it was read at.
+    /// Loads what the command reads (as `reads` says), decides, records the decision in the
+    /// overlay, and returns the append request with every stream read as a condition at the
+    /// version it was read at.
     async fn decide(
         &self,
         envelope: &CommandEnvelope,
         issuer: &Issuer,
         digest: &str,
         overlay: &mut Overlay,
+        reads: Reads<'_>,
     ) -> Result<AppendRequest, CommandFailure> {
         let now = self.clock.now();
         let (occurred_at, today) = self.business_time(envelope, now)?;
@@ -418,7 +545,7 @@ impl CommandLoop {
             reason: envelope.reason.clone(),
             document_ref: envelope.document_ref.clone(),
         };
-        let world = self.world_for(&envelope.command, overlay).await?;
+        let world = self.world_for(&envelope.command, overlay, reads).await?;
         let decision = decide::decide(&envelope.command, &world, &ctx)?;
         let occurred_at = match (envelope.occurred_at, decision.business_day) {
             (None, Some(day)) => self.start_of_local_day(day).unwrap_or(occurred_at),
@@ -479,11 +606,13 @@ impl CommandLoop {
         Ok((occurred_at, today))
     }
 
-    /// The streams a command reads: loaded from the log (or the overlay) until it names no more.
+    /// The streams a command reads: loaded from the overlay, else as `reads` says, until it
+    /// names no more.
     async fn world_for(
         &self,
         command: &events::command::Command,
         overlay: &mut Overlay,
+        reads: Reads<'_>,
     ) -> Result<World, CommandFailure> {
         let mut world = World::default();
         for _ in 0..LOAD_ROUNDS_MAX {
@@ -497,7 +626,23 @@ impl CommandLoop {
             for stream_id in missing {
                 let Some(kind) = StreamKind::of(&stream_id) else { continue };
                 if !overlay.streams.contains_key(&stream_id) {
-                    let loaded = self.load(&stream_id, kind).await?;
+                    let cached = match reads {
+                        Reads::Cached(cache) => cache.get(&stream_id),
+                        Reads::Log | Reads::Refresh(_) => None,
+                    };
+                    let loaded = match cached {
+                        Some(cached) => {
+                            overlay.from_cache.push(stream_id.clone());
+                            cached
+                        }
+                        None => {
+                            let (version, state) = self.load(&stream_id, kind).await?;
+                            if let Reads::Cached(cache) | Reads::Refresh(cache) = reads {
+                                cache.put(&stream_id, version, &state);
+                            }
+                            (version, state)
+                        }
+                    };
                     overlay.streams.insert(stream_id.clone(), loaded);
                 }
                 let (version, state) = overlay.streams[&stream_id].clone();

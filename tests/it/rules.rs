@@ -18,6 +18,8 @@ backend_tests!(
     twenty_concurrent_acceptances_for_five_places_accept_exactly_five,
     two_concurrent_approvals_of_one_nomination_write_one,
     a_retried_command_returns_its_first_result_and_a_reused_id_is_refused,
+    a_command_decided_on_streams_another_process_changed_is_decided_again,
+    a_refusal_is_never_given_on_what_this_process_saw_last,
     exec_reports_each_line_and_atomic_writes_nothing_unless_all_succeed,
     an_attendance_import_checks_every_row_first_and_runs_twice_as_once,
     an_sdp_import_keeps_raw_ids_out_of_the_log_and_runs_twice_as_once,
@@ -160,6 +162,59 @@ async fn a_retried_command_returns_its_first_result_and_a_reused_id_is_refused(d
     let refused = commands.execute(&other, &disnaker()).await.unwrap_err();
     assert!(matches!(refused, CommandFailure::CommandReused(id) if id == first.command_id));
     assert_eq!(store.head().await.unwrap(), head);
+}
+
+/// Two processes (two stores, two command loops) on one database: what one of them saw of a
+/// stream goes stale when the other writes to it.
+async fn two_processes(
+    db: &TestDb,
+    clock: std::sync::Arc<jejak::clock::SimulatedClock>,
+) -> (CommandLoop, CommandLoop) {
+    let here = command_loop(&db.open_with(clock.clone()).await, clock.clone());
+    let there = command_loop(&db.open_with(clock.clone()).await, clock);
+    (here, there)
+}
+
+async fn a_command_decided_on_streams_another_process_changed_is_decided_again(db: TestDb) {
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let (here, there) = two_processes(&db, clock).await;
+    let participations = setup(&here, 1, 2).await;
+    let accept = |n: usize| {
+        envelope(json!({"type": "accept_participant", "participation_id": participations[n]}))
+    };
+    let first = here.execute(&accept(0), &disnaker()).await.unwrap();
+    assert_eq!(first.reply["status"], "accepted");
+    // The other process frees the one place; this one last saw the package full.
+    let withdraw = envelope(
+        json!({"type": "withdraw_participant", "participation_id": participations[0], "reason_code": "own_request"}),
+    );
+    there.execute(&withdraw, &petugas()).await.unwrap();
+    let second = here.execute(&accept(1), &disnaker()).await.unwrap();
+    assert_eq!(second.reply["status"], "accepted", "decided on the package as the log has it");
+    let (_, state) = there.load_state(&streams::package(PACKAGE)).await.unwrap();
+    let events::state::StreamState::Package(state) = state else { panic!() };
+    assert_eq!(state.places_taken(), 1);
+    assert!(jejak::verify::verify_log(here.store(), |_| {}).await.unwrap().is_intact());
+}
+
+async fn a_refusal_is_never_given_on_what_this_process_saw_last(db: TestDb) {
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let (here, there) = two_processes(&db, clock).await;
+    setup(&here, 5, 1).await;
+    let newcomer = person(7);
+    let nominate = || {
+        envelope(json!({"type": "nominate_inmate", "package_id": PACKAGE, "person_ref": newcomer}))
+    };
+    // Refused: not in custody as far as the log knows. This process keeps what it read.
+    let refused = here.execute(&nominate(), &petugas()).await.unwrap_err();
+    assert!(matches!(refused, CommandFailure::Refused(_)), "{refused:?}");
+    // The other process records the custody episode.
+    let custody = envelope(
+        json!({"type": "record_custody_episode", "person_ref": newcomer, "episode_ref": "r7", "facility": "RUTAN-SOE", "admitted_on": "2024-01-01", "legal_status": "narapidana", "sdp": {"extract_at": "2026-02-19T00:00:00Z", "row_ref": "r7"}}),
+    );
+    there.execute(&custody, &system()).await.unwrap();
+    let nominated = here.execute(&nominate(), &petugas()).await;
+    assert!(nominated.is_ok(), "decided again on the log, not refused: {nominated:?}");
 }
 
 fn write(dir: &std::path::Path, name: &str, content: &str) -> String {

@@ -30,10 +30,15 @@ pub struct Encoder {
 
 impl Encoder {
     pub fn text(&mut self, text: &str) -> &mut Encoder {
+        self.bytes_text(text.as_bytes())
+    }
+
+    /// A text given as its UTF-8 bytes.
+    fn bytes_text(&mut self, text: &[u8]) -> &mut Encoder {
         let length = u32::try_from(text.len()).expect("texts are bounded far below 4 GiB");
         assert_ne!(length, u32::MAX, "the length FF FF FF FF stands for an absent text");
         self.bytes.extend_from_slice(&length.to_be_bytes());
-        self.bytes.extend_from_slice(text.as_bytes());
+        self.bytes.extend_from_slice(text);
         self
     }
 
@@ -57,7 +62,15 @@ impl Encoder {
     }
 
     pub fn sha256_hex(&self) -> String {
-        hex::encode(Sha256::digest(&self.bytes))
+        String::from_utf8(self.sha256_hex_bytes().to_vec()).expect("hex digits")
+    }
+
+    /// The same, as bytes on the stack.
+    fn sha256_hex_bytes(&self) -> [u8; 64] {
+        let mut text = [0_u8; 64];
+        hex::encode_to_slice(Sha256::digest(&self.bytes), &mut text)
+            .expect("64 digits for 32 bytes");
+        text
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -73,12 +86,14 @@ pub fn encode_event(event: &RecordedEvent, encoder: &mut Encoder) {
     encoder.text(event.command_id.hyphenated().encode_lower(&mut uuid_text));
     encoder.text(&event.stream_id).integer(event.stream_version);
     encoder.text(&event.event_type).integer(i64::from(event.schema_version));
-    encoder.text(&event.occurred_at.to_string()).text(&event.recorded_at.to_string());
+    let (occurred_at, recorded_at) =
+        (event.occurred_at.canonical_bytes(), event.recorded_at.canonical_bytes());
+    encoder.bytes_text(&occurred_at).bytes_text(&recorded_at);
     encoder.text(&event.actor).text(&event.role).text(&event.organisation);
     encoder.optional_text(event.facility.as_deref()).text(event.source.as_str());
     encoder.optional_text(event.reason.as_deref()).optional_text(event.document_ref.as_deref());
     encoder.text(event.correlation_id.hyphenated().encode_lower(&mut uuid_text));
-    let causation = event.causation_id.map(|id| id.hyphenated().to_string());
+    let causation = event.causation_id.map(|id| id.hyphenated().encode_lower(&mut uuid_text));
     encoder.optional_text(causation.as_deref());
     encoder.text(&event.payload).text(&event.prev_hash);
 }
@@ -168,7 +183,7 @@ impl ChainVerifier {
         }
         self.encoder.clear();
         encode_event(event, &mut self.encoder);
-        if self.encoder.sha256_hex() != event.hash {
+        if self.encoder.sha256_hex_bytes() != event.hash.as_bytes() {
             return Err(broken(BreakKind::HashMismatch));
         }
         if let Some(previous) = self.prev_recorded_at

@@ -158,23 +158,38 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The canonical text, `YYYY-MM-DDTHH:MM:SS.ffffffZ`, written digit by digit: the hash
+    /// chain encodes two per event, and the store writes two per event.
+    pub fn canonical_bytes(self) -> [u8; 27] {
+        let datetime = self.to_datetime();
+        let (date, time) = (datetime.date_naive(), datetime.time());
+        let mut text = *b"0000-00-00T00:00:00.000000Z";
+        let mut digits = |at: usize, width: usize, value: u32| {
+            let mut value = value;
+            for slot in text[at..at + width].iter_mut().rev() {
+                *slot = b'0' + (value % 10) as u8;
+                value /= 10;
+            }
+        };
+        // Years are 1900-9999 (`from_unix_micros`), so four digits always hold them.
+        digits(0, 4, u32::try_from(date.year()).unwrap_or(0));
+        digits(5, 2, date.month());
+        digits(8, 2, date.day());
+        digits(11, 2, time.hour());
+        digits(14, 2, time.minute());
+        digits(17, 2, time.second());
+        digits(20, 6, time.nanosecond() / 1_000);
+        text
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The same text as `to_rfc3339_opts(SecondsFormat::Micros, true)` (a test holds them
-        // equal), without the general formatter: the hash chain writes two per event.
-        let datetime = self.to_datetime();
-        let (date, time) = (datetime.date_naive(), datetime.time());
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-            date.year(),
-            date.month(),
-            date.day(),
-            time.hour(),
-            time.minute(),
-            time.second(),
-            time.nanosecond() / 1_000
-        )
+        // equal).
+        let text = self.canonical_bytes();
+        f.write_str(std::str::from_utf8(&text).expect("ASCII digits and separators"))
     }
 }
 

@@ -109,6 +109,8 @@ pub enum StoreError {
     WriterStopped,
     #[error("the store's writer could not start: {0}")]
     WriterStart(String),
+    #[error("a read of the log failed: {0}")]
+    Reader(String),
 }
 
 impl StoreError {
@@ -232,9 +234,17 @@ pub struct Store {
 
 struct Inner {
     pool: Pool,
+    reads: EventReads,
     writer: mpsc::Sender<writer::WriterMessage>,
     committed: watch::Receiver<i64>,
     metrics: Arc<StoreMetrics>,
+}
+
+/// Where events are read from: on SQLite the store's own readers (`sqlite::EventReader`), on
+/// PostgreSQL the pool.
+enum EventReads {
+    Sqlite(Arc<sqlite::EventReader>),
+    Postgres(sqlx::PgPool),
 }
 
 /// What this process's writer has done since it started, for `/metrics`.
@@ -271,9 +281,15 @@ impl Store {
     /// Opens the database at `url`, creating a SQLite file if it is missing, and applies the
     /// migrations that are not yet applied.
     pub async fn open(url: &str, clock: Arc<dyn Clock>) -> Result<Store, StoreError> {
-        let (pool, connection) = match Backend::of_url(url)? {
-            Backend::Sqlite => sqlite::open(url).await?,
-            Backend::Postgres => postgres::open(url).await?,
+        let (pool, reads, connection) = match Backend::of_url(url)? {
+            Backend::Sqlite => {
+                let (pool, reader, connection) = sqlite::open(url).await?;
+                (pool, EventReads::Sqlite(reader), connection)
+            }
+            Backend::Postgres => {
+                let (pool, connection) = postgres::open(url).await?;
+                (Pool::Postgres(pool.clone()), EventReads::Postgres(pool), connection)
+            }
         };
         let head = match &pool {
             Pool::Sqlite(pool) => sqlite::head(pool).await?,
@@ -282,7 +298,7 @@ impl Store {
         let (committed_sender, committed) = watch::channel(head.position);
         let metrics = Arc::new(StoreMetrics::default());
         let writer = writer::spawn(connection, clock, committed_sender, metrics.clone())?;
-        Ok(Store { inner: Arc::new(Inner { pool, writer, committed, metrics }) })
+        Ok(Store { inner: Arc::new(Inner { pool, reads, writer, committed, metrics }) })
     }
 
     /// The writer's counters since this process opened the store.
@@ -470,9 +486,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = page_limit(limit)?;
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::read_all(pool, from, limit).await,
-            Pool::Postgres(pool) => postgres::read_all(pool, from, limit).await,
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => sqlite::read_all(reader, from, limit).await,
+            EventReads::Postgres(pool) => postgres::read_all(pool, from, limit).await,
         }
     }
 
@@ -514,9 +530,11 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = page_limit(limit)?;
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::read_stream(pool, stream_id, from_version, limit).await,
-            Pool::Postgres(pool) => {
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => {
+                sqlite::read_stream(reader, stream_id, from_version, limit).await
+            }
+            EventReads::Postgres(pool) => {
                 postgres::read_stream(pool, stream_id, from_version, limit).await
             }
         }
@@ -531,9 +549,13 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = page_limit(limit)?;
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::read_category(pool, category, from, limit).await,
-            Pool::Postgres(pool) => postgres::read_category(pool, category, from, limit).await,
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => {
+                sqlite::read_category(reader, category, from, limit).await
+            }
+            EventReads::Postgres(pool) => {
+                postgres::read_category(pool, category, from, limit).await
+            }
         }
     }
 
@@ -545,9 +567,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = page_limit(limit)?;
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::read_by_actor(pool, actor, from, limit).await,
-            Pool::Postgres(pool) => postgres::read_by_actor(pool, actor, from, limit).await,
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => sqlite::read_by_actor(reader, actor, from, limit).await,
+            EventReads::Postgres(pool) => postgres::read_by_actor(pool, actor, from, limit).await,
         }
     }
 
@@ -558,9 +580,9 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = page_limit(limit)?;
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::read_reversals(pool, from, limit).await,
-            Pool::Postgres(pool) => postgres::read_reversals(pool, from, limit).await,
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => sqlite::read_reversals(reader, from, limit).await,
+            EventReads::Postgres(pool) => postgres::read_reversals(pool, from, limit).await,
         }
     }
 
@@ -583,11 +605,11 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
         let limit = page_limit(limit)?;
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => {
-                sqlite::read_late(pool, after, until, occurred_before, limit).await
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => {
+                sqlite::read_late(reader, after, until, occurred_before, limit).await
             }
-            Pool::Postgres(pool) => {
+            EventReads::Postgres(pool) => {
                 postgres::read_late(pool, after, until, occurred_before, limit).await
             }
         }

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::plan::{self, BatchMode, ChainTip, Plan, StoredCommand, WriteState};
 use super::{
-    AppendOutcome, EVENT_COLUMNS, Head, Pool, StoreError, corrupt, decode_outcome, encode_outcome,
+    AppendOutcome, EVENT_COLUMNS, Head, StoreError, corrupt, decode_outcome, encode_outcome,
 };
 use crate::clock::Clock;
 use crate::store::writer::WriterTarget;
@@ -45,7 +45,7 @@ pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError>
     Ok(options)
 }
 
-pub(crate) async fn open(url: &str) -> Result<(Pool, WriterTarget), StoreError> {
+pub(crate) async fn open(url: &str) -> Result<(PgPool, WriterTarget), StoreError> {
     let options = connect_options(url)?;
     let pool = PgPoolOptions::new()
         .max_connections(READ_CONNECTIONS_MAX)
@@ -56,7 +56,7 @@ pub(crate) async fn open(url: &str) -> Result<(Pool, WriterTarget), StoreError> 
     if !migrations_applied(&pool, &migrator).await {
         migrator.run(&pool).await?;
     }
-    Ok((Pool::Postgres(pool), WriterTarget::Postgres(Box::new(options))))
+    Ok((pool, WriterTarget::Postgres(Box::new(options))))
 }
 
 /// Whether every migration this build knows is applied, unchanged. Reading that needs no right

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use events::{AppendRequest, RecordedEvent, Source, Timestamp};
@@ -39,7 +40,7 @@ pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreEr
     Ok(options)
 }
 
-pub(crate) async fn open(url: &str) -> Result<(Pool, WriterTarget), StoreError> {
+pub(crate) async fn open(url: &str) -> Result<(Pool, Arc<EventReader>, WriterTarget), StoreError> {
     let options = connect_options(url)?;
     let pool = SqlitePoolOptions::new()
         .max_connections(READ_CONNECTIONS_MAX)
@@ -47,8 +48,9 @@ pub(crate) async fn open(url: &str) -> Result<(Pool, WriterTarget), StoreError> 
         .connect_with(options.clone())
         .await?;
     sqlx::migrate!("migrations/sqlite").run(&pool).await?;
-    let writer = WriterTarget::Sqlite(options.get_filename().to_owned());
-    Ok((Pool::Sqlite(pool), writer))
+    let path = options.get_filename().to_owned();
+    let reader = Arc::new(EventReader::new(path.clone()));
+    Ok((Pool::Sqlite(pool), reader, WriterTarget::Sqlite(path)))
 }
 
 pub(crate) async fn head(pool: &SqlitePool) -> Result<Head, StoreError> {
@@ -68,163 +70,195 @@ async fn read_tip(connection: &mut SqliteConnection) -> Result<Option<ChainTip>,
     Ok(Some(ChainTip { position, hash: row.try_get(1)?, recorded_at: Some(recorded_at) }))
 }
 
-/// A page of the log, in position order.
+/// The readers of events: rusqlite connections used on tokio's blocking threads.
 ///
-/// The page comes back as one value, a JSON array of rows built inside SQLite, rather than as
-/// rows of 21 columns: the driver hands each row and each column over one by one (a copy and an
-/// allocation per value, a thread hand-off per row), which made reading the log several times
-/// slower than reading a four-column table (docs/PERFORMANCE.md). Text survives JSON exactly,
-/// and every value is checked: a value not in its canonical form is corruption.
+/// Events are read here rather than through the sqlx pool, which runs each connection on a
+/// worker thread and hands every row across a channel, each of its 21 columns copied into an
+/// owned value first: reading the log was several times slower than reading a four-column
+/// table (docs/PERFORMANCE.md). Here a whole page is read in one blocking call, its rows
+/// decoded as they are stepped. Every value is checked: a value of another type, or one not in
+/// its canonical form, is corruption at its position.
+pub(crate) struct EventReader {
+    path: std::path::PathBuf,
+    idle: std::sync::Mutex<Vec<rusqlite::Connection>>,
+    permits: Arc<tokio::sync::Semaphore>,
+}
+
+impl EventReader {
+    fn new(path: std::path::PathBuf) -> EventReader {
+        EventReader {
+            path,
+            idle: std::sync::Mutex::new(Vec::new()),
+            permits: Arc::new(tokio::sync::Semaphore::new(READ_CONNECTIONS_MAX as usize)),
+        }
+    }
+
+    /// Runs `read` on an idle connection (or a new one) on a blocking thread, at most
+    /// [`READ_CONNECTIONS_MAX`] at once.
+    async fn run<T: Send + 'static>(
+        self: &Arc<Self>,
+        read: impl FnOnce(&rusqlite::Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| StoreError::Reader("the readers of the log are closed".to_owned()))?;
+        let reader = Arc::clone(self);
+        let blocking = tokio::task::spawn_blocking(move || {
+            let idle = reader.idle.lock().expect("never poisoned").pop();
+            let connection = match idle {
+                Some(connection) => connection,
+                None => open_reader(&reader.path)?,
+            };
+            let result = read(&connection);
+            // A connection that failed in SQLite itself is not used again.
+            if !matches!(result, Err(StoreError::Sqlite(_))) {
+                reader.idle.lock().expect("never poisoned").push(connection);
+            }
+            drop(permit);
+            result
+        });
+        blocking.await.map_err(|error| StoreError::Reader(error.to_string()))?
+    }
+
+    /// The events a `SELECT {EVENT_COLUMNS} …` with `params` finds, in its order.
+    /// `params` ends with the page's limit, which sizes the page.
+    async fn select(
+        self: &Arc<Self>,
+        sql: String,
+        params: Vec<rusqlite::types::Value>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let capacity = match params.last() {
+            Some(rusqlite::types::Value::Integer(limit)) => usize::try_from(*limit).unwrap_or(0),
+            _ => 0,
+        }
+        .min(events::limits::PAGE_EVENTS_MAX);
+        self.run(move |connection| {
+            let mut statement = connection.prepare_cached(&sql)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+            let mut events = Vec::with_capacity(capacity);
+            while let Some(row) = rows.next()? {
+                events.push(event_from_row(row)?);
+            }
+            Ok(events)
+        })
+        .await
+    }
+}
+
+fn open_reader(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
+    let connection = rusqlite::Connection::open(path)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.pragma_update(None, "query_only", "ON")?;
+    connection.set_prepared_statement_cache_capacity(16);
+    Ok(connection)
+}
+
+/// Reads a row of [`EVENT_COLUMNS`], checking every value's type and form.
+fn event_from_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
+    let position: i64 = row.get(0).map_err(|error| of_another_type(0, error))?;
+    let get = |index: usize| -> Result<String, StoreError> {
+        row.get(index).map_err(|error| of_another_type(position, error))
+    };
+    let optional = |index: usize| -> Result<Option<String>, StoreError> {
+        row.get(index).map_err(|error| of_another_type(position, error))
+    };
+    let timestamp = |index: usize| {
+        Timestamp::parse_canonical(&get(index)?).map_err(|error| corrupt(position, error))
+    };
+    Ok(RecordedEvent {
+        position,
+        event_id: parse_uuid(position, &get(1)?)?,
+        command_id: parse_uuid(position, &get(2)?)?,
+        stream_id: get(3)?,
+        stream_version: row.get(4).map_err(|error| of_another_type(position, error))?,
+        event_type: get(5)?,
+        schema_version: row.get(6).map_err(|error| of_another_type(position, error))?,
+        occurred_at: timestamp(7)?,
+        recorded_at: timestamp(8)?,
+        actor: get(9)?,
+        role: get(10)?,
+        organisation: get(11)?,
+        facility: optional(12)?,
+        source: Source::from_str(&get(13)?).map_err(|error| corrupt(position, error))?,
+        reason: optional(14)?,
+        document_ref: optional(15)?,
+        correlation_id: parse_uuid(position, &get(16)?)?,
+        causation_id: optional(17)?.map(|text| parse_uuid(position, &text)).transpose()?,
+        payload: get(18)?,
+        prev_hash: get(19)?,
+        hash: get(20)?,
+    })
+}
+
+fn of_another_type(position: i64, error: rusqlite::Error) -> StoreError {
+    corrupt(position, format!("a column of another type: {error}"))
+}
+
+/// A page of the log, in position order.
 pub(crate) async fn read_all(
-    pool: &SqlitePool,
+    reader: &Arc<EventReader>,
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = packed(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?"
-    ));
-    let query = sqlx::query_scalar::<_, String>(&sql).bind(from).bind(limit);
-    unpack(&query.fetch_one(pool).await?)
-}
-
-/// The events a `SELECT {EVENT_COLUMNS} …` finds, as one JSON array in position order.
-fn packed(select: &str) -> String {
-    format!(
-        "SELECT json_group_array(json_array({EVENT_COLUMNS}) ORDER BY position) FROM ({select})"
-    )
-}
-
-/// Reads what [`packed`] wrote, checking every value as stored values are checked.
-fn unpack(page: &str) -> Result<Vec<RecordedEvent>, StoreError> {
-    match serde_json::from_str::<Vec<PackedEvent>>(page) {
-        Ok(rows) => rows.into_iter().map(PackedEvent::into_event).collect(),
-        Err(error) => Err(unreadable_row(page, error)),
-    }
-}
-
-/// Names the first row of a page that does not have the columns' types (a value of another
-/// type written into the file behind the store's back), with its position.
-fn unreadable_row(page: &str, error: serde_json::Error) -> StoreError {
-    let rows: Vec<serde_json::Value> = serde_json::from_str(page).unwrap_or_default();
-    for row in rows {
-        let position = row.get(0).and_then(serde_json::Value::as_i64).unwrap_or(0);
-        if let Err(error) = <PackedEvent as serde::Deserialize>::deserialize(row) {
-            return corrupt(position, format!("a column of another type: {error}"));
-        }
-    }
-    corrupt(0, format!("a page of the log cannot be read: {error}"))
-}
-
-/// A row of [`EVENT_COLUMNS`] as `json_array` writes it.
-#[derive(serde::Deserialize)]
-struct PackedEvent(
-    i64,
-    String,
-    String,
-    String,
-    i64,
-    String,
-    i32,
-    String,
-    String,
-    String,
-    String,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    String,
-    String,
-);
-
-impl PackedEvent {
-    fn into_event(self) -> Result<RecordedEvent, StoreError> {
-        let position = self.0;
-        let timestamp =
-            |text: &str| Timestamp::parse_canonical(text).map_err(|error| corrupt(position, error));
-        Ok(RecordedEvent {
-            position,
-            event_id: parse_uuid(position, &self.1)?,
-            command_id: parse_uuid(position, &self.2)?,
-            stream_id: self.3,
-            stream_version: self.4,
-            event_type: self.5,
-            schema_version: self.6,
-            occurred_at: timestamp(&self.7)?,
-            recorded_at: timestamp(&self.8)?,
-            actor: self.9,
-            role: self.10,
-            organisation: self.11,
-            facility: self.12,
-            source: Source::from_str(&self.13).map_err(|error| corrupt(position, error))?,
-            reason: self.14,
-            document_ref: self.15,
-            correlation_id: parse_uuid(position, &self.16)?,
-            causation_id: self.17.map(|text| parse_uuid(position, &text)).transpose()?,
-            payload: self.18,
-            prev_hash: self.19,
-            hash: self.20,
-        })
-    }
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
+    );
+    reader.select(sql, vec![from.into(), limit.into()]).await
 }
 
 pub(crate) async fn read_stream(
-    pool: &SqlitePool,
+    reader: &Arc<EventReader>,
     stream_id: &str,
     from_version: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = packed(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ? AND stream_version >= ? \
-         ORDER BY stream_version LIMIT ?"
-    ));
-    let query =
-        sqlx::query_scalar::<_, String>(&sql).bind(stream_id).bind(from_version).bind(limit);
-    unpack(&query.fetch_one(pool).await?)
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ?1 AND stream_version >= ?2 \
+         ORDER BY stream_version LIMIT ?3"
+    );
+    reader.select(sql, vec![stream_id.to_owned().into(), from_version.into(), limit.into()]).await
 }
 
 pub(crate) async fn read_category(
-    pool: &SqlitePool,
+    reader: &Arc<EventReader>,
     category: &str,
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = packed(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE category = ? AND position >= ? \
-         ORDER BY position LIMIT ?"
-    ));
-    let query = sqlx::query_scalar::<_, String>(&sql).bind(category).bind(from).bind(limit);
-    unpack(&query.fetch_one(pool).await?)
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE category = ?1 AND position >= ?2 \
+         ORDER BY position LIMIT ?3"
+    );
+    reader.select(sql, vec![category.to_owned().into(), from.into(), limit.into()]).await
 }
 
 pub(crate) async fn read_by_actor(
-    pool: &SqlitePool,
+    reader: &Arc<EventReader>,
     actor: &str,
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = packed(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE actor = ? AND position >= ? ORDER BY position LIMIT ?"
-    ));
-    let query = sqlx::query_scalar::<_, String>(&sql).bind(actor).bind(from).bind(limit);
-    unpack(&query.fetch_one(pool).await?)
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE actor = ?1 AND position >= ?2 \
+         ORDER BY position LIMIT ?3"
+    );
+    reader.select(sql, vec![actor.to_owned().into(), from.into(), limit.into()]).await
 }
 
 /// The literal type in the query lets the partial index `events_reversals` serve it.
 pub(crate) async fn read_reversals(
-    pool: &SqlitePool,
+    reader: &Arc<EventReader>,
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = packed(&format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE event_type = 'EventReversed' AND position >= ? ORDER BY position LIMIT ?"
-    ));
-    let query = sqlx::query_scalar::<_, String>(&sql).bind(from).bind(limit);
-    unpack(&query.fetch_one(pool).await?)
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE event_type = 'EventReversed' AND position >= ?1 \
+         ORDER BY position LIMIT ?2"
+    );
+    reader.select(sql, vec![from.into(), limit.into()]).await
 }
 
 /// The last position recorded at or before `at`: `recorded_at` never decreases along the log,
@@ -243,22 +277,18 @@ pub(crate) async fn known_position(pool: &SqlitePool, at: Timestamp) -> Result<i
 /// Events in `(after, until]` recorded more than 23 hours after they occurred, and before
 /// `occurred_before`, in position order.
 pub(crate) async fn read_late(
-    pool: &SqlitePool,
+    reader: &Arc<EventReader>,
     after: i64,
     until: i64,
     occurred_before: Timestamp,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = packed(&format!(
+    let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM events WHERE position IN (SELECT position FROM late_events \
-         WHERE position > ? AND position <= ? AND occurred_at < ?) ORDER BY position LIMIT ?"
-    ));
-    let query = sqlx::query_scalar::<_, String>(&sql)
-        .bind(after)
-        .bind(until)
-        .bind(occurred_before.to_string())
-        .bind(limit);
-    unpack(&query.fetch_one(pool).await?)
+         WHERE position > ?1 AND position <= ?2 AND occurred_at < ?3) ORDER BY position LIMIT ?4"
+    );
+    let params = vec![after.into(), until.into(), occurred_before.to_string().into(), limit.into()];
+    reader.select(sql, params).await
 }
 
 /// The positions of the events with these ids (those that exist).

@@ -324,3 +324,25 @@ fn insert_statement(backend: Backend, event: &RecordedEvent) -> String {
         text(&event.hash),
     )
 }
+
+/// SQLite stores any value in any column: a value of another type, or a timestamp in another
+/// spelling of the same instant, is found where it is and named, not read as something else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_value_of_another_type_or_form_in_a_sqlite_row_is_unreadable_at_its_position() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    original(&db).await;
+    for (edit, position) in [
+        ("stream_version = 'empat'", 7),
+        ("occurred_at = '2026-03-02 00:07:00Z'", 9),
+        ("event_id = upper(event_id)", 11),
+        ("payload = x'7b7d'", 13),
+    ] {
+        let copy = unprotected_copy(&db).await;
+        run(&copy, &[format!("UPDATE events SET {edit} WHERE position = {position}")]).await;
+        let (code, output) = verify(&copy);
+        assert_eq!(code, 1, "{edit}: {output}");
+        let expected =
+            format!("chain broken at position {position}: the stored event cannot be read");
+        assert!(output.contains(&expected), "{edit}: {output}");
+    }
+}

@@ -767,12 +767,13 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
             let selected = select_projections(&names)?;
             let head = store.head().await?.position;
+            let names: Vec<&str> = selected.iter().map(|projection| projection.name).collect();
+            let bar = progress_bar(head, format!("rebuilding {}", names.join(", ")));
+            let position = projector
+                .rebuild_all(&selected, None, &mut |position| bar.set_position(position as u64))
+                .await?;
+            bar.finish_and_clear();
             for projection in selected {
-                let bar = progress_bar(head, projection.name);
-                let position = projector
-                    .rebuild(projection, None, &mut |position| bar.set_position(position as u64))
-                    .await?;
-                bar.finish_and_clear();
                 println!(
                     "rebuilt {} v{} up to position {position}",
                     projection.name, projection.version
@@ -1307,7 +1308,7 @@ async fn run_verify(store: &Store) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn progress_bar(length: i64, message: &'static str) -> ProgressBar {
+fn progress_bar(length: i64, message: impl Into<std::borrow::Cow<'static, str>>) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -551,9 +551,7 @@ async fn measure(
         stage("W4: full rebuild of every projection into SQL");
         let projector = Projector::new(log.clone(), config);
         let began = Instant::now();
-        for projection in projections::projection::all() {
-            projector.rebuild(projection, None, &mut |_| {}).await?;
-        }
+        projector.rebuild_all(&projections::projection::all(), None, &mut |_| {}).await?;
         let took = began.elapsed();
         figures.push(
             Figure::new(

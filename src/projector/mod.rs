@@ -75,6 +75,30 @@ struct State {
     building_position: Option<i64>,
 }
 
+/// A projection being rebuilt: the generation being filled, and the rows it holds.
+struct Building {
+    projection: ProjectionDef,
+    /// The live generation, swapped out at the end.
+    live: i64,
+    generation: i64,
+    tables: Tables,
+}
+
+/// The facts of a page of the log, once for every projection it is folded into. An event that
+/// cannot be decoded is skipped, and said so.
+fn decode(events: &[RecordedEvent]) -> Vec<Fact> {
+    events
+        .iter()
+        .filter_map(|event| match Fact::from_recorded(event) {
+            Ok(fact) => Some(fact),
+            Err(error) => {
+                tracing::warn!(position = event.position, %error, "event skipped: cannot be decoded");
+                None
+            }
+        })
+        .collect()
+}
+
 /// Which checkpoint a batch moves: the live generation's or a rebuild's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
@@ -289,11 +313,11 @@ impl Projector {
                 to = projection.version,
                 "projection changed: rebuilding"
             );
-            return self.rebuild_in_turn(projection, until, progress).await;
+            return self.rebuild_in_turn(&[projection], until, progress).await;
         }
         if state.position == 0 && state.building_generation.is_none() {
             // Nothing projected yet: folding everything in memory is the same fold, done faster.
-            return self.rebuild_in_turn(projection, until, progress).await;
+            return self.rebuild_in_turn(&[projection], until, progress).await;
         }
         let target = until.unwrap_or(i64::MAX);
         let mut tables = Tables::partial();
@@ -304,7 +328,7 @@ impl Projector {
             let events = self.store.read_all(position + 1, limit).await?;
             let Some(last) = events.last() else { break };
             let (last_position, last_hash) = (last.position, last.hash.clone());
-            self.fold(projection, state.generation, &events, &mut tables).await?;
+            self.fold(projection, state.generation, &decode(&events), &mut tables).await?;
             let changes = tables.take_changes();
             self.commit(
                 projection,
@@ -349,27 +373,59 @@ impl Projector {
         until: Option<i64>,
         progress: &mut (dyn FnMut(i64) + Send),
     ) -> Result<i64, ProjectorError> {
-        let turn = self.turn(projection).await?;
-        let reached = self.rebuild_in_turn(projection, until, progress).await;
-        turn.release().await;
+        self.rebuild_all(&[projection], until, progress).await
+    }
+
+    /// Rebuilds several projections in one pass over the log: each page is read and decoded
+    /// once and folded into each projection's new generation, and each batch commits every
+    /// projection's rows with its own fenced checkpoint. Each is swapped in once all have
+    /// reached `until`.
+    pub async fn rebuild_all(
+        &self,
+        projections: &[ProjectionDef],
+        until: Option<i64>,
+        progress: &mut (dyn FnMut(i64) + Send),
+    ) -> Result<i64, ProjectorError> {
+        let mut turns = Vec::with_capacity(projections.len());
+        // Leases are taken in the order given; `select_projections` and `all()` give one order.
+        for projection in projections {
+            turns.push(self.turn(*projection).await?);
+        }
+        let reached = self.rebuild_in_turn(projections, until, progress).await;
+        for turn in turns {
+            turn.release().await;
+        }
         reached
     }
 
     async fn rebuild_in_turn(
         &self,
-        projection: ProjectionDef,
+        projections: &[ProjectionDef],
         until: Option<i64>,
         progress: &mut (dyn FnMut(i64) + Send),
     ) -> Result<i64, ProjectorError> {
-        let state = self.state_or_create(projection).await?;
-        if let Some(stale) = state.building_generation {
-            // A rebuild that did not finish (a crash): its rows are dropped and it starts over.
-            self.drop_generation(projection, stale).await?;
+        // The bound on rows kept between batches is shared, so that rebuilding several at once
+        // takes no more memory than rebuilding one.
+        let rows_max = self.cached_rows_max / projections.len().max(1);
+        let mut building = Vec::with_capacity(projections.len());
+        for projection in projections {
+            let state = self.state_or_create(*projection).await?;
+            if let Some(stale) = state.building_generation {
+                // A rebuild that did not finish (a crash): its rows are dropped and it starts
+                // over.
+                self.drop_generation(*projection, stale).await?;
+            }
+            let generation = state.generation.max(state.building_generation.unwrap_or(0)) + 1;
+            self.drop_generation(*projection, generation).await?;
+            self.start_building(*projection, &state, generation).await?;
+            let tables = Tables::complete();
+            building.push(Building {
+                projection: *projection,
+                live: state.generation,
+                generation,
+                tables,
+            });
         }
-        let generation = state.generation.max(state.building_generation.unwrap_or(0)) + 1;
-        self.drop_generation(projection, generation).await?;
-        self.start_building(projection, &state, generation).await?;
-        let mut tables = Tables::complete();
         let mut position = 0;
         let mut hash = events::chain::GENESIS_HASH.to_owned();
         loop {
@@ -391,44 +447,49 @@ impl Projector {
                 let events = events?;
                 let Some(last) = events.last() else { break };
                 folded_to = Some((last.position, last.hash.clone()));
-                self.fold(projection, generation, &events, &mut tables).await?;
+                let facts = decode(&events);
+                for build in &mut building {
+                    let (projection, generation) = (build.projection, build.generation);
+                    self.fold(projection, generation, &facts, &mut build.tables).await?;
+                }
             }
             let Some((last_position, last_hash)) = folded_to else { break };
-            let changes = tables.take_changes();
-            self.commit(
-                projection,
-                Target::Building,
-                generation,
-                position,
-                last_position,
-                &last_hash,
-                &changes,
-            )
-            .await?;
-            tracing::debug!(
-                projection = projection.name,
-                position = last_position,
-                "rebuild batch committed"
-            );
+            for build in &mut building {
+                let changes = build.tables.take_changes();
+                self.commit(
+                    build.projection,
+                    Target::Building,
+                    build.generation,
+                    position,
+                    last_position,
+                    &last_hash,
+                    &changes,
+                )
+                .await?;
+                if build.tables.len() > rows_max {
+                    // Every row is written by now: from here on the rebuild keeps only what the
+                    // next batches touch, read back from the new generation (a read model with
+                    // a row per attendance mark would otherwise hold a row per event).
+                    build.tables = Tables::partial();
+                }
+            }
+            tracing::debug!(position = last_position, "rebuild batch committed");
             position = last_position;
             hash = last_hash;
             progress(position);
-            if tables.len() > self.cached_rows_max {
-                // Every row is written by now: from here on the rebuild keeps only what the
-                // next batches touch, read back from the new generation (a read model with a
-                // row per attendance mark would otherwise hold a row per event).
-                tables = Tables::partial();
-            }
         }
-        self.swap(projection, generation, position, &hash, state.generation).await?;
-        self.drop_generation(projection, state.generation).await?;
-        tracing::info!(
-            projection = projection.name,
-            version = projection.version,
-            generation,
-            position,
-            "rebuilt and swapped in"
-        );
+        for build in building {
+            let projection = build.projection;
+            self.swap(projection, build.generation, position, &hash, build.live).await?;
+            self.drop_generation(projection, build.live).await?;
+            tracing::info!(
+                projection = projection.name,
+                version = projection.version,
+                generation = build.generation,
+                position,
+                "rebuilt and swapped in"
+            );
+        }
         Ok(position)
     }
 
@@ -438,30 +499,20 @@ impl Projector {
             .map_or(self.batch_events, |left| left.min(self.batch_events))
     }
 
-    /// Applies events to the rows they touch, loading those rows first.
+    /// Applies facts to the rows they touch, loading those rows first.
     async fn fold(
         &self,
         projection: ProjectionDef,
         generation: i64,
-        events: &[RecordedEvent],
+        facts: &[Fact],
         tables: &mut Tables,
     ) -> Result<(), ProjectorError> {
         let definitions = (projection.tables)();
-        let facts: Vec<Fact> = events
-            .iter()
-            .filter_map(|event| match Fact::from_recorded(event) {
-                Ok(fact) => Some(fact),
-                Err(error) => {
-                    tracing::warn!(position = event.position, %error, projection = projection.name, "event skipped: cannot be decoded");
-                    None
-                }
-            })
-            .collect();
-        self.prefetch(projection, generation, &facts, tables).await?;
+        self.prefetch(projection, generation, facts, tables).await?;
         for fact in facts {
             for _ in 0..TOUCH_ROUNDS_MAX {
                 let mut touched = Vec::new();
-                (projection.touches)(&fact, tables, &mut touched);
+                (projection.touches)(fact, tables, &mut touched);
                 let missing: Vec<RowRef> =
                     touched.into_iter().filter(|reference| !tables.is_known(reference)).collect();
                 if missing.is_empty() {
@@ -469,7 +520,7 @@ impl Projector {
                 }
                 self.load_missing(&definitions, generation, missing, tables).await?;
             }
-            (projection.apply)(&fact, tables, &self.config);
+            (projection.apply)(fact, tables, &self.config);
         }
         Ok(())
     }

@@ -62,7 +62,7 @@ impl Encoder {
     }
 
     pub fn sha256_hex(&self) -> String {
-        String::from_utf8(self.sha256_hex_bytes().to_vec()).expect("hex digits")
+        hex::encode(Sha256::digest(&self.bytes))
     }
 
     /// The same, as bytes on the stack.

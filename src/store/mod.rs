@@ -247,6 +247,13 @@ enum EventReads {
     Postgres(sqlx::PgPool),
 }
 
+async fn read_head(reads: &EventReads) -> Result<Head, StoreError> {
+    match reads {
+        EventReads::Sqlite(reader) => sqlite::head(reader).await,
+        EventReads::Postgres(pool) => postgres::head(pool).await,
+    }
+}
+
 /// What this process's writer has done since it started, for `/metrics`.
 #[derive(Debug, Default)]
 pub struct StoreMetrics {
@@ -291,10 +298,7 @@ impl Store {
                 (Pool::Postgres(pool.clone()), EventReads::Postgres(pool), connection)
             }
         };
-        let head = match &pool {
-            Pool::Sqlite(pool) => sqlite::head(pool).await?,
-            Pool::Postgres(pool) => postgres::head(pool).await?,
-        };
+        let head = read_head(&reads).await?;
         let (committed_sender, committed) = watch::channel(head.position);
         let metrics = Arc::new(StoreMetrics::default());
         let writer = writer::spawn(connection, clock, committed_sender, metrics.clone())?;
@@ -473,10 +477,7 @@ impl Store {
 
     /// The last event of the log.
     pub async fn head(&self) -> Result<Head, StoreError> {
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::head(pool).await,
-            Pool::Postgres(pool) => postgres::head(pool).await,
-        }
+        read_head(&self.inner.reads).await
     }
 
     /// Up to `limit` events from position `from` on, in position order.
@@ -625,9 +626,9 @@ impl Store {
 
     /// The current version of a stream, 0 if it has no events.
     pub async fn stream_version(&self, stream_id: &str) -> Result<i64, StoreError> {
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::stream_version(pool, stream_id).await,
-            Pool::Postgres(pool) => postgres::stream_version(pool, stream_id).await,
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => sqlite::stream_version(reader, stream_id).await,
+            EventReads::Postgres(pool) => postgres::stream_version(pool, stream_id).await,
         }
     }
 
@@ -644,9 +645,9 @@ impl Store {
         &self,
         command_id: Uuid,
     ) -> Result<Option<(String, AppendOutcome)>, StoreError> {
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => sqlite::command_record(pool, command_id).await,
-            Pool::Postgres(pool) => postgres::command_record(pool, command_id).await,
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => sqlite::command_record(reader, command_id).await,
+            EventReads::Postgres(pool) => postgres::command_record(pool, command_id).await,
         }
     }
 

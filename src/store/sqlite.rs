@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use events::{AppendRequest, RecordedEvent, Source, Timestamp};
 use rusqlite::TransactionBehavior;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
 use super::plan::{self, BatchMode, ChainTip, Plan, StoredCommand, WriteState};
@@ -28,16 +28,20 @@ pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 /// Connections for readers.
 const READ_CONNECTIONS_MAX: u32 = 4;
 
+/// The settings every writing connection takes, the pool's and the writer's alike (SQLite
+/// keeps them per connection). Deleted content is overwritten (`secure_delete`), so an erased
+/// person's key leaves no copy in free pages.
+const CONNECTION_PRAGMAS: [(&str, &str); 3] =
+    [("synchronous", "FULL"), ("foreign_keys", "ON"), ("secure_delete", "ON")];
+
 pub(crate) fn connect_options(url: &str) -> Result<SqliteConnectOptions, StoreError> {
     let options = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .busy_timeout(BUSY_TIMEOUT)
-        .foreign_keys(true)
-        // Deleted content is overwritten, so an erased person's key leaves no copy in free pages.
-        .pragma("secure_delete", "ON");
-    Ok(options)
+        .busy_timeout(BUSY_TIMEOUT);
+    Ok(CONNECTION_PRAGMAS
+        .iter()
+        .fold(options, |options, (name, value)| options.pragma(*name, *value)))
 }
 
 pub(crate) async fn open(url: &str) -> Result<(Pool, Arc<EventReader>, WriterTarget), StoreError> {
@@ -53,24 +57,26 @@ pub(crate) async fn open(url: &str) -> Result<(Pool, Arc<EventReader>, WriterTar
     Ok((Pool::Sqlite(pool), reader, WriterTarget::Sqlite(path)))
 }
 
-pub(crate) async fn head(pool: &SqlitePool) -> Result<Head, StoreError> {
-    let mut connection = pool.acquire().await?;
-    let tip = read_tip(&mut connection).await?.unwrap_or_else(ChainTip::genesis);
+pub(crate) async fn head(reader: &Arc<EventReader>) -> Result<Head, StoreError> {
+    let tip = reader.run(read_tip).await?.unwrap_or_else(ChainTip::genesis);
     Ok(Head { position: tip.position, hash: tip.hash, recorded_at: tip.recorded_at })
 }
 
-async fn read_tip(connection: &mut SqliteConnection) -> Result<Option<ChainTip>, StoreError> {
+/// The chain's tip, for the head and for the writer.
+fn read_tip(connection: &rusqlite::Connection) -> Result<Option<ChainTip>, StoreError> {
     let sql = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
-    let Some(row) = sqlx::query(sql).fetch_optional(&mut *connection).await? else {
-        return Ok(None);
-    };
-    let position: i64 = row.try_get(0)?;
-    let recorded_at: String = row.try_get(2)?;
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query([])?;
+    let Some(row) = rows.next()? else { return Ok(None) };
+    let position: i64 = row.get(0)?;
+    let recorded_at: String = row.get(2)?;
     let recorded_at = Timestamp::parse_canonical(&recorded_at).map_err(|e| corrupt(position, e))?;
-    Ok(Some(ChainTip { position, hash: row.try_get(1)?, recorded_at: Some(recorded_at) }))
+    Ok(Some(ChainTip { position, hash: row.get(1)?, recorded_at: Some(recorded_at) }))
 }
 
-/// The readers of events: rusqlite connections used on tokio's blocking threads.
+/// The readers of the log (events, the head, stream versions and command records): rusqlite
+/// connections used on tokio's blocking threads. The writer reads the same way, with the same
+/// functions, on its own connection.
 ///
 /// Events are read here rather than through the sqlx pool, which runs each connection on a
 /// worker thread and hands every row across a channel, each of its 21 columns copied into an
@@ -317,41 +323,46 @@ pub(crate) async fn positions_of(
     Ok(found)
 }
 
-pub(crate) async fn stream_version(pool: &SqlitePool, stream_id: &str) -> Result<i64, StoreError> {
-    let mut connection = pool.acquire().await?;
-    read_stream_version(&mut connection, stream_id).await
-}
-
-async fn read_stream_version(
-    connection: &mut SqliteConnection,
+pub(crate) async fn stream_version(
+    reader: &Arc<EventReader>,
     stream_id: &str,
 ) -> Result<i64, StoreError> {
-    let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = ?";
+    let stream_id = stream_id.to_owned();
+    reader.run(move |connection| read_stream_version(connection, &stream_id)).await
+}
+
+/// A stream's version (0 when it has no events), for the store and for the writer.
+fn read_stream_version(
+    connection: &rusqlite::Connection,
+    stream_id: &str,
+) -> Result<i64, StoreError> {
+    let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = ?1";
     let version: Option<i64> =
-        sqlx::query_scalar(sql).bind(stream_id).fetch_one(connection).await?;
+        connection.prepare_cached(sql)?.query_row([stream_id], |row| row.get(0))?;
     Ok(version.unwrap_or(0))
 }
 
 pub(crate) async fn command_record(
-    pool: &SqlitePool,
+    reader: &Arc<EventReader>,
     command_id: Uuid,
 ) -> Result<Option<(String, AppendOutcome)>, StoreError> {
-    let mut connection = pool.acquire().await?;
-    let stored = read_command(&mut connection, command_id).await?;
+    let stored = reader.run(move |connection| read_command(connection, command_id)).await?;
     Ok(stored.map(|stored| (stored.request_digest, stored.outcome)))
 }
 
-async fn read_command(
-    connection: &mut SqliteConnection,
+/// A command's record, for the store and for the writer.
+fn read_command(
+    connection: &rusqlite::Connection,
     command_id: Uuid,
 ) -> Result<Option<StoredCommand>, StoreError> {
-    let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = ?";
-    let query = sqlx::query(sql).bind(command_id.hyphenated().to_string());
-    let Some(row) = query.fetch_optional(connection).await? else { return Ok(None) };
-    let position: i64 = row.try_get(2)?;
-    let outcome: String = row.try_get(1)?;
+    let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = ?1";
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query([command_id.hyphenated().to_string()])?;
+    let Some(row) = rows.next()? else { return Ok(None) };
+    let position: i64 = row.get(2)?;
+    let outcome: String = row.get(1)?;
     let outcome = decode_outcome(position, &outcome)?;
-    Ok(Some(StoredCommand { request_digest: row.try_get(0)?, outcome }))
+    Ok(Some(StoredCommand { request_digest: row.get(0)?, outcome }))
 }
 
 /// The writer's connection (on the writer's own thread, see `writer.rs`): the pool's settings,
@@ -364,9 +375,9 @@ pub(crate) fn open_writer(path: &std::path::Path) -> Result<rusqlite::Connection
     if !mode.eq_ignore_ascii_case("wal") {
         return Err(StoreError::Corrupt { position: 0, detail: format!("journal_mode is {mode}") });
     }
-    connection.pragma_update(None, "synchronous", "FULL")?;
-    connection.pragma_update(None, "foreign_keys", "ON")?;
-    connection.pragma_update(None, "secure_delete", "ON")?;
+    for (name, value) in CONNECTION_PRAGMAS {
+        connection.pragma_update(None, name, value)?;
+    }
     connection.set_prepared_statement_cache_capacity(32);
     Ok(connection)
 }
@@ -400,23 +411,12 @@ pub(crate) fn write_verbatim(
     let transaction = connection
         .transaction_with_behavior(TransactionBehavior::Immediate)
         .map_err(StoreError::from)?;
-    let tip = writer_tip(&transaction)?.unwrap_or_else(ChainTip::genesis);
+    let tip = read_tip(&transaction)?.unwrap_or_else(ChainTip::genesis);
     super::continues_chain(&tip, events)?;
     insert_events(&transaction, events)?;
     insert_commands(&transaction, commands)?;
     transaction.commit().map_err(StoreError::from)?;
     Ok(())
-}
-
-fn writer_tip(connection: &rusqlite::Connection) -> Result<Option<ChainTip>, StoreError> {
-    let sql = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
-    let mut statement = connection.prepare_cached(sql)?;
-    let mut rows = statement.query([])?;
-    let Some(row) = rows.next()? else { return Ok(None) };
-    let position: i64 = row.get(0)?;
-    let recorded_at: String = row.get(2)?;
-    let recorded_at = Timestamp::parse_canonical(&recorded_at).map_err(|e| corrupt(position, e))?;
-    Ok(Some(ChainTip { position, hash: row.get(1)?, recorded_at: Some(recorded_at) }))
 }
 
 /// What a batch is checked against, read under the write lock: the chain's tip, the version
@@ -425,30 +425,20 @@ fn read_write_state(
     connection: &rusqlite::Connection,
     requests: &[AppendRequest],
 ) -> Result<WriteState, StoreError> {
-    let mut state = WriteState { tip: writer_tip(connection)?, ..WriteState::default() };
+    let mut state = WriteState { tip: read_tip(connection)?, ..WriteState::default() };
     let stream_ids: BTreeSet<&str> = requests
         .iter()
         .flat_map(|request| request.streams.iter().map(|stream| stream.stream_id.as_str()))
         .collect();
-    let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = ?1";
-    let mut versions = connection.prepare_cached(sql)?;
     for stream_id in stream_ids {
-        let version: Option<i64> = versions.query_row([stream_id], |row| row.get(0))?;
-        state.stream_versions.insert(stream_id.to_owned(), version.unwrap_or(0));
+        let version = read_stream_version(connection, stream_id)?;
+        state.stream_versions.insert(stream_id.to_owned(), version);
     }
-    let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = ?1";
-    let mut records = connection.prepare_cached(sql)?;
     let command_ids: BTreeSet<Uuid> = requests.iter().map(|request| request.command_id).collect();
     for command_id in command_ids {
-        let mut rows = records.query([command_id.hyphenated().to_string()])?;
-        let Some(row) = rows.next()? else { continue };
-        let position: i64 = row.get(2)?;
-        let outcome: String = row.get(1)?;
-        let stored = StoredCommand {
-            request_digest: row.get(0)?,
-            outcome: decode_outcome(position, &outcome)?,
-        };
-        state.commands.insert(command_id, stored);
+        if let Some(stored) = read_command(connection, command_id)? {
+            state.commands.insert(command_id, stored);
+        }
     }
     Ok(state)
 }

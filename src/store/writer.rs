@@ -175,7 +175,9 @@ fn run_sqlite(path: std::path::PathBuf, mut inbox: Inbox, shared: Shared) {
                 answer_verbatim(job, result, &shared);
             }
             Next::Close(done) => {
-                if let Some(Err((_, error))) = connection.take().map(rusqlite::Connection::close) {
+                if let Some(open) = connection.take()
+                    && let Err((_, error)) = open.close()
+                {
                     tracing::warn!(%error, "closing the writer's connection failed");
                 }
                 if let Some(done) = done {
@@ -213,36 +215,26 @@ async fn run_postgres(options: PgConnectOptions, mut inbox: Inbox, shared: Share
         match inbox.next().await {
             Next::Batch(mut jobs, mode) => {
                 let (requests, counts) = take_requests(&mut jobs);
-                let result = match postgres_connection(&options, &mut connection).await {
-                    Ok(open) => {
-                        let clock = shared.clock.as_ref();
-                        let metrics = &shared.metrics;
-                        postgres::write_batch(open, clock, &requests, mode, metrics, &mut known_tip)
-                            .await
-                    }
-                    Err(error) => Err(error),
-                };
-                if result.is_err() {
-                    connection = None;
-                }
+                let (clock, metrics) = (shared.clock.as_ref(), &shared.metrics);
+                let result = on_postgres(&options, &mut connection, async |open| {
+                    postgres::write_batch(open, clock, &requests, mode, metrics, &mut known_tip)
+                        .await
+                })
+                .await;
                 answer(jobs, counts, result, &shared);
             }
             Next::Verbatim(job) => {
                 known_tip = None;
-                let result = match postgres_connection(&options, &mut connection).await {
-                    Ok(open) => postgres::write_verbatim(open, &job.events, &job.commands).await,
-                    Err(error) => Err(error.into()),
-                };
-                if result.is_err() {
-                    connection = None;
-                }
+                let result = on_postgres(&options, &mut connection, async |open| {
+                    postgres::write_verbatim(open, &job.events, &job.commands).await
+                })
+                .await;
                 answer_verbatim(job, result, &shared);
             }
             Next::Close(done) => {
-                if let Some(Err(error)) = match connection.take() {
-                    Some(open) => Some(open.close().await),
-                    None => None,
-                } {
+                if let Some(open) = connection.take()
+                    && let Err(error) = open.close().await
+                {
                     tracing::warn!(%error, "closing the writer's connection failed");
                 }
                 if let Some(done) = done {
@@ -254,15 +246,24 @@ async fn run_postgres(options: PgConnectOptions, mut inbox: Inbox, shared: Share
     }
 }
 
-/// The PostgreSQL writer's connection, opened first when there is none.
-async fn postgres_connection<'c>(
+/// The same as [`on_sqlite`], for the PostgreSQL writer's connection.
+async fn on_postgres<T, E: From<StoreError>>(
     options: &PgConnectOptions,
-    connection: &'c mut Option<PgConnection>,
-) -> Result<&'c mut PgConnection, StoreError> {
-    Ok(match connection {
+    connection: &mut Option<PgConnection>,
+    write: impl AsyncFnOnce(&mut PgConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let open = match connection {
         Some(open) => open,
-        None => connection.insert(PgConnection::connect_with(options).await?),
-    })
+        None => {
+            let connected = PgConnection::connect_with(options).await.map_err(StoreError::from)?;
+            connection.insert(connected)
+        }
+    };
+    let result = write(open).await;
+    if result.is_err() {
+        *connection = None;
+    }
+    result
 }
 
 /// The requests of a batch's jobs, in order, and how many each job sent.

@@ -111,9 +111,14 @@ impl History {
             let snapshot = self.latest_snapshot(projection, known, None).await?;
             let (mut replay, snapshot_position) = self.start(projection, snapshot);
             let mut folded = 0;
-            for event in self.read_range(replay.position, known).await? {
-                replay.apply(&event);
-                folded += 1;
+            let mut pages = self.store.pages(replay.position + 1, known, PAGE_EVENTS_MAX);
+            while let Some(page) = pages.next().await {
+                let page = page?;
+                if page.is_empty() {
+                    break;
+                }
+                folded += page.len();
+                page.iter().for_each(|event| replay.apply(event));
             }
             let as_of = match moment.known_at {
                 Some(at) => self.config.local_date(at),
@@ -140,29 +145,43 @@ impl History {
         let read_whole = self.store.known_position(settled).await?.min(known);
         let snapshot = self.latest_snapshot(projection, read_whole, Some(day_ends)).await?;
         let (mut replay, base) = self.start(projection, snapshot);
-        let mut events = self.read_range(base, read_whole).await?;
-        if known > read_whole {
-            let mut later = self.read_late(read_whole, known, day_ends).await?;
-            later.extend(self.read_reversals(read_whole, known).await?);
-            later.sort_by_key(|event| event.position);
-            later.dedup_by_key(|event| event.position);
-            events.extend(later);
-        }
-        let targets = AsOfFilter::reversal_targets(&events);
+        // The reversals are few and read first, so that the filter need remember only the
+        // events they point at and the log can be folded a page at a time.
+        let reversals = self.read_reversals(base, known).await?;
+        let targets = AsOfFilter::reversal_targets(&reversals);
         let positions: BTreeMap<Uuid, i64> = if targets.is_empty() {
             BTreeMap::new()
         } else {
             self.store.positions_of(&targets).await?.into_iter().collect()
         };
-        let mut filter = AsOfFilter::new(as_of, self.config, base);
-        let mut folded = 0;
-        for event in &events {
-            if filter.admits(event, |id| positions.get(&id).copied()) {
-                if let Ok(fact) = events::state::Fact::from_recorded(event) {
-                    (projection.apply)(&fact, &mut replay.tables, &self.config);
+        let mut filter = AsOfFilter::new(as_of, self.config, base).watching(targets);
+        let mut fold = |events: &[RecordedEvent]| {
+            let mut admitted = 0;
+            for event in events {
+                if filter.admits(event, |id| positions.get(&id).copied()) {
+                    if let Ok(fact) = events::state::Fact::from_recorded(event) {
+                        (projection.apply)(&fact, &mut replay.tables, &self.config);
+                    }
+                    admitted += 1;
                 }
-                folded += 1;
             }
+            admitted
+        };
+        let mut folded = 0;
+        let mut pages = self.store.pages(base + 1, read_whole, PAGE_EVENTS_MAX);
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            if page.is_empty() {
+                break;
+            }
+            folded += fold(&page);
+        }
+        if known > read_whole {
+            let mut later = self.read_late(read_whole, known, day_ends).await?;
+            later.extend(reversals.into_iter().filter(|event| event.position > read_whole));
+            later.sort_by_key(|event| event.position);
+            later.dedup_by_key(|event| event.position);
+            folded += fold(&later);
         }
         let hash = self.hash_at(known).await?;
         Ok(Folded { tables: replay.tables, position: known, hash, as_of, snapshot: base, folded })
@@ -190,10 +209,17 @@ impl History {
         let mut taken = 0;
         while replay.position < head - (head % self.every) {
             let until = (replay.position / self.every + 1) * self.every;
-            for event in self.read_range(replay.position, until).await? {
-                max_occurred =
-                    Some(max_occurred.map_or(event.occurred_at, |m| m.max(event.occurred_at)));
-                replay.apply(&event);
+            let mut pages = self.store.pages(replay.position + 1, until, PAGE_EVENTS_MAX);
+            while let Some(page) = pages.next().await {
+                let page = page?;
+                if page.is_empty() {
+                    break;
+                }
+                for event in &page {
+                    max_occurred =
+                        Some(max_occurred.map_or(event.occurred_at, |m| m.max(event.occurred_at)));
+                    replay.apply(event);
+                }
             }
             let Some(occurred) = max_occurred else { break };
             self.save_snapshot(projection, &replay, occurred).await?;
@@ -205,21 +231,6 @@ impl History {
             taken += 1;
         }
         Ok(taken)
-    }
-
-    /// Events in `(after, until]`, in position order.
-    async fn read_range(&self, after: i64, until: i64) -> Result<Vec<RecordedEvent>, StoreError> {
-        let mut events: Vec<RecordedEvent> = Vec::new();
-        let mut position = after;
-        while position < until {
-            let limit =
-                usize::try_from(until - position).unwrap_or(PAGE_EVENTS_MAX).min(PAGE_EVENTS_MAX);
-            let page = self.store.read_all(position + 1, limit).await?;
-            let Some(last) = page.last() else { break };
-            position = last.position;
-            events.extend(page);
-        }
-        Ok(events)
     }
 
     async fn read_late(

@@ -31,12 +31,22 @@ pub struct AsOfFilter {
     base: i64,
     /// Events after `base` that were admitted, for their reversals.
     admitted: BTreeSet<Uuid>,
+    /// When set, only these events are remembered as admitted: the ones reversals point at.
+    watched: Option<BTreeSet<Uuid>>,
 }
 
 impl AsOfFilter {
     /// A filter for folds as of `as_of` whose events up to `base` are all admitted.
     pub fn new(as_of: NaiveDate, config: Config, base: i64) -> AsOfFilter {
-        AsOfFilter { as_of, config, base, admitted: BTreeSet::new() }
+        AsOfFilter { as_of, config, base, admitted: BTreeSet::new(), watched: None }
+    }
+
+    /// Remembers only the admitted events among `targets`, the ids every reversal the filter
+    /// will be shown points at ([`AsOfFilter::reversal_targets`]), so that a fold over a long
+    /// stretch of the log holds an id per reversal rather than one per event.
+    pub fn watching(mut self, targets: impl IntoIterator<Item = Uuid>) -> AsOfFilter {
+        self.watched = Some(targets.into_iter().collect());
+        self
     }
 
     /// The event ids a reversal among `events` points at, for the caller to find positions of.
@@ -69,7 +79,8 @@ impl AsOfFilter {
         } else {
             self.config.local_date(event.occurred_at) <= self.as_of
         };
-        if admitted {
+        let watched = self.watched.as_ref().is_none_or(|ids| ids.contains(&event.event_id));
+        if admitted && watched {
             self.admitted.insert(event.event_id);
         }
         admitted

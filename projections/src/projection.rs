@@ -90,7 +90,7 @@ impl Replay {
         Replay {
             projection,
             config,
-            tables: Tables::complete(),
+            tables: Tables::folded(),
             position: 0,
             hash: events::chain::GENESIS_HASH.to_owned(),
             undecodable: Vec::new(),
@@ -128,7 +128,6 @@ impl Replay {
         for event in events {
             replay.apply(event);
         }
-        replay.tables.take_changes();
         replay
     }
 }

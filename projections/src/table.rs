@@ -92,8 +92,12 @@ macro_rules! record {
     };
 }
 
-/// A value as a snapshot stores it: ids that are UUIDs in their canonical text as 16 bytes,
-/// dates as days since the common era; everything else as it is.
+/// A value as a snapshot stores it: ids as 16 bytes, dates as days since the common era;
+/// everything else as it is.
+///
+/// Snapshots written before ids were a kind of their own stored the ids in text columns as
+/// `Uuid` too (any text in canonical UUID form); decoding goes by the column's kind, so they
+/// still read back as they were.
 #[derive(Serialize, Deserialize)]
 enum Stored<'a> {
     Null,
@@ -114,24 +118,27 @@ impl<'a> From<&'a Value> for Stored<'a> {
             Value::Bool(flag) => Stored::Bool(*flag),
             Value::Int(number) => Stored::Int(*number),
             Value::Date(date) => Stored::Date(date.num_days_from_ce()),
-            Value::Text(text) => match Uuid::try_parse(text) {
-                // Only the canonical spelling, so that the text comes back byte for byte.
-                Ok(id) if id.hyphenated().to_string() == *text => Stored::Uuid(id.as_u128()),
-                _ => Stored::Text(Cow::Borrowed(text)),
-            },
+            Value::Uuid(id) => Stored::Uuid(id.as_u128()),
+            Value::Text(text) => Stored::Text(Cow::Borrowed(text)),
         }
     }
 }
 
 impl Stored<'_> {
-    fn into_value(self) -> Result<Value, String> {
-        Ok(match self {
-            Stored::Null => Value::Null,
-            Stored::Bool(flag) => Value::Bool(flag),
-            Stored::Int(number) => Value::Int(number),
-            Stored::Text(text) => Value::Text(text.into_owned()),
-            Stored::Uuid(id) => Value::Text(Uuid::from_u128(id).hyphenated().to_string()),
-            Stored::Date(days) => Value::Date(
+    /// The value of a column of `kind`.
+    fn into_value(self, kind: Kind) -> Result<Value, String> {
+        Ok(match (self, kind) {
+            (Stored::Null, _) => Value::Null,
+            (Stored::Bool(flag), _) => Value::Bool(flag),
+            (Stored::Int(number), _) => Value::Int(number),
+            (Stored::Uuid(id), Kind::Uuid) => Value::Uuid(Uuid::from_u128(id)),
+            (Stored::Uuid(id), _) => Value::Text(Uuid::from_u128(id).hyphenated().to_string()),
+            (Stored::Text(text), Kind::Uuid) => {
+                let id = Uuid::try_parse(&text);
+                Value::Uuid(id.map_err(|error| format!("{text:?} in an id column: {error}"))?)
+            }
+            (Stored::Text(text), _) => Value::Text(text.into_owned()),
+            (Stored::Date(days), _) => Value::Date(
                 chrono::NaiveDate::from_num_days_from_ce_opt(days).ok_or("a day out of range")?,
             ),
         })
@@ -164,12 +171,21 @@ pub struct Tables {
     changed: BTreeSet<(&'static str, Key)>,
     /// True when every row is here (the in-memory runner).
     complete: bool,
+    /// True when nothing will be written out, so changes are not recorded.
+    untracked: bool,
 }
 
 impl Tables {
     /// Tables that hold every row: nothing absent is unknown.
     pub fn complete() -> Tables {
         Tables { complete: true, ..Tables::default() }
+    }
+
+    /// Complete tables of an in-memory fold that is never written out (a replay, a snapshot,
+    /// an as-of answer): they record no changes, which would hold a second copy of the key of
+    /// every row touched — as many keys as the fold has rows.
+    pub fn folded() -> Tables {
+        Tables { complete: true, untracked: true, ..Tables::default() }
     }
 
     /// Tables that hold only what was loaded.
@@ -184,8 +200,12 @@ impl Tables {
 
     pub fn put<R: Record>(&mut self, record: &R) {
         let key = record.key();
-        self.absent.remove(&(R::TABLE, key.clone()));
-        self.changed.insert((R::TABLE, key.clone()));
+        if !self.absent.is_empty() {
+            self.absent.remove(&(R::TABLE, key.clone()));
+        }
+        if !self.untracked {
+            self.changed.insert((R::TABLE, key.clone()));
+        }
         self.rows.entry(R::TABLE).or_default().insert(key, record.to_row());
     }
 
@@ -197,7 +217,9 @@ impl Tables {
             // Deleted here but not yet in the database: reading it back would revive it.
             self.absent.insert((R::TABLE, key.clone()));
         }
-        self.changed.insert((R::TABLE, key.clone()));
+        if !self.untracked {
+            self.changed.insert((R::TABLE, key.clone()));
+        }
     }
 
     /// Every row of a table, in key order.
@@ -267,24 +289,34 @@ impl Tables {
         lz4_flex::compress_prepend_size(&bytes)
     }
 
-    /// Complete tables from [`Tables::encode`]'s bytes; `definitions` name the tables expected.
+    /// Folded tables ([`Tables::folded`]) from [`Tables::encode`]'s bytes; `definitions` name
+    /// the tables expected.
     pub fn decode(bytes: &[u8], definitions: &[TableDef]) -> Result<Tables, String> {
         let bytes =
             lz4_flex::decompress_size_prepended(bytes).map_err(|error| error.to_string())?;
         let tables: Vec<(&str, Vec<StoredRow<'_>>)> =
             postcard::from_bytes(&bytes).map_err(|error| error.to_string())?;
-        let mut decoded = Tables::complete();
+        let mut decoded = Tables::folded();
         for (name, rows) in tables {
             let definition = definitions
                 .iter()
                 .find(|definition| definition.name == name)
                 .ok_or_else(|| format!("no table {name} in this projection"))?;
-            let expand = |values: Vec<Stored<'_>>| {
-                values.into_iter().map(Stored::into_value).collect::<Result<Vec<_>, String>>()
+            let expand = |values: Vec<Stored<'_>>, columns: &[Column]| {
+                if values.len() != columns.len() {
+                    return Err(format!("a row of {name} with {} values", values.len()));
+                }
+                values
+                    .into_iter()
+                    .zip(columns)
+                    .map(|(value, column)| value.into_value(column.kind))
+                    .collect::<Result<Vec<_>, String>>()
             };
             let rows = rows
                 .into_iter()
-                .map(|(key, row)| Ok((expand(key)?, expand(row)?)))
+                .map(|(key, row)| {
+                    Ok((expand(key, &definition.key)?, expand(row, &definition.columns)?))
+                })
                 .collect::<Result<BTreeMap<Key, Row>, String>>()?;
             decoded.rows.insert(definition.name, rows);
         }
@@ -346,6 +378,18 @@ mod tests {
     }
 
     #[test]
+    fn a_folded_table_records_no_changes_but_holds_every_row() {
+        let mut tables = Tables::folded();
+        tables.put(&example());
+        tables.put(&Example { id: Uuid::from_u128(2), ..example() });
+        tables.delete::<Example>(&example().key());
+        assert!(tables.take_changes().is_empty());
+        assert_eq!(tables.all::<Example>().map(|e| e.id).collect::<Vec<_>>(), [Uuid::from_u128(2)]);
+        let reference = RowRef::of::<Example>(example().key());
+        assert!(tables.is_known(&reference), "a folded table is complete");
+    }
+
+    #[test]
     fn tables_survive_encoding_for_snapshots() {
         let mut tables = Tables::complete();
         tables.put(&example());
@@ -361,6 +405,39 @@ mod tests {
         );
         assert!(Tables::decode(&bytes, &[]).is_err(), "a table of another projection is refused");
         assert!(Tables::decode(&bytes[..bytes.len() / 2], &[Example::def()]).is_err());
+    }
+
+    record!("example_ids" => ExampleIds { id: Uuid; reference: String, other: Option<Uuid> });
+
+    #[test]
+    fn ids_are_held_in_place_and_snapshots_of_ids_as_text_still_read() {
+        let id = Uuid::from_u128(7);
+        let row = ExampleIds { id, reference: id.to_string(), other: None };
+        assert_eq!(row.key(), vec![Value::Uuid(id)]);
+        assert_eq!(row.to_row()[0], Value::Text(id.to_string()));
+        // The encoding written before ids were a kind of their own: every text in canonical
+        // UUID form as 16 bytes, whatever the column.
+        let old: Vec<(&str, Vec<StoredRow<'_>>)> = vec![(
+            "example_ids",
+            vec![(vec![Stored::Uuid(7)], vec![Stored::Uuid(7), Stored::Text("8".into())])],
+        )];
+        let bytes = lz4_flex::compress_prepend_size(&postcard::to_allocvec(&old).unwrap());
+        let error = Tables::decode(&bytes, &[ExampleIds::def()]).unwrap_err();
+        assert!(
+            error.contains("\"8\" in an id column"),
+            "a text that is no id in an id column: {error}"
+        );
+        let old: Vec<(&str, Vec<StoredRow<'_>>)> = vec![(
+            "example_ids",
+            vec![(vec![Stored::Uuid(7)], vec![Stored::Uuid(7), Stored::Null])],
+        )];
+        let bytes = lz4_flex::compress_prepend_size(&postcard::to_allocvec(&old).unwrap());
+        let decoded = Tables::decode(&bytes, &[ExampleIds::def()]).unwrap();
+        assert_eq!(decoded.all::<ExampleIds>().collect::<Vec<_>>(), std::slice::from_ref(&row));
+        let mut tables = Tables::folded();
+        tables.put(&row);
+        let again = Tables::decode(&tables.encode(), &[ExampleIds::def()]).unwrap();
+        assert_eq!(again.all::<ExampleIds>().collect::<Vec<_>>(), [row]);
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! The values a read-model row holds, and how Rust field types map to them.
 //!
-//! Four kinds, each a SQL column type in both databases: integers (`INTEGER`/`bigint`), texts,
-//! dates (`TEXT` as `YYYY-MM-DD` / `date`) and booleans (`INTEGER` 0/1 / `boolean`). Ids and codes
-//! are texts. A row is a list of values in its table's column order.
+//! Five kinds, each a SQL column type in both databases: integers (`INTEGER`/`bigint`), texts,
+//! ids (`TEXT`/`text` in their canonical hyphenated form), dates (`TEXT` as `YYYY-MM-DD` / `date`)
+//! and booleans (`INTEGER` 0/1 / `boolean`). Codes are texts. A row is a list of values in its
+//! table's column order.
+//!
+//! Ids are a kind of their own only in memory: 16 bytes in place, where their text would be a
+//! 36-byte allocation of its own — a read model with a row per attendance mark holds two per
+//! row. In the databases they stay text, so the SQL read models read as before.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -15,6 +20,7 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Text(String),
+    Uuid(Uuid),
     Date(NaiveDate),
 }
 
@@ -24,6 +30,7 @@ pub enum Kind {
     Bool,
     Int,
     Text,
+    Uuid,
     Date,
 }
 
@@ -75,13 +82,13 @@ impl Cell for String {
 }
 
 impl Cell for Uuid {
-    const KIND: Kind = Kind::Text;
+    const KIND: Kind = Kind::Uuid;
     fn to_value(&self) -> Value {
-        Value::Text(self.to_string())
+        Value::Uuid(*self)
     }
     fn from_value(value: &Value) -> Option<Uuid> {
         match value {
-            Value::Text(text) => text.parse().ok(),
+            Value::Uuid(id) => Some(*id),
             _ => None,
         }
     }

@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 use projections::table::{Column, Key, Row, TableDef};
 use projections::value::{Kind, Value};
 use sqlx::{Row as _, postgres::PgRow, sqlite::SqliteRow};
+use uuid::Uuid;
 
 use super::schema::storage;
 use crate::store::{Backend, StoreError};
@@ -141,6 +142,10 @@ macro_rules! bind_value {
                 query.bind(Some(text.clone()))
             }
             (::projections::value::Kind::Text, _) => query.bind(None::<String>),
+            (::projections::value::Kind::Uuid, ::projections::value::Value::Uuid(id)) => {
+                query.bind(Some(id.hyphenated().to_string()))
+            }
+            (::projections::value::Kind::Uuid, _) => query.bind(None::<String>),
             (::projections::value::Kind::Date, ::projections::value::Value::Date(date))
                 if $backend == $crate::store::Backend::Sqlite =>
             {
@@ -162,6 +167,14 @@ fn corrupt(table: &str, detail: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt { position: 0, detail: format!("read model {table}: {detail}") }
 }
 
+/// An id column's text as a value.
+fn uuid(table: &TableDef, text: Option<&str>) -> Result<Value, StoreError> {
+    let Some(text) = text else { return Ok(Value::Null) };
+    Uuid::try_parse(text)
+        .map(Value::Uuid)
+        .map_err(|e| corrupt(table.name, format!("{text:?}: {e}")))
+}
+
 /// Reads a SQLite row of [`columns`] into a key and a row.
 pub(super) fn from_sqlite(table: &TableDef, row: &SqliteRow) -> Result<(Key, Row), StoreError> {
     let mut values = Vec::new();
@@ -172,6 +185,7 @@ pub(super) fn from_sqlite(table: &TableDef, row: &SqliteRow) -> Result<(Key, Row
                 .try_get::<Option<i64>, _>(index)?
                 .map_or(Value::Null, |flag| Value::Bool(flag != 0)),
             Kind::Text => row.try_get::<Option<String>, _>(index)?.map_or(Value::Null, Value::Text),
+            Kind::Uuid => uuid(table, row.try_get::<Option<&str>, _>(index)?)?,
             Kind::Date => match row.try_get::<Option<String>, _>(index)? {
                 None => Value::Null,
                 Some(text) => {
@@ -193,6 +207,7 @@ pub(super) fn from_postgres(table: &TableDef, row: &PgRow) -> Result<(Key, Row),
             Kind::Int => row.try_get::<Option<i64>, _>(index)?.map_or(Value::Null, Value::Int),
             Kind::Bool => row.try_get::<Option<bool>, _>(index)?.map_or(Value::Null, Value::Bool),
             Kind::Text => row.try_get::<Option<String>, _>(index)?.map_or(Value::Null, Value::Text),
+            Kind::Uuid => uuid(table, row.try_get::<Option<&str>, _>(index)?)?,
             Kind::Date => {
                 row.try_get::<Option<NaiveDate>, _>(index)?.map_or(Value::Null, Value::Date)
             }

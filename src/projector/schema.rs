@@ -19,10 +19,10 @@ pub fn storage(table: &str) -> String {
 fn sql_type(backend: Backend, kind: Kind) -> &'static str {
     match (backend, kind) {
         (Backend::Sqlite, Kind::Int | Kind::Bool) => "INTEGER",
-        (Backend::Sqlite, Kind::Text | Kind::Date) => "TEXT",
+        (Backend::Sqlite, Kind::Text | Kind::Uuid | Kind::Date) => "TEXT",
         (Backend::Postgres, Kind::Int) => "bigint",
         (Backend::Postgres, Kind::Bool) => "boolean",
-        (Backend::Postgres, Kind::Text) => "text",
+        (Backend::Postgres, Kind::Text | Kind::Uuid) => "text",
         (Backend::Postgres, Kind::Date) => "date",
     }
 }

@@ -19,7 +19,10 @@ struct Programme {
     packages: BTreeMap<Uuid, PackageRow>,
     sessions: BTreeMap<Uuid, Vec<SessionRow>>,
     participations: Vec<ParticipationRow>,
-    marks: BTreeMap<Uuid, BTreeMap<Uuid, MarkRow>>,
+    /// The marks of the participations above by session, ordered by session id; a mark whose
+    /// code is not one of ours counts nowhere and is left out. Two bytes' more than the
+    /// session id per mark: a view of a large log holds millions.
+    marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>>,
     suspensions: BTreeMap<Uuid, Vec<SuspensionRow>>,
     grants: Vec<GrantRow>,
     visits: BTreeMap<Uuid, Vec<GrantVisitRow>>,
@@ -46,7 +49,7 @@ impl Programme {
         for list in sessions.values_mut() {
             list.sort_by_key(|session| (session.date, session.session_id));
         }
-        let participations = tables
+        let participations: Vec<ParticipationRow> = tables
             .all::<ParticipationRow>()
             .filter(|p| packages.contains_key(&p.package_id))
             .filter(|p| {
@@ -55,9 +58,17 @@ impl Programme {
                     || input.facility_matches(p.facility.as_deref())
             })
             .collect();
-        let mut marks: BTreeMap<Uuid, BTreeMap<Uuid, MarkRow>> = BTreeMap::new();
+        let mut marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>> = participations
+            .iter()
+            .map(|participation| (participation.participation_id, Vec::new()))
+            .collect();
+        // In key order, (participation, session): each list is pushed in session order.
         for mark in tables.all::<MarkRow>() {
-            marks.entry(mark.participation_id).or_default().insert(mark.session_id, mark);
+            if let (Some(list), Ok(code)) =
+                (marks.get_mut(&mark.participation_id), mark.code.parse::<AttendanceCode>())
+            {
+                list.push((mark.session_id, code));
+            }
         }
         let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
         for suspension in tables.all::<SuspensionRow>() {
@@ -92,21 +103,23 @@ impl Programme {
         started <= date && before_stop && !suspended
     }
 
+    /// The participant's mark for the session, if it has one.
+    fn mark(&self, participation_id: Uuid, session_id: Uuid) -> Option<AttendanceCode> {
+        let marks = self.marks.get(&participation_id)?;
+        let index = marks.binary_search_by_key(&session_id, |(session, _)| *session).ok()?;
+        Some(marks[index].1)
+    }
+
     /// The attendance rate by `events::attendance::rate`, the one definition.
     fn rate(&self, participation: &ParticipationRow, as_of: NaiveDate) -> Rate {
-        let marks = self.marks.get(&participation.participation_id);
         let sessions =
             self.sessions.get(&participation.package_id).map(Vec::as_slice).unwrap_or_default();
-        events::attendance::rate(sessions.iter().map(|session| {
-            SessionMark {
-                held_while_active: !session.cancelled
-                    && session.date <= as_of
-                    && self.active_on(participation, session.date),
-                hours: session.hours as u32,
-                mark: marks
-                    .and_then(|marks| marks.get(&session.session_id))
-                    .and_then(|mark| mark.code.parse().ok()),
-            }
+        events::attendance::rate(sessions.iter().map(|session| SessionMark {
+            held_while_active: !session.cancelled
+                && session.date <= as_of
+                && self.active_on(participation, session.date),
+            hours: session.hours as u32,
+            mark: self.mark(participation.participation_id, session.session_id),
         }))
     }
 }
@@ -294,36 +307,25 @@ pub(super) fn enrolment(input: &Input<'_>) -> Report {
         });
     for participation in &programme.participations {
         let rate = programme.rate(participation, input.as_of);
-        let marks: Vec<(&MarkRow, NaiveDate)> = programme
-            .marks
-            .get(&participation.participation_id)
-            .into_iter()
-            .flat_map(|marks| marks.values())
-            .filter_map(|mark| {
-                let session = programme
-                    .sessions
-                    .get(&participation.package_id)?
-                    .iter()
-                    .find(|s| s.session_id == mark.session_id)?;
-                Some((mark, session.date))
+        let sessions = programme
+            .sessions
+            .get(&participation.package_id)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        let marks: Vec<(AttendanceCode, NaiveDate)> = sessions
+            .iter()
+            .filter_map(|session| {
+                let code = programme.mark(participation.participation_id, session.session_id)?;
+                Some((code, session.date))
             })
             .collect();
-        let code = |mark: &MarkRow| mark.code.parse::<AttendanceCode>().ok();
-        let acceptable = marks
-            .iter()
-            .filter(|(mark, _)| code(mark).is_some_and(AttendanceCode::acceptable_absence))
-            .count();
+        let acceptable = marks.iter().filter(|(code, _)| code.acceptable_absence()).count();
         let unacceptable = marks
             .iter()
-            .filter(|(mark, _)| {
-                matches!(code(mark), Some(AttendanceCode::Alpa | AttendanceCode::Menolak))
-            })
+            .filter(|(code, _)| matches!(code, AttendanceCode::Alpa | AttendanceCode::Menolak))
             .count();
-        let last = marks
-            .iter()
-            .filter(|(mark, _)| code(mark).is_some_and(AttendanceCode::counts_as_attended))
-            .map(|(_, date)| *date)
-            .max();
+        let last =
+            marks.iter().filter(|(code, _)| code.counts_as_attended()).map(|(_, date)| *date).max();
         participants.push(vec![
             Cell::text(participation.participation_id.to_string()),
             Cell::text(participation.package_id.to_string()),
@@ -376,13 +378,7 @@ pub(super) fn attendance(input: &Input<'_>) -> Report {
                 .filter(|p| !session.cancelled && programme.active_on(p, session.date))
                 .collect();
             let mark_of = |p: &ParticipationRow| -> Option<AttendanceCode> {
-                programme
-                    .marks
-                    .get(&p.participation_id)?
-                    .get(&session.session_id)?
-                    .code
-                    .parse()
-                    .ok()
+                programme.mark(p.participation_id, session.session_id)
             };
             let all_marks: Vec<AttendanceCode> =
                 participants.iter().filter_map(|p| mark_of(p)).collect();
@@ -866,4 +862,221 @@ pub(super) fn inbox(input: &Input<'_>) -> Report {
         per_facility.push(vec![Cell::text(facility), Cell::Int(open), Cell::Int(done)]);
     }
     report(input, "inbox", "Change-of-circumstances inbox", vec![per_facility, section], Vec::new())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::projection::Config;
+    use crate::report::Options;
+    use crate::table::Tables;
+
+    fn day(text: &str) -> NaiveDate {
+        text.parse().unwrap()
+    }
+
+    fn id(n: u128) -> Uuid {
+        Uuid::from_u128(n)
+    }
+
+    fn package(package_id: Uuid, facility: &str) -> PackageRow {
+        PackageRow {
+            package_id,
+            title: "Menjahit dasar".to_owned(),
+            provider: "BLK Contoh".to_owned(),
+            skill: "sewing".to_owned(),
+            venue_type: "inside".to_owned(),
+            facility: Some(facility.to_owned()),
+            location: "Bengkel kerja".to_owned(),
+            start_date: day("2026-03-02"),
+            end_date: day("2026-03-31"),
+            planned_hours: 12,
+            quota_total: 10,
+            quota_inmates: None,
+            attendance_threshold_percent: 75,
+            funding_source: "apbn".to_owned(),
+            grant_policy: "none".to_owned(),
+            status: "running".to_owned(),
+            places_taken: 1,
+            inmate_places_taken: 1,
+            waitlist_length: 0,
+        }
+    }
+
+    fn participation(participation_id: Uuid, package_id: Uuid, facility: &str) -> ParticipationRow {
+        ParticipationRow {
+            participation_id,
+            package_id,
+            person_ref: format!("ref-{participation_id}"),
+            category: "wbp".to_owned(),
+            facility: Some(facility.to_owned()),
+            legal_status: None,
+            sex: None,
+            age_band: None,
+            offence_group: None,
+            sentence_band: None,
+            status: "in_training".to_owned(),
+            status_since: day("2026-03-02"),
+            cycle: 1,
+            nominated_on: day("2026-02-20"),
+            assessed_on: None,
+            eligible: None,
+            rule_set: None,
+            overridden: false,
+            decided_on: None,
+            rejection_reason: None,
+            accepted_on: None,
+            waitlisted_on: None,
+            waitlist_position: None,
+            withdrawn_on: None,
+            withdrawal_reason: None,
+            started_on: Some(day("2026-03-02")),
+            suspended_since: None,
+            stopped_on: None,
+            end_reason: None,
+            end_category: None,
+            completed_on: None,
+            sessions_attended: None,
+            sessions_expected: None,
+            hours_attended: None,
+            competency_result: None,
+            competency_on: None,
+            latest_assessment: None,
+            graduated_on: None,
+            training_certificates: 0,
+            bnsp_certificates: 0,
+            certified_on: None,
+        }
+    }
+
+    fn mark(participation_id: Uuid, session_id: Uuid, code: &str) -> MarkRow {
+        MarkRow { participation_id, session_id, code: code.to_owned(), minutes_late: None }
+    }
+
+    /// Two packages in two facilities, four sessions in the first and one in the second; the marks are put in an
+    /// order of their own, one of them with a code that is none of ours.
+    fn tables() -> Tables {
+        let mut tables = Tables::folded();
+        tables.put(&package(id(1), "LP-A"));
+        tables.put(&package(id(2), "LP-B"));
+        // Session ids out of date order, so that id order and date order differ.
+        let sessions = [(id(14), "2026-03-02"), (id(12), "2026-03-04"), (id(13), "2026-03-06")];
+        for (session_id, date) in sessions {
+            let date = day(date);
+            tables.put(&SessionRow {
+                session_id,
+                package_id: id(1),
+                date,
+                hours: 3,
+                cancelled: false,
+            });
+        }
+        tables.put(&SessionRow {
+            session_id: id(11),
+            package_id: id(1),
+            date: day("2026-03-20"),
+            hours: 3,
+            cancelled: false,
+        });
+        tables.put(&SessionRow {
+            session_id: id(15),
+            package_id: id(2),
+            date: day("2026-03-02"),
+            hours: 3,
+            cancelled: false,
+        });
+        tables.put(&participation(id(21), id(1), "LP-A"));
+        tables.put(&participation(id(22), id(1), "LP-A"));
+        tables.put(&participation(id(23), id(2), "LP-B"));
+        tables.put(&mark(id(21), id(13), "alpa"));
+        tables.put(&mark(id(21), id(14), "hadir"));
+        tables.put(&mark(id(21), id(12), "izin"));
+        tables.put(&mark(id(22), id(14), "terlambat"));
+        tables.put(&mark(id(22), id(12), "not-a-code"));
+        tables.put(&mark(id(23), id(15), "hadir"));
+        tables
+    }
+
+    fn build(view: fn(&Input<'_>) -> Report, options: &Options) -> Report {
+        let tables = tables();
+        let input = Input {
+            tables: &tables,
+            projection: crate::programme::DEF,
+            config: Config::default(),
+            position: 9,
+            hash: "00",
+            as_of: day("2026-03-10"),
+            options,
+        };
+        view(&input)
+    }
+
+    /// The named columns of the participants section, one list per participant, by id.
+    fn participants(report: &Report, columns: &[&str]) -> BTreeMap<String, Vec<Cell>> {
+        let section = report.sections.iter().find(|s| s.name == "participants").unwrap();
+        let at = |name: &str| section.columns.iter().position(|c| c == name).unwrap();
+        section
+            .rows
+            .iter()
+            .map(|row| {
+                let Cell::Text(id) = &row[0] else { panic!("an id first: {row:?}") };
+                (id.clone(), columns.iter().map(|name| row[at(name)].clone()).collect())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn enrolment_counts_each_participants_marks_by_kind_up_to_the_day() {
+        let report = build(enrolment, &Options::default());
+        let columns = [
+            "sessions_held",
+            "attended",
+            "acceptable_absences",
+            "unacceptable_absences",
+            "last_attended",
+        ];
+        let rows = participants(&report, &columns);
+        // Three sessions held by 10 March. P21: hadir, izin (an acceptable absence, still
+        // counted), alpa.
+        assert_eq!(
+            rows[&id(21).to_string()],
+            [Cell::Int(3), Cell::Int(1), Cell::Int(1), Cell::Int(1), Cell::Date(day("2026-03-02"))]
+        );
+        // P22: terlambat counts as attended; the unknown code counts nowhere.
+        assert_eq!(
+            rows[&id(22).to_string()],
+            [Cell::Int(3), Cell::Int(1), Cell::Int(0), Cell::Int(0), Cell::Date(day("2026-03-02"))]
+        );
+        assert!(rows.contains_key(&id(23).to_string()));
+    }
+
+    #[test]
+    fn a_facility_filter_keeps_only_its_participants_and_their_marks() {
+        let options = Options { facility: Some("LP-B".to_owned()), ..Options::default() };
+        let rows = participants(&build(enrolment, &options), &["attended", "last_attended"]);
+        assert_eq!(rows.keys().collect::<Vec<_>>(), [&id(23).to_string()]);
+        assert_eq!(rows[&id(23).to_string()], [Cell::Int(1), Cell::Date(day("2026-03-02"))]);
+    }
+
+    #[test]
+    fn attendance_counts_each_sessions_marks_by_code() {
+        let report = build(attendance, &Options::default());
+        let section = report.sections.iter().find(|s| s.name == "sessions").unwrap();
+        let at = |name: &str| section.columns.iter().position(|c| c == name).unwrap();
+        let row = |session: Uuid| {
+            section.rows.iter().find(|row| row[0] == Cell::Text(session.to_string())).unwrap()
+        };
+        // 4 March: P21 izin, P22's unknown code is no mark at all.
+        let fourth = row(id(12));
+        assert_eq!(fourth[at("izin")], Cell::Int(1));
+        assert_eq!(fourth[at("unmarked")], Cell::Int(1));
+        // 2 March: hadir and terlambat, both attended.
+        let second = row(id(14));
+        assert_eq!(
+            (&second[at("hadir")], &second[at("terlambat")]),
+            (&Cell::Int(1), &Cell::Int(1))
+        );
+        // The session of 20 March has not been held by 10 March.
+        assert!(section.rows.iter().all(|r| r[0] != Cell::Text(id(11).to_string())));
+    }
 }

@@ -111,15 +111,11 @@ impl History {
             let snapshot = self.latest_snapshot(projection, known, None).await?;
             let (mut replay, snapshot_position) = self.start(projection, snapshot);
             let mut folded = 0;
-            let mut pages = self.store.pages(replay.position + 1, known, PAGE_EVENTS_MAX);
-            while let Some(page) = pages.next().await {
-                let page = page?;
-                if page.is_empty() {
-                    break;
-                }
+            self.each_page(replay.position, known, |page| {
                 folded += page.len();
                 page.iter().for_each(|event| replay.apply(event));
-            }
+            })
+            .await?;
             let as_of = match moment.known_at {
                 Some(at) => self.config.local_date(at),
                 None => {
@@ -168,14 +164,7 @@ impl History {
             admitted
         };
         let mut folded = 0;
-        let mut pages = self.store.pages(base + 1, read_whole, PAGE_EVENTS_MAX);
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            if page.is_empty() {
-                break;
-            }
-            folded += fold(&page);
-        }
+        self.each_page(base, read_whole, |page| folded += fold(page)).await?;
         if known > read_whole {
             let mut later = self.read_late(read_whole, known, day_ends).await?;
             later.extend(reversals.into_iter().filter(|event| event.position > read_whole));
@@ -209,18 +198,14 @@ impl History {
         let mut taken = 0;
         while replay.position < head - (head % self.every) {
             let until = (replay.position / self.every + 1) * self.every;
-            let mut pages = self.store.pages(replay.position + 1, until, PAGE_EVENTS_MAX);
-            while let Some(page) = pages.next().await {
-                let page = page?;
-                if page.is_empty() {
-                    break;
-                }
-                for event in &page {
+            self.each_page(replay.position, until, |page| {
+                for event in page {
                     max_occurred =
                         Some(max_occurred.map_or(event.occurred_at, |m| m.max(event.occurred_at)));
                     replay.apply(event);
                 }
-            }
+            })
+            .await?;
             let Some(occurred) = max_occurred else { break };
             self.save_snapshot(projection, &replay, occurred).await?;
             tracing::info!(
@@ -231,6 +216,25 @@ impl History {
             taken += 1;
         }
         Ok(taken)
+    }
+
+    /// Hands `each` the events in `(after, until]` a page at a time, in position order, so that
+    /// a fold over a long stretch of the log holds one page of it.
+    async fn each_page(
+        &self,
+        after: i64,
+        until: i64,
+        mut each: impl FnMut(&[RecordedEvent]),
+    ) -> Result<(), StoreError> {
+        let mut pages = self.store.pages(after + 1, until, PAGE_EVENTS_MAX);
+        while let Some(page) = pages.next().await {
+            let page = page?;
+            if page.is_empty() {
+                break;
+            }
+            each(&page);
+        }
+        Ok(())
     }
 
     async fn read_late(

@@ -677,7 +677,8 @@ fn rupiah(amount: u64) -> i64 {
     i64::try_from(amount).unwrap_or(i64::MAX)
 }
 
-fn new_participation(
+/// A participation as nominated or registered on `today`, every later stage still to come.
+pub(crate) fn new_participation(
     id: Uuid,
     package_id: Uuid,
     person_ref: &str,

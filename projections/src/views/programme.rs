@@ -867,6 +867,7 @@ pub(super) fn inbox(input: &Input<'_>) -> Report {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::programme::new_participation;
     use crate::projection::Config;
     use crate::report::Options;
     use crate::table::Tables;
@@ -903,88 +904,40 @@ mod tests {
         }
     }
 
+    /// A participation in training since 2 March, nominated in February.
     fn participation(participation_id: Uuid, package_id: Uuid, facility: &str) -> ParticipationRow {
-        ParticipationRow {
-            participation_id,
-            package_id,
-            person_ref: format!("ref-{participation_id}"),
-            category: "wbp".to_owned(),
-            facility: Some(facility.to_owned()),
-            legal_status: None,
-            sex: None,
-            age_band: None,
-            offence_group: None,
-            sentence_band: None,
-            status: "in_training".to_owned(),
-            status_since: day("2026-03-02"),
-            cycle: 1,
-            nominated_on: day("2026-02-20"),
-            assessed_on: None,
-            eligible: None,
-            rule_set: None,
-            overridden: false,
-            decided_on: None,
-            rejection_reason: None,
-            accepted_on: None,
-            waitlisted_on: None,
-            waitlist_position: None,
-            withdrawn_on: None,
-            withdrawal_reason: None,
-            started_on: Some(day("2026-03-02")),
-            suspended_since: None,
-            stopped_on: None,
-            end_reason: None,
-            end_category: None,
-            completed_on: None,
-            sessions_attended: None,
-            sessions_expected: None,
-            hours_attended: None,
-            competency_result: None,
-            competency_on: None,
-            latest_assessment: None,
-            graduated_on: None,
-            training_certificates: 0,
-            bnsp_certificates: 0,
-            certified_on: None,
-        }
+        let person = format!("ref-{participation_id}");
+        let nominated = day("2026-02-20");
+        let mut row = new_participation(participation_id, package_id, &person, "wbp", nominated, 1);
+        row.facility = Some(facility.to_owned());
+        row.status = "in_training".to_owned();
+        row.status_since = day("2026-03-02");
+        row.started_on = Some(day("2026-03-02"));
+        row
     }
 
     fn mark(participation_id: Uuid, session_id: Uuid, code: &str) -> MarkRow {
         MarkRow { participation_id, session_id, code: code.to_owned(), minutes_late: None }
     }
 
-    /// Two packages in two facilities, four sessions in the first and one in the second; the marks are put in an
-    /// order of their own, one of them with a code that is none of ours.
+    /// Two packages in two facilities, four sessions in the first and one in the second; the
+    /// marks are put in an order of their own, one of them with a code that is none of ours.
     fn tables() -> Tables {
         let mut tables = Tables::folded();
         tables.put(&package(id(1), "LP-A"));
         tables.put(&package(id(2), "LP-B"));
         // Session ids out of date order, so that id order and date order differ.
-        let sessions = [(id(14), "2026-03-02"), (id(12), "2026-03-04"), (id(13), "2026-03-06")];
-        for (session_id, date) in sessions {
+        let sessions = [
+            (id(14), id(1), "2026-03-02"),
+            (id(12), id(1), "2026-03-04"),
+            (id(13), id(1), "2026-03-06"),
+            (id(11), id(1), "2026-03-20"),
+            (id(15), id(2), "2026-03-02"),
+        ];
+        for (session_id, package_id, date) in sessions {
             let date = day(date);
-            tables.put(&SessionRow {
-                session_id,
-                package_id: id(1),
-                date,
-                hours: 3,
-                cancelled: false,
-            });
+            tables.put(&SessionRow { session_id, package_id, date, hours: 3, cancelled: false });
         }
-        tables.put(&SessionRow {
-            session_id: id(11),
-            package_id: id(1),
-            date: day("2026-03-20"),
-            hours: 3,
-            cancelled: false,
-        });
-        tables.put(&SessionRow {
-            session_id: id(15),
-            package_id: id(2),
-            date: day("2026-03-02"),
-            hours: 3,
-            cancelled: false,
-        });
         tables.put(&participation(id(21), id(1), "LP-A"));
         tables.put(&participation(id(22), id(1), "LP-A"));
         tables.put(&participation(id(23), id(2), "LP-B"));

@@ -37,6 +37,12 @@ pub const REBUILD_BATCH_EVENTS_DEFAULT: usize = 100_000;
 /// Rows kept in memory between batches of a catch-up or a rebuild before they are dropped
 /// (they are in the database by then, and read back when an event touches them again).
 pub const CACHED_ROWS_MAX: usize = 100_000;
+/// False positives of a rebuild's [`Written`] filter: the share of rows it never wrote that it
+/// still reads back.
+const WRITTEN_FALSE_POSITIVES: f64 = 0.01;
+/// Rows a [`Written`] filter is sized for at most (about 38 MB at 1%): past that its false
+/// positives rise, and a rebuild reads back more rows, but never reads a wrong one.
+const WRITTEN_ROWS_SIZED_MAX: usize = 32_000_000;
 
 /// Why the projector stopped.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -82,6 +88,40 @@ struct Building {
     live: i64,
     generation: i64,
     tables: Tables,
+    /// From the moment the rebuild holds only part of its rows: which rows it has written.
+    written: Option<Written>,
+}
+
+/// The rows a rebuild has written into its new generation, as a Bloom filter. The generation
+/// started empty, so a row the filter says was never written is absent there, and a rebuild
+/// that holds only part of its rows reads back only those the filter may hold — the rows it
+/// did write, and about 1% of the others — instead of looking up every new row (a new
+/// attendance mark, for instance) only to find it missing.
+struct Written(fastbloom::BloomFilter);
+
+impl Written {
+    /// A filter for about `rows` rows, holding every row of `tables`.
+    fn holding(definitions: &[TableDef], tables: &Tables, rows: usize) -> Written {
+        let rows = rows.clamp(tables.len().max(1_024), WRITTEN_ROWS_SIZED_MAX);
+        let mut written = Written(
+            fastbloom::BloomFilter::with_false_pos(WRITTEN_FALSE_POSITIVES).expected_items(rows),
+        );
+        for definition in definitions {
+            for (key, _) in tables.raw(definition.name) {
+                written.insert(definition.name, key);
+            }
+        }
+        written
+    }
+
+    fn insert(&mut self, table: &'static str, key: &Key) {
+        self.0.insert(&(table, key));
+    }
+
+    /// Whether the row may have been written (false: it certainly was not).
+    fn may_hold(&self, table: &'static str, key: &Key) -> bool {
+        self.0.contains(&(table, key))
+    }
 }
 
 /// The facts of a page of the log, once for every projection it is folded into. An event that
@@ -328,7 +368,7 @@ impl Projector {
             let events = self.store.read_all(position + 1, limit).await?;
             let Some(last) = events.last() else { break };
             let (last_position, last_hash) = (last.position, last.hash.clone());
-            self.fold(projection, state.generation, &decode(&events), &mut tables).await?;
+            self.fold(projection, state.generation, &decode(&events), &mut tables, None).await?;
             let changes = tables.take_changes();
             self.commit(
                 projection,
@@ -424,6 +464,7 @@ impl Projector {
                 live: state.generation,
                 generation,
                 tables,
+                written: None,
             });
         }
         let mut position = 0;
@@ -450,7 +491,8 @@ impl Projector {
                 let facts = decode(&events);
                 for build in &mut building {
                     let (projection, generation) = (build.projection, build.generation);
-                    self.fold(projection, generation, &facts, &mut build.tables).await?;
+                    let written = build.written.as_ref();
+                    self.fold(projection, generation, &facts, &mut build.tables, written).await?;
                 }
             }
             let Some((last_position, last_hash)) = folded_to else { break };
@@ -466,10 +508,21 @@ impl Projector {
                     &changes,
                 )
                 .await?;
+                if let Some(written) = build.written.as_mut() {
+                    for (table, key, _) in &changes {
+                        written.insert(table, key);
+                    }
+                }
                 if build.tables.len() > rows_max {
                     // Every row is written by now: from here on the rebuild keeps only what the
                     // next batches touch, read back from the new generation (a read model with
-                    // a row per attendance mark would otherwise hold a row per event).
+                    // a row per attendance mark would otherwise hold a row per event), and
+                    // remembers which rows it wrote, so as not to look up the ones it did not.
+                    if build.written.is_none() {
+                        let definitions = (build.projection.tables)();
+                        let rows = usize::try_from(target).unwrap_or(usize::MAX);
+                        build.written = Some(Written::holding(&definitions, &build.tables, rows));
+                    }
                     build.tables = Tables::partial();
                 }
             }
@@ -499,16 +552,18 @@ impl Projector {
             .map_or(self.batch_events, |left| left.min(self.batch_events))
     }
 
-    /// Applies facts to the rows they touch, loading those rows first.
+    /// Applies facts to the rows they touch, loading those rows first (of a rebuild's
+    /// generation, only the rows it may have `written`).
     async fn fold(
         &self,
         projection: ProjectionDef,
         generation: i64,
         facts: &[Fact],
         tables: &mut Tables,
+        written: Option<&Written>,
     ) -> Result<(), ProjectorError> {
         let definitions = (projection.tables)();
-        self.prefetch(projection, generation, facts, tables).await?;
+        self.prefetch(projection, generation, facts, tables, written).await?;
         for fact in facts {
             for _ in 0..TOUCH_ROUNDS_MAX {
                 let mut touched = Vec::new();
@@ -518,7 +573,7 @@ impl Projector {
                 if missing.is_empty() {
                     break;
                 }
-                self.load_missing(&definitions, generation, missing, tables).await?;
+                self.load_missing(&definitions, generation, missing, tables, written).await?;
             }
             (projection.apply)(fact, tables, &self.config);
         }
@@ -534,6 +589,7 @@ impl Projector {
         generation: i64,
         facts: &[Fact],
         tables: &mut Tables,
+        written: Option<&Written>,
     ) -> Result<(), ProjectorError> {
         let mut missing = Vec::new();
         let mut touched = Vec::new();
@@ -541,20 +597,26 @@ impl Projector {
             (projection.touches)(fact, tables, &mut touched);
             missing.extend(touched.drain(..).filter(|reference| !tables.is_known(reference)));
         }
-        self.load_missing(&(projection.tables)(), generation, missing, tables).await
+        self.load_missing(&(projection.tables)(), generation, missing, tables, written).await
     }
 
     /// Reads these rows of a generation into `tables` (those not found as absent), with one
-    /// select per table per [`rows::keys_per_select`] keys.
+    /// select per table per [`rows::keys_per_select`] keys; rows a rebuild has certainly not
+    /// `written` are absent without a read.
     async fn load_missing(
         &self,
         definitions: &[TableDef],
         generation: i64,
         missing: Vec<RowRef>,
         tables: &mut Tables,
+        written: Option<&Written>,
     ) -> Result<(), ProjectorError> {
         let mut by_table: BTreeMap<&'static str, std::collections::BTreeSet<Key>> = BTreeMap::new();
         for reference in missing {
+            if written.is_some_and(|written| !written.may_hold(reference.table, &reference.key)) {
+                tables.load(reference.table, reference.key, None);
+                continue;
+            }
             by_table.entry(reference.table).or_default().insert(reference.key);
         }
         for (table, keys) in by_table {
@@ -949,4 +1011,48 @@ pub fn snapshot(
             (definition.name, rows)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use projections::value::Value;
+
+    fn mark(participation: u128, session: u128) -> Key {
+        vec![
+            Value::Uuid(uuid::Uuid::from_u128(participation)),
+            Value::Uuid(uuid::Uuid::from_u128(session)),
+        ]
+    }
+
+    /// A rebuild trusts the filter's "never written" to skip a read: it must hold every row it
+    /// was given, those of the tables it starts from and those inserted after, and it must
+    /// turn away nearly every other row, or it saves nothing.
+    #[test]
+    fn the_written_filter_holds_every_written_row_and_turns_away_the_rest() {
+        let definitions = (projections::projection::all()[0].tables)();
+        let table = definitions[0].name;
+        let mut tables = Tables::complete();
+        for participation in 0..2_000 {
+            tables.load(table, mark(participation, 0), Some(Vec::new()));
+        }
+        let mut written = Written::holding(&definitions, &tables, 20_000);
+        for participation in 0..10_000 {
+            written.insert(table, &mark(participation, 1));
+        }
+        for participation in 0..2_000 {
+            assert!(written.may_hold(table, &mark(participation, 0)), "a row it started with");
+        }
+        for participation in 0..10_000 {
+            assert!(written.may_hold(table, &mark(participation, 1)), "a row inserted after");
+        }
+        let other = definitions[1].name;
+        let strangers = (0..10_000)
+            .filter(|participation| {
+                written.may_hold(table, &mark(*participation, 2))
+                    || written.may_hold(other, &mark(*participation, 1))
+            })
+            .count();
+        assert!(strangers < 500, "{strangers} of 10,000 rows never written would be read back");
+    }
 }

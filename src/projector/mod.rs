@@ -100,9 +100,10 @@ struct Building {
 struct Written(fastbloom::BloomFilter);
 
 impl Written {
-    /// A filter for about `rows` rows, holding every row of `tables`.
+    /// A filter for about `rows` rows (at least those of `tables`, at most
+    /// [`WRITTEN_ROWS_SIZED_MAX`]), holding every row of `tables`.
     fn holding(definitions: &[TableDef], tables: &Tables, rows: usize) -> Written {
-        let rows = rows.clamp(tables.len().max(1_024), WRITTEN_ROWS_SIZED_MAX);
+        let rows = rows.max(tables.len()).clamp(1_024, WRITTEN_ROWS_SIZED_MAX);
         let mut written = Written(
             fastbloom::BloomFilter::with_false_pos(WRITTEN_FALSE_POSITIVES).expected_items(rows),
         );

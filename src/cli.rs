@@ -1103,13 +1103,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 snapshots.as_secs_f64()
             );
             println!(
-                "{:<10} {:<10} {:>10} {:>10} {:>8}",
-                "PROJECTION", "AS_OF", "MS", "SNAPSHOT", "FOLDED"
+                "{:<10} {:<10} {:<10} {:>10} {:>10} {:>8}",
+                "PROJECTION", "FACILITY", "AS_OF", "MS", "SNAPSHOT", "FOLDED"
             );
             for timing in &timings {
                 println!(
-                    "{:<10} {:<10} {:>10.1} {:>10} {:>8}",
+                    "{:<10} {:<10} {:<10} {:>10.1} {:>10} {:>8}",
                     timing.projection,
+                    timing.facility.as_deref().unwrap_or("all"),
                     timing.as_of,
                     timing.milliseconds,
                     timing.snapshot,

@@ -15,7 +15,8 @@ use projections::compliance::Settings;
 use projections::history::end_of_day;
 use projections::projection::Config;
 use projections::report::Options;
-use projections::views::{self, Input};
+use projections::scope::Scope;
+use projections::views;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -136,19 +137,9 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
     let moment = Moment { as_of: Some(to), known_at: Some(last_event.recorded_at) };
     let options = Options::default();
     for projection in projections::projection::all() {
-        let folded = history.fold_at(projection, moment).await?;
+        let folded = history.fold_at(projection, &Scope::WHOLE, moment).await?;
         for view in views::all().into_iter().filter(|view| view.projection == projection.name) {
-            let input = Input {
-                tables: &folded.tables,
-                projection,
-                config,
-                position: folded.position,
-                hash: &folded.hash,
-                as_of: folded.as_of,
-                options: &options,
-            };
-            let mut report = (view.build)(&input);
-            report.parameters.insert("as_of".to_owned(), to.to_string());
+            let mut report = crate::reports::from_fold(view, &folded, &options, config);
             report.parameters.insert("known_at".to_owned(), last_event.recorded_at.to_string());
             let name = format!("reports/{}.csv", view.name);
             let path = out.join(&name);

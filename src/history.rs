@@ -12,6 +12,9 @@
 //!   `D` ended that occurred by `D` is late, so nothing is missed.
 //! - The answer equals the fold of the whole known prefix filtered by
 //!   `projections::history::AsOfFilter`; a property test checks it.
+//! - A fold may be narrowed to a scope (`projections::scope`: one facility, provider or skill):
+//!   it then holds only the rows that scope's views draw on, and its snapshots are kept under the
+//!   scope's text, so an answer about one facility holds that facility's rows, not the country's.
 
 use std::collections::BTreeMap;
 
@@ -20,6 +23,7 @@ use events::limits::PAGE_EVENTS_MAX;
 use events::{RecordedEvent, Timestamp};
 use projections::history::{AsOfFilter, end_of_day};
 use projections::projection::{Config, ProjectionDef, Replay};
+use projections::scope::Scope;
 use projections::table::Tables;
 use sqlx::Row as _;
 use uuid::Uuid;
@@ -95,21 +99,24 @@ impl History {
         self
     }
 
-    /// `projection` folded at `moment`. Takes the snapshots the log lacks first.
+    /// `projection` folded at `moment`, holding only the rows within `scope` (when the
+    /// projection can be narrowed). Takes the snapshots the log lacks first.
     pub async fn fold_at(
         &self,
         projection: ProjectionDef,
+        scope: &Scope,
         moment: Moment,
     ) -> Result<Folded, HistoryError> {
-        self.ensure_snapshots(projection).await?;
+        let scope = &narrowed(projection, scope);
+        self.ensure_snapshots(projection, scope).await?;
         let head = self.store.head().await?;
         let known = match moment.known_at {
             Some(at) => self.store.known_position(at).await?,
             None => head.position,
         };
         let Some(as_of) = moment.as_of else {
-            let snapshot = self.latest_snapshot(projection, known, None).await?;
-            let (mut replay, snapshot_position) = self.start(projection, snapshot);
+            let snapshot = self.latest_snapshot(projection, scope, known, None).await?;
+            let (mut replay, snapshot_position) = self.start(projection, scope, snapshot);
             let mut folded = 0;
             self.each_page(replay.position, known, |page| {
                 folded += page.len();
@@ -139,8 +146,8 @@ impl History {
             .ok_or(HistoryError::DateOutOfRange(as_of))?;
         // Events after `read_whole` were recorded more than a day after `as_of` ended.
         let read_whole = self.store.known_position(settled).await?.min(known);
-        let snapshot = self.latest_snapshot(projection, read_whole, Some(day_ends)).await?;
-        let (mut replay, base) = self.start(projection, snapshot);
+        let snapshot = self.latest_snapshot(projection, scope, read_whole, Some(day_ends)).await?;
+        let (mut replay, base) = self.start(projection, scope, snapshot);
         // The reversals are few and read first, so that the filter need remember only the
         // events they point at and the log can be folded a page at a time.
         let reversals = self.read_reversals(base, known).await?;
@@ -176,25 +183,40 @@ impl History {
         Ok(Folded { tables: replay.tables, position: known, hash, as_of, snapshot: base, folded })
     }
 
-    /// A replay starting from `snapshot`, or from the beginning.
-    fn start(&self, projection: ProjectionDef, snapshot: Option<Snapshot>) -> (Replay, i64) {
-        let mut replay = Replay::new(projection, self.config);
+    /// A replay within `scope` starting from `snapshot` (taken within it), or from the
+    /// beginning.
+    fn start(
+        &self,
+        projection: ProjectionDef,
+        scope: &Scope,
+        snapshot: Option<Snapshot>,
+    ) -> (Replay, i64) {
+        let mut replay = Replay::within(projection, self.config, scope);
         let Some(snapshot) = snapshot else { return (replay, 0) };
-        replay.tables = snapshot.tables;
+        replay.tables = match projection.within(scope) {
+            Some(within) => snapshot.tables.within(within),
+            None => snapshot.tables,
+        };
         replay.position = snapshot.position;
         replay.hash = snapshot.hash;
         (replay, snapshot.position)
     }
 
-    /// Takes a snapshot at every multiple of `every` up to the head that has none yet.
-    pub async fn ensure_snapshots(&self, projection: ProjectionDef) -> Result<usize, HistoryError> {
+    /// Takes a snapshot of the fold within `scope` at every multiple of `every` up to the head
+    /// that has none yet.
+    pub async fn ensure_snapshots(
+        &self,
+        projection: ProjectionDef,
+        scope: &Scope,
+    ) -> Result<usize, HistoryError> {
+        let scope = &narrowed(projection, scope);
         let head = self.store.head().await?.position;
-        if head - self.latest_snapshot_position(projection).await? < self.every {
+        if head - self.latest_snapshot_position(projection, scope).await? < self.every {
             return Ok(0);
         }
-        let latest = self.latest_snapshot(projection, head, None).await?;
+        let latest = self.latest_snapshot(projection, scope, head, None).await?;
         let mut max_occurred = latest.as_ref().map(|snapshot| snapshot.max_occurred_at);
-        let (mut replay, _) = self.start(projection, latest);
+        let (mut replay, _) = self.start(projection, scope, latest);
         let mut taken = 0;
         while replay.position < head - (head % self.every) {
             let until = (replay.position / self.every + 1) * self.every;
@@ -207,9 +229,10 @@ impl History {
             })
             .await?;
             let Some(occurred) = max_occurred else { break };
-            self.save_snapshot(projection, &replay, occurred).await?;
+            self.save_snapshot(projection, scope, &replay, occurred).await?;
             tracing::info!(
                 projection = projection.name,
+                scope = %scope.text(),
                 position = replay.position,
                 "snapshot taken"
             );
@@ -281,10 +304,14 @@ impl History {
         Ok(event.map_or_else(|| events::chain::GENESIS_HASH.to_owned(), |event| event.hash))
     }
 
-    /// The position of the latest snapshot of `projection`, 0 if none.
-    async fn latest_snapshot_position(&self, projection: ProjectionDef) -> Result<i64, StoreError> {
+    /// The position of the latest snapshot of `projection` within `scope`, 0 if none.
+    async fn latest_snapshot_position(
+        &self,
+        projection: ProjectionDef,
+        scope: &Scope,
+    ) -> Result<i64, StoreError> {
         let sql = "SELECT COALESCE(MAX(position), 0) FROM fold_snapshots \
-                   WHERE projection = $1 AND version = $2 AND config = $3";
+                   WHERE projection = $1 AND version = $2 AND config = $3 AND scope = $4";
         let sql = dialect(self.store.backend(), sql);
         let version = i64::from(projection.version);
         let config = config_text(&self.config);
@@ -293,24 +320,26 @@ impl History {
                 .bind(projection.name)
                 .bind(version)
                 .bind(&config)
+                .bind(scope.text())
                 .fetch_one(pool)
                 .await?
         });
         Ok(position)
     }
 
-    /// The latest snapshot at or before `position` whose prefix occurred entirely before
-    /// `occurred_before` (when given).
+    /// The latest snapshot within `scope` at or before `position` whose prefix occurred
+    /// entirely before `occurred_before` (when given).
     async fn latest_snapshot(
         &self,
         projection: ProjectionDef,
+        scope: &Scope,
         position: i64,
         occurred_before: Option<Timestamp>,
     ) -> Result<Option<Snapshot>, HistoryError> {
         let occurred = occurred_before.map_or_else(|| "~".to_owned(), |at| at.to_string());
         let sql = "SELECT position, hash, max_occurred_at, data FROM fold_snapshots \
-                   WHERE projection = $1 AND version = $2 AND config = $3 AND position <= $4 \
-                   AND max_occurred_at < $5 ORDER BY position DESC LIMIT 1";
+                   WHERE projection = $1 AND version = $2 AND config = $3 AND scope = $4 \
+                   AND position <= $5 AND max_occurred_at < $6 ORDER BY position DESC LIMIT 1";
         let version = i64::from(projection.version);
         let config = config_text(&self.config);
         let sql = dialect(self.store.backend(), sql);
@@ -319,6 +348,7 @@ impl History {
                 .bind(projection.name)
                 .bind(version)
                 .bind(&config)
+                .bind(scope.text())
                 .bind(position)
                 .bind(&occurred)
                 .fetch_optional(pool)
@@ -341,11 +371,12 @@ impl History {
     async fn save_snapshot(
         &self,
         projection: ProjectionDef,
+        scope: &Scope,
         replay: &Replay,
         max_occurred_at: Timestamp,
     ) -> Result<(), StoreError> {
-        let sql = "INSERT INTO fold_snapshots (projection, version, config, position, hash, \
-                   max_occurred_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+        let sql = "INSERT INTO fold_snapshots (projection, version, config, scope, position, \
+                   hash, max_occurred_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
                    ON CONFLICT DO NOTHING";
         let data = replay.tables.encode();
         let version = i64::from(projection.version);
@@ -357,6 +388,7 @@ impl History {
                 .bind(projection.name)
                 .bind(version)
                 .bind(&config)
+                .bind(scope.text())
                 .bind(replay.position)
                 .bind(&replay.hash)
                 .bind(&occurred)
@@ -366,4 +398,9 @@ impl History {
         });
         Ok(())
     }
+}
+
+/// The scope a fold of `projection` is narrowed to: the whole for a projection that cannot be.
+fn narrowed(projection: ProjectionDef, scope: &Scope) -> Scope {
+    if projection.within(scope).is_some() { scope.clone() } else { Scope::WHOLE }
 }

@@ -4,10 +4,11 @@
 use std::io::{BufWriter, Write};
 
 use chrono::Utc;
+use projections::projection::Config;
 use projections::report::{Options, Report};
-use projections::views::{self, Input};
+use projections::views::{self, Input, ViewDef};
 
-use crate::history::{History, HistoryError, Moment};
+use crate::history::{Folded, History, HistoryError, Moment};
 use crate::projector::{Projector, ProjectorError};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,13 +35,34 @@ pub async fn build_at(
     }
     let view =
         views::named(view).ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
+    Ok(build_as_of(history, view, options, moment).await?)
+}
+
+/// Computes a view from the fold at `moment`, narrowed to the scope its options ask about.
+pub async fn build_as_of(
+    history: &History,
+    view: ViewDef,
+    options: &Options,
+    moment: Moment,
+) -> Result<Report, HistoryError> {
     let projection =
         projections::projection::named(view.projection).expect("views name known projections");
-    let folded = history.fold_at(projection, moment).await?;
+    let folded = history.fold_at(projection, &projection.scope(options), moment).await?;
+    let mut report = from_fold(view, &folded, options, history.config());
+    if let Some(known_at) = moment.known_at {
+        report.parameters.insert("known_at".to_owned(), known_at.to_string());
+    }
+    Ok(report)
+}
+
+/// Computes a view from a fold of its projection at a past moment.
+pub fn from_fold(view: ViewDef, folded: &Folded, options: &Options, config: Config) -> Report {
+    let projection =
+        projections::projection::named(view.projection).expect("views name known projections");
     let input = Input {
         tables: &folded.tables,
         projection,
-        config: projector.config(),
+        config,
         position: folded.position,
         hash: &folded.hash,
         as_of: folded.as_of,
@@ -48,10 +70,7 @@ pub async fn build_at(
     };
     let mut report = (view.build)(&input);
     report.parameters.insert("as_of".to_owned(), folded.as_of.to_string());
-    if let Some(known_at) = moment.known_at {
-        report.parameters.insert("known_at".to_owned(), known_at.to_string());
-    }
-    Ok(report)
+    report
 }
 
 /// Computes a view from its read model, after catching the read model up to the head.
@@ -72,7 +91,7 @@ pub async fn build(
             other => break other.map(drop)?,
         }
     }
-    let (tables, position, hash) = projector.load(projection).await?;
+    let (tables, position, hash) = projector.load(projection, &projection.scope(options)).await?;
     let as_of = as_of(projector, position).await?;
     let input = Input {
         tables: &tables,

@@ -8,6 +8,7 @@
 //! - [`audit`]: audit trails of a person, participation, package, grant or actor;
 //! - [`compliance`]: breaches of the rules found in the log;
 //! - [`history`]: what a fold as of a past business date admits;
+//! - [`scope`]: the part of a read model a question is about (one facility, provider, skill);
 //! - [`views`]: the eleven views (overview, enrolment, attendance, funnel, outcomes, grants, inbox,
 //!   monthly, recidivism, recidivism_stock, post_release), each a function of one projection.
 //!
@@ -22,6 +23,7 @@ pub mod people;
 pub mod programme;
 pub mod projection;
 pub mod report;
+pub mod scope;
 pub mod table;
 pub mod value;
 pub mod views;

@@ -16,7 +16,7 @@ use crate::table::{Key, Record, RowRef, TableDef, Tables};
 use crate::value::Cell;
 
 pub const DEF: ProjectionDef =
-    ProjectionDef { name: "monthly", version: 1, tables, touches, apply };
+    ProjectionDef { name: "monthly", version: 1, tables, touches, apply, keeps: None };
 
 record!(
     "monthly_packages" => MonthlyPackageRow {

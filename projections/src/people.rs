@@ -15,7 +15,8 @@ use crate::record;
 use crate::table::{Key, Record, RowRef, TableDef, Tables};
 use crate::value::Cell;
 
-pub const DEF: ProjectionDef = ProjectionDef { name: "people", version: 1, tables, touches, apply };
+pub const DEF: ProjectionDef =
+    ProjectionDef { name: "people", version: 1, tables, touches, apply, keeps: None };
 
 record!(
     "people_persons" => PersonRow {

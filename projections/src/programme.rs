@@ -13,11 +13,12 @@ use uuid::Uuid;
 
 use crate::projection::{Config, ProjectionDef};
 use crate::record;
-use crate::table::{Key, Record, RowRef, TableDef, Tables};
+use crate::scope::Scope;
+use crate::table::{Key, Record, Row, RowRef, TableDef, Tables};
 use crate::value::Cell;
 
 pub const DEF: ProjectionDef =
-    ProjectionDef { name: "programme", version: 1, tables, touches, apply };
+    ProjectionDef { name: "programme", version: 1, tables, touches, apply, keeps: Some(keeps) };
 
 record!(
     /// A training package as defined and amended, with its places.
@@ -196,6 +197,41 @@ fn tables() -> Vec<TableDef> {
         GrantVisitRow::def(),
         TaskRow::def(),
     ]
+}
+
+/// Which rows a programme question narrowed to `scope` draws on (`crate::scope`): the packages
+/// of the facility (or of no facility), provider and skill; the sessions, participations and
+/// grants of those packages; the marks, suspensions and certificates of those participations;
+/// the visits of those grants; and the facility's inbox (none for a provider). The views narrow
+/// further (a facility's view leaves out other facilities' inmates in an open package).
+fn keeps(scope: &Scope, table: &str, key: &Key, row: &Row, held: &Tables) -> bool {
+    let of_package = |package_id: Uuid| held.holds::<PackageRow>(&[package_id.to_value()]);
+    // Tables whose key starts with their parent's id.
+    let parent = key.get(..1).unwrap_or_default();
+    match table {
+        PackageRow::TABLE => PackageRow::from_parts(key, row).is_some_and(|package| {
+            (package.facility.is_none() || scope.facility_matches(package.facility.as_deref()))
+                && scope.provider_matches(&package.provider)
+                && scope.skill_matches(&package.skill)
+        }),
+        SessionRow::TABLE => {
+            SessionRow::from_parts(key, row).is_some_and(|session| of_package(session.package_id))
+        }
+        ParticipationRow::TABLE => {
+            ParticipationRow::from_parts(key, row).is_some_and(|p| of_package(p.package_id))
+        }
+        MarkRow::TABLE | SuspensionRow::TABLE | CertificateRow::TABLE => {
+            held.holds::<ParticipationRow>(parent)
+        }
+        GrantRow::TABLE => GrantRow::from_parts(key, row).is_some_and(|g| of_package(g.package_id)),
+        GrantVisitRow::TABLE => held.holds::<GrantRow>(parent),
+        TaskRow::TABLE => {
+            scope.provider.is_none()
+                && TaskRow::from_parts(key, row)
+                    .is_some_and(|task| scope.facility_matches(Some(&task.facility)))
+        }
+        _ => true,
+    }
 }
 
 fn key(id: Uuid) -> Key {

@@ -11,6 +11,8 @@ use chrono::NaiveDate;
 use events::state::Fact;
 use events::{RecordedEvent, Timestamp};
 
+use crate::report::Options;
+use crate::scope::{Keeps, Scope, Within};
 use crate::table::{RowRef, TableDef, Tables};
 
 /// Settings a projection folds with; a change of settings needs a rebuild like a new version.
@@ -52,6 +54,22 @@ pub struct ProjectionDef {
     pub tables: fn() -> Vec<TableDef>,
     pub touches: fn(&Fact, &Tables, &mut Vec<RowRef>),
     pub apply: fn(&Fact, &mut Tables, &Config),
+    /// Which rows belong to a scope, for a projection whose views can be narrowed to one
+    /// (`crate::scope`); `None`: every question reads the whole read model.
+    pub keeps: Option<Keeps>,
+}
+
+impl ProjectionDef {
+    /// The part of this projection a report with these options draws on.
+    pub fn scope(&self, options: &Options) -> Scope {
+        if self.keeps.is_some() { Scope::of(options) } else { Scope::WHOLE }
+    }
+
+    /// The narrowing of tables to `scope`; `None` for the whole.
+    pub fn within(&self, scope: &Scope) -> Option<Within> {
+        let keeps = self.keeps?;
+        (!scope.is_whole()).then(|| Within { scope: scope.clone(), keeps })
+    }
 }
 
 impl std::fmt::Debug for ProjectionDef {
@@ -95,6 +113,15 @@ impl Replay {
             hash: events::chain::GENESIS_HASH.to_owned(),
             undecodable: Vec::new(),
         }
+    }
+
+    /// A replay that keeps only the rows within `scope`.
+    pub fn within(projection: ProjectionDef, config: Config, scope: &Scope) -> Replay {
+        let mut replay = Replay::new(projection, config);
+        if let Some(within) = projection.within(scope) {
+            replay.tables = replay.tables.within(within);
+        }
+        replay
     }
 
     /// Applies the next event of the log.

@@ -13,6 +13,7 @@ use chrono::Datelike;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::scope::Within;
 use crate::value::{Kind, Value};
 
 /// A primary key's values.
@@ -173,6 +174,9 @@ pub struct Tables {
     complete: bool,
     /// True when nothing will be written out, so changes are not recorded.
     untracked: bool,
+    /// When set, only the rows within a scope are held: any other row put or loaded is left
+    /// out (`crate::scope`).
+    within: Option<Within>,
 }
 
 impl Tables {
@@ -193,6 +197,23 @@ impl Tables {
         Tables::default()
     }
 
+    /// These tables, keeping from now on only the rows within `within`'s scope. For tables
+    /// that are never written out: a row left out is not a change.
+    pub fn within(mut self, within: Within) -> Tables {
+        self.within = Some(within);
+        self
+    }
+
+    /// Whether a row with this key is held.
+    pub fn holds<R: Record>(&self, key: &[Value]) -> bool {
+        self.rows.get(R::TABLE).is_some_and(|rows| rows.contains_key(key))
+    }
+
+    /// Whether a row belongs in these tables: always, unless they are within a scope.
+    fn keeps(&self, table: &str, key: &Key, row: &Row) -> bool {
+        self.within.as_ref().is_none_or(|within| within.keeps(table, key, row, self))
+    }
+
     pub fn get<R: Record>(&self, key: &Key) -> Option<R> {
         let row = self.rows.get(R::TABLE)?.get(key)?;
         R::from_parts(key, row)
@@ -200,13 +221,22 @@ impl Tables {
 
     pub fn put<R: Record>(&mut self, record: &R) {
         let key = record.key();
+        let row = record.to_row();
+        if !self.keeps(R::TABLE, &key, &row) {
+            // Out of scope now, so not held any more (rows are kept by what does not change —
+            // a package's facility, a row's parent — so this finds nothing to remove).
+            if let Some(rows) = self.rows.get_mut(R::TABLE) {
+                rows.remove(&key);
+            }
+            return;
+        }
         if !self.absent.is_empty() {
             self.absent.remove(&(R::TABLE, key.clone()));
         }
         if !self.untracked {
             self.changed.insert((R::TABLE, key.clone()));
         }
-        self.rows.entry(R::TABLE).or_default().insert(key, record.to_row());
+        self.rows.entry(R::TABLE).or_default().insert(key, row);
     }
 
     pub fn delete<R: Record>(&mut self, key: &Key) {
@@ -246,6 +276,7 @@ impl Tables {
     /// Records what the SQL runner loaded: a row, or `None` when the table has no such row.
     pub fn load(&mut self, table: &'static str, key: Key, row: Option<Row>) {
         match row {
+            Some(row) if !self.keeps(table, &key, &row) => {}
             Some(row) => drop(self.rows.entry(table).or_default().insert(key, row)),
             None => drop(self.absent.insert((table, key))),
         }

@@ -35,11 +35,17 @@ pub mod raw;
 pub mod suite;
 use crate::history::{History, HistoryError, Moment};
 use crate::store::{AppendError, Store, StoreError};
+use projections::report::Options;
+use projections::views::ViewDef;
 
 /// Participations per package.
 pub const PACKAGE_SIZE: usize = 20;
 /// Sessions per package, and marks per participation.
 pub const SESSIONS: usize = 40;
+/// Participations per facility: packages go round the facilities, as many as the workload has
+/// participations over this (at least one), as in the country (about 270,000 inmates in 500
+/// facilities).
+pub const PARTICIPATIONS_PER_FACILITY: usize = 500;
 /// The first package starts here; one starts every other day.
 pub const WORKLOAD_START: NaiveDate = NaiveDate::from_ymd_opt(2020, 1, 6).expect("a date");
 
@@ -75,23 +81,30 @@ pub struct Filled {
     pub events_per_second: f64,
 }
 
-fn metadata(actor: &str, role: &str) -> Metadata {
+/// The code of the facility a package of a workload of `participations` runs in: `UPT-0000`,
+/// `UPT-0001`, … in turn.
+pub fn facility(index: usize, participations: usize) -> String {
+    let facilities = participations.div_ceil(PARTICIPATIONS_PER_FACILITY).max(1);
+    format!("UPT-{:04}", index % facilities)
+}
+
+fn metadata(actor: &str, role: &str, facility: &str) -> Metadata {
     Metadata {
         actor: actor.to_owned(),
         role: role.to_owned(),
-        organisation: "RUTAN-SOE".to_owned(),
+        organisation: facility.to_owned(),
         source: Source::Import,
         correlation_id: Uuid::nil(),
         causation_id: None,
     }
 }
 
-fn new_event(event: &Event, occurred_at: Timestamp) -> NewEvent {
+fn new_event(event: &Event, occurred_at: Timestamp, facility: &str) -> NewEvent {
     NewEvent {
         event_type: event.event_type().to_owned(),
         schema_version: event.schema_version(),
         occurred_at,
-        facility: Some("RUTAN-SOE".to_owned()),
+        facility: Some(facility.to_owned()),
         reason: None,
         document_ref: None,
         payload: event.to_payload(),
@@ -127,7 +140,7 @@ pub fn packages(participations: usize, seed: u64) -> impl Iterator<Item = Packag
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     (0..participations.div_ceil(PACKAGE_SIZE)).map(move |index| {
         let size = PACKAGE_SIZE.min(participations - index * PACKAGE_SIZE);
-        package_work(seed, index, size, &mut rng)
+        package_work(seed, index, size, &facility(index, participations), &mut rng)
     })
 }
 
@@ -136,6 +149,7 @@ fn package_work(
     seed: u64,
     index: usize,
     participations: usize,
+    facility: &str,
     rng: &mut ChaCha8Rng,
 ) -> PackageWork {
     let base = Uuid::from_u128(0x6a65_6a61_6b2d_6265_6e63_6800_0000_0000 + u128::from(seed));
@@ -158,8 +172,8 @@ fn package_work(
         skill: "menjahit".to_owned(),
         skkni_units: vec!["C.14.01".to_owned()],
         venue_type: VenueType::InFacility,
-        location: "Rutan Kelas IIB SoE".to_owned(),
-        facilities: vec!["RUTAN-SOE".to_owned()],
+        location: format!("Bengkel kerja {facility}"),
+        facilities: vec![facility.to_owned()],
         planned_hours: 160,
         start_date: start,
         end_date: end,
@@ -183,12 +197,12 @@ fn package_work(
     let stream = |id: String, events: Vec<Event>, occurred: Timestamp| StreamAppend {
         stream_id: id,
         expected: ExpectedVersion::NO_STREAM,
-        events: events.iter().map(|event| new_event(event, occurred)).collect(),
+        events: events.iter().map(|event| new_event(event, occurred, facility)).collect(),
     };
     let command = |label: String| ids::derived_id(base, &label);
     let package = AppendRequest::new(
         command(format!("package-{index}")),
-        metadata("disnaker.admin", "disnaker_admin"),
+        metadata("disnaker.admin", "disnaker_admin", facility),
         vec![stream(streams::package(package_id), package, at(start))],
     );
     let (mut participation_appends, mut grant_appends) = (Vec::new(), Vec::new());
@@ -239,7 +253,7 @@ fn package_work(
         }));
         participation_appends.push(AppendRequest::new(
             command(format!("participation-{index}-{n}")),
-            metadata("instruktur.bench", "instruktur"),
+            metadata("instruktur.bench", "instruktur", facility),
             vec![stream(streams::participation(participation_id), events, at(end))],
         ));
         let grant_id = streams::grant_id(participation_id);
@@ -260,7 +274,7 @@ fn package_work(
         });
         grant_appends.push(AppendRequest::new(
             command(format!("grant-{index}-{n}")),
-            metadata("disnaker.admin", "disnaker_admin"),
+            metadata("disnaker.admin", "disnaker_admin", facility),
             vec![stream(streams::grant(grant_id), vec![grant], at(end))],
         ));
     }
@@ -320,23 +334,35 @@ pub struct AsOfTiming {
     pub projection: &'static str,
     /// The view computed from the fold.
     pub view: &'static str,
+    /// The facility the question is about; `None` for the whole log.
+    pub facility: Option<String>,
     pub as_of: NaiveDate,
     pub milliseconds: f64,
+    /// The snapshot the fold started from (its position, 0 for none) and the events folded
+    /// after it.
     pub snapshot: i64,
     pub folded: usize,
 }
 
 /// Answers as-of questions on random business dates of the workload, after the snapshots are
-/// taken; returns the time to take them and each answer's time.
+/// taken: each projection's first view over the whole log, and the enrolment of one facility
+/// (`UPT-0000`). Returns the time to take the snapshots and each answer's time.
 pub async fn as_of_questions(
     store: &Store,
     history: &History,
     questions: usize,
     seed: u64,
 ) -> Result<(Duration, Vec<AsOfTiming>), BenchError> {
+    let one_facility = Options { facility: Some(facility(0, 1)), ..Options::default() };
+    let mut asked: Vec<(ViewDef, Options)> = projections::projection::all()
+        .into_iter()
+        .map(|projection| (first_view(projection.name), Options::default()))
+        .collect();
+    asked.push((first_view("programme"), one_facility));
     let started = Instant::now();
-    for projection in projections::projection::all() {
-        history.ensure_snapshots(projection).await?;
+    for (view, options) in &asked {
+        let projection = projections::projection::named(view.projection).expect("a projection");
+        history.ensure_snapshots(projection, &projection.scope(options)).await?;
     }
     let snapshots = started.elapsed();
     let head = store.head().await?;
@@ -346,29 +372,17 @@ pub async fn as_of_questions(
     let mut timings = Vec::new();
     for _ in 0..questions {
         let as_of = WORKLOAD_START + chrono::Days::new(rng.random_range(0..span) as u64);
-        for projection in projections::projection::all() {
+        for (view, options) in &asked {
+            let projection = projections::projection::named(view.projection).expect("a projection");
             let started = Instant::now();
-            let folded =
-                history.fold_at(projection, Moment { as_of: Some(as_of), known_at: None }).await?;
-            // The answer is the report: the projection's first view, computed from the fold.
-            let view = projections::views::all()
-                .into_iter()
-                .find(|view| view.projection == projection.name)
-                .expect("every projection has a view");
-            let options = projections::report::Options::default();
-            let input = projections::views::Input {
-                tables: &folded.tables,
-                projection,
-                config: history.config(),
-                position: folded.position,
-                hash: &folded.hash,
-                as_of: folded.as_of,
-                options: &options,
-            };
-            std::hint::black_box((view.build)(&input));
+            let moment = Moment { as_of: Some(as_of), known_at: None };
+            let folded = history.fold_at(projection, &projection.scope(options), moment).await?;
+            let report = crate::reports::from_fold(*view, &folded, options, history.config());
+            std::hint::black_box(report);
             timings.push(AsOfTiming {
-                projection: projection.name,
+                projection: view.projection,
                 view: view.name,
+                facility: options.facility.clone(),
                 as_of,
                 milliseconds: started.elapsed().as_secs_f64() * 1000.0,
                 snapshot: folded.snapshot,
@@ -377,4 +391,12 @@ pub async fn as_of_questions(
         }
     }
     Ok((snapshots, timings))
+}
+
+/// A projection's first view: the answer a question about it is timed by.
+pub fn first_view(projection: &str) -> ViewDef {
+    projections::views::all()
+        .into_iter()
+        .find(|view| view.projection == projection)
+        .expect("every projection has a view")
 }

@@ -19,7 +19,9 @@ use std::time::Instant;
 
 use events::RecordedEvent;
 use events::state::Fact;
+use futures::TryStreamExt;
 use projections::projection::{Config, ProjectionDef, TOUCH_ROUNDS_MAX};
+use projections::scope::Scope;
 use projections::table::{Key, Row, RowRef, TableDef, Tables};
 use serde::Serialize;
 use sqlx::Row as _;
@@ -663,19 +665,56 @@ impl Projector {
         })
     }
 
-    /// The live read model of a projection, every row, with the position and hash it reflects.
+    /// The live read model of a projection within `scope` (every row for the whole), with the
+    /// position and hash it reflects. Read in one transaction, so that the rows are those of
+    /// that position even while a catch-up commits; a row is decoded and kept or left out as
+    /// it is read, so a scope's answer holds its own rows only.
     pub async fn load(
         &self,
         projection: ProjectionDef,
+        scope: &Scope,
     ) -> Result<(Tables, i64, String), ProjectorError> {
-        let state = self.state_or_create(projection).await?;
-        let mut tables = Tables::complete();
-        for definition in (projection.tables)() {
-            for (key, row) in self.load_all(&definition, state.generation).await? {
-                tables.load(definition.name, key, Some(row));
-            }
+        self.state_or_create(projection).await?;
+        let mut tables = match projection.within(scope) {
+            Some(within) => Tables::complete().within(within),
+            None => Tables::complete(),
+        };
+        let state_sql =
+            self.dialect("SELECT generation, position, hash FROM projection_state WHERE name = $1");
+        macro_rules! load {
+            ($pool:expr, $decode:path, $snapshot:expr) => {{
+                let mut tx = $pool.begin().await.map_err(StoreError::from)?;
+                if let Some(statement) = $snapshot {
+                    sqlx::query(statement).execute(&mut *tx).await.map_err(StoreError::from)?;
+                }
+                let (generation, position, hash): (i64, i64, String) = sqlx::query_as(&state_sql)
+                    .bind(projection.name)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(StoreError::from)?;
+                // Parents first, in declared order: a scope keeps a row by its parent.
+                for definition in (projection.tables)() {
+                    let sql = rows::select_sql(self.store.backend(), &definition);
+                    let mut found = sqlx::query(&sql).bind(generation).fetch(&mut *tx);
+                    while let Some(row) = found.try_next().await.map_err(StoreError::from)? {
+                        let (key, row) = $decode(&definition, &row)?;
+                        tables.load(definition.name, key, Some(row));
+                    }
+                }
+                tx.rollback().await.map_err(StoreError::from)?;
+                (position, hash)
+            }};
         }
-        Ok((tables, state.position, state.hash))
+        let (position, hash) = match self.store.pool() {
+            // SQLite's read transaction sees one snapshot from its first read on (WAL).
+            Pool::Sqlite(pool) => load!(pool, rows::from_sqlite, None::<&str>),
+            Pool::Postgres(pool) => load!(
+                pool,
+                rows::from_postgres,
+                Some("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            ),
+        };
+        Ok((tables, position, hash))
     }
 
     /// Every projection's checkpoint and lag.
@@ -773,37 +812,6 @@ impl Projector {
             Pool::Sqlite(pool) => read!(pool),
             Pool::Postgres(pool) => read!(pool),
         })
-    }
-
-    async fn load_all(
-        &self,
-        definition: &TableDef,
-        generation: i64,
-    ) -> Result<Vec<(Key, Row)>, ProjectorError> {
-        let sql = rows::select_sql(self.store.backend(), definition);
-        let rows = match self.store.pool() {
-            Pool::Sqlite(pool) => {
-                let rows = sqlx::query(&sql)
-                    .bind(generation)
-                    .fetch_all(pool)
-                    .await
-                    .map_err(StoreError::from)?;
-                rows.iter()
-                    .map(|row| rows::from_sqlite(definition, row))
-                    .collect::<Result<Vec<_>, _>>()?
-            }
-            Pool::Postgres(pool) => {
-                let rows = sqlx::query(&sql)
-                    .bind(generation)
-                    .fetch_all(pool)
-                    .await
-                    .map_err(StoreError::from)?;
-                rows.iter()
-                    .map(|row| rows::from_postgres(definition, row))
-                    .collect::<Result<Vec<_>, _>>()?
-            }
-        };
-        Ok(rows)
     }
 
     /// Writes a batch's changed rows and moves the checkpoint from `from` to `to`, in one

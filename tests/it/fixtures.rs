@@ -89,3 +89,39 @@ pub(crate) fn command_loop(
 ) -> CommandLoop {
     CommandLoop::new(store.clone(), clock, TimeZone::Makassar)
 }
+
+/// The options of questions narrowed to a part of a programme read model: each facility, each
+/// provider and the first skill its packages name, a facility with one skill, and a facility
+/// no package runs in (only the packages of no facility are its).
+pub(crate) fn narrowed_options(
+    whole: &projections::table::Tables,
+) -> Vec<projections::report::Options> {
+    use projections::programme::PackageRow;
+    use projections::report::Options;
+    let packages: Vec<PackageRow> = whole.all::<PackageRow>().collect();
+    let distinct = |values: Vec<String>| -> Vec<String> {
+        values.into_iter().collect::<std::collections::BTreeSet<_>>().into_iter().collect()
+    };
+    let facilities = distinct(packages.iter().filter_map(|p| p.facility.clone()).collect());
+    let providers = distinct(packages.iter().map(|p| p.provider.clone()).collect());
+    let skills = distinct(packages.iter().map(|p| p.skill.clone()).collect());
+    let mut options: Vec<Options> = facilities
+        .iter()
+        .map(|facility| Options { facility: Some(facility.clone()), ..Options::default() })
+        .chain(
+            providers
+                .iter()
+                .map(|provider| Options { provider: Some(provider.clone()), ..Options::default() }),
+        )
+        .collect();
+    if let (Some(facility), Some(skill)) = (facilities.first(), skills.first()) {
+        options.push(Options { skill: Some(skill.clone()), ..Options::default() });
+        options.push(Options {
+            facility: Some(facility.clone()),
+            skill: Some(skill.clone()),
+            ..Options::default()
+        });
+    }
+    options.push(Options { facility: Some("UPT-NONE".to_owned()), ..Options::default() });
+    options
+}

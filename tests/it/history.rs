@@ -11,15 +11,21 @@ use jejak::clock::SimulatedClock;
 use jejak::demo::{self, DemoOptions};
 use jejak::history::{History, Moment};
 use jejak::projector::snapshot;
+use jejak::reports;
 use jejak::store::{Backend, Store};
 use projections::history::AsOfFilter;
 use projections::projection::{self, Config, Replay};
+use projections::report::Options;
+use projections::scope::Scope;
+use projections::views;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::fixtures::{PACKAGE, SESSION, command_loop, disnaker, envelope, issuer, setup};
+use crate::fixtures::{
+    PACKAGE, SESSION, command_loop, disnaker, envelope, issuer, narrowed_options, setup,
+};
 use crate::support::{TestDb, backend_tests, clock_at, jejak, stdout};
 
 backend_tests!(
@@ -231,9 +237,11 @@ async fn an_audit_trail_shows_who_what_when_why_with_reversals_beside(db: TestDb
     assert!(String::from_utf8_lossy(&output.stderr).contains("is not a grant id"));
 }
 
-/// The known prefix at `known_at`, folded plainly and filtered as of `as_of`: the oracle.
+/// The known prefix at `known_at`, folded plainly within `scope` and filtered as of `as_of`:
+/// the oracle.
 fn oracle(
     projection: projections::projection::ProjectionDef,
+    scope: &Scope,
     events: &[RecordedEvent],
     moment: Moment,
 ) -> (i64, Replay) {
@@ -241,14 +249,15 @@ fn oracle(
         events.iter().take_while(|event| event.recorded_at <= at).count()
     });
     let prefix = &events[..known];
+    let mut replay = Replay::within(projection, Config::default(), scope);
     let Some(as_of) = moment.as_of else {
-        return (known as i64, Replay::of(projection, Config::default(), prefix));
+        prefix.iter().for_each(|event| replay.apply(event));
+        return (known as i64, replay);
     };
     let positions: BTreeMap<Uuid, i64> = events.iter().map(|e| (e.event_id, e.position)).collect();
     let mut filter = AsOfFilter::new(as_of, Config::default(), 0);
     let admitted: Vec<&RecordedEvent> =
         prefix.iter().filter(|e| filter.admits(e, |id| positions.get(&id).copied())).collect();
-    let mut replay = Replay::new(projection, Config::default());
     for event in admitted {
         let fact = events::state::Fact::from_recorded(event).unwrap();
         (projection.apply)(&fact, &mut replay.tables, &Config::default());
@@ -348,30 +357,54 @@ async fn fast_path_case(
         moments.push(Moment { as_of: Some(day), known_at: None });
         moments.push(Moment { as_of: Some(day), known_at: before });
     }
+    // Besides the whole, the programme narrowed to each part a question can ask about.
+    let programme = projection::named("programme").unwrap();
+    let everything = Replay::of(programme, config, &events);
+    let narrowed: Vec<Options> = narrowed_options(&everything.tables);
     for moment in moments {
         for projection in projection::all() {
-            let folded = history.fold_at(projection, moment).await.unwrap();
-            let (known, expected) = oracle(projection, &events, moment);
-            assert_eq!(folded.position, known, "{moment:?}");
-            let hash = if known == 0 {
-                events::chain::GENESIS_HASH
-            } else {
-                &events[known as usize - 1].hash
-            };
-            assert_eq!(folded.hash, hash);
-            let fast = snapshot(projection, &folded.tables);
-            let plain = snapshot(projection, &expected.tables);
-            for ((table, fast_rows), (_, plain_rows)) in fast.iter().zip(&plain) {
-                let first_difference = fast_rows.iter().zip(plain_rows).find(|(a, b)| a != b);
-                assert!(
-                    fast_rows.len() == plain_rows.len() && first_difference.is_none(),
-                    "{table} at {moment:?} (snapshot {}, {} folded): {} rows against {}; first \
-                     difference {first_difference:?}",
-                    folded.snapshot,
-                    folded.folded,
-                    fast_rows.len(),
-                    plain_rows.len()
-                );
+            let whole = history.fold_at(projection, &Scope::WHOLE, moment).await.unwrap();
+            let mut asked = vec![(Options::default(), whole.clone())];
+            if projection.keeps.is_some() {
+                for options in &narrowed {
+                    let scope = projection.scope(options);
+                    let within = history.fold_at(projection, &scope, moment).await.unwrap();
+                    asked.push((options.clone(), within));
+                }
+            }
+            for (options, folded) in asked {
+                let scope = projection.scope(&options);
+                let (known, expected) = oracle(projection, &scope, &events, moment);
+                assert_eq!(folded.position, known, "{moment:?}");
+                let hash = if known == 0 {
+                    events::chain::GENESIS_HASH
+                } else {
+                    &events[known as usize - 1].hash
+                };
+                assert_eq!(folded.hash, hash);
+                let fast = snapshot(projection, &folded.tables);
+                let plain = snapshot(projection, &expected.tables);
+                for ((table, fast_rows), (_, plain_rows)) in fast.iter().zip(&plain) {
+                    let first_difference = fast_rows.iter().zip(plain_rows).find(|(a, b)| a != b);
+                    assert!(
+                        fast_rows.len() == plain_rows.len() && first_difference.is_none(),
+                        "{table} within {scope:?} at {moment:?} (snapshot {}, {} folded): {} rows \
+                         against {}; first difference {first_difference:?}",
+                        folded.snapshot,
+                        folded.folded,
+                        fast_rows.len(),
+                        plain_rows.len()
+                    );
+                }
+                // What a narrowed question shows is what the whole shows with its options.
+                for view in views::all().into_iter().filter(|v| v.projection == projection.name) {
+                    assert_eq!(
+                        reports::from_fold(view, &folded, &options, config),
+                        reports::from_fold(view, &whole, &options, config),
+                        "{} within {scope:?} at {moment:?}",
+                        view.name
+                    );
+                }
             }
         }
     }

@@ -13,12 +13,15 @@ use jejak::demo::{self, DemoOptions};
 use jejak::projector::schema::storage;
 use jejak::projector::{Projector, snapshot};
 use jejak::store::{Backend, Store};
+use projections::programme::PackageRow;
 use projections::projection::{self, Config, ProjectionDef, Replay};
 use projections::report::{Options, Report};
+use projections::scope::Scope;
 use projections::views::{self, Input};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as ProptestConfig, TestRunner};
 
+use crate::fixtures::narrowed_options;
 use crate::support::{TestDb, backend_tests, jejak, stdout};
 
 backend_tests!(
@@ -64,7 +67,16 @@ fn reports_of(
     position: i64,
     hash: &str,
 ) -> Vec<Report> {
-    let options = Options::default();
+    reports_with(projection, tables, position, hash, &Options::default())
+}
+
+fn reports_with(
+    projection: ProjectionDef,
+    tables: &projections::table::Tables,
+    position: i64,
+    hash: &str,
+    options: &Options,
+) -> Vec<Report> {
     views::all()
         .into_iter()
         .filter(|view| view.projection == projection.name)
@@ -76,7 +88,7 @@ fn reports_of(
                 position,
                 hash,
                 as_of: demo::STORY_END,
-                options: &options,
+                options,
             };
             (view.build)(&input)
         })
@@ -90,7 +102,7 @@ pub(crate) async fn assert_live_model_is_the_fold(
     projection: ProjectionDef,
     events: &[RecordedEvent],
 ) -> i64 {
-    let (tables, position, hash) = projector.load(projection).await.unwrap();
+    let (tables, position, hash) = projector.load(projection, &Scope::WHOLE).await.unwrap();
     let replay = fold(projection, events, position);
     assert_eq!(hash, replay.hash, "{}: the checkpoint's hash is the event's", projection.name);
     let sql = snapshot(projection, &tables);
@@ -113,6 +125,41 @@ pub(crate) async fn assert_live_model_is_the_fold(
         projection.name
     );
     position
+}
+
+/// Asserts that the live read model of `projection` loaded within each scope a question can ask
+/// about is the fold of the log within that scope, row for row, and gives the views the whole
+/// model gives with the scope's options; and that some scope holds less than the whole.
+async fn assert_scoped_models_agree(
+    projector: &Projector,
+    projection: ProjectionDef,
+    events: &[RecordedEvent],
+) {
+    let (tables, position, hash) = projector.load(projection, &Scope::WHOLE).await.unwrap();
+    let mut narrower = 0;
+    for options in narrowed_options(&tables) {
+        let scope = projection.scope(&options);
+        let (within, at, _) = projector.load(projection, &scope).await.unwrap();
+        assert_eq!(at, position);
+        let mut fold = Replay::within(projection, Config::default(), &scope);
+        events[..position as usize].iter().for_each(|event| fold.apply(event));
+        assert_eq!(
+            snapshot(projection, &within),
+            snapshot(projection, &fold.tables),
+            "{} within {scope:?}: the SQL rows are the fold's",
+            projection.name
+        );
+        assert_eq!(
+            reports_with(projection, &within, position, &hash, &options),
+            reports_with(projection, &tables, position, &hash, &options),
+            "{} within {scope:?}: the views at position {position}",
+            projection.name
+        );
+        narrower += usize::from(within.len() < tables.len());
+    }
+    if projection.keeps.is_some() && tables.all::<PackageRow>().next().is_some() {
+        assert!(narrower > 0, "some scope holds less than the whole");
+    }
 }
 
 async fn read_models_equal_the_in_memory_fold_at_random_cut_positions(db: TestDb) {
@@ -159,6 +206,7 @@ async fn parity_case(backend: Backend, participants: usize, seed: u64, cuts: Vec
             assert_eq!(reached, stop, "{} stops where it was asked to", projection.name);
             let position = assert_live_model_is_the_fold(&projector, projection, &events).await;
             assert_eq!(position, stop);
+            assert_scoped_models_agree(&projector, projection, &events).await;
         }
     }
     store.close().await;
@@ -177,6 +225,7 @@ async fn a_rebuild_that_drops_its_rows_as_it_goes_equals_the_fold(db: TestDb) {
     assert_eq!(reached, events.len() as i64);
     for projection in projection::all() {
         assert_live_model_is_the_fold(&projector, projection, &events).await;
+        assert_scoped_models_agree(&projector, projection, &events).await;
     }
     // Once more, one at a time, over the generation just swapped in.
     for projection in projection::all() {

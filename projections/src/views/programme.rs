@@ -870,6 +870,7 @@ mod tests {
     use crate::programme::new_participation;
     use crate::projection::Config;
     use crate::report::Options;
+    use crate::scope::Scope;
     use crate::table::Tables;
 
     fn day(text: &str) -> NaiveDate {
@@ -924,8 +925,18 @@ mod tests {
     /// marks are put in an order of their own, one of them with a code that is none of ours.
     fn tables() -> Tables {
         let mut tables = Tables::folded();
+        fill(&mut tables);
+        tables
+    }
+
+    fn fill(tables: &mut Tables) {
         tables.put(&package(id(1), "LP-A"));
         tables.put(&package(id(2), "LP-B"));
+        // A package in no facility, open to everyone, with one public participant.
+        tables.put(&PackageRow { facility: None, ..package(id(3), "") });
+        let public = new_participation(id(24), id(3), "ref-24", "masyarakat", day("2026-02-20"), 1);
+        tables.put(&ParticipationRow { started_on: Some(day("2026-03-02")), ..public });
+        tables.put(&mark(id(24), id(16), "hadir"));
         // Session ids out of date order, so that id order and date order differ.
         let sessions = [
             (id(14), id(1), "2026-03-02"),
@@ -933,6 +944,7 @@ mod tests {
             (id(13), id(1), "2026-03-06"),
             (id(11), id(1), "2026-03-20"),
             (id(15), id(2), "2026-03-02"),
+            (id(16), id(3), "2026-03-02"),
         ];
         for (session_id, package_id, date) in sessions {
             let date = day(date);
@@ -947,13 +959,15 @@ mod tests {
         tables.put(&mark(id(22), id(14), "terlambat"));
         tables.put(&mark(id(22), id(12), "not-a-code"));
         tables.put(&mark(id(23), id(15), "hadir"));
-        tables
     }
 
     fn build(view: fn(&Input<'_>) -> Report, options: &Options) -> Report {
-        let tables = tables();
+        build_from(&tables(), view, options)
+    }
+
+    fn build_from(tables: &Tables, view: fn(&Input<'_>) -> Report, options: &Options) -> Report {
         let input = Input {
-            tables: &tables,
+            tables,
             projection: crate::programme::DEF,
             config: Config::default(),
             position: 9,
@@ -1007,7 +1021,8 @@ mod tests {
     fn a_facility_filter_keeps_only_its_participants_and_their_marks() {
         let options = Options { facility: Some("LP-B".to_owned()), ..Options::default() };
         let rows = participants(&build(enrolment, &options), &["attended", "last_attended"]);
-        assert_eq!(rows.keys().collect::<Vec<_>>(), [&id(23).to_string()]);
+        // P24, a public participant in a package of no facility, is everyone's.
+        assert_eq!(rows.keys().collect::<Vec<_>>(), [&id(23).to_string(), &id(24).to_string()]);
         assert_eq!(rows[&id(23).to_string()], [Cell::Int(1), Cell::Date(day("2026-03-02"))]);
     }
 
@@ -1031,5 +1046,34 @@ mod tests {
         );
         // The session of 20 March has not been held by 10 March.
         assert!(section.rows.iter().all(|r| r[0] != Cell::Text(id(11).to_string())));
+    }
+
+    #[test]
+    fn tables_within_a_facility_hold_its_rows_only_and_give_the_same_views() {
+        let options = Options { facility: Some("LP-B".to_owned()), ..Options::default() };
+        let projection = crate::programme::DEF;
+        let scope = projection.scope(&options);
+        let mut within = Tables::folded().within(projection.within(&scope).unwrap());
+        fill(&mut within);
+        let ids = |tables: &Tables| -> Vec<Uuid> {
+            let mut ids: Vec<Uuid> = tables.all::<PackageRow>().map(|p| p.package_id).collect();
+            ids.extend(tables.all::<SessionRow>().map(|s| s.session_id));
+            ids.extend(tables.all::<ParticipationRow>().map(|p| p.participation_id));
+            ids.extend(tables.all::<MarkRow>().map(|m| m.session_id));
+            ids
+        };
+        // LP-B's package and the one of no facility, what hangs off them, and no more; the
+        // public participant's mark was put before its session: a mark hangs off its
+        // participation only.
+        assert_eq!(ids(&within), [id(2), id(3), id(15), id(16), id(23), id(24), id(15), id(16)]);
+        for view in [overview, enrolment, attendance, funnel, outcomes, grants, inbox] {
+            assert_eq!(build_from(&within, view, &options), build(view, &options));
+        }
+        // A provider none of the packages has: nothing is held.
+        let options = Options { provider: Some("LPK Lain".to_owned()), ..Options::default() };
+        let mut within = Tables::folded().within(projection.within(&Scope::of(&options)).unwrap());
+        fill(&mut within);
+        assert!(within.is_empty());
+        assert!(projection.within(&Scope::WHOLE).is_none(), "the whole needs no narrowing");
     }
 }

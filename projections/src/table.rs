@@ -294,6 +294,19 @@ impl Tables {
             .collect()
     }
 
+    /// The rows changed, moved out of tables that are done with (the SQL runner's, about to be
+    /// dropped): the same as [`Tables::take_changes`] without a copy of every row.
+    pub fn into_changes(mut self) -> Vec<(&'static str, Key, Option<Row>)> {
+        let changed = std::mem::take(&mut self.changed);
+        changed
+            .into_iter()
+            .map(|(table, key)| {
+                let row = self.rows.get_mut(table).and_then(|rows| rows.remove(&key));
+                (table, key, row)
+            })
+            .collect()
+    }
+
     /// Forgets every row (the SQL runner clears its cache between batches).
     pub fn clear(&mut self) {
         self.rows.clear();
@@ -406,6 +419,15 @@ mod tests {
         tables.delete::<Example>(&example().key());
         assert_eq!(tables.take_changes()[0].2, None);
         assert!(tables.get::<Example>(&example().key()).is_none());
+        // Moved out of tables done with, the changes are the same.
+        let mut tables = Tables::partial();
+        let other = Example { id: Uuid::from_u128(2), ..example() };
+        tables.put(&example());
+        tables.put(&other);
+        tables.delete::<Example>(&other.key());
+        let copied = tables.clone().take_changes();
+        assert_eq!(copied.len(), 2);
+        assert_eq!(tables.into_changes(), copied);
     }
 
     #[test]

@@ -630,7 +630,7 @@ async fn measure(
         // The whole log, and the facility of the first package: a facility officer's question.
         let one_facility = crate::bench::facility(0, streams);
         let asked = [
-            (Options::default(), "the whole log".to_owned()),
+            (Options::default(), "whole log".to_owned()),
             (Options { facility: Some(one_facility.clone()), ..Options::default() }, one_facility),
         ];
         for (report_options, about) in asked {
@@ -646,8 +646,7 @@ async fn measure(
             let figure = Figure::new(
                 "W6",
                 format!(
-                    "as-of enrolment report on {last}, {about}, over {log_events} events \
-                     (snapshots taken once in {:.1} s)",
+                    "as-of enrolment on {last}, {about} (snapshots {:.1} s)",
                     snapshots.as_secs_f64()
                 ),
                 took.as_secs_f64() * 1000.0,

@@ -190,11 +190,11 @@ fn tables() -> Vec<TableDef> {
         PackageRow::def(),
         SessionRow::def(),
         ParticipationRow::def(),
-        MarkRow::def(),
-        SuspensionRow::def(),
-        CertificateRow::def(),
+        MarkRow::def().under(ParticipationRow::TABLE),
+        SuspensionRow::def().under(ParticipationRow::TABLE),
+        CertificateRow::def().under(ParticipationRow::TABLE),
         GrantRow::def(),
-        GrantVisitRow::def(),
+        GrantVisitRow::def().under(GrantRow::TABLE),
         TaskRow::def(),
     ]
 }
@@ -206,7 +206,7 @@ fn tables() -> Vec<TableDef> {
 /// further (a facility's view leaves out other facilities' inmates in an open package).
 fn keeps(scope: &Scope, table: &str, key: &Key, row: &Row, held: &Tables) -> bool {
     let of_package = |package_id: Uuid| held.holds::<PackageRow>(&[package_id.to_value()]);
-    // Tables whose key starts with their parent's id.
+    // Tables declared `under` their parent: their key starts with the parent's id.
     let parent = key.get(..1).unwrap_or_default();
     match table {
         PackageRow::TABLE => PackageRow::from_parts(key, row).is_some_and(|package| {
@@ -794,4 +794,37 @@ fn close_suspension(tables: &mut Tables, participation_id: Uuid, on: NaiveDate) 
         row.resumed_on = Some(on)
     });
     participation(tables, participation_id, |row| row.suspended_since = None);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::Value;
+
+    /// A loader narrowed to a scope reads a table declared `under` a parent only under the
+    /// parents it holds: that leaves out nothing `keeps` would keep, because `keeps` keeps such
+    /// a row exactly when its first key column names a parent held.
+    #[test]
+    fn a_table_under_a_parent_is_kept_exactly_with_it() {
+        let scope = Scope { facility: Some("RUTAN-SOE".to_owned()), ..Scope::WHOLE };
+        let definitions = tables();
+        let under: Vec<&TableDef> = definitions.iter().filter(|d| d.under.is_some()).collect();
+        assert_eq!(under.len(), 4, "marks, suspensions and certificates; grant visits");
+        for definition in under {
+            let parent = definitions.iter().find(|d| Some(d.name) == definition.under).unwrap();
+            assert_eq!(parent.key.len(), 1, "{} is keyed by one id", parent.name);
+            assert_eq!(parent.key[0].kind, definition.key[0].kind, "{}", definition.name);
+            let id = Uuid::from_u128(7);
+            let mut key = vec![id.to_value()];
+            key.resize(definition.key.len(), Value::Null);
+            let mut held = Tables::folded();
+            assert!(!keeps(&scope, definition.name, &key, &Vec::new(), &held));
+            held.load(parent.name, vec![id.to_value()], Some(Vec::new()));
+            assert!(
+                keeps(&scope, definition.name, &key, &Vec::new(), &held),
+                "{}",
+                definition.name
+            );
+        }
+    }
 }

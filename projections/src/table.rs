@@ -35,6 +35,18 @@ pub struct TableDef {
     pub name: &'static str,
     pub key: Vec<Column>,
     pub columns: Vec<Column>,
+    /// The table whose row its first key column names, when a scope keeps its rows exactly
+    /// when it keeps that row (a mark with its participation): a loader narrowed to a scope
+    /// then reads only the rows under the parents it holds, by that key column.
+    pub under: Option<&'static str>,
+}
+
+impl TableDef {
+    /// The same table, its rows kept within a scope with the row of `parent` that their first
+    /// key column names (`crate::scope`).
+    pub fn under(self, parent: &'static str) -> TableDef {
+        TableDef { under: Some(parent), ..self }
+    }
 }
 
 /// A struct stored as a row of one table.
@@ -66,6 +78,7 @@ macro_rules! record {
                     name: $table,
                     key: vec![$($crate::table::Column { name: stringify!($key), kind: <$key_type>::KIND, nullable: <$key_type>::NULLABLE }),+],
                     columns: vec![$($crate::table::Column { name: stringify!($field), kind: <$field_type>::KIND, nullable: <$field_type>::NULLABLE }),*],
+                    under: None,
                 }
             }
 

@@ -23,6 +23,7 @@ use futures::TryStreamExt;
 use projections::projection::{Config, ProjectionDef, TOUCH_ROUNDS_MAX};
 use projections::scope::Scope;
 use projections::table::{Key, Row, RowRef, TableDef, Tables};
+use projections::value::Value;
 use serde::Serialize;
 use sqlx::Row as _;
 
@@ -684,10 +685,13 @@ impl Projector {
         scope: &Scope,
     ) -> Result<(Tables, i64, String), ProjectorError> {
         self.state_or_create(projection).await?;
-        let mut tables = match projection.within(scope) {
+        let within = projection.within(scope);
+        let narrowed = within.is_some();
+        let mut tables = match within {
             Some(within) => Tables::complete().within(within),
             None => Tables::complete(),
         };
+        let backend = self.store.backend();
         let state_sql =
             self.dialect("SELECT generation, position, hash FROM projection_state WHERE name = $1");
         macro_rules! load {
@@ -703,11 +707,30 @@ impl Projector {
                     .map_err(StoreError::from)?;
                 // Parents first, in declared order: a scope keeps a row by its parent.
                 for definition in (projection.tables)() {
-                    let sql = rows::select_sql(self.store.backend(), &definition);
-                    let mut found = sqlx::query(&sql).bind(generation).fetch(&mut *tx);
-                    while let Some(row) = found.try_next().await.map_err(StoreError::from)? {
-                        let (key, row) = $decode(&definition, &row)?;
-                        tables.load(definition.name, key, Some(row));
+                    let Some(parent) = definition.under.filter(|_| narrowed) else {
+                        let sql = rows::select_sql(backend, &definition);
+                        let mut found = sqlx::query(&sql).bind(generation).fetch(&mut *tx);
+                        while let Some(row) = found.try_next().await.map_err(StoreError::from)? {
+                            let (key, row) = $decode(&definition, &row)?;
+                            tables.load(definition.name, key, Some(row));
+                        }
+                        continue;
+                    };
+                    // Only the rows under the parents held, looked up by the first key column
+                    // (a facility's marks, not the country's).
+                    let by_parent = rows::by_first_key(&definition);
+                    let parents: Vec<Value> =
+                        tables.raw(parent).filter_map(|(key, _)| key.first().cloned()).collect();
+                    for chunk in parents.chunks(rows::keys_per_select(&by_parent)) {
+                        let sql = rows::select_keys_sql(backend, &by_parent, chunk.len());
+                        let mut query = sqlx::query(&sql).bind(generation);
+                        for value in chunk {
+                            query = bind_value!(query, backend, by_parent.key[0], value);
+                        }
+                        for row in query.fetch_all(&mut *tx).await.map_err(StoreError::from)? {
+                            let (key, row) = $decode(&definition, &row)?;
+                            tables.load(definition.name, key, Some(row));
+                        }
                     }
                 }
                 tx.rollback().await.map_err(StoreError::from)?;

@@ -85,6 +85,19 @@ pub(super) fn upsert_sql(backend: Backend, table: &TableDef, rows: usize) -> Str
     )
 }
 
+/// The table as if keyed by its first key column alone, the rest of its key among its other
+/// columns, in the same order: its rows looked up by their parent with [`select_keys_sql`] and
+/// read as the table's own.
+pub(super) fn by_first_key(table: &TableDef) -> TableDef {
+    let (first, rest) = table.key.split_at(table.key.len().min(1));
+    TableDef {
+        name: table.name,
+        key: first.to_vec(),
+        columns: rest.iter().chain(&table.columns).copied().collect(),
+        under: None,
+    }
+}
+
 /// Keys one [`select_keys_sql`] statement looks up.
 pub(super) fn keys_per_select(table: &TableDef) -> usize {
     (PARAMETERS_MAX / table.key.len().max(1)).clamp(1, ROWS_PER_STATEMENT_MAX)

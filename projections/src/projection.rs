@@ -54,8 +54,9 @@ pub struct ProjectionDef {
     pub tables: fn() -> Vec<TableDef>,
     pub touches: fn(&Fact, &Tables, &mut Vec<RowRef>),
     pub apply: fn(&Fact, &mut Tables, &Config),
-    /// Which rows belong to a scope, for a projection whose views can be narrowed to one
-    /// (`crate::scope`); `None`: every question reads the whole read model.
+    /// Which rows of the tables declared under no parent belong to a scope, for a projection
+    /// whose views can be narrowed to one (`crate::scope`); `None`: every question reads the
+    /// whole read model.
     pub keeps: Option<Keeps>,
 }
 
@@ -68,7 +69,7 @@ impl ProjectionDef {
     /// The narrowing of tables to `scope`; `None` for the whole.
     pub fn within(&self, scope: &Scope) -> Option<Within> {
         let keeps = self.keeps?;
-        (!scope.is_whole()).then(|| Within { scope: scope.clone(), keeps })
+        (!scope.is_whole()).then(|| Within::new(scope.clone(), keeps, &(self.tables)()))
     }
 }
 

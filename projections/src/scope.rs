@@ -6,11 +6,13 @@
 //! costs memory in proportion to the facility, not to the country: a national log holds a row
 //! per attendance mark, millions of them.
 //!
-//! A projection that can be narrowed names, per table, which rows belong to a scope
-//! ([`Keeps`]); a child row belongs when its parent row is held (a mark when its participation
-//! is, a participation when its package is), so the rule is written once per table and serves
-//! the fold (a row out of scope is never put) and the load of a read model alike. Rows are
-//! decided in the order the projection declares its tables, parents first.
+//! A projection that can be narrowed says which rows belong to a scope: a table declared
+//! `under` a parent (`crate::table::Under`) keeps a row exactly when it holds the parent row
+//! the row names (a mark when its participation is held, a participation when its package is);
+//! for the others, the tables at the root, its rule ([`Keeps`]) decides (a package by its
+//! facility, provider and skill). The rule serves the fold (a row out of scope is never put)
+//! and the load of a read model alike. Rows are decided in the order the projection declares
+//! its tables, parents first.
 //!
 //! The period asked about is not part of a scope: a package's dates can be amended after its
 //! participants were folded, so whether it falls in the period is known only at the end.
@@ -20,7 +22,7 @@
 //! fold. A scope may keep more than its views show, never less.
 
 use crate::report::Options;
-use crate::table::{Key, Row, Tables};
+use crate::table::{Key, Row, TableDef, Tables};
 
 /// The part of a read model a question is about; every part `None` is the whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,8 +36,8 @@ pub struct Scope {
     pub skill: Option<String>,
 }
 
-/// Whether a row (`table`, key, other values) belongs to `scope`, given the rows already held
-/// within it; tables are offered parents first, in the projection's declared order.
+/// Whether a row (`table`, key, other values) of a table declared under no parent belongs to
+/// `scope`, given the rows already held within it.
 pub type Keeps = fn(scope: &Scope, table: &str, key: &Key, row: &Row, held: &Tables) -> bool;
 
 impl Scope {
@@ -78,16 +80,41 @@ impl Scope {
     }
 }
 
-/// A scope and its projection's rule: what a [`Tables`] within a scope keeps.
+/// A scope and its projection's rules: what a [`Tables`] within a scope keeps.
 #[derive(Clone)]
 pub struct Within {
     pub scope: Scope,
-    pub keeps: Keeps,
+    keeps: Keeps,
+    /// The tables declared under a parent: (table, parent, the position of the parent's key
+    /// among the table's key and other values).
+    children: Vec<(&'static str, &'static str, usize)>,
 }
 
 impl Within {
+    /// `scope` with the rule for the root tables and the tables' declarations.
+    pub fn new(scope: Scope, keeps: Keeps, tables: &[TableDef]) -> Within {
+        let children = tables
+            .iter()
+            .filter_map(|table| {
+                let under = table.under?;
+                let position = table.position(under.column)?;
+                Some((table.name, under.parent, position))
+            })
+            .collect();
+        Within { scope, keeps, children }
+    }
+
     pub fn keeps(&self, table: &str, key: &Key, row: &Row, held: &Tables) -> bool {
-        (self.keeps)(&self.scope, table, key, row, held)
+        match self.children.iter().find(|(child, ..)| *child == table) {
+            Some(&(_, parent, position)) => {
+                let value = match position.checked_sub(key.len()) {
+                    None => key.get(position),
+                    Some(index) => row.get(index),
+                };
+                value.is_some_and(|value| held.holds_in(parent, std::slice::from_ref(value)))
+            }
+            None => (self.keeps)(&self.scope, table, key, row, held),
+        }
     }
 }
 

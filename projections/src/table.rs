@@ -35,17 +35,29 @@ pub struct TableDef {
     pub name: &'static str,
     pub key: Vec<Column>,
     pub columns: Vec<Column>,
-    /// The table whose row its first key column names, when a scope keeps its rows exactly
-    /// when it keeps that row (a mark with its participation): a loader narrowed to a scope
-    /// then reads only the rows under the parents it holds, by that key column.
-    pub under: Option<&'static str>,
+    /// The row each row hangs off, when there is one: a scope keeps a row exactly when it
+    /// holds that parent row (`crate::scope`), and a loader narrowed to a scope reads only the
+    /// rows under the parents it holds.
+    pub under: Option<Under>,
+}
+
+/// A table's parent: `column` of each row holds the key of one row of `parent` (a table keyed
+/// by that one column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Under {
+    pub parent: &'static str,
+    pub column: &'static str,
 }
 
 impl TableDef {
-    /// The same table, its rows kept within a scope with the row of `parent` that their first
-    /// key column names (`crate::scope`).
-    pub fn under(self, parent: &'static str) -> TableDef {
-        TableDef { under: Some(parent), ..self }
+    /// The same table, each row hanging off the row of `parent` its `column` names.
+    pub fn under(self, parent: &'static str, column: &'static str) -> TableDef {
+        TableDef { under: Some(Under { parent, column }), ..self }
+    }
+
+    /// Where a column is among the key's columns, then the others.
+    pub fn position(&self, column: &str) -> Option<usize> {
+        self.key.iter().chain(&self.columns).position(|c| c.name == column)
     }
 }
 
@@ -219,7 +231,12 @@ impl Tables {
 
     /// Whether a row with this key is held.
     pub fn holds<R: Record>(&self, key: &[Value]) -> bool {
-        self.rows.get(R::TABLE).is_some_and(|rows| rows.contains_key(key))
+        self.holds_in(R::TABLE, key)
+    }
+
+    /// Whether a row of the table named `table` with this key is held.
+    pub fn holds_in(&self, table: &str, key: &[Value]) -> bool {
+        self.rows.get(table).is_some_and(|rows| rows.contains_key(key))
     }
 
     /// Whether a row belongs in these tables: always, unless they are within a scope.

@@ -707,7 +707,7 @@ impl Projector {
                     .map_err(StoreError::from)?;
                 // Parents first, in declared order: a scope keeps a row by its parent.
                 for definition in (projection.tables)() {
-                    let Some(parent) = definition.under.filter(|_| narrowed) else {
+                    let Some(under) = definition.under.filter(|_| narrowed) else {
                         let sql = rows::select_sql(backend, &definition);
                         let mut found = sqlx::query(&sql).bind(generation).fetch(&mut *tx);
                         while let Some(row) = found.try_next().await.map_err(StoreError::from)? {
@@ -716,16 +716,26 @@ impl Projector {
                         }
                         continue;
                     };
-                    // Only the rows under the parents held, looked up by the first key column
+                    // Only the rows under the parents held, looked up by the column naming them
                     // (a facility's marks, not the country's).
-                    let by_parent = rows::by_first_key(&definition);
-                    let parents: Vec<Value> =
-                        tables.raw(parent).filter_map(|(key, _)| key.first().cloned()).collect();
-                    for chunk in parents.chunks(rows::keys_per_select(&by_parent)) {
-                        let sql = rows::select_keys_sql(backend, &by_parent, chunk.len());
+                    let mut columns = definition.key.iter().chain(&definition.columns);
+                    let column = *columns
+                        .find(|c| c.name == under.column)
+                        .expect("a declared parent column is the table's");
+                    let parents: Vec<Value> = tables
+                        .raw(under.parent)
+                        .filter_map(|(key, _)| key.first().cloned())
+                        .collect();
+                    for chunk in parents.chunks(rows::LOOKUPS_PER_SELECT) {
+                        let sql = rows::select_by_column_sql(
+                            backend,
+                            &definition,
+                            column.name,
+                            chunk.len(),
+                        );
                         let mut query = sqlx::query(&sql).bind(generation);
                         for value in chunk {
-                            query = bind_value!(query, backend, by_parent.key[0], value);
+                            query = bind_value!(query, backend, column, value);
                         }
                         for row in query.fetch_all(&mut *tx).await.map_err(StoreError::from)? {
                             let (key, row) = $decode(&definition, &row)?;

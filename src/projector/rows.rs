@@ -85,18 +85,8 @@ pub(super) fn upsert_sql(backend: Backend, table: &TableDef, rows: usize) -> Str
     )
 }
 
-/// The table as if keyed by its first key column alone, the rest of its key among its other
-/// columns, in the same order: its rows looked up by their parent with [`select_keys_sql`] and
-/// read as the table's own.
-pub(super) fn by_first_key(table: &TableDef) -> TableDef {
-    let (first, rest) = table.key.split_at(table.key.len().min(1));
-    TableDef {
-        name: table.name,
-        key: first.to_vec(),
-        columns: rest.iter().chain(&table.columns).copied().collect(),
-        under: None,
-    }
-}
+/// Parents one [`select_by_column_sql`] statement looks up.
+pub(super) const LOOKUPS_PER_SELECT: usize = ROWS_PER_STATEMENT_MAX;
 
 /// Keys one [`select_keys_sql`] statement looks up.
 pub(super) fn keys_per_select(table: &TableDef) -> usize {
@@ -115,6 +105,27 @@ pub(super) fn select_keys_sql(backend: Backend, table: &TableDef, keys: usize) -
         placeholder(backend, 1),
         key.join(", "),
         tuples(backend, keys, table.key.len(), 2)
+    )
+}
+
+/// `SELECT columns FROM storage WHERE generation = ? AND column IN (?, …)` for `values`
+/// values: the rows that hang off those parents, through the primary key or the lookup index on
+/// `column` (`super::schema::lookup_indexes`). A plain list, not `IN (VALUES …)`: PostgreSQL
+/// plans the list as one index scan for all the values, and the `VALUES` form as a join that
+/// read all 8.8M marks of a national log to find one facility's.
+pub(super) fn select_by_column_sql(
+    backend: Backend,
+    table: &TableDef,
+    column: &str,
+    values: usize,
+) -> String {
+    let names: Vec<&str> = columns(table).map(|c| c.name).collect();
+    format!(
+        "SELECT {} FROM {} WHERE generation = {} AND {column} IN ({})",
+        names.join(", "),
+        storage(table.name),
+        placeholder(backend, 1),
+        (2..values + 2).map(|index| placeholder(backend, index)).collect::<Vec<_>>().join(", ")
     )
 }
 

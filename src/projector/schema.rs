@@ -68,6 +68,32 @@ pub fn ddl(backend: Backend, projection: &str, tables: &[TableDef]) -> String {
     sql
 }
 
+/// An index per table that hangs off its parent by a column other than the first of its key
+/// (which the primary key already serves): `(generation, column)`, so that a read model
+/// narrowed to one facility reads that facility's sessions, participations and grants without
+/// reading the country's. `0008_read_model_lookups.sql` holds it as committed text.
+/// The statement is the same in both dialects.
+pub fn lookup_indexes() -> String {
+    let mut sql = "-- Lookups of read-model rows by the parent they hang off, for reports narrowed to a\n\
+                   -- facility, provider or skill (docs/reports.md).\n\
+                   -- Generated from the projections' table declarations (src/projector/schema.rs); do not edit by hand.\n"
+        .to_owned();
+    for projection in projections::projection::all() {
+        for table in (projection.tables)() {
+            let Some(under) = table.under else { continue };
+            if table.key.first().is_some_and(|first| first.name == under.column) {
+                continue;
+            }
+            sql.push_str(&format!(
+                "CREATE INDEX {storage}_by_{column} ON {storage} (generation, {column});\n",
+                storage = storage(table.name),
+                column = under.column
+            ));
+        }
+    }
+    sql
+}
+
 /// The whole read-model migration (`0002_read_models.sql`): the projection state, then every
 /// projection's tables and views; on PostgreSQL also the privileges of `jejak_app` (writes the
 /// read models) and `jejak_reader` (an analyst's role: reads the views and the state, nothing

@@ -402,5 +402,5 @@ impl History {
 
 /// The scope a fold of `projection` is narrowed to: the whole for a projection that cannot be.
 fn narrowed(projection: ProjectionDef, scope: &Scope) -> Scope {
-    if projection.within(scope).is_some() { scope.clone() } else { Scope::WHOLE }
+    if projection.keeps.is_some() { scope.clone() } else { Scope::WHOLE }
 }

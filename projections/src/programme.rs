@@ -207,7 +207,7 @@ fn tables() -> Vec<TableDef> {
 /// marks, suspensions and certificates under their participation; visits under their grant);
 /// and the facility's inbox (none for a provider). The views narrow further (a facility's view
 /// leaves out other facilities' inmates in an open package).
-fn keeps(scope: &Scope, table: &str, key: &Key, row: &Row, _held: &Tables) -> bool {
+fn keeps(scope: &Scope, table: &str, key: &Key, row: &Row) -> bool {
     match table {
         PackageRow::TABLE => PackageRow::from_parts(key, row).is_some_and(|package| {
             (package.facility.is_none() || scope.facility_matches(package.facility.as_deref()))

@@ -37,8 +37,14 @@ pub struct Scope {
 }
 
 /// Whether a row (`table`, key, other values) of a table declared under no parent belongs to
-/// `scope`, given the rows already held within it.
-pub type Keeps = fn(scope: &Scope, table: &str, key: &Key, row: &Row, held: &Tables) -> bool;
+/// `scope`.
+pub type Keeps = fn(scope: &Scope, table: &str, key: &Key, row: &Row) -> bool;
+
+/// Whether `value` passes a filter that wants `wanted` (none: everything passes). The one test
+/// behind a scope and a view's options alike.
+pub fn passes(wanted: Option<&str>, value: Option<&str>) -> bool {
+    wanted.is_none_or(|wanted| value == Some(wanted))
+}
 
 impl Scope {
     /// The whole read model.
@@ -68,15 +74,15 @@ impl Scope {
 
     /// Whether a facility passes (absent: everyone's).
     pub fn facility_matches(&self, facility: Option<&str>) -> bool {
-        self.facility.as_deref().is_none_or(|wanted| facility == Some(wanted))
+        passes(self.facility.as_deref(), facility)
     }
 
     pub fn provider_matches(&self, provider: &str) -> bool {
-        self.provider.as_deref().is_none_or(|wanted| provider == wanted)
+        passes(self.provider.as_deref(), Some(provider))
     }
 
     pub fn skill_matches(&self, skill: &str) -> bool {
-        self.skill.as_deref().is_none_or(|wanted| skill == wanted)
+        passes(self.skill.as_deref(), Some(skill))
     }
 }
 
@@ -111,9 +117,9 @@ impl Within {
                     None => key.get(position),
                     Some(index) => row.get(index),
                 };
-                value.is_some_and(|value| held.holds_in(parent, std::slice::from_ref(value)))
+                value.is_some_and(|value| held.holds(parent, std::slice::from_ref(value)))
             }
-            None => (self.keeps)(&self.scope, table, key, row, held),
+            None => (self.keeps)(&self.scope, table, key, row),
         }
     }
 }

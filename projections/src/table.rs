@@ -229,13 +229,8 @@ impl Tables {
         self
     }
 
-    /// Whether a row with this key is held.
-    pub fn holds<R: Record>(&self, key: &[Value]) -> bool {
-        self.holds_in(R::TABLE, key)
-    }
-
     /// Whether a row of the table named `table` with this key is held.
-    pub fn holds_in(&self, table: &str, key: &[Value]) -> bool {
+    pub fn holds(&self, table: &str, key: &[Value]) -> bool {
         self.rows.get(table).is_some_and(|rows| rows.contains_key(key))
     }
 

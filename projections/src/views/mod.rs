@@ -48,16 +48,16 @@ impl Input<'_> {
 
     /// Whether a facility passes the `--facility` filter.
     pub fn facility_matches(&self, facility: Option<&str>) -> bool {
-        self.options.facility.as_deref().is_none_or(|wanted| facility == Some(wanted))
+        crate::scope::passes(self.options.facility.as_deref(), facility)
     }
 
     /// Whether a package's provider passes the provider filter.
     pub fn provider_matches(&self, provider: &str) -> bool {
-        self.options.provider.as_deref().is_none_or(|wanted| provider == wanted)
+        crate::scope::passes(self.options.provider.as_deref(), Some(provider))
     }
 
     pub fn skill_matches(&self, skill: &str) -> bool {
-        self.options.skill.as_deref().is_none_or(|wanted| skill == wanted)
+        crate::scope::passes(self.options.skill.as_deref(), Some(skill))
     }
 
     /// Whether something running from `start` to `end` (both included) falls in the period.

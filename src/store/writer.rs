@@ -3,9 +3,15 @@
 //! Callers send [`WriteJob`]s over a bounded channel and wait for their answer. The writer takes
 //! one job, then every independent job already waiting (up to
 //! [`limits::COMMANDS_PER_GROUP_COMMIT_MAX`] commands), and writes them in one transaction:
-//! group commit. It never waits for more jobs to arrive, so a lone writer pays nothing for the
-//! batching, and under load the chain-tip lock and the commit's fsync are paid once per batch.
+//! group commit. Under load the chain tip and the commit's fsync are paid once per batch.
 //! Each caller still gets its own answer: its positions and hash, or its own conflict.
+//!
+//! The wait is bounded and only taken under load: when a batch would hold fewer jobs than the
+//! last one, the callers just answered are most likely still building their next jobs, so the
+//! writer lets them run a few times ([`GROUP_COMMIT_YIELDS_MAX`] on PostgreSQL's tokio task, at
+//! most 100 µs on SQLite's thread) before it writes what it has. Without it, eight callers in a
+//! loop split into batches of about five; with it, eight (docs/PERFORMANCE.md). A lone caller's
+//! batch follows a batch of one and never waits.
 //!
 //! On PostgreSQL the writer is a tokio task with its own connection. On SQLite it is a thread
 //! of its own that holds the connection and runs the whole transaction itself (rusqlite): the
@@ -73,7 +79,16 @@ enum Next {
 struct Inbox {
     receiver: mpsc::Receiver<WriterMessage>,
     held_back: Option<WriterMessage>,
+    /// Jobs in the last batch: under load, about how many callers are writing at once.
+    last_batch: usize,
 }
+
+/// How many times the writer lets the callers run before it writes a batch smaller than the
+/// last one: the callers it has just answered are sending their next jobs.
+pub const GROUP_COMMIT_YIELDS_MAX: usize = 8;
+
+/// The longest the SQLite writer's thread waits for them, in the same case.
+const GROUP_COMMIT_WAIT_MAX: std::time::Duration = std::time::Duration::from_micros(100);
 
 impl Inbox {
     async fn next(&mut self) -> Next {
@@ -81,7 +96,18 @@ impl Inbox {
             Some(message) => Some(message),
             None => self.receiver.recv().await,
         };
-        self.gather(message)
+        let (mut jobs, mode) = match self.gather(message) {
+            Next::Batch(jobs, mode) => (jobs, mode),
+            other => return other,
+        };
+        let mut yields = 0;
+        while yields < GROUP_COMMIT_YIELDS_MAX && self.waits_for_more(&jobs, mode) {
+            tokio::task::yield_now().await;
+            yields += 1;
+            self.take_waiting(&mut jobs, mode);
+        }
+        self.last_batch = jobs.len();
+        Next::Batch(jobs, mode)
     }
 
     /// The same as [`Inbox::next`], for the SQLite writer's own thread.
@@ -90,7 +116,17 @@ impl Inbox {
             Some(message) => Some(message),
             None => self.receiver.blocking_recv(),
         };
-        self.gather(message)
+        let (mut jobs, mode) = match self.gather(message) {
+            Next::Batch(jobs, mode) => (jobs, mode),
+            other => return other,
+        };
+        let began = std::time::Instant::now();
+        while began.elapsed() < GROUP_COMMIT_WAIT_MAX && self.waits_for_more(&jobs, mode) {
+            std::thread::yield_now();
+            self.take_waiting(&mut jobs, mode);
+        }
+        self.last_batch = jobs.len();
+        Next::Batch(jobs, mode)
     }
 
     /// `message`, and when it is an independent write every independent write already waiting.
@@ -102,22 +138,39 @@ impl Inbox {
             None => return Next::Close(None),
         };
         let mode = first.mode;
-        let mut commands = first.requests.len();
         let mut jobs = vec![first];
-        while mode == BatchMode::Independent && commands < limits::COMMANDS_PER_GROUP_COMMIT_MAX {
+        self.take_waiting(&mut jobs, mode);
+        Next::Batch(jobs, mode)
+    }
+
+    /// Takes into an independent batch every independent write already waiting, up to the
+    /// bound; another kind of message is held back for after the batch.
+    fn take_waiting(&mut self, jobs: &mut Vec<WriteJob>, mode: BatchMode) {
+        let mut commands: usize = jobs.iter().map(|job| job.requests.len()).sum();
+        while mode == BatchMode::Independent
+            && self.held_back.is_none()
+            && commands < limits::COMMANDS_PER_GROUP_COMMIT_MAX
+        {
             match self.receiver.try_recv() {
                 Ok(WriterMessage::Write(job)) if job.mode == BatchMode::Independent => {
                     commands += job.requests.len();
                     jobs.push(job);
                 }
-                Ok(message) => {
-                    self.held_back = Some(message);
-                    break;
-                }
+                Ok(message) => self.held_back = Some(message),
                 Err(_) => break,
             }
         }
-        Next::Batch(jobs, mode)
+    }
+
+    /// Group commit's bounded wait: whether an independent batch smaller than the last one
+    /// should wait for the callers that are still sending. A lone caller's batch (the last
+    /// one held one job) never waits.
+    fn waits_for_more(&self, jobs: &[WriteJob], mode: BatchMode) -> bool {
+        mode == BatchMode::Independent
+            && self.held_back.is_none()
+            && jobs.len() < self.last_batch
+            && jobs.iter().map(|job| job.requests.len()).sum::<usize>()
+                < limits::COMMANDS_PER_GROUP_COMMIT_MAX
     }
 }
 
@@ -135,7 +188,7 @@ pub(crate) fn spawn(
     metrics: Arc<StoreMetrics>,
 ) -> Result<mpsc::Sender<WriterMessage>, StoreError> {
     let (sender, receiver) = mpsc::channel(WRITE_QUEUE_MAX);
-    let inbox = Inbox { receiver, held_back: None };
+    let inbox = Inbox { receiver, held_back: None, last_batch: 1 };
     let shared = Shared { clock, committed, metrics };
     match target {
         WriterTarget::Sqlite(path) => {
@@ -325,5 +378,71 @@ fn answer(
         let answer: Vec<_> = results.by_ref().take(count).collect();
         // A caller that stopped waiting finds its command in the log when it retries.
         let _ = job.reply.send(Ok(answer));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> (WriterMessage, oneshot::Receiver<Answer>) {
+        let (reply, answer) = oneshot::channel();
+        let job = WriteJob { requests: Vec::new(), mode: BatchMode::Independent, reply };
+        (WriterMessage::Write(job), answer)
+    }
+
+    fn batch_size(next: Next) -> usize {
+        match next {
+            Next::Batch(jobs, _) => jobs.len(),
+            _ => panic!("expected a batch"),
+        }
+    }
+
+    /// On one thread, spawned tasks run only when the writer lets them: whether they are in the
+    /// batch says whether it waited.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_batch_smaller_than_the_last_waits_for_the_callers_still_sending() {
+        let (sender, receiver) = mpsc::channel(WRITE_QUEUE_MAX);
+        let mut inbox = Inbox { receiver, held_back: None, last_batch: 8 };
+        let mut answers = Vec::new();
+        let (first, answer) = job();
+        sender.send(first).await.unwrap();
+        answers.push(answer);
+        for _ in 0..7 {
+            let (message, answer) = job();
+            answers.push(answer);
+            let sender = sender.clone();
+            tokio::spawn(async move { sender.send(message).await.map_err(|_| ()) });
+        }
+        assert_eq!(batch_size(inbox.next().await), 8);
+        assert_eq!(inbox.last_batch, 8);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_lone_callers_batch_is_written_at_once() {
+        let (sender, receiver) = mpsc::channel(WRITE_QUEUE_MAX);
+        let mut inbox = Inbox { receiver, held_back: None, last_batch: 1 };
+        let (first, _first_answer) = job();
+        sender.send(first).await.unwrap();
+        let (second, _second_answer) = job();
+        let late = tokio::spawn(async move { sender.send(second).await.map_err(|_| ()) });
+        assert_eq!(batch_size(inbox.next().await), 1);
+        late.await.unwrap().unwrap();
+        assert_eq!(batch_size(inbox.next().await), 1, "the second job is a batch of its own");
+    }
+
+    #[test]
+    fn the_sqlite_writer_takes_every_job_waiting_then_goes_with_what_it_has() {
+        let (sender, receiver) = mpsc::channel(WRITE_QUEUE_MAX);
+        let mut inbox = Inbox { receiver, held_back: None, last_batch: 8 };
+        let mut answers = Vec::new();
+        for _ in 0..5 {
+            let (message, answer) = job();
+            sender.try_send(message).map_err(|_| ()).unwrap();
+            answers.push(answer);
+        }
+        // Three callers of the last batch never send again: the batch goes with five.
+        assert_eq!(batch_size(inbox.blocking_next()), 5);
+        assert_eq!(inbox.last_batch, 5);
     }
 }

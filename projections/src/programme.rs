@@ -3,12 +3,14 @@
 //!
 //! The enrolment, attendance, funnel, outcomes, grants and inbox reports are computed from these
 //! tables. Rows summarise their entity (a participation's state and the dates it reached each
-//! stage); they are never copies of events.
+//! stage); they are never copies of events. Attendance is kept as a paper register is: a row
+//! per participant with a letter per session (`programme_registers`), not a row per mark — a
+//! national log holds tens of millions of marks.
 
 use chrono::NaiveDate;
 use events::catalogue::Event;
 use events::state::Fact;
-use events::vocabulary::{CertificateType, CompetencyResult};
+use events::vocabulary::{AttendanceCode, CertificateType, CompetencyResult};
 use uuid::Uuid;
 
 use crate::projection::{Config, ProjectionDef};
@@ -18,10 +20,11 @@ use crate::table::{Key, Record, Row, RowRef, TableDef, Tables};
 use crate::value::Cell;
 
 pub const DEF: ProjectionDef =
-    ProjectionDef { name: "programme", version: 1, tables, touches, apply, keeps: Some(keeps) };
+    ProjectionDef { name: "programme", version: 2, tables, touches, apply, keeps: Some(keeps) };
 
 record!(
-    /// A training package as defined and amended, with its places.
+    /// A training package as defined and amended, with its places and the number of sessions
+    /// scheduled so far (the next one is numbered one more).
     "programme_packages" => PackageRow {
         package_id: Uuid;
         title: String,
@@ -42,13 +45,17 @@ record!(
         places_taken: i64,
         inmate_places_taken: i64,
         waitlist_length: i64,
+        sessions_scheduled: i64,
     }
 );
 
 record!(
+    /// A session, numbered in the order its package scheduled it (from 1): its column in the
+    /// package's attendance registers.
     "programme_sessions" => SessionRow {
         session_id: Uuid;
         package_id: Uuid,
+        number: i64,
         date: NaiveDate,
         hours: i64,
         cancelled: bool,
@@ -103,14 +110,49 @@ record!(
 );
 
 record!(
-    /// The standing attendance mark of one participant for one session.
-    "programme_marks" => MarkRow {
-        participation_id: Uuid,
-        session_id: Uuid;
-        code: String,
-        minutes_late: Option<i64>,
+    /// One participant's attendance register: the standing mark for each session of the
+    /// package, a letter per session in session-number order ([`register_letter`]), `.` where
+    /// there is none. A participation with no standing mark has no register.
+    "programme_registers" => RegisterRow {
+        participation_id: Uuid;
+        marks: String,
     }
 );
+
+/// The letter of an attendance code in a register, as on a paper *daftar hadir*.
+pub fn register_letter(code: AttendanceCode) -> char {
+    match code {
+        AttendanceCode::Hadir => 'H',
+        AttendanceCode::Terlambat => 'T',
+        AttendanceCode::Sakit => 'S',
+        AttendanceCode::Izin => 'I',
+        AttendanceCode::Dibebaskan => 'D',
+        AttendanceCode::Bentrok => 'B',
+        AttendanceCode::Alpa => 'A',
+        AttendanceCode::Menolak => 'M',
+        AttendanceCode::SesiDibatalkan => 'X',
+        AttendanceCode::Ditangguhkan => 'G',
+    }
+}
+
+/// The code a register's letter stands for; `None` for `.` (no mark) and any other letter.
+pub fn register_code(letter: char) -> Option<AttendanceCode> {
+    AttendanceCode::ALL.iter().copied().find(|code| register_letter(*code) == letter)
+}
+
+/// The register with the mark for session `number` set to `letter` (`.` to take it away),
+/// without trailing blanks.
+fn set_mark(marks: &str, number: usize, letter: char) -> String {
+    let mut letters: Vec<char> = marks.chars().collect();
+    if letters.len() < number {
+        letters.resize(number, '.');
+    }
+    letters[number - 1] = letter;
+    while letters.last() == Some(&'.') {
+        letters.pop();
+    }
+    letters.into_iter().collect()
+}
 
 record!(
     "programme_suspensions" => SuspensionRow {
@@ -192,7 +234,7 @@ fn tables() -> Vec<TableDef> {
         PackageRow::def(),
         SessionRow::def().under(package, "package_id"),
         ParticipationRow::def().under(package, "package_id"),
-        MarkRow::def().under(participation, "participation_id"),
+        RegisterRow::def().under(participation, "participation_id"),
         SuspensionRow::def().under(participation, "participation_id"),
         CertificateRow::def().under(participation, "participation_id"),
         GrantRow::def().under(package, "package_id"),
@@ -204,7 +246,8 @@ fn tables() -> Vec<TableDef> {
 /// Which rows a programme question narrowed to `scope` draws on (`crate::scope`): the packages
 /// of the facility (or of no facility), provider and skill, and what hangs off them by the
 /// tables' declarations (`tables`: sessions, participations and grants under their package;
-/// marks, suspensions and certificates under their participation; visits under their grant);
+/// registers, suspensions and certificates under their participation; visits under their
+/// grant);
 /// and the facility's inbox (none for a provider). The views narrow further (a facility's view
 /// leaves out other facilities' inmates in an open package).
 fn keeps(scope: &Scope, table: &str, key: &Key, row: &Row) -> bool {
@@ -246,7 +289,9 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
         WaitlistLeft(e) => out.push(package(e.package_id)),
         PlaceAllocated(e) => out.push(package(e.package_id)),
         PlaceReleased(e) => out.extend([package(e.package_id), participation(e.participation_id)]),
-        SessionScheduled(e) => out.push(RowRef::of::<SessionRow>(key(e.session_id))),
+        SessionScheduled(e) => {
+            out.extend([package(e.package_id), RowRef::of::<SessionRow>(key(e.session_id))])
+        }
         SessionCancelled(e) => out.push(RowRef::of::<SessionRow>(key(e.session_id))),
         ParticipantNominated(e) => out.push(participation(e.participation_id)),
         PublicApplicantRegistered(e) => out.push(participation(e.participation_id)),
@@ -258,10 +303,10 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
         ParticipantWaitlisted(e) => out.push(participation(e.participation_id)),
         ParticipantWithdrawn(e) => out.push(participation(e.participation_id)),
         ParticipationStarted(e) => out.push(participation(e.participation_id)),
-        AttendanceRecorded(e) => out.push(RowRef::of::<MarkRow>(vec![
-            e.participation_id.to_value(),
-            e.session_id.to_value(),
-        ])),
+        AttendanceRecorded(e) => out.extend([
+            RowRef::of::<SessionRow>(key(e.session_id)),
+            RowRef::of::<RegisterRow>(key(e.participation_id)),
+        ]),
         ParticipationSuspended(e) => out.push(participation(e.participation_id)),
         ParticipationResumed(e) => open_suspension(e.participation_id, tables, out),
         ParticipationEnded(e) => open_suspension(e.participation_id, tables, out),
@@ -291,9 +336,10 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
             let Some(stream) = stream_uuid(&fact.meta.stream_id) else { return };
             let target: Option<Uuid> = e.target.parse().ok();
             match (e.reversed_event_type.as_str(), target) {
-                ("AttendanceRecorded", Some(session)) => {
-                    out.push(RowRef::of::<MarkRow>(vec![stream.to_value(), session.to_value()]))
-                }
+                ("AttendanceRecorded", Some(session)) => out.extend([
+                    RowRef::of::<SessionRow>(key(session)),
+                    RowRef::of::<RegisterRow>(key(stream)),
+                ]),
                 ("CompetencyAssessed", _) => out.push(participation(stream)),
                 ("GrantUseMonitored", Some(visit)) => {
                     out.push(RowRef::of::<GrantVisitRow>(vec![stream.to_value(), visit.to_value()]))
@@ -350,6 +396,7 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
             places_taken: 0,
             inmate_places_taken: 0,
             waitlist_length: 0,
+            sessions_scheduled: 0,
         }),
         PackageAmended(e) => update::<PackageRow>(tables, key(e.package_id), |row| {
             let changes = &e.changes;
@@ -399,13 +446,28 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
                 row.inmate_places_taken -= i64::from(inmate);
             });
         }
-        SessionScheduled(e) => tables.put(&SessionRow {
-            session_id: e.session_id,
-            package_id: e.package_id,
-            date: e.date,
-            hours: i64::from(e.hours),
-            cancelled: false,
-        }),
+        SessionScheduled(e) => {
+            // Scheduled again, a session keeps its number.
+            let number = match tables.get::<SessionRow>(&key(e.session_id)) {
+                Some(session) => session.number,
+                None => {
+                    let mut number = 0;
+                    update::<PackageRow>(tables, key(e.package_id), |row| {
+                        row.sessions_scheduled += 1;
+                        number = row.sessions_scheduled;
+                    });
+                    number
+                }
+            };
+            tables.put(&SessionRow {
+                session_id: e.session_id,
+                package_id: e.package_id,
+                number,
+                date: e.date,
+                hours: i64::from(e.hours),
+                cancelled: false,
+            })
+        }
         SessionCancelled(e) => {
             update::<SessionRow>(tables, key(e.session_id), |row| row.cancelled = true)
         }
@@ -487,12 +549,9 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
             row.started_on = Some(e.started_on);
             set_status(row, "active", e.started_on);
         }),
-        AttendanceRecorded(e) => tables.put(&MarkRow {
-            participation_id: e.participation_id,
-            session_id: e.session_id,
-            code: e.code.to_string(),
-            minutes_late: e.minutes_late.map(i64::from),
-        }),
+        AttendanceRecorded(e) => {
+            mark(tables, e.participation_id, e.session_id, register_letter(e.code))
+        }
         ParticipationSuspended(e) => {
             tables.put(&SuspensionRow {
                 participation_id: e.participation_id,
@@ -658,7 +717,7 @@ fn reverse(fact: &Fact, reversed: &events::catalogue::EventReversed, tables: &mu
     match reversed.reversed_event_type.as_str() {
         "AttendanceRecorded" => {
             if let Ok(session) = reversed.target.parse::<Uuid>() {
-                tables.delete::<MarkRow>(&vec![stream.to_value(), session.to_value()]);
+                mark(tables, stream, session, '.');
             }
         }
         "GrantUseMonitored" => {
@@ -762,6 +821,27 @@ fn set_status(row: &mut ParticipationRow, status: &str, since: NaiveDate) {
 }
 
 /// Changes a row if it exists; a fact about something the read model never saw changes nothing.
+/// Sets the participant's mark for the session in their register (`.` takes it away). A
+/// session with no number (its package unknown to the fold) has no column to mark.
+fn mark(tables: &mut Tables, participation_id: Uuid, session_id: Uuid, letter: char) {
+    let Some(number) = tables
+        .get::<SessionRow>(&key(session_id))
+        .and_then(|session| usize::try_from(session.number).ok())
+        .filter(|number| *number >= 1)
+    else {
+        return;
+    };
+    let register = tables.get::<RegisterRow>(&key(participation_id));
+    let marks = set_mark(register.as_ref().map_or("", |row| row.marks.as_str()), number, letter);
+    if marks.is_empty() {
+        if register.is_some() {
+            tables.delete::<RegisterRow>(&key(participation_id));
+        }
+    } else {
+        tables.put(&RegisterRow { participation_id, marks });
+    }
+}
+
 fn update<R: Record>(tables: &mut Tables, key: Key, change: impl FnOnce(&mut R)) {
     if let Some(mut row) = tables.get::<R>(&key) {
         change(&mut row);
@@ -806,5 +886,23 @@ mod tests {
             assert_eq!(parent.key[0].kind, column.kind, "{}", definition.name);
         }
         assert_eq!(children, 7, "all but the packages and the inbox hang off a parent");
+    }
+
+    #[test]
+    fn every_code_has_a_letter_of_its_own_and_a_register_a_letter_per_session() {
+        let letters: std::collections::BTreeSet<char> =
+            AttendanceCode::ALL.iter().map(|code| register_letter(*code)).collect();
+        assert_eq!(letters.len(), AttendanceCode::ALL.len());
+        assert!(!letters.contains(&'.'), "the blank is no code");
+        for code in AttendanceCode::ALL {
+            assert_eq!(register_code(register_letter(*code)), Some(*code));
+        }
+        assert_eq!(register_code('.'), None);
+        assert_eq!(set_mark("", 3, 'H'), "..H");
+        assert_eq!(set_mark("..H", 1, 'A'), "A.H");
+        assert_eq!(set_mark("A.H", 1, 'S'), "S.H", "a mark recorded again stands instead");
+        assert_eq!(set_mark("S.H", 3, '.'), "S", "no trailing blanks");
+        assert_eq!(set_mark("S", 1, '.'), "");
+        assert_eq!(set_mark("S", 4, '.'), "S", "taking away a mark that is not there");
     }
 }

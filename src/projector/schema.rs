@@ -3,8 +3,10 @@
 //! Each projection table is stored in `rm_<table>` with a leading `generation` column: a rebuild
 //! writes a new generation beside the live one and swaps by changing one number in
 //! `projection_state`. Readers use the view `<table>`, which shows the active generation only,
-//! so they never see a half-built read model. The migrations hold this DDL as committed text; a
-//! test checks that it equals what [`ddl`] derives, so the two cannot drift apart.
+//! so they never see a half-built read model. The migrations hold this DDL as committed text
+//! (`0002_read_models.sql` the first tables, later migrations what changed, written from
+//! [`ddl`]); a test checks that the migrated schema of both databases is what the declarations
+//! say, so the two cannot drift apart.
 
 use projections::table::{Column, TableDef};
 use projections::value::Kind;
@@ -16,7 +18,8 @@ pub fn storage(table: &str) -> String {
     format!("rm_{table}")
 }
 
-fn sql_type(backend: Backend, kind: Kind) -> &'static str {
+/// The SQL type of a column of `kind`.
+pub fn sql_type(backend: Backend, kind: Kind) -> &'static str {
     match (backend, kind) {
         (Backend::Sqlite, Kind::Int | Kind::Bool) => "INTEGER",
         (Backend::Sqlite, Kind::Text | Kind::Uuid | Kind::Date) => "TEXT",
@@ -71,8 +74,9 @@ pub fn ddl(backend: Backend, projection: &str, tables: &[TableDef]) -> String {
 /// An index per table that hangs off its parent by a column other than the first of its key
 /// (which the primary key already serves): `(generation, column)`, so that a read model
 /// narrowed to one facility reads that facility's sessions, participations and grants without
-/// reading the country's. `0008_read_model_lookups.sql` holds it as committed text.
-/// The statement is the same in both dialects.
+/// reading the country's. `0008_read_model_lookups.sql` created them (and a migration that
+/// creates such a table again creates its index); a test checks that each exists. The
+/// statement is the same in both dialects.
 pub fn lookup_indexes() -> String {
     let mut sql = "-- Lookups of read-model rows by the parent they hang off, for reports narrowed to a\n\
                    -- facility, provider or skill (docs/reports.md).\n\
@@ -92,46 +96,4 @@ pub fn lookup_indexes() -> String {
         }
     }
     sql
-}
-
-/// The whole read-model migration (`0002_read_models.sql`): the projection state, then every
-/// projection's tables and views; on PostgreSQL also the privileges of `jejak_app` (writes the
-/// read models) and `jejak_reader` (an analyst's role: reads the views and the state, nothing
-/// else).
-pub fn migration(backend: Backend) -> String {
-    let text = sql_type(backend, Kind::Text);
-    let integer = sql_type(backend, Kind::Int);
-    let mut sql = format!(
-        "-- Read models: one row of state per projection, then each projection's tables.\n\
-         -- Generated from the projections' table declarations (src/projector/schema.rs); do not edit by hand.\n\
-         \n\
-         CREATE TABLE projection_state (\n    name {text} PRIMARY KEY,\n    version {integer} NOT NULL,\n    config {text} NOT NULL,\n    \
-         generation {integer} NOT NULL,\n    position {integer} NOT NULL,\n    hash {text} NOT NULL,\n    \
-         building_generation {integer},\n    building_version {integer},\n    building_config {text},\n    \
-         building_position {integer},\n    building_hash {text}\n);\n\n"
-    );
-    if backend == Backend::Postgres {
-        sql.push_str(
-            "DO $$\n\
-             BEGIN\n    \
-             CREATE ROLE jejak_reader NOLOGIN;\n\
-             EXCEPTION WHEN duplicate_object OR unique_violation THEN\n    \
-             NULL;\n\
-             END;\n\
-             $$;\n\
-             GRANT SELECT, INSERT, UPDATE ON projection_state TO jejak_app;\n\
-             GRANT SELECT ON projection_state TO jejak_reader;\n\
-             GRANT SELECT ON _sqlx_migrations TO jejak_app;\n\n",
-        );
-    }
-    sql + &all_ddl(backend)
-}
-
-/// The DDL of every projection, in the order of `projections::projection::all()`.
-pub fn all_ddl(backend: Backend) -> String {
-    projections::projection::all()
-        .iter()
-        .map(|projection| ddl(backend, projection.name, &(projection.tables)()))
-        .collect::<Vec<_>>()
-        .join("")
 }

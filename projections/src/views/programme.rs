@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 use super::Input;
 use crate::programme::{
-    GrantRow, GrantVisitRow, MarkRow, PackageRow, ParticipationRow, SessionRow, SuspensionRow,
-    TaskRow,
+    GrantRow, GrantVisitRow, PackageRow, ParticipationRow, RegisterRow, SessionRow, SuspensionRow,
+    TaskRow, register_code,
 };
 use crate::report::{Cell, Report, Section, median};
 
@@ -19,9 +19,9 @@ struct Programme {
     packages: BTreeMap<Uuid, PackageRow>,
     sessions: BTreeMap<Uuid, Vec<SessionRow>>,
     participations: Vec<ParticipationRow>,
-    /// The marks of the participations above by session, ordered by session id; a mark whose
-    /// code is not one of ours counts nowhere and is left out. Two bytes' more than the
-    /// session id per mark: a view of a large log holds millions.
+    /// The marks of the participations above by session, ordered by session id, read from
+    /// their registers; a letter that is no code of ours counts nowhere and is left out. Two
+    /// bytes' more than the session id per mark: a view of a large log holds millions.
     marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>>,
     suspensions: BTreeMap<Uuid, Vec<SuspensionRow>>,
     grants: Vec<GrantRow>,
@@ -58,17 +58,29 @@ impl Programme {
                     || input.facility_matches(p.facility.as_deref())
             })
             .collect();
-        let mut marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>> = participations
-            .iter()
-            .map(|participation| (participation.participation_id, Vec::new()))
-            .collect();
-        // In key order, (participation, session): each list is pushed in session order.
-        for mark in tables.all::<MarkRow>() {
-            if let (Some(list), Ok(code)) =
-                (marks.get_mut(&mark.participation_id), mark.code.parse::<AttendanceCode>())
-            {
-                list.push((mark.session_id, code));
+        // Each package's sessions by number: the columns of its registers.
+        let mut numbered: BTreeMap<(Uuid, i64), Uuid> = BTreeMap::new();
+        for list in sessions.values() {
+            for session in list {
+                numbered.insert((session.package_id, session.number), session.session_id);
             }
+        }
+        let package_of: BTreeMap<Uuid, Uuid> = participations
+            .iter()
+            .map(|participation| (participation.participation_id, participation.package_id))
+            .collect();
+        let mut marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>> = BTreeMap::new();
+        for register in tables.all::<RegisterRow>() {
+            let Some(package_id) = package_of.get(&register.participation_id) else { continue };
+            let mut list: Vec<(Uuid, AttendanceCode)> = (1..)
+                .zip(register.marks.chars())
+                .filter_map(|(number, letter)| {
+                    let session = numbered.get(&(*package_id, number))?;
+                    Some((*session, register_code(letter)?))
+                })
+                .collect();
+            list.sort_unstable_by_key(|(session, _)| *session);
+            marks.insert(register.participation_id, list);
         }
         let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
         for suspension in tables.all::<SuspensionRow>() {
@@ -902,6 +914,7 @@ mod tests {
             places_taken: 1,
             inmate_places_taken: 1,
             waitlist_length: 0,
+            sessions_scheduled: 0,
         }
     }
 
@@ -917,12 +930,12 @@ mod tests {
         row
     }
 
-    fn mark(participation_id: Uuid, session_id: Uuid, code: &str) -> MarkRow {
-        MarkRow { participation_id, session_id, code: code.to_owned(), minutes_late: None }
+    fn register(participation_id: Uuid, marks: &str) -> RegisterRow {
+        RegisterRow { participation_id, marks: marks.to_owned() }
     }
 
-    /// Two packages in two facilities, four sessions in the first and one in the second; the
-    /// marks are put in an order of their own, one of them with a code that is none of ours.
+    /// Two packages in two facilities, four sessions in the first and one in the second,
+    /// numbered out of date order; one register holds a letter that is no code of ours.
     fn tables() -> Tables {
         let mut tables = Tables::folded();
         fill(&mut tables);
@@ -936,29 +949,30 @@ mod tests {
         tables.put(&PackageRow { facility: None, ..package(id(3), "") });
         let public = new_participation(id(24), id(3), "ref-24", "masyarakat", day("2026-02-20"), 1);
         tables.put(&ParticipationRow { started_on: Some(day("2026-03-02")), ..public });
-        tables.put(&mark(id(24), id(16), "hadir"));
-        // Session ids out of date order, so that id order and date order differ.
+        tables.put(&register(id(24), "H"));
+        // Session ids out of date order, so that id order and date order differ; the 20 March
+        // session was scheduled first.
         let sessions = [
-            (id(14), id(1), "2026-03-02"),
-            (id(12), id(1), "2026-03-04"),
-            (id(13), id(1), "2026-03-06"),
-            (id(11), id(1), "2026-03-20"),
-            (id(15), id(2), "2026-03-02"),
-            (id(16), id(3), "2026-03-02"),
+            (id(14), id(1), 2, "2026-03-02"),
+            (id(12), id(1), 3, "2026-03-04"),
+            (id(13), id(1), 4, "2026-03-06"),
+            (id(11), id(1), 1, "2026-03-20"),
+            (id(15), id(2), 1, "2026-03-02"),
+            (id(16), id(3), 1, "2026-03-02"),
         ];
-        for (session_id, package_id, date) in sessions {
+        for (session_id, package_id, number, date) in sessions {
             let date = day(date);
-            tables.put(&SessionRow { session_id, package_id, date, hours: 3, cancelled: false });
+            let cancelled = false;
+            tables.put(&SessionRow { session_id, package_id, number, date, hours: 3, cancelled });
         }
         tables.put(&participation(id(21), id(1), "LP-A"));
         tables.put(&participation(id(22), id(1), "LP-A"));
         tables.put(&participation(id(23), id(2), "LP-B"));
-        tables.put(&mark(id(21), id(13), "alpa"));
-        tables.put(&mark(id(21), id(14), "hadir"));
-        tables.put(&mark(id(21), id(12), "izin"));
-        tables.put(&mark(id(22), id(14), "terlambat"));
-        tables.put(&mark(id(22), id(12), "not-a-code"));
-        tables.put(&mark(id(23), id(15), "hadir"));
+        // P21: hadir on 2 March, izin on the 4th, alpa on the 6th.
+        tables.put(&register(id(21), ".HIA"));
+        // P22: terlambat on 2 March, then a letter that is no code.
+        tables.put(&register(id(22), ".T?"));
+        tables.put(&register(id(23), "H"));
     }
 
     fn build(view: fn(&Input<'_>) -> Report, options: &Options) -> Report {
@@ -1059,13 +1073,13 @@ mod tests {
             let mut ids: Vec<Uuid> = tables.all::<PackageRow>().map(|p| p.package_id).collect();
             ids.extend(tables.all::<SessionRow>().map(|s| s.session_id));
             ids.extend(tables.all::<ParticipationRow>().map(|p| p.participation_id));
-            ids.extend(tables.all::<MarkRow>().map(|m| m.session_id));
+            ids.extend(tables.all::<RegisterRow>().map(|r| r.participation_id));
             ids
         };
         // LP-B's package and the one of no facility, what hangs off them, and no more; the
-        // public participant's mark was put before its session: a mark hangs off its
-        // participation only.
-        assert_eq!(ids(&within), [id(2), id(3), id(15), id(16), id(23), id(24), id(15), id(16)]);
+        // public participant's register was put before its package's sessions: a register
+        // hangs off its participation only.
+        assert_eq!(ids(&within), [id(2), id(3), id(15), id(16), id(23), id(24), id(23), id(24)]);
         for view in [overview, enrolment, attendance, funnel, outcomes, grants, inbox] {
             assert_eq!(build_from(&within, view, &options), build(view, &options));
         }

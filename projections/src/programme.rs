@@ -266,7 +266,8 @@ fn keeps(scope: &Scope, table: &str, key: &Key, row: &Row) -> bool {
     }
 }
 
-fn key(id: Uuid) -> Key {
+/// The key of a row keyed by one id.
+pub(crate) fn key(id: Uuid) -> Key {
     vec![id.to_value()]
 }
 
@@ -821,6 +822,13 @@ fn set_status(row: &mut ParticipationRow, status: &str, since: NaiveDate) {
 }
 
 /// Changes a row if it exists; a fact about something the read model never saw changes nothing.
+fn update<R: Record>(tables: &mut Tables, key: Key, change: impl FnOnce(&mut R)) {
+    if let Some(mut row) = tables.get::<R>(&key) {
+        change(&mut row);
+        tables.put(&row);
+    }
+}
+
 /// Sets the participant's mark for the session in their register (`.` takes it away). A
 /// session with no number (its package unknown to the fold) has no column to mark.
 fn mark(tables: &mut Tables, participation_id: Uuid, session_id: Uuid, letter: char) {
@@ -839,13 +847,6 @@ fn mark(tables: &mut Tables, participation_id: Uuid, session_id: Uuid, letter: c
         }
     } else {
         tables.put(&RegisterRow { participation_id, marks });
-    }
-}
-
-fn update<R: Record>(tables: &mut Tables, key: Key, change: impl FnOnce(&mut R)) {
-    if let Some(mut row) = tables.get::<R>(&key) {
-        change(&mut row);
-        tables.put(&row);
     }
 }
 

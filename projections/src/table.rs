@@ -220,10 +220,13 @@ mod snapshot {
         pub(super) failure: &'d RefCell<Option<String>>,
     }
 
-    fn fail<E: de::Error>(failure: &RefCell<Option<String>>, message: String) -> E {
-        let error = E::custom(&message);
-        failure.borrow_mut().get_or_insert(message);
-        error
+    impl Decode<'_> {
+        /// An error whose message is kept for the caller.
+        fn fail<E: de::Error>(&self, message: String) -> E {
+            let error = E::custom(&message);
+            self.failure.borrow_mut().get_or_insert(message);
+            error
+        }
     }
 
     impl<'de> DeserializeSeed<'de> for Decode<'_> {
@@ -240,12 +243,7 @@ mod snapshot {
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut tables: A) -> Result<Rows, A::Error> {
             let mut rows = Rows::new();
-            let table = DecodeTable {
-                definitions: self.definitions,
-                bytes: self.bytes,
-                failure: self.failure,
-            };
-            while let Some((name, table_rows)) = tables.next_element_seed(&table)? {
+            while let Some((name, table_rows)) = tables.next_element_seed(DecodeTable(&self))? {
                 rows.insert(name, table_rows);
             }
             Ok(rows)
@@ -253,13 +251,9 @@ mod snapshot {
     }
 
     /// One (name, rows) pair.
-    struct DecodeTable<'d> {
-        definitions: &'d [TableDef],
-        bytes: usize,
-        failure: &'d RefCell<Option<String>>,
-    }
+    struct DecodeTable<'a, 'd>(&'a Decode<'d>);
 
-    impl<'de> DeserializeSeed<'de> for &DecodeTable<'_> {
+    impl<'de> DeserializeSeed<'de> for DecodeTable<'_, '_> {
         type Value = (&'static str, BTreeMap<Key, Row>);
         fn deserialize<D: de::Deserializer<'de>>(
             self,
@@ -269,7 +263,7 @@ mod snapshot {
         }
     }
 
-    impl<'de> Visitor<'de> for &DecodeTable<'_> {
+    impl<'de> Visitor<'de> for DecodeTable<'_, '_> {
         type Value = (&'static str, BTreeMap<Key, Row>);
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("a table's name and rows")
@@ -277,28 +271,26 @@ mod snapshot {
         fn visit_seq<A: SeqAccess<'de>>(self, mut pair: A) -> Result<Self::Value, A::Error> {
             let name: &str =
                 pair.next_element()?.ok_or_else(|| de::Error::invalid_length(0, &self))?;
+            let decode = self.0;
             let definition =
-                self.definitions.iter().find(|definition| definition.name == name).ok_or_else(
-                    || fail(self.failure, format!("no table {name} in this projection")),
-                )?;
+                decode
+                    .definitions
+                    .iter()
+                    .find(|definition| definition.name == name)
+                    .ok_or_else(|| decode.fail(format!("no table {name} in this projection")))?;
             let rows = pair
-                .next_element_seed(DecodeRows {
-                    definition,
-                    bytes: self.bytes,
-                    failure: self.failure,
-                })?
+                .next_element_seed(DecodeRows { decode, definition })?
                 .ok_or_else(|| de::Error::invalid_length(1, &self))?;
             Ok((definition.name, rows))
         }
     }
 
-    struct DecodeRows<'d> {
+    struct DecodeRows<'a, 'd> {
+        decode: &'a Decode<'d>,
         definition: &'d TableDef,
-        bytes: usize,
-        failure: &'d RefCell<Option<String>>,
     }
 
-    impl<'de> DeserializeSeed<'de> for DecodeRows<'_> {
+    impl<'de> DeserializeSeed<'de> for DecodeRows<'_, '_> {
         type Value = BTreeMap<Key, Row>;
         fn deserialize<D: de::Deserializer<'de>>(
             self,
@@ -308,7 +300,7 @@ mod snapshot {
         }
     }
 
-    impl<'de> Visitor<'de> for DecodeRows<'_> {
+    impl<'de> Visitor<'de> for DecodeRows<'_, '_> {
         type Value = BTreeMap<Key, Row>;
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("the rows of a table")
@@ -318,17 +310,18 @@ mod snapshot {
             let expand = |values: Vec<Stored<'_>>, columns: &[Column]| {
                 if values.len() != columns.len() {
                     let message = format!("a row of {name} with {} values", values.len());
-                    return Err(fail(self.failure, message));
+                    return Err(self.decode.fail(message));
                 }
                 values
                     .into_iter()
                     .zip(columns)
                     .map(|(value, column)| value.into_value(column.kind))
                     .collect::<Result<Vec<_>, String>>()
-                    .map_err(|message| fail(self.failure, message))
+                    .map_err(|message| self.decode.fail(message))
             };
             // A row takes at least two bytes (two lengths): a count past that is corrupt.
-            let mut rows = Vec::with_capacity(stored.size_hint().unwrap_or(0).min(self.bytes / 2));
+            let bound = self.decode.bytes / 2;
+            let mut rows = Vec::with_capacity(stored.size_hint().unwrap_or(0).min(bound));
             while let Some((key, row)) = stored.next_element::<StoredRow<'de>>()? {
                 rows.push((
                     expand(key, &self.definition.key)?,

@@ -85,7 +85,7 @@ struct Inbox {
 
 /// How many times the writer lets the callers run before it writes a batch smaller than the
 /// last one: the callers it has just answered are sending their next jobs.
-pub const GROUP_COMMIT_YIELDS_MAX: usize = 8;
+const GROUP_COMMIT_YIELDS_MAX: usize = 8;
 
 /// The longest the SQLite writer's thread waits for them, in the same case.
 const GROUP_COMMIT_WAIT_MAX: std::time::Duration = std::time::Duration::from_micros(100);

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use super::Input;
 use crate::programme::{
     GrantRow, GrantVisitRow, PackageRow, ParticipationRow, RegisterRow, SessionRow, SuspensionRow,
-    TaskRow, register_code,
+    TaskRow, key, register_code,
 };
 use crate::report::{Cell, Report, Section, median};
 
@@ -58,29 +58,23 @@ impl Programme {
                     || input.facility_matches(p.facility.as_deref())
             })
             .collect();
-        // Each package's sessions by number: the columns of its registers.
-        let mut numbered: BTreeMap<(Uuid, i64), Uuid> = BTreeMap::new();
-        for list in sessions.values() {
-            for session in list {
-                numbered.insert((session.package_id, session.number), session.session_id);
-            }
-        }
-        let package_of: BTreeMap<Uuid, Uuid> = participations
-            .iter()
-            .map(|participation| (participation.participation_id, participation.package_id))
-            .collect();
+        // A register has a letter per session, in the order of the sessions' numbers.
         let mut marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>> = BTreeMap::new();
-        for register in tables.all::<RegisterRow>() {
-            let Some(package_id) = package_of.get(&register.participation_id) else { continue };
-            let mut list: Vec<(Uuid, AttendanceCode)> = (1..)
-                .zip(register.marks.chars())
-                .filter_map(|(number, letter)| {
-                    let session = numbered.get(&(*package_id, number))?;
-                    Some((*session, register_code(letter)?))
+        for participation in &participations {
+            let Some(register) = tables.get::<RegisterRow>(&key(participation.participation_id))
+            else {
+                continue;
+            };
+            let letters = register.marks.as_bytes();
+            let package_sessions = sessions.get(&participation.package_id).into_iter().flatten();
+            let mut list: Vec<(Uuid, AttendanceCode)> = package_sessions
+                .filter_map(|session| {
+                    let index = usize::try_from(session.number).ok()?.checked_sub(1)?;
+                    Some((session.session_id, register_code(char::from(*letters.get(index)?))?))
                 })
                 .collect();
             list.sort_unstable_by_key(|(session, _)| *session);
-            marks.insert(register.participation_id, list);
+            marks.insert(participation.participation_id, list);
         }
         let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
         for suspension in tables.all::<SuspensionRow>() {

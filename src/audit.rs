@@ -28,13 +28,25 @@ pub enum AuditError {
     Store(#[from] StoreError),
 }
 
-/// The trail of one subject.
+impl crate::store::StoreFailure for AuditError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            AuditError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+/// The trail of one subject; with `facility`, only what happened in that facility. A subject
+/// with nothing there is not found, in the same words as one the log has never seen, so that
+/// the answer does not tell whether it exists elsewhere.
 pub async fn trail(
     store: &Store,
     subject: SubjectKind,
     id: &str,
     as_of: Option<NaiveDate>,
     config: &Config,
+    facility: Option<&str>,
 ) -> Result<Trail, AuditError> {
     let uuid = || {
         Uuid::parse_str(id)
@@ -57,10 +69,18 @@ pub async fn trail(
             read_pages(|from| store.read_by_actor(id, from, PAGE_EVENTS_MAX)).await?
         }
     };
+    let not_found = || AuditError::NotFound { kind: subject.as_str(), id: id.to_owned() };
     if events.is_empty() {
-        return Err(AuditError::NotFound { kind: subject.as_str(), id: id.to_owned() });
+        return Err(not_found());
     }
-    Ok(projections::audit::trail(subject, id, &events, &reversals, as_of, config))
+    let mut trail = projections::audit::trail(subject, id, &events, &reversals, as_of, config);
+    if let Some(facility) = facility {
+        trail.entries.retain(|entry| entry.facility.as_deref() == Some(facility));
+        if trail.entries.is_empty() {
+            return Err(not_found());
+        }
+    }
+    Ok(trail)
 }
 
 /// A person's stream, the records merged into it, and every participation and grant of theirs.

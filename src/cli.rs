@@ -1132,7 +1132,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit { subject, id, as_of, format } => {
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
-            let trail = crate::audit::trail(&store, subject.kind(), &id, as_of, &config).await?;
+            let trail =
+                crate::audit::trail(&store, subject.kind(), &id, as_of, &config, None).await?;
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
             match format {
@@ -1148,10 +1149,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Status => {
             let projector =
                 projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
-            let head = store.head().await?;
+            let (head, recorded) = store.heads().await?;
             println!("log: {} events, head hash {}", head.position, head.hash);
             if let Some(recorded_at) = head.recorded_at {
                 println!("last recorded at {recorded_at}");
+            }
+            if let Some(recorded) = recorded.filter(|recorded| {
+                (recorded.position, &recorded.hash) != (head.position, &head.hash)
+            }) {
+                println!(
+                    "WARNING: the recorded head (log_head) says position {}, hash {}, which is \
+                     not the last event: run `jejak verify`",
+                    recorded.position, recorded.hash
+                );
             }
             let settings = store.durability().await?;
             let settings: Vec<String> =

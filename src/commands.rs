@@ -92,6 +92,15 @@ pub enum CommandFailure {
     Store(#[from] StoreError),
 }
 
+impl crate::store::StoreFailure for CommandFailure {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            CommandFailure::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 impl CommandFailure {
     /// A stable code: the rule for a refusal, the kind of error otherwise.
     pub fn code(&self) -> &'static str {
@@ -312,6 +321,7 @@ impl CommandLoop {
         envelope: &CommandEnvelope,
         issuer: &Issuer,
     ) -> Result<Executed, CommandFailure> {
+        decide::authorise(&envelope.command, issuer.role)?;
         let digest = envelope.digest();
         let mut held: Vec<(String, tokio::sync::OwnedMutexGuard<()>)> = Vec::new();
         let mut reads = Reads::Cached(&self.cache);
@@ -325,7 +335,9 @@ impl CommandLoop {
                     continue;
                 }
                 Err(failure) => {
-                    if let Some(executed) = self.already_done(envelope.command_id, &digest).await? {
+                    if let Some(executed) =
+                        self.retried(envelope, &digest, issuer, &failure).await?
+                    {
                         return Ok(executed);
                     }
                     return Err(failure);
@@ -433,8 +445,9 @@ impl CommandLoop {
             for (index, (envelope, issuer)) in items.iter().enumerate() {
                 let digest = envelope.digest();
                 if check_done
+                    && decide::authorise(&envelope.command, issuer.role).is_ok()
                     && let Some(executed) = self
-                        .already_done(envelope.command_id, &digest)
+                        .done_by(envelope.command_id, &digest, issuer)
                         .await
                         .map_err(fail(index))?
                 {
@@ -519,6 +532,49 @@ impl CommandLoop {
             }
             Some(_) => Err(CommandFailure::CommandReused(command_id)),
         }
+    }
+
+    /// The first result of a command id already in the log, when `issuer` is who sent it (the
+    /// same actor in the same role): a retry. Anyone else learns nothing from the id: the
+    /// caller then answers with the refusal their own command met.
+    async fn done_by(
+        &self,
+        command_id: Uuid,
+        digest: &str,
+        issuer: &Issuer,
+    ) -> Result<Option<Executed>, CommandFailure> {
+        let Some(executed) = self.already_done(command_id, digest).await? else {
+            return Ok(None);
+        };
+        let first = self.store.read_all(executed.first_position.max(1), 1).await?;
+        let sent_by_issuer = first.first().is_some_and(|event| {
+            event.command_id == command_id
+                && event.actor == issuer.actor
+                && event.role == issuer.role.as_str()
+        });
+        Ok(sent_by_issuer.then_some(executed))
+    }
+
+    /// Whether a refused command is a retry of one already carried out (refused now only
+    /// because of its own effects): never for a refusal of who may act, else as
+    /// [`CommandLoop::done_by`] answers.
+    async fn retried(
+        &self,
+        envelope: &CommandEnvelope,
+        digest: &str,
+        issuer: &Issuer,
+        failure: &CommandFailure,
+    ) -> Result<Option<Executed>, CommandFailure> {
+        let unauthorised = matches!(
+            failure,
+            CommandFailure::Refused(
+                Rejection::NotPermitted { .. } | Rejection::WrongOrganisation { .. }
+            )
+        );
+        if unauthorised {
+            return Ok(None);
+        }
+        self.done_by(envelope.command_id, digest, issuer).await
     }
 
     /// Loads what the command reads (as `reads` says), decides, records the decision in the

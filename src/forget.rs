@@ -2,14 +2,13 @@
 //! (docs/vault.md).
 
 use events::command::{Command, CommandEnvelope, ErasePersonalData};
-use events::rejection::Rejection;
 use events::{Timestamp, ids, streams};
 use projections::audit::{Entry, SubjectKind};
 use projections::projection::Config;
 use uuid::Uuid;
 
 use crate::commands::{CommandFailure, CommandLoop, Issuer};
-use crate::store::Store;
+use crate::store::{Store, StoreFailure};
 use crate::vault::{AccessEntry, Accessor, PersonalData, Vault, VaultError};
 
 /// The namespace of erasure command ids: the same person and legal basis give the same id, so
@@ -22,11 +21,32 @@ pub enum ForgetError {
     Vault(#[from] VaultError),
     #[error(transparent)]
     Command(#[from] CommandFailure),
+    #[error(
+        "{0} is not known: neither the log nor the vault holds anything of it; nothing was written"
+    )]
+    Unknown(String),
+    #[error(
+        "{person_ref} was already forgotten at {erased_at} ({reason}), recorded at log position \
+         {log_position}; nothing was changed"
+    )]
+    AlreadyForgotten { person_ref: String, erased_at: String, reason: String, log_position: i64 },
+}
+
+impl StoreFailure for ForgetError {
+    fn store_error(&self) -> Option<&crate::store::StoreError> {
+        match self {
+            ForgetError::Vault(error) => error.store_error(),
+            ForgetError::Command(error) => error.store_error(),
+            ForgetError::Unknown(_) | ForgetError::AlreadyForgotten { .. } => None,
+        }
+    }
 }
 
 /// Destroys the person's key and record, then records `PersonalDataErased` in the log; returns
 /// that event's position. The key goes first: if the log append fails, the data is already
-/// gone and running `forget` again records it.
+/// gone and running `forget` again records it, with the reason first given. A person is
+/// forgotten once: a second `forget` changes nothing and says when the first was. A reference
+/// that neither the log nor the vault has ever held is refused, and nothing is written.
 pub async fn forget(
     commands: &CommandLoop,
     vault: &Vault,
@@ -36,32 +56,49 @@ pub async fn forget(
     accessor: &Accessor,
     now: Timestamp,
 ) -> Result<i64, ForgetError> {
-    vault.forget(person_ref, accessor, reason, now).await?;
+    if !vault.holds(person_ref).await? {
+        let (version, _) = commands.load_state(&streams::person(person_ref)).await?;
+        if version == 0 {
+            return Err(ForgetError::Unknown(person_ref.to_owned()));
+        }
+    }
+    let reason = match vault.forget(person_ref, accessor, reason, now).await {
+        Ok(()) => reason.trim().to_owned(),
+        Err(VaultError::AlreadyErased { person_ref, erased_at, reason }) => {
+            if let Some(log_position) = erasure_position(commands, &person_ref).await? {
+                return Err(ForgetError::AlreadyForgotten {
+                    person_ref,
+                    erased_at,
+                    reason,
+                    log_position,
+                });
+            }
+            // Erased in the vault, but the log append never happened: record it now.
+            reason
+        }
+        Err(error) => return Err(error.into()),
+    };
     let command_id = ids::derived_id(ERASURE_NAMESPACE, &format!("{person_ref}\u{1f}{reason}"));
     let envelope = CommandEnvelope {
         command_id,
         occurred_at: None,
-        reason: Some(reason.to_owned()),
+        reason: Some(reason),
         document_ref: None,
         command: Command::ErasePersonalData(ErasePersonalData {
             person_ref: person_ref.to_owned(),
         }),
     };
-    match commands.execute(&envelope, issuer).await {
-        Ok(executed) => Ok(executed.last_position),
-        Err(CommandFailure::Refused(Rejection::AlreadyExists { .. })) => {
-            // Erased before, perhaps for another stated basis: the first record stands.
-            let stream =
-                commands.store().read_stream(&streams::person(person_ref), 1, 10_000).await;
-            let position = stream
-                .map_err(CommandFailure::from)?
-                .into_iter()
-                .find(|event| event.event_type == "PersonalDataErased")
-                .map_or(0, |event| event.position);
-            Ok(position)
-        }
-        Err(failure) => Err(failure.into()),
-    }
+    Ok(commands.execute(&envelope, issuer).await?.last_position)
+}
+
+/// Where the log recorded the person's erasure, if it did.
+async fn erasure_position(
+    commands: &CommandLoop,
+    person_ref: &str,
+) -> Result<Option<i64>, CommandFailure> {
+    let events = commands.store().read_stream(&streams::person(person_ref), 1, 10_000).await?;
+    let erased = events.into_iter().find(|event| event.event_type == "PersonalDataErased");
+    Ok(erased.map(|event| event.position))
 }
 
 /// Everything held about a person.
@@ -88,7 +125,8 @@ pub async fn subject_access(
     let (personal_data, access_log) =
         vault.subject_access(person_ref, accessor, purpose, now).await?;
     let events =
-        match crate::audit::trail(store, SubjectKind::Person, person_ref, None, config).await {
+        match crate::audit::trail(store, SubjectKind::Person, person_ref, None, config, None).await
+        {
             Ok(trail) => trail.entries,
             Err(crate::audit::AuditError::NotFound { .. }) => Vec::new(),
             Err(crate::audit::AuditError::Store(error)) => {

@@ -53,6 +53,15 @@ pub enum HistoryError {
     Store(#[from] StoreError),
 }
 
+impl crate::store::StoreFailure for HistoryError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            HistoryError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 /// A fold at a moment.
 #[derive(Debug, Clone)]
 pub struct Folded {

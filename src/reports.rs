@@ -10,6 +10,7 @@ use projections::views::{self, Input, ViewDef};
 
 use crate::history::{Folded, History, HistoryError, Moment};
 use crate::projector::{Projector, ProjectorError};
+use crate::store::StoreFailure;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -19,6 +20,16 @@ pub enum ReportError {
     Projector(#[from] ProjectorError),
     #[error(transparent)]
     History(#[from] HistoryError),
+}
+
+impl StoreFailure for ReportError {
+    fn store_error(&self) -> Option<&crate::store::StoreError> {
+        match self {
+            ReportError::Projector(error) => error.store_error(),
+            ReportError::History(error) => error.store_error(),
+            ReportError::UnknownView { .. } => None,
+        }
+    }
 }
 
 /// Computes a view at a past moment from the in-memory fold (`history`), or, for the present,

@@ -29,6 +29,15 @@ pub enum UserError {
     Store(#[from] StoreError),
 }
 
+impl crate::store::StoreFailure for UserError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            UserError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
 impl From<sqlx::Error> for UserError {
     fn from(error: sqlx::Error) -> UserError {
         UserError::Store(StoreError::from(error))

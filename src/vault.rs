@@ -50,6 +50,12 @@ pub enum VaultError {
     Erased(String),
     #[error("a purpose is required to read personal data (who needs it, and why)")]
     PurposeRequired,
+    #[error(
+        "a reason is required to forget a person: the legal basis (UU 27/2022) and the request"
+    )]
+    ReasonRequired,
+    #[error("{person_ref} was already forgotten at {erased_at} ({reason}); nothing was changed")]
+    AlreadyErased { person_ref: String, erased_at: String, reason: String },
     #[error("{field}: {detail}")]
     InvalidRecord { field: &'static str, detail: String },
     #[error("another person already has that NIK")]
@@ -58,6 +64,15 @@ pub enum VaultError {
     WrongKey(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl crate::store::StoreFailure for VaultError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            VaultError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
 }
 
 impl From<sqlx::Error> for VaultError {
@@ -126,8 +141,19 @@ pub struct PersonalRecord {
     pub offence_notes: Option<String>,
 }
 
+/// The earliest birth date a record may give.
+pub const BIRTH_DATE_MIN: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+
 impl PersonalRecord {
-    fn check(&self) -> Result<(), VaultError> {
+    /// Refuses a record a person could not have: a blank or overlong name, a NIK that is not
+    /// 16 digits, a birth date before 1900 or after `today`, overlong notes.
+    fn check(&self, today: NaiveDate) -> Result<(), VaultError> {
+        if let Some(born) = self.birth_date
+            && !(BIRTH_DATE_MIN..=today).contains(&born)
+        {
+            let detail = format!("a birth date from {BIRTH_DATE_MIN} to today ({today})");
+            return Err(VaultError::InvalidRecord { field: "birth_date", detail });
+        }
         let name = self.full_name.trim();
         if name.is_empty() || name.chars().count() > 200 {
             let detail = "a name of 1 to 200 characters".to_owned();
@@ -293,7 +319,7 @@ impl Vault {
         now: Timestamp,
     ) -> Result<(), VaultError> {
         check_ref(person_ref)?;
-        record.check()?;
+        record.check(now.date())?;
         let purpose = required(purpose)?;
         let existing = self.row(person_ref).await?;
         if let Some(row) = &existing
@@ -422,22 +448,38 @@ impl Vault {
         now: Timestamp,
     ) -> Result<(), VaultError> {
         check_ref(person_ref)?;
-        let reason = required(reason)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(VaultError::ReasonRequired);
+        }
+        // A person is forgotten once: a second erasure, for whatever reason, changes nothing.
         let sql = self.sql(&format!(
             "INSERT INTO vault_people (person_ref, wrapped_key, record, nik_index, updated_at, erased_at, erased_reason) \
              VALUES ($1, NULL, NULL, NULL, {0}, {0}, $3) ON CONFLICT (person_ref) DO UPDATE SET \
              wrapped_key = NULL, record = NULL, nik_index = NULL, updated_at = excluded.updated_at, \
-             erased_at = excluded.erased_at, erased_reason = excluded.erased_reason",
+             erased_at = excluded.erased_at, erased_reason = excluded.erased_reason \
+             WHERE vault_people.erased_at IS NULL",
             self.time_param(2)
         ));
-        on_pool!(self.store, |pool| {
+        let erased = on_pool!(self.store, |pool| {
             sqlx::query(&sql)
                 .bind(person_ref)
                 .bind(now.to_string())
                 .bind(reason)
                 .execute(pool)
-                .await?;
+                .await?
+                .rows_affected()
         });
+        if erased == 0 {
+            let row = self.row(person_ref).await?;
+            let (erased_at, first_reason) =
+                row.map(|row| (row.erased_at, row.erased_reason)).unwrap_or_default();
+            return Err(VaultError::AlreadyErased {
+                person_ref: person_ref.to_owned(),
+                erased_at: erased_at.unwrap_or_default(),
+                reason: first_reason.unwrap_or_default(),
+            });
+        }
         match self.store.pool() {
             crate::store::Pool::Sqlite(pool) => {
                 // Freed pages are zeroed (secure_delete is on for every connection); the WAL is
@@ -515,6 +557,12 @@ impl Vault {
         let data = self.read(person_ref).await?;
         self.log(who, person_ref, "sar", purpose, now).await?;
         Ok((data, self.access_log(person_ref).await?))
+    }
+
+    /// Whether the vault has ever held anything of `person_ref` (a record or an erasure).
+    pub async fn holds(&self, person_ref: &str) -> Result<bool, VaultError> {
+        check_ref(person_ref)?;
+        Ok(self.row(person_ref).await?.is_some())
     }
 
     async fn row(&self, person_ref: &str) -> Result<Option<VaultRow>, VaultError> {

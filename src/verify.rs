@@ -8,12 +8,12 @@
 use events::chain::{BreakKind, ChainBreak, ChainVerifier};
 use events::limits::PAGE_EVENTS_MAX;
 
-use crate::store::{Backend, Head, Store, StoreError};
+use crate::store::{Head, Store, StoreError};
 
 /// What a verification found.
 #[derive(Debug, Clone)]
 pub struct VerifyReport {
-    /// The head the walk stopped at.
+    /// The last event the walk checked: its position, and the hash the chain gives it.
     pub head: Head,
     /// Events checked and found intact.
     pub intact: i64,
@@ -28,20 +28,21 @@ impl VerifyReport {
 }
 
 /// Verifies the whole log. `progress` is called with the last position checked after each page.
+///
+/// The walk ends at the last event row found when it started. Where the store records the
+/// chain's tip apart from the events (PostgreSQL's `log_head`), that record must name the same
+/// position and hash as the chain walked: an administrator who rewrote the events behind the
+/// triggers, or removed or added rows at the end, is caught even when every hash was recomputed.
 pub async fn verify_log(
     store: &Store,
     mut progress: impl FnMut(i64),
 ) -> Result<VerifyReport, StoreError> {
-    let head = store.head().await?;
+    let (last, recorded) = store.heads().await?;
     let mut verifier = ChainVerifier::default();
-    let mut pages = store.pages(1, head.position, PAGE_EVENTS_MAX);
-    let first_break = loop {
-        if verifier.last_position() >= head.position {
-            break if store.backend() == Backend::Postgres {
-                verifier.finish(head.position).err()
-            } else {
-                None
-            };
+    let mut pages = store.pages(1, last.position, PAGE_EVENTS_MAX);
+    let mut first_break = loop {
+        if verifier.last_position() >= last.position {
+            break None;
         }
         let page = match pages.next().await.map(as_page).transpose()? {
             Some(Ok(page)) => page,
@@ -51,14 +52,45 @@ pub async fn verify_log(
             None => Vec::new(),
         };
         if page.is_empty() {
-            break verifier.finish(head.position).err();
+            break verifier.finish(last.position).err();
         }
         if let Err(found) = page.iter().try_for_each(|event| verifier.check(event)) {
             break Some(found);
         }
         progress(verifier.last_position());
     };
+    if first_break.is_none()
+        && let Some(recorded) = &recorded
+    {
+        first_break = against_recorded_head(&verifier, recorded);
+    }
+    let head = Head {
+        position: verifier.last_position(),
+        hash: verifier.last_hash().to_owned(),
+        recorded_at: if verifier.last_position() == last.position {
+            last.recorded_at
+        } else {
+            None
+        },
+    };
     Ok(VerifyReport { head, intact: verifier.last_position(), first_break })
+}
+
+/// Whether the recorded head names the event the chain ended with.
+fn against_recorded_head(verifier: &ChainVerifier, recorded: &Head) -> Option<ChainBreak> {
+    let last = verifier.last_position();
+    if recorded.position != last {
+        let kind = BreakKind::Truncated { last, head: recorded.position };
+        return Some(ChainBreak { position: last.min(recorded.position) + 1, kind });
+    }
+    if recorded.hash != verifier.last_hash() {
+        let kind = BreakKind::HeadDiffers {
+            head_hash: recorded.hash.clone(),
+            chain_hash: verifier.last_hash().to_owned(),
+        };
+        return Some(ChainBreak { position: last, kind });
+    }
+    None
 }
 
 type Page = Result<Vec<events::RecordedEvent>, ChainBreak>;

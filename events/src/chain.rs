@@ -118,8 +118,13 @@ pub enum BreakKind {
     TimeWentBackwards { recorded_at: Timestamp, previous: Timestamp },
     #[error("stream {stream_id} jumps from version {previous} to {found}")]
     StreamVersionGap { stream_id: String, previous: i64, found: i64 },
-    #[error("the log ends at position {last}, but its head says {head}")]
+    #[error("the log ends at position {last}, but its recorded head (log_head) says {head}")]
     Truncated { last: i64, head: i64 },
+    #[error(
+        "the recorded head (log_head) names hash {head_hash} at this position, but the chain \
+         ends with {chain_hash}: the events were rewritten behind it"
+    )]
+    HeadDiffers { head_hash: String, chain_hash: String },
     #[error("the stored event cannot be read: {detail}")]
     Unreadable { detail: String },
 }

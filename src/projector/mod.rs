@@ -56,6 +56,15 @@ pub enum ProjectorError {
     Fenced { name: &'static str },
 }
 
+impl crate::store::StoreFailure for ProjectorError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            ProjectorError::Store(error) => Some(error),
+            ProjectorError::Fenced { .. } => None,
+        }
+    }
+}
+
 /// A projection's checkpoint and how far behind the log it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProjectionStatus {

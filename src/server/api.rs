@@ -38,6 +38,8 @@ use crate::vault::{AccessEntry, Accessor, PersonalData, PersonalRecord, VaultErr
 pub struct Caller {
     pub user: User,
     pub request_id: String,
+    /// The bearer token the request came with, to check again on a long-lived answer.
+    token: String,
 }
 
 impl Caller {
@@ -77,10 +79,9 @@ impl FromRequestParts<AppState> for Caller {
             .filter(|token| token.starts_with(crate::users::TOKEN_PREFIX))
             .ok_or(ApiError::Unauthorized)?;
         for refresh in [false, true] {
-            let users =
-                state.users(refresh).await.map_err(|e| ApiError::internal(e, &request_id))?;
+            let users = state.users(refresh).await.map_err(|e| ApiError::failed(e, &request_id))?;
             if let Some(user) = crate::users::authenticate(&users, token) {
-                return Ok(Caller { user: user.clone(), request_id });
+                return Ok(Caller { user: user.clone(), request_id, token: token.to_owned() });
             }
         }
         Err(ApiError::Unauthorized)
@@ -91,6 +92,17 @@ fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query
         .map(|Query(value)| value)
         .map_err(|rejection| ApiError::bad_request("bad_query", rejection.body_text()))
+}
+
+/// A JSON body: 413 when it is over the limit, 400 when it is not what the endpoint takes.
+fn json_body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(value)| value).map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::bad_request("bad_body", rejection.body_text())
+        }
+    })
 }
 
 fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
@@ -174,7 +186,7 @@ pub async fn status(
 ) -> Result<Json<LogStatus>, ApiError> {
     let id = &caller.request_id;
     let head = state.inner.store.head().await.map_err(|e| ApiError::store(e, id))?;
-    let statuses = state.inner.projector.status().await.map_err(|e| ApiError::internal(e, id))?;
+    let statuses = state.inner.projector.status().await.map_err(|e| ApiError::failed(e, id))?;
     Ok(Json(LogStatus {
         head_position: head.position,
         head_hash: head.hash,
@@ -467,6 +479,38 @@ pub struct ViewParams {
     pub to: Option<NaiveDate>,
 }
 
+impl ViewParams {
+    /// Refuses a date outside the range the log and its reports cover.
+    fn check_dates(&self) -> Result<(), ApiError> {
+        let dates = [
+            ("as_of", self.as_of),
+            ("cut_off", self.cut_off),
+            ("from", self.from),
+            ("to", self.to),
+            ("known_at", self.known_at.map(Timestamp::date)),
+        ];
+        for (name, date) in dates {
+            if let Some(date) = date {
+                supported_date(name, date)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `date` when it lies in the range the log and its reports cover (the range commands
+/// accept, `events::decide::DATE_MIN` to `DATE_MAX`), else a 400 that names the range.
+pub fn supported_date(name: &str, date: NaiveDate) -> Result<NaiveDate, ApiError> {
+    use events::decide::{DATE_MAX, DATE_MIN};
+    if (DATE_MIN..=DATE_MAX).contains(&date) {
+        return Ok(date);
+    }
+    Err(ApiError::bad_request(
+        "date_out_of_range",
+        format!("{name} {date} is outside the supported range {DATE_MIN} to {DATE_MAX}"),
+    ))
+}
+
 /// A view as `user` may see it: refused when their role may not read it, narrowed to their
 /// facility or packages, small counts withheld for aggregate-only readers. The API and the
 /// dashboard both answer with this.
@@ -480,6 +524,7 @@ pub async fn scoped_report(
     if projections::views::named(name).is_none() {
         return Err(ApiError::NotFound(format!("no view `{name}`")));
     }
+    wanted.check_dates()?;
     let scope = Scope::of(user);
     let forbidden =
         |what: &str| ApiError::Forbidden(format!("role {} may not {what}", user.role.as_str()));
@@ -515,7 +560,7 @@ pub async fn scoped_report(
             crate::reports::ReportError::UnknownView { .. } => {
                 ApiError::NotFound(error.to_string())
             }
-            error => ApiError::internal(error, request_id),
+            error => ApiError::failed(error, request_id),
         })?;
     Ok(if scope == Scope::Aggregates {
         projections::report::suppress_small_counts(report)
@@ -530,9 +575,13 @@ fn parse_moment(
     config: &projections::projection::Config,
 ) -> Result<Timestamp, ApiError> {
     if let Ok(date) = text.parse::<NaiveDate>() {
+        supported_date("known_at", date)?;
         return projections::history::end_of_day(config, date)
             .and_then(|end| end.checked_add_micros(-1))
             .ok_or_else(|| ApiError::bad_request("bad_moment", format!("{date} is out of range")));
+    }
+    if let Some(date) = text.get(..10).and_then(|day| day.parse::<NaiveDate>().ok()) {
+        supported_date("known_at", date)?;
     }
     Timestamp::parse(text).map_err(|error| {
         ApiError::bad_request(
@@ -641,6 +690,7 @@ pub async fn audit(
 ) -> Result<Json<TrailBody>, ApiError> {
     let (subject, id) = path(subject)?;
     let params = query(params)?;
+    params.as_of.map(|date| supported_date("as_of", date)).transpose()?;
     let kind = match subject.as_str() {
         "person" => SubjectKind::Person,
         "participation" => SubjectKind::Participation,
@@ -654,24 +704,11 @@ pub async fn audit(
         Scope::Facility(facility) => Some(facility),
         Scope::Provider(_) | Scope::Aggregates => return Err(caller.forbidden("read audit trails")),
     };
-    let mut trail =
-        crate::audit::trail(&state.inner.store, kind, &id, params.as_of, &state.inner.config)
+    let (inner, as_of) = (&state.inner, params.as_of);
+    let trail =
+        crate::audit::trail(&inner.store, kind, &id, as_of, &inner.config, facility.as_deref())
             .await
-            .map_err(|error| match error {
-                crate::audit::AuditError::BadId { .. } => {
-                    ApiError::bad_request("bad_id", error.to_string())
-                }
-                crate::audit::AuditError::NotFound { .. } => ApiError::NotFound(error.to_string()),
-                crate::audit::AuditError::Store(error) => {
-                    ApiError::store(error, &caller.request_id)
-                }
-            })?;
-    if let Some(facility) = facility {
-        trail.entries.retain(|entry| entry.facility.as_deref() == Some(facility.as_str()));
-        if trail.entries.is_empty() {
-            return Err(ApiError::NotFound(format!("nothing about {subject} {id} in {facility}")));
-        }
-    }
+            .map_err(|error| audit_error(error, &caller.request_id))?;
     Ok(Json(TrailBody {
         subject: trail.subject.as_str().to_owned(),
         id: trail.id,
@@ -680,6 +717,21 @@ pub async fn audit(
     }))
 }
 
+/// An audit trail's failure as the API and the dashboard answer it.
+pub fn audit_error(error: crate::audit::AuditError, request_id: &str) -> ApiError {
+    use crate::audit::AuditError;
+    match error {
+        AuditError::BadId { .. } => ApiError::bad_request("bad_id", error.to_string()),
+        AuditError::NotFound { .. } => ApiError::NotFound(error.to_string()),
+        AuditError::Store(error) => ApiError::store(error, request_id),
+    }
+}
+
+/// Days after which a recording is late, unless asked otherwise.
+pub const LATE_AFTER_DAYS_DEFAULT: i64 = 7;
+/// The most days a compliance review may allow before a recording is late: ten years.
+pub const LATE_AFTER_DAYS_MAX: i64 = 3_650;
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -687,6 +739,7 @@ pub struct ComplianceQuery {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     /// Days after which a recording is late (default 7).
+    #[param(minimum = 0, maximum = 3650)]
     pub late_after_days: Option<i64>,
 }
 
@@ -726,10 +779,17 @@ pub async fn compliance(
         return Err(caller.forbidden("read the compliance review"));
     }
     let params = query(params)?;
-    let settings = projections::compliance::Settings {
-        config: state.inner.config,
-        late_after_days: params.late_after_days.unwrap_or(7),
-    };
+    params.from.map(|date| supported_date("from", date)).transpose()?;
+    params.to.map(|date| supported_date("to", date)).transpose()?;
+    let late_after_days = params.late_after_days.unwrap_or(LATE_AFTER_DAYS_DEFAULT);
+    if !(0..=LATE_AFTER_DAYS_MAX).contains(&late_after_days) {
+        return Err(ApiError::bad_request(
+            "bad_query",
+            format!("late_after_days is 0 to {LATE_AFTER_DAYS_MAX}, not {late_after_days}"),
+        ));
+    }
+    let settings =
+        projections::compliance::Settings { config: state.inner.config, late_after_days };
     let review = crate::compliance::review(&state.inner.store, settings, params.from, params.to)
         .await
         .map_err(|error| ApiError::store(error, &caller.request_id))?;
@@ -899,28 +959,65 @@ pub async fn live(
         .subscribe(from)
         .await
         .map_err(|e| ApiError::store(e, &caller.request_id))?;
-    let stream = futures::stream::unfold(Some(subscription), |subscription| async move {
-        let mut subscription = subscription?;
-        match subscription.next_batch(100).await {
-            Ok(batch) => {
-                let messages: Vec<Result<SseEvent, Infallible>> = batch
-                    .into_iter()
-                    .map(|event| {
-                        let id = event.position.to_string();
-                        let data =
-                            serde_json::to_string(&EventBody::from(event)).expect("serialises");
-                        Ok(SseEvent::default().event("appended").id(id).data(data))
-                    })
-                    .collect();
-                Some((futures::stream::iter(messages), Some(subscription)))
-            }
-            Err(error) => {
-                tracing::warn!(%error, "live feed stopped");
-                None
-            }
-        }
+    let feed = LiveFeed { state: state.clone(), user: caller.user.clone(), token: caller.token };
+    let stream = futures::stream::unfold(Some((subscription, feed)), |next| async move {
+        let (mut subscription, feed) = next?;
+        let batch = feed.next_batch(&mut subscription).await?;
+        let messages: Vec<Result<SseEvent, Infallible>> = batch
+            .into_iter()
+            .map(|event| {
+                let id = event.position.to_string();
+                let data = serde_json::to_string(&EventBody::from(event)).expect("serialises");
+                Ok(SseEvent::default().event("appended").id(id).data(data))
+            })
+            .collect();
+        Some((futures::stream::iter(messages), Some((subscription, feed))))
     });
     Ok(Sse::new(futures::StreamExt::flatten(stream)).keep_alive(KeepAlive::default()))
+}
+
+/// A live feed's reader: the events go out only while the token that opened it is still
+/// valid for the same user, checked at least every [`super::USERS_CACHE_TTL`] and before each
+/// batch, so a revoked user's feed closes within two such periods.
+struct LiveFeed {
+    state: AppState,
+    user: User,
+    token: String,
+}
+
+impl LiveFeed {
+    /// The next batch, or `None` when the feed must end (revoked, or the log unreadable).
+    async fn next_batch(
+        &self,
+        subscription: &mut crate::store::Subscription,
+    ) -> Option<Vec<RecordedEvent>> {
+        loop {
+            let waited =
+                tokio::time::timeout(super::USERS_CACHE_TTL, subscription.next_batch(100)).await;
+            if !self.still_valid().await {
+                tracing::info!(user = %self.user.name, "live feed closed: the token is no longer valid");
+                return None;
+            }
+            match waited {
+                Ok(Ok(batch)) => return Some(batch),
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "live feed stopped");
+                    return None;
+                }
+                Err(_) => continue,
+            }
+        }
+    }
+
+    async fn still_valid(&self) -> bool {
+        match self.state.users(false).await {
+            Ok(users) => crate::users::authenticate(&users, &self.token) == Some(&self.user),
+            Err(error) => {
+                tracing::warn!(%error, "live feed: the users cannot be read");
+                false
+            }
+        }
+    }
 }
 
 // ------------------------------------------------------------------------------------------
@@ -989,37 +1086,61 @@ fn vault_error(error: VaultError, request_id: &str) -> ApiError {
     match error {
         VaultError::BadPersonRef(_)
         | VaultError::PurposeRequired
+        | VaultError::ReasonRequired
         | VaultError::InvalidRecord { .. } => ApiError::bad_request("invalid", error.to_string()),
-        VaultError::Erased(_) | VaultError::NikTaken => ApiError::Refused {
-            status: StatusCode::CONFLICT,
-            code: "refused".to_owned(),
-            message: error.to_string(),
-        },
-        VaultError::Store(error) if error.is_busy() => ApiError::busy(&error),
-        error => ApiError::internal(error, request_id),
+        VaultError::Erased(_) | VaultError::NikTaken | VaultError::AlreadyErased { .. } => {
+            ApiError::Refused {
+                status: StatusCode::CONFLICT,
+                code: "refused".to_owned(),
+                message: error.to_string(),
+            }
+        }
+        VaultError::Store(error) => ApiError::store(error, request_id),
+        error => ApiError::failed(error, request_id),
     }
 }
 
-/// Facility staff reach only people held in their facility.
-async fn check_person_facility(
+fn forget_error(error: crate::forget::ForgetError, request_id: &str) -> ApiError {
+    use crate::forget::ForgetError;
+    match error {
+        ForgetError::Vault(error) => vault_error(error, request_id),
+        ForgetError::Command(failure) => ApiError::from_command(failure, request_id),
+        ForgetError::Unknown(_) => ApiError::NotFound(error.to_string()),
+        ForgetError::AlreadyForgotten { .. } => ApiError::Refused {
+            status: StatusCode::CONFLICT,
+            code: "already_forgotten".to_owned(),
+            message: error.to_string(),
+        },
+    }
+}
+
+/// Whether `user` may read `person_ref`'s personal data: a role that may read names, and,
+/// for facility staff, a person held in their facility now. The API and every page that shows
+/// a name ask this, so a page never shows a name the API would refuse.
+pub async fn authorise_person(
     state: &AppState,
-    caller: &Caller,
+    user: &User,
+    request_id: &str,
     person_ref: &str,
 ) -> Result<(), ApiError> {
-    let Scope::Facility(facility) = caller.scope() else { return Ok(()) };
+    if !access::may_read_personal_data(user.role) {
+        let role = user.role.as_str();
+        return Err(ApiError::Forbidden(format!("role {role} may not read personal data")));
+    }
     if !events::person_ref::is_person_ref(person_ref) {
         return Err(ApiError::bad_request(
             "invalid",
             format!("`{person_ref}` is not a person ref"),
         ));
     }
+    let Scope::Facility(facility) = Scope::of(user) else { return Ok(()) };
     let stream = events::streams::person(person_ref);
     let (_, state) = state
         .inner
         .commands
         .load_state(&stream)
         .await
-        .map_err(|error| ApiError::internal(error, &caller.request_id))?;
+        .map_err(|error| ApiError::failed(error, request_id))?;
     match state {
         events::state::StreamState::Person(person)
             if person.facility.as_deref() == Some(facility.as_str()) =>
@@ -1041,13 +1162,10 @@ pub async fn personal_data(
     person_ref: Result<Path<String>, PathRejection>,
     params: Result<Query<PurposeQuery>, QueryRejection>,
 ) -> Result<Json<PersonalData>, ApiError> {
-    if !access::may_read_personal_data(caller.user.role) {
-        return Err(caller.forbidden("read personal data"));
-    }
     let person_ref = path(person_ref)?;
     let params = query(params)?;
+    authorise_person(&state, &caller.user, &caller.request_id, &person_ref).await?;
     let vault = vault(&state)?;
-    check_person_facility(&state, &caller, &person_ref).await?;
     let purpose = params.purpose.unwrap_or_default();
     let data = vault
         .get(&person_ref, &caller.accessor(), &purpose, state.inner.clock.now())
@@ -1071,15 +1189,9 @@ pub async fn put_personal_data(
         return Err(caller.forbidden("record personal data"));
     }
     let person_ref = path(person_ref)?;
-    let Json(body) = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge
-        } else {
-            ApiError::bad_request("bad_body", rejection.body_text())
-        }
-    })?;
+    let body = json_body(body)?;
     let vault = vault(&state)?;
-    check_person_facility(&state, &caller, &person_ref).await?;
+    authorise_person(&state, &caller.user, &caller.request_id, &person_ref).await?;
     vault
         .put(&person_ref, &body.record, &caller.accessor(), &body.purpose, state.inner.clock.now())
         .await
@@ -1110,7 +1222,7 @@ pub async fn person_lookup(
     let Some(person_ref) = found else {
         return Err(ApiError::NotFound("nobody with that NIK".to_owned()));
     };
-    if check_person_facility(&state, &caller, &person_ref).await.is_err() {
+    if authorise_person(&state, &caller.user, &caller.request_id, &person_ref).await.is_err() {
         return Err(ApiError::NotFound("nobody with that NIK".to_owned()));
     }
     Ok(Json(PersonRefBody { person_ref }))
@@ -1132,8 +1244,7 @@ pub async fn forget(
         return Err(caller.forbidden("forget a person"));
     }
     let person_ref = path(person_ref)?;
-    let Json(body) =
-        body.map_err(|rejection| ApiError::bad_request("bad_body", rejection.body_text()))?;
+    let body = json_body(body)?;
     let vault = vault(&state)?;
     let issuer = Issuer {
         actor: caller.user.name.clone(),
@@ -1153,12 +1264,7 @@ pub async fn forget(
         state.inner.clock.now(),
     )
     .await
-    .map_err(|error| match error {
-        crate::forget::ForgetError::Vault(error) => vault_error(error, &caller.request_id),
-        crate::forget::ForgetError::Command(failure) => {
-            ApiError::from_command(failure, &caller.request_id)
-        }
-    })?;
+    .map_err(|error| forget_error(error, &caller.request_id))?;
     Ok(Json(ForgetResult { person_ref, log_position }))
 }
 
@@ -1190,12 +1296,7 @@ pub async fn subject_access(
         &state.inner.config,
     )
     .await
-    .map_err(|error| match error {
-        crate::forget::ForgetError::Vault(error) => vault_error(error, &caller.request_id),
-        crate::forget::ForgetError::Command(failure) => {
-            ApiError::from_command(failure, &caller.request_id)
-        }
-    })?;
+    .map_err(|error| forget_error(error, &caller.request_id))?;
     Ok(Json(SubjectAccessBody {
         person_ref: sar.person_ref,
         personal_data: sar.personal_data,

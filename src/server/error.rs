@@ -3,13 +3,16 @@
 //! the server failed and names the request id to look for in its log.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::extract::Request;
+use axum::http::header::RETRY_AFTER;
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use events::rejection::Rejection;
 use serde::Serialize;
 
 use crate::commands::CommandFailure;
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreFailure};
 
 /// The body of every error answer.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -47,6 +50,15 @@ pub enum ApiError {
     },
     /// The server lacks something it needs for this (the vault's master key).
     Unavailable(String),
+    /// For a moment the server cannot serve this (the database busy past its wait, too much
+    /// contention): 503 with `Retry-After`.
+    TryAgain {
+        code: &'static str,
+        message: String,
+    },
+    /// The connection to the database was lost under this request: 503 with `Retry-After`,
+    /// and the router runs the request again on a fresh connection first ([`retry_lost`]).
+    ConnectionLost,
     /// The server failed; the request id leads to the log.
     Internal {
         request_id: String,
@@ -61,7 +73,21 @@ impl ApiError {
     /// The database stayed busy past its wait: 503, and the caller may try again.
     pub fn busy(error: &StoreError) -> ApiError {
         tracing::warn!(%error, "the database was busy");
-        ApiError::Unavailable("the database is busy; try again shortly".to_owned())
+        let message = "the database is busy; try again shortly".to_owned();
+        ApiError::TryAgain { code: "busy", message }
+    }
+
+    /// A failure of the server, unless it came from a passing condition of the database (busy,
+    /// a lost connection), which the caller may retry.
+    pub fn failed<E: std::fmt::Display + StoreFailure>(error: E, request_id: &str) -> ApiError {
+        match error.store_error() {
+            Some(store) if store.is_connection_lost() => {
+                tracing::warn!(error = %store, request_id, "the database connection was lost");
+                ApiError::ConnectionLost
+            }
+            Some(store) if store.is_busy() => ApiError::busy(store),
+            _ => ApiError::internal(error, request_id),
+        }
     }
 
     pub fn internal(error: impl std::fmt::Display, request_id: &str) -> ApiError {
@@ -96,23 +122,18 @@ impl ApiError {
             CommandFailure::CommandReused(_) => {
                 ApiError::Refused { status: StatusCode::CONFLICT, code, message }
             }
-            CommandFailure::Contention(_) => {
-                ApiError::Refused { status: StatusCode::SERVICE_UNAVAILABLE, code, message }
-            }
-            CommandFailure::Store(error) if error.is_busy() => ApiError::busy(&error),
-            CommandFailure::Undecodable(_) | CommandFailure::Store(_) => {
-                ApiError::internal(message, request_id)
-            }
+            CommandFailure::Contention(_) => ApiError::TryAgain { code: "contention", message },
+            CommandFailure::Store(error) => ApiError::store(error, request_id),
+            CommandFailure::Undecodable(_) => ApiError::internal(message, request_id),
         }
     }
 
     pub fn store(error: StoreError, request_id: &str) -> ApiError {
         match error {
-            error if error.is_busy() => ApiError::busy(&error),
             StoreError::OutOfRange { .. } => {
                 ApiError::BadRequest { code: "out_of_range", message: error.to_string() }
             }
-            error => ApiError::internal(error, request_id),
+            error => ApiError::failed(error, request_id),
         }
     }
 
@@ -147,6 +168,14 @@ impl ApiError {
             ApiError::Unavailable(message) => {
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable", message.clone())
             }
+            ApiError::TryAgain { code, message } => {
+                (StatusCode::SERVICE_UNAVAILABLE, code, message.clone())
+            }
+            ApiError::ConnectionLost => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "connection_lost",
+                "the connection to the database was lost; try again shortly".to_owned(),
+            ),
             ApiError::Internal { request_id } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -161,11 +190,69 @@ impl IntoResponse for ApiError {
         let (status, code, message) = self.parts();
         let body = ErrorBody { error: ErrorDetail { code: code.to_owned(), message } };
         let mut response = (status, Json(body)).into_response();
-        if status == StatusCode::UNAUTHORIZED {
-            response
-                .headers_mut()
-                .insert("www-authenticate", axum::http::HeaderValue::from_static("Bearer"));
-        }
+        self.mark(&mut response);
         response
+    }
+}
+
+impl ApiError {
+    /// Adds what the error's answer carries beside its body: how to authenticate after a 401,
+    /// when to try again after a 503, and the mark of a lost connection for [`retry_lost`].
+    pub fn mark(&self, response: &mut Response) {
+        let headers = response.headers_mut();
+        match self {
+            ApiError::Unauthorized => {
+                headers.insert("www-authenticate", HeaderValue::from_static("Bearer"));
+            }
+            ApiError::TryAgain { .. } | ApiError::ConnectionLost => {
+                headers.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
+            }
+            _ => {}
+        }
+        if matches!(self, ApiError::ConnectionLost) {
+            response.extensions_mut().insert(LostConnection);
+        }
+    }
+}
+
+/// How long a client should wait before it tries a 503 again.
+pub const RETRY_AFTER_SECONDS: &str = "1";
+/// How many times a request that met a lost connection is run again on a fresh one.
+pub const LOST_CONNECTION_RETRIES: usize = 3;
+
+/// The mark on a response whose request met a lost database connection.
+#[derive(Debug, Clone, Copy)]
+pub struct LostConnection;
+
+/// Runs a request again, up to [`LOST_CONNECTION_RETRIES`] times, when it met a lost database
+/// connection (a restart, a failover, a session ended by an administrator): the pool drops a
+/// broken connection when it is handed back, so the next run gets a fresh one. Safe because
+/// every request is: reads are, commands are idempotent by their id, and the vault's writes
+/// are upserts. A body larger than the API takes is not held for a retry.
+pub async fn retry_lost(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let bytes = match axum::body::to_bytes(body, super::BODY_BYTES_MAX).await {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            let too_large = std::error::Error::source(&error)
+                .is_some_and(|source| source.is::<http_body_util::LengthLimitError>());
+            if too_large {
+                return ApiError::TooLarge.into_response();
+            }
+            let message = format!("the request body could not be read: {error}");
+            return ApiError::bad_request("bad_body", message).into_response();
+        }
+    };
+    let mut tries = 0;
+    loop {
+        let request = Request::from_parts(parts.clone(), axum::body::Body::from(bytes.clone()));
+        let response = next.clone().run(request).await;
+        if response.extensions().get::<LostConnection>().is_none()
+            || tries == LOST_CONNECTION_RETRIES
+        {
+            return response;
+        }
+        tries += 1;
+        tracing::info!(tries, "the request met a lost database connection; running it again");
     }
 }

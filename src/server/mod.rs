@@ -180,6 +180,7 @@ pub fn router(state: AppState) -> Router {
     let live = Router::new().route("/api/events/live", get(api::live));
     api.merge(live)
         .fallback(api::not_found)
+        .layer(axum::middleware::from_fn(error::retry_lost))
         .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
         .layer(axum::middleware::from_fn_with_state(state.clone(), request_context))
         .with_state(state)

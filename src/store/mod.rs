@@ -65,6 +65,13 @@ pub struct Head {
     pub recorded_at: Option<Timestamp>,
 }
 
+impl Head {
+    /// The head of an empty log.
+    pub fn genesis() -> Head {
+        Head { position: 0, hash: events::chain::GENESIS_HASH.to_owned(), recorded_at: None }
+    }
+}
+
 /// A command's record as the log keeps it: for copying a log between databases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommandRecord {
@@ -120,22 +127,67 @@ impl StoreError {
         match self {
             StoreError::Database(error) => {
                 let sqlx::Error::Database(error) = &**error else { return false };
-                // SQLITE_BUSY, SQLITE_LOCKED and their extended codes; PostgreSQL's
-                // lock_not_available.
-                matches!(error.code().as_deref(), Some("5" | "6" | "261" | "262" | "517" | "55P03"))
+                let Some(code) = error.code() else { return false };
+                // PostgreSQL's lock_not_available; SQLite's BUSY and LOCKED with every extended
+                // code (a snapshot another process moved the WAL under is BUSY_SNAPSHOT), and
+                // PROTOCOL, which a reader meets when a checkpoint truncates the WAL under it.
+                code == "55P03"
+                    || code.parse::<i32>().is_ok_and(|code| matches!(code & 0xff, 5 | 6 | 15))
             }
             StoreError::Sqlite(error) => matches!(
                 error.sqlite_error_code(),
-                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                Some(
+                    rusqlite::ErrorCode::DatabaseBusy
+                        | rusqlite::ErrorCode::DatabaseLocked
+                        | rusqlite::ErrorCode::FileLockingProtocolFailed
+                )
             ),
+            _ => false,
+        }
+    }
+
+    /// The connection to the database was lost (a server restart, a failover, a session ended
+    /// by an administrator) or none could be had: the statement may not have run, and the same
+    /// call on a fresh connection may succeed. Commands are safe to send again (their ids make
+    /// them idempotent).
+    pub fn is_connection_lost(&self) -> bool {
+        let StoreError::Database(error) = self else { return false };
+        match &**error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(error) => error.code().is_some_and(|code| {
+                // connection_exception (08…), admin_shutdown, crash_shutdown,
+                // cannot_connect_now.
+                code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")
+            }),
             _ => false,
         }
     }
 }
 
+/// An error that may have come from the store, so that callers can tell a passing condition
+/// of the database (busy, a lost connection) from a failure.
+pub trait StoreFailure {
+    /// The store's error inside, if this is one.
+    fn store_error(&self) -> Option<&StoreError>;
+}
+
+impl StoreFailure for StoreError {
+    fn store_error(&self) -> Option<&StoreError> {
+        Some(self)
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> StoreError {
-        StoreError::Database(Arc::new(error))
+        let error = StoreError::Database(Arc::new(error));
+        if error.is_connection_lost() {
+            postgres::connection_lost_now();
+        }
+        error
     }
 }
 
@@ -475,9 +527,21 @@ impl Store {
         Ok(settings)
     }
 
-    /// The last event of the log.
+    /// The last event of the log, read from the event rows.
     pub async fn head(&self) -> Result<Head, StoreError> {
         read_head(&self.inner.reads).await
+    }
+
+    /// The last event, and where the writers recorded the chain's tip apart from the events
+    /// (PostgreSQL's `log_head` row; SQLite keeps none), read at one moment. The recorded head
+    /// must name the last event; `verify` checks that it does.
+    pub async fn heads(&self) -> Result<(Head, Option<Head>), StoreError> {
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => Ok((sqlite::head(reader).await?, None)),
+            EventReads::Postgres(pool) => {
+                postgres::heads(pool).await.map(|(last, recorded)| (last, Some(recorded)))
+            }
+        }
     }
 
     /// Up to `limit` events from position `from` on, in position order.

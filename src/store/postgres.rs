@@ -46,11 +46,50 @@ pub(crate) fn connect_options(url: &str) -> Result<PgConnectOptions, StoreError>
     Ok(options)
 }
 
+/// When this process last met a lost connection, in milliseconds after [`process_start`]; 0
+/// when it never has.
+static CONNECTION_LOST_AT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn process_start() -> std::time::Instant {
+    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    *START.get_or_init(std::time::Instant::now)
+}
+
+/// Notes that a connection was found lost: pooled connections idle since then are tested
+/// before they are handed out again.
+pub(crate) fn connection_lost_now() {
+    let at = u64::try_from(process_start().elapsed().as_millis()).unwrap_or(u64::MAX).max(1);
+    CONNECTION_LOST_AT.fetch_max(at, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether a connection that has sat idle for `idle_for` may have been cut while it did: it
+/// went idle no later than the last loss this process met (a restart or an administrator
+/// ends every session at once, so its idle neighbours are likely dead too).
+fn idle_through_a_loss(idle_for: Duration) -> bool {
+    let lost_at = CONNECTION_LOST_AT.load(std::sync::atomic::Ordering::Relaxed);
+    if lost_at == 0 {
+        return false;
+    }
+    let idle_since = process_start().elapsed().saturating_sub(idle_for);
+    idle_since <= Duration::from_millis(lost_at) + Duration::from_millis(1)
+}
+
 pub(crate) async fn open(url: &str) -> Result<(PgPool, WriterTarget), StoreError> {
     let options = connect_options(url)?;
+    // Connections are not tested before every use (a round trip each), only those that sat
+    // idle through a connection loss this process met: after a restart, a failover or
+    // `pg_terminate_backend`, the dead ones are dropped before a request meets them.
     let pool = PgPoolOptions::new()
         .max_connections(READ_CONNECTIONS_MAX)
         .test_before_acquire(false)
+        .before_acquire(|connection, meta| {
+            Box::pin(async move {
+                if !idle_through_a_loss(meta.idle_for) {
+                    return Ok(true);
+                }
+                Ok(sqlx::Connection::ping(connection).await.is_ok())
+            })
+        })
         .connect_with(options.clone())
         .await?;
     let migrator = sqlx::migrate!("migrations/postgres");
@@ -76,11 +115,38 @@ async fn migrations_applied(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -
     })
 }
 
+/// The last event row of the log: what the chain ends with, whatever `log_head` says.
 pub(crate) async fn head(pool: &PgPool) -> Result<Head, StoreError> {
-    let row =
-        sqlx::query("SELECT position, hash, recorded_at FROM log_head").fetch_one(pool).await?;
+    let sql = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
+    let Some(row) = sqlx::query(sql).fetch_optional(pool).await? else {
+        return Ok(Head::genesis());
+    };
     let tip = tip_from_row(&row)?;
     Ok(Head { position: tip.position, hash: tip.hash, recorded_at: tip.recorded_at })
+}
+
+/// The last event row and the `log_head` row (where the writers last left the chain's tip),
+/// read in one statement, so both are of one moment. `verify` checks that they agree.
+pub(crate) async fn heads(pool: &PgPool) -> Result<(Head, Head), StoreError> {
+    let sql = "SELECT h.position, h.hash, h.recorded_at, e.position, e.hash, e.recorded_at \
+               FROM log_head h LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events \
+               ORDER BY position DESC LIMIT 1) e ON true";
+    let row = sqlx::query(sql).fetch_one(pool).await?;
+    let recorded = tip_from_row(&row)?;
+    let recorded = Head {
+        position: recorded.position,
+        hash: recorded.hash,
+        recorded_at: recorded.recorded_at,
+    };
+    let last: Option<i64> = row.try_get(3)?;
+    let Some(position) = last else { return Ok((Head::genesis(), recorded)) };
+    let recorded_at: DateTime<Utc> = row.try_get(5)?;
+    let last = Head {
+        position,
+        hash: row.try_get(4)?,
+        recorded_at: Some(timestamp(position, recorded_at)?),
+    };
+    Ok((last, recorded))
 }
 
 fn tip_from_row(row: &PgRow) -> Result<ChainTip, StoreError> {

@@ -269,11 +269,26 @@ async fn run_postgres(options: PgConnectOptions, mut inbox: Inbox, shared: Share
             Next::Batch(mut jobs, mode) => {
                 let (requests, counts) = take_requests(&mut jobs);
                 let (clock, metrics) = (shared.clock.as_ref(), &shared.metrics);
-                let result = on_postgres(&options, &mut connection, async |open| {
-                    postgres::write_batch(open, clock, &requests, mode, metrics, &mut known_tip)
-                        .await
-                })
-                .await;
+                let mut tries = 0;
+                let result = loop {
+                    let result = on_postgres(&options, &mut connection, async |open| {
+                        postgres::write_batch(open, clock, &requests, mode, metrics, &mut known_tip)
+                            .await
+                    })
+                    .await;
+                    match result {
+                        Err(error) if error.is_connection_lost() && tries < LOST_RETRIES => {
+                            // The batch may or may not have committed: written again under the
+                            // lock, what did commit reads back as the first result of its
+                            // command ids, and nothing is written twice.
+                            tries += 1;
+                            known_tip = None;
+                            tracing::warn!(%error, tries, "the writer's connection was lost; writing the batch again");
+                            tokio::time::sleep(LOST_BACKOFF * tries).await;
+                        }
+                        result => break result,
+                    }
+                };
                 answer(jobs, counts, result, &shared);
             }
             Next::Verbatim(job) => {
@@ -298,6 +313,13 @@ async fn run_postgres(options: PgConnectOptions, mut inbox: Inbox, shared: Share
         }
     }
 }
+
+/// How many times the PostgreSQL writer writes a batch again on a new connection after losing
+/// one (a restart, a failover, a session ended by an administrator).
+const LOST_RETRIES: u32 = 3;
+/// The pause before each such try, times the number of the try: a restarting server gets a
+/// moment to accept connections again.
+const LOST_BACKOFF: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// The same as [`on_sqlite`], for the PostgreSQL writer's connection.
 async fn on_postgres<T, E: From<StoreError>>(

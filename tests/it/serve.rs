@@ -132,7 +132,7 @@ pub fn post_to(
 
 /// Reads a whole HTTP/1.1 response (the request said `Connection: close`): its status line and
 /// its body, de-chunked.
-fn read_response(mut stream: TcpStream) -> std::io::Result<(String, String)> {
+pub fn read_response(mut stream: TcpStream) -> std::io::Result<(String, String)> {
     let mut response = String::new();
     stream.read_to_string(&mut response)?;
     let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));

@@ -1,7 +1,8 @@
 //! Tampering by hand with a copy of each database, protections dropped first: `jejak verify`
 //! must fail at the right position for an edited payload, a deleted row, two swapped rows and a
-//! forged row. A tail whose hashes were all recomputed passes `verify` — only signed
-//! checkpoints, held outside the operator's reach, can catch that — and a test records it.
+//! forged row. A tail whose hashes were all recomputed, head and all, passes `verify` — only
+//! signed checkpoints, held outside the operator's reach, can catch that — and a test records
+//! it; one that left PostgreSQL's `log_head` behind fails it.
 
 use events::chain::event_hash;
 use events::{ExpectedVersion, RecordedEvent};
@@ -286,6 +287,45 @@ async fn a_truncated_log_or_an_altered_checkpoint_fails_verification(db: TestDb)
     let (code, output) = verify_against(&db, &checkpoints, &other_public);
     assert_eq!(code, 1, "{output}");
     assert!(output.contains("signed by another key"), "{output}");
+}
+
+/// A superuser disables the triggers and rewrites the tail with recomputed hashes, but leaves
+/// `log_head` as it was: the chain alone is consistent, yet the head the writers recorded names
+/// another hash. `verify` fails naming `log_head`, `checkpoint` refuses to sign, and `status`
+/// shows the event row's hash, not the recorded one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tail_rewritten_behind_log_head_fails_verify_and_is_never_signed() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else { return };
+    let events = original(&db).await;
+    let copy = db.copy().await;
+    let (mut statements, new_hash) = rewrite_tail(db.backend, &events);
+    statements.retain(|statement| !statement.contains("log_head"));
+    statements.insert(0, "ALTER TABLE events DISABLE TRIGGER ALL".to_owned());
+    statements.push("ALTER TABLE events ENABLE TRIGGER ALL".to_owned());
+    run(&copy, &statements).await;
+
+    let old_hash = &events.last().unwrap().hash;
+    let (code, output) = verify(&copy);
+    assert_eq!(code, 1, "{output}");
+    assert!(output.contains(&format!("chain broken at position {LENGTH}")), "{output}");
+    assert!(output.contains("log_head") && output.contains(old_hash), "{output}");
+    assert!(output.contains(&new_hash), "{output}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (key, _) = keygen(dir.path());
+    let checkpoints = dir.path().join("checkpoints.jsonl");
+    let output = jejak(
+        &copy.url,
+        &["checkpoint", "--key", key.to_str().unwrap(), "--out", checkpoints.to_str().unwrap()],
+    );
+    assert_eq!(output.status.code(), Some(2), "{}", stdout(&output));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("the log is broken") && said.contains("log_head"), "{said}");
+    assert!(!checkpoints.exists(), "nothing was signed");
+
+    let status = stdout(&jejak(&copy.url, &["status"]));
+    assert!(status.contains(&format!("head hash {new_hash}")), "{status}");
+    assert!(status.contains("log_head") && status.contains(old_hash), "{status}");
 }
 
 fn insert_statement(backend: Backend, event: &RecordedEvent) -> String {

@@ -333,14 +333,18 @@ pub fn streams_needed(command: &Command, world: &World) -> Vec<String> {
     }
 }
 
+/// Whether `role` may send `command` at all, whatever the state: the first rule, which the
+/// shell also applies before it tells anyone what a command id already did.
+pub fn authorise(command: &Command, role: Role) -> Result<(), Rejection> {
+    if permitted_roles(command).contains(&role) {
+        return Ok(());
+    }
+    Err(Rejection::NotPermitted { role: role.to_string(), command: command.name() })
+}
+
 /// Applies the rules.
 pub fn decide(command: &Command, world: &World, ctx: &Context) -> Result<Decision, Rejection> {
-    if !permitted_roles(command).contains(&ctx.role) {
-        return Err(Rejection::NotPermitted {
-            role: ctx.role.to_string(),
-            command: command.name(),
-        });
-    }
+    authorise(command, ctx.role)?;
     check_dates(command)?;
     let mut decision = decide_command(command, world, ctx)?;
     if decision.facility.is_none() {

@@ -111,7 +111,7 @@ impl FromRequestParts<AppState> for Web {
             }),
             Ok(None) => Err(PageError::SignIn),
             Err(error) => {
-                let error = ApiError::internal(error, &request_id);
+                let error = ApiError::failed(error, &request_id);
                 Err(PageError::Page(error_page(lang, None, error)))
             }
         }
@@ -133,7 +133,9 @@ fn error_page(lang: Lang, user: Option<(&User, i64)>, error: ApiError) -> Respon
         StatusCode::NOT_FOUND => (t(lang, "ui.not_found"), error.message()),
         _ => (t(lang, "ui.error"), error.message()),
     };
-    (status, render::message_page(lang, user, title, &message)).into_response()
+    let mut response = (status, render::message_page(lang, user, title, &message)).into_response();
+    error.mark(&mut response);
+    response
 }
 
 fn page(web: &Web, active: &str, title: &str, body: Markup) -> Response {
@@ -157,19 +159,22 @@ fn non_empty(value: &Option<String>) -> Option<String> {
     value.as_ref().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
+/// A date field of a page's query: absent when empty, a 400 when it is not a date or lies
+/// outside the supported range.
+fn page_date(name: &str, value: &Option<String>) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    let Some(text) = non_empty(value) else { return Ok(None) };
+    let date = text
+        .parse()
+        .map_err(|_| ApiError::bad_request("bad_date", format!("{name} {text} is not a date")))?;
+    super::api::supported_date(name, date).map(Some)
+}
+
 impl PageQuery {
     fn params(&self) -> Result<ViewParams, ApiError> {
-        let date = |value: &Option<String>| match non_empty(value) {
-            Some(text) => text
-                .parse()
-                .map(Some)
-                .map_err(|_| ApiError::bad_request("bad_date", format!("{text} is not a date"))),
-            None => Ok(None),
-        };
         Ok(ViewParams {
-            as_of: date(&self.as_of)?,
-            from: date(&self.from)?,
-            to: date(&self.to)?,
+            as_of: page_date("as_of", &self.as_of)?,
+            from: page_date("from", &self.from)?,
+            to: page_date("to", &self.to)?,
             facility: non_empty(&self.facility),
             skill: non_empty(&self.skill),
             ..ViewParams::default()
@@ -228,9 +233,11 @@ async fn login(
     let token = form.token.trim();
     let mut user = None;
     for refresh in [false, true] {
-        if let Ok(users) = state.users(refresh).await
-            && let Some(found) = crate::users::authenticate(&users, token)
-        {
+        let users = match state.users(refresh).await {
+            Ok(users) => users,
+            Err(error) => return error_page(lang, None, ApiError::failed(error, "login")),
+        };
+        if let Some(found) = crate::users::authenticate(&users, token) {
             user = Some(found.clone());
             break;
         }
@@ -241,17 +248,12 @@ async fn login(
     match crate::users::start_session(&state.inner.store, &user.name, state.inner.clock.now()).await
     {
         Ok(id) => {
-            let cookie = format!(
-                "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-                crate::users::SESSION_HOURS * 3600
-            );
             let mut response = Redirect::to("/overview").into_response();
-            response
-                .headers_mut()
-                .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
+            let age = crate::users::SESSION_HOURS * 3600;
+            set_cookie(&mut response, &headers, SESSION_COOKIE, &id, age, true);
             response
         }
-        Err(error) => error_page(lang, None, ApiError::internal(error, "login")),
+        Err(error) => error_page(lang, None, ApiError::failed(error, "login")),
     }
 }
 
@@ -260,11 +262,43 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
         let _ = crate::users::end_session(&state.inner.store, session).await;
     }
     let mut response = Redirect::to("/").into_response();
-    let cleared = format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    set_cookie(&mut response, &headers, SESSION_COOKIE, "", 0, true);
     response
-        .headers_mut()
-        .insert(header::SET_COOKIE, HeaderValue::from_str(&cleared).expect("ascii"));
-    response
+}
+
+/// Whether the request reached the server over HTTPS, as a reverse proxy in front of it says
+/// (`X-Forwarded-Proto: https`, or `proto=https` in `Forwarded`). A client that says so
+/// falsely only gets cookies its browser will not send back over plain HTTP.
+pub fn over_https(headers: &HeaderMap) -> bool {
+    let says = |name: &str, test: &dyn Fn(&str) -> bool| {
+        headers.get_all(name).iter().filter_map(|value| value.to_str().ok()).any(test)
+    };
+    says("x-forwarded-proto", &|value| {
+        value.split(',').next().is_some_and(|first| first.trim().eq_ignore_ascii_case("https"))
+    }) || says("forwarded", &|value| {
+        value.split([';', ',']).any(|pair| pair.trim().eq_ignore_ascii_case("proto=https"))
+    })
+}
+
+/// Sets a cookie of the dashboard: strict same-site, `Secure` whenever the request came over
+/// HTTPS, `HttpOnly` unless a page's own script must read it.
+fn set_cookie(
+    response: &mut Response,
+    request: &HeaderMap,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    http_only: bool,
+) {
+    let mut cookie = format!("{name}={value}; Path=/; SameSite=Strict; Max-Age={max_age}");
+    if http_only {
+        cookie.push_str("; HttpOnly");
+    }
+    if over_https(request) {
+        cookie.push_str("; Secure");
+    }
+    let cookie = HeaderValue::from_str(&cookie).expect("cookie names and values are ASCII");
+    response.headers_mut().append(header::SET_COOKIE, cookie);
 }
 
 #[derive(Deserialize)]
@@ -272,20 +306,25 @@ struct NextQuery {
     next: Option<String>,
 }
 
-async fn language(Path(code): Path<String>, Query(query): Query<NextQuery>) -> Response {
+async fn language(
+    Path(code): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<NextQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let lang = Lang::from_code(&code).unwrap_or(Lang::Id);
-    // Only a path on this server: never a redirect elsewhere.
-    let next = query
-        .next
-        .filter(|next| next.starts_with('/') && !next.starts_with("//") && !next.contains('\\'))
-        .unwrap_or_else(|| "/".to_owned());
-    let mut response = Redirect::to(&next).into_response();
-    let cookie =
-        format!("{LANG_COOKIE}={}; Path=/; SameSite=Strict; Max-Age=31536000", lang.code());
+    let next = query.ok().and_then(|Query(query)| query.next);
+    let next = next.as_deref().and_then(local_path).unwrap_or("/");
+    let mut response = Redirect::to(next).into_response();
+    set_cookie(&mut response, &headers, LANG_COOKIE, lang.code(), 365 * 24 * 3600, true);
     response
-        .headers_mut()
-        .insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("ascii"));
-    response
+}
+
+/// `next` when it is a path of this site, else `None`. Browsers drop tabs and line breaks
+/// from a URL and read `\` as `/`, so `/\t/evil.example` would take them to another host:
+/// only visible ASCII is accepted, starting with one `/` and never `//`, and no `\`.
+pub fn local_path(next: &str) -> Option<&str> {
+    let visible = next.bytes().all(|byte| (0x21..=0x7e).contains(&byte) && byte != b'\\');
+    (visible && next.starts_with('/') && !next.starts_with("//")).then_some(next)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -358,12 +397,36 @@ async fn enrolment(
     page(&web, "enrolment", title, body)
 }
 
-/// Puts each participant's name in front of their row, for roles that may see names; each read
-/// is recorded in the vault's access log.
+/// Puts each participant's name in front of their row where the API would give it to this
+/// user (`api::authorise_person`); each read is recorded in the vault's access log. A person
+/// the user may not read stays a reference.
 async fn add_names(state: &AppState, web: &Web, report: &mut Report) {
     let Some(vault) = &state.inner.vault else { return };
     if !access::may_read_personal_data(web.user.role) {
         return;
+    }
+    for section in report.sections.iter_mut().filter(|s| s.name == "participants") {
+        let Some(column) = section.columns.iter().position(|c| c == "person_ref") else { continue };
+        section.columns.insert(0, "name".to_owned());
+        for row in &mut section.rows {
+            let name = match &row[column] {
+                Cell::Text(person_ref) => name_of(state, web, vault, person_ref).await,
+                _ => Cell::Empty,
+            };
+            row.insert(0, name);
+        }
+    }
+}
+
+/// A person's name for a page, if the user may read it: else empty.
+async fn name_of(
+    state: &AppState,
+    web: &Web,
+    vault: &crate::vault::Vault,
+    person_ref: &str,
+) -> Cell {
+    if super::api::authorise_person(state, &web.user, &web.request_id, person_ref).await.is_err() {
+        return Cell::Empty;
     }
     let accessor = crate::vault::Accessor {
         actor: web.user.name.clone(),
@@ -371,32 +434,11 @@ async fn add_names(state: &AppState, web: &Web, report: &mut Report) {
         organisation: web.user.organisation.clone(),
         request_id: Some(web.request_id.clone()),
     };
-    for section in report.sections.iter_mut().filter(|s| s.name == "participants") {
-        let Some(column) = section.columns.iter().position(|c| c == "person_ref") else { continue };
-        section.columns.insert(0, "name".to_owned());
-        for row in &mut section.rows {
-            let name = match &row[column] {
-                Cell::Text(person_ref) => {
-                    match vault
-                        .get(
-                            person_ref,
-                            &accessor,
-                            "dashboard: daftar peserta",
-                            state.inner.clock.now(),
-                        )
-                        .await
-                    {
-                        Ok(crate::vault::PersonalData::Present { record }) => {
-                            Cell::Text(record.full_name)
-                        }
-                        Ok(crate::vault::PersonalData::Erased { .. }) => Cell::text("(dihapus)"),
-                        _ => Cell::Empty,
-                    }
-                }
-                _ => Cell::Empty,
-            };
-            row.insert(0, name);
-        }
+    let purpose = "dashboard: daftar peserta";
+    match vault.get(person_ref, &accessor, purpose, state.inner.clock.now()).await {
+        Ok(crate::vault::PersonalData::Present { record }) => Cell::Text(record.full_name),
+        Ok(crate::vault::PersonalData::Erased { .. }) => Cell::text("(dihapus)"),
+        _ => Cell::Empty,
     }
 }
 
@@ -582,27 +624,16 @@ async fn audit(
         "actor" => SubjectKind::Actor,
         _ => SubjectKind::Person,
     };
-    let as_of = non_empty(&query.as_of).and_then(|text| text.parse().ok());
-    let mut trail = match crate::audit::trail(
-        &state.inner.store,
-        kind,
-        &id,
-        as_of,
-        &state.inner.config,
-    )
-    .await
-    {
-        Ok(trail) => trail,
-        Err(crate::audit::AuditError::Store(error)) => {
-            return web.error_page(ApiError::store(error, &web.request_id));
-        }
-        Err(error) => {
-            return web.error_page(ApiError::NotFound(error.to_string()));
-        }
+    let as_of = match page_date("as_of", &query.as_of) {
+        Ok(as_of) => as_of,
+        Err(error) => return web.error_page(error),
     };
-    if let Some(facility) = &facility {
-        trail.entries.retain(|entry| entry.facility.as_deref() == Some(facility.as_str()));
-    }
+    let (inner, facility) = (&state.inner, facility.as_deref());
+    let trail =
+        match crate::audit::trail(&inner.store, kind, &id, as_of, &inner.config, facility).await {
+            Ok(trail) => trail,
+            Err(error) => return web.error_page(super::api::audit_error(error, &web.request_id)),
+        };
     let body = html! {
         (form)
         div.scroll { table data-section="trail" {
@@ -641,8 +672,10 @@ async fn compliance(
     if !access::may_read_log(web.user.role) {
         return web.error_page(ApiError::Forbidden(t(lang, "ui.forbidden").to_owned()));
     }
-    let from = non_empty(&query.from).and_then(|text| text.parse().ok());
-    let to = non_empty(&query.to).and_then(|text| text.parse().ok());
+    let (from, to) = match (page_date("from", &query.from), page_date("to", &query.to)) {
+        (Ok(from), Ok(to)) => (from, to),
+        (Err(error), _) | (_, Err(error)) => return web.error_page(error),
+    };
     let settings =
         projections::compliance::Settings { config: state.inner.config, late_after_days: 7 };
     let review = match crate::compliance::review(&state.inner.store, settings, from, to).await {

@@ -1,0 +1,116 @@
+//! Faults from outside the process, against a running `jejak serve` on PostgreSQL: every
+//! connection the server holds is cut (as a failover, a restart or an administrator's
+//! `pg_terminate_backend` would) while clients send commands and read: no answer is a 5xx and
+//! no command is written twice.
+
+use std::sync::mpsc;
+
+use events::vocabulary::Role;
+use jejak::store::Backend;
+use serde_json::json;
+use sqlx::Connection;
+use uuid::Uuid;
+
+use crate::fixtures::{command_loop, person, setup};
+use crate::serve::{Served, post_to};
+use crate::support::{TestDb, clock_at, jejak, postgres_admin_url, stdout};
+
+const CLIENTS: usize = 4;
+const COMMANDS_PER_CLIENT: usize = 60;
+const CUTS: usize = 6;
+
+/// Every connection the server has to its database, ended by the server's administrator.
+async fn cut_every_connection(database: &str) -> u64 {
+    let mut admin = sqlx::PgConnection::connect(&postgres_admin_url()).await.unwrap();
+    let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+               WHERE datname = $1 AND pid <> pg_backend_pid()";
+    let cut = sqlx::query(sql).bind(database).execute(&mut admin).await.unwrap();
+    cut.rows_affected()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cutting_every_database_connection_under_load_gives_no_5xx_and_writes_nothing_twice() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else { return };
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    setup(&command_loop(&store, clock.clone()), 5, 1).await;
+    let now = events::Timestamp::parse("2026-02-20T01:00:00Z").unwrap();
+    let system = jejak::users::add(&store, "system.faults", Role::System, "SYSTEM", None, now)
+        .await
+        .unwrap();
+    let auditor =
+        jejak::users::add(&store, "auditor.faults", Role::Auditor, "INSPEKTORAT-NTT", None, now)
+            .await
+            .unwrap();
+    store.close().await;
+    let database = db.url.rsplit('/').next().unwrap().split('?').next().unwrap().to_owned();
+    let served = Served::start(&db, &[]);
+
+    // Clients send custody records of new people and read a view and the log; each request
+    // done is reported, so that the cuts fall while they run.
+    let (done, requests) = mpsc::channel::<(String, String)>();
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            let (address, system, auditor, done) =
+                (served.address.clone(), system.clone(), auditor.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut sent = Vec::new();
+                for n in 0..COMMANDS_PER_CLIENT {
+                    let command_id = Uuid::new_v4();
+                    let person_ref = person(1_000 + client * COMMANDS_PER_CLIENT + n);
+                    let body = json!({"command_id": command_id, "person_ref": person_ref, "episode_ref": format!("f{client}-{n}"), "facility": "RUTAN-SOE", "admitted_on": "2025-01-01", "legal_status": "tahanan"});
+                    let path = "/api/commands/record_custody_episode";
+                    let (status, text) = post_to(&address, path, &system, &body).unwrap();
+                    let _ = done.send((format!("POST {path}"), format!("{status} {text}")));
+                    sent.push((command_id, status));
+                    let path = if n % 2 == 0 { "/api/views/enrolment" } else { "/api/events?limit=50" };
+                    let (status, text) = get_from(&address, path, &auditor);
+                    let _ = done.send((format!("GET {path}"), format!("{status} {text}")));
+                }
+                sent
+            })
+        })
+        .collect();
+    drop(done);
+
+    let mut answers = Vec::new();
+    let mut cut = 0;
+    let every = CLIENTS * COMMANDS_PER_CLIENT * 2 / (CUTS + 1);
+    for (request, answer) in requests.iter() {
+        answers.push((request, answer));
+        if answers.len() % every == 0 && cut < CUTS {
+            assert!(cut_every_connection(&database).await > 0, "the server had connections");
+            cut += 1;
+        }
+    }
+    assert_eq!(cut, CUTS);
+    let server_errors: Vec<_> =
+        answers.iter().filter(|(_, answer)| answer.contains("HTTP/1.1 5")).collect();
+    assert!(server_errors.is_empty(), "{server_errors:#?}");
+
+    let sent: Vec<(Uuid, String)> = clients.into_iter().flat_map(|c| c.join().unwrap()).collect();
+    assert!(sent.iter().all(|(_, status)| status.contains("200")), "{sent:?}");
+    served.kill();
+    // Each command is in the log once: one event per command id, none missing, none twice.
+    let sql = "SELECT COUNT(*) FROM events WHERE event_type = 'CustodyEpisodeRecorded'";
+    let episodes = db.count(sql).await;
+    assert_eq!(episodes as usize, 1 + CLIENTS * COMMANDS_PER_CLIENT, "one episode per command");
+    let twice = "SELECT COUNT(*) - COUNT(DISTINCT command_id) FROM events \
+                 WHERE event_type = 'CustodyEpisodeRecorded'";
+    assert_eq!(db.count(twice).await, 0, "no command wrote its episode twice");
+    let verified = jejak(&db.url, &["verify"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+}
+
+/// A plain HTTP/1.1 GET with a token; the status line and the body.
+fn get_from(address: &str, path: &str, token: &str) -> (String, String) {
+    use std::io::Write;
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    crate::serve::read_response(stream).unwrap()
+}

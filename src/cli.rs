@@ -170,8 +170,8 @@ enum Command {
         /// Recidivism data cut-off (default: the day of the last event).
         #[arg(long)]
         cut_off: Option<chrono::NaiveDate>,
-        /// Recidivism waiting period for convictions, in months (default 6).
-        #[arg(long)]
+        /// Recidivism waiting period for convictions, in months (default 6, at most 60).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=60))]
         waiting_months: Option<u32>,
         /// The world on this business date, including facts recorded later.
         #[arg(long)]
@@ -200,8 +200,9 @@ enum Command {
         /// Only findings recorded on or before this date.
         #[arg(long)]
         to: Option<chrono::NaiveDate>,
-        /// Events recorded more than this many days after they occurred are findings.
-        #[arg(long, default_value_t = 7)]
+        /// Events recorded more than this many days after they occurred are findings (0 to
+        /// 3650).
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(0..=3650))]
         late_after_days: i64,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,

@@ -128,16 +128,27 @@ impl MasterKey {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonalRecord {
+    /// 1 to 200 characters, not blank.
+    #[schema(min_length = 1, max_length = 200)]
     pub full_name: String,
+    /// The national identity number: 16 digits.
     #[serde(default)]
+    #[schema(pattern = r"^[0-9]{16}$")]
     pub nik: Option<String>,
+    /// From 1900-01-01 to today.
     #[serde(default)]
     pub birth_date: Option<NaiveDate>,
+    /// At most 4000 bytes.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub address: Option<String>,
+    /// At most 4000 bytes.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub health_notes: Option<String>,
+    /// At most 4000 bytes.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     pub offence_notes: Option<String>,
 }
 

@@ -350,12 +350,14 @@ pub struct ViewQuery {
     /// The world on this business date, including facts recorded later.
     pub as_of: Option<NaiveDate>,
     /// What the log knew at this moment: RFC 3339, or a date (the end of that day).
+    #[param(min_length = 10)]
     pub known_at: Option<String>,
     pub facility: Option<String>,
     pub skill: Option<String>,
     /// Recidivism data cut-off.
     pub cut_off: Option<NaiveDate>,
     /// Recidivism waiting period, months.
+    #[param(minimum = 0, maximum = 60)]
     pub waiting_months: Option<u32>,
     /// The period, first day: packages running in it, months in it, releases in it.
     pub from: Option<NaiveDate>,
@@ -479,9 +481,17 @@ pub struct ViewParams {
     pub to: Option<NaiveDate>,
 }
 
+/// The longest recidivism waiting period a view takes, in months.
+pub const WAITING_MONTHS_MAX: u32 = 60;
+
 impl ViewParams {
-    /// Refuses a date outside the range the log and its reports cover.
-    fn check_dates(&self) -> Result<(), ApiError> {
+    /// Refuses a date outside the range the log and its reports cover, and a waiting period
+    /// longer than [`WAITING_MONTHS_MAX`].
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(months) = self.waiting_months.filter(|months| *months > WAITING_MONTHS_MAX) {
+            let message = format!("waiting_months is 0 to {WAITING_MONTHS_MAX}, not {months}");
+            return Err(ApiError::bad_request("bad_query", message));
+        }
         let dates = [
             ("as_of", self.as_of),
             ("cut_off", self.cut_off),
@@ -524,7 +534,7 @@ pub async fn scoped_report(
     if projections::views::named(name).is_none() {
         return Err(ApiError::NotFound(format!("no view `{name}`")));
     }
-    wanted.check_dates()?;
+    wanted.check()?;
     let scope = Scope::of(user);
     let forbidden =
         |what: &str| ApiError::Forbidden(format!("role {} may not {what}", user.role.as_str()));
@@ -677,7 +687,7 @@ fn trail_entries(entries: Vec<projections::audit::Entry>) -> Vec<TrailEntry> {
 /// what they reverse (docs/history.md). Facility staff see what happened in their facility.
 #[utoipa::path(get, path = "/api/audit/{subject}/{id}", tag = "history", security(("bearer" = [])),
     params(("subject" = String, Path, description = "person, participation, package, grant or actor"),
-        ("id" = String, Path, description = "A person ref, a UUID, or an actor's name"), AuditQuery),
+        ("id" = String, Path, pattern = r"^[A-Za-z0-9._-]{1,64}$", description = "A person ref, a UUID, or an actor's name"), AuditQuery),
     responses(
         (status = 200, body = TrailBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -827,6 +837,7 @@ pub struct EventsQuery {
     /// The first position (default 1).
     pub from: Option<i64>,
     /// At most this many events (default 100, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -918,6 +929,19 @@ pub async fn events(
     Ok(Json(EventsPage { events: events.into_iter().map(EventBody::from).collect(), next_from }))
 }
 
+/// One message of the live feed, as server-sent events carry it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LiveMessage {
+    /// Always `appended`.
+    #[schema(pattern = "^appended$")]
+    pub event: String,
+    /// The event's position.
+    #[schema(pattern = "^[1-9][0-9]*$")]
+    pub id: String,
+    /// The event as `/api/events` gives it (`EventBody`), as JSON text.
+    pub data: String,
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -929,7 +953,7 @@ pub struct LiveQuery {
 /// New events as server-sent events, each `id` its position and `data` the event as in
 /// `/api/events`, in position order, never skipping one.
 #[utoipa::path(get, path = "/api/events/live", tag = "log", security(("bearer" = [])), params(LiveQuery),
-    responses((status = 200, description = "A stream of `event: appended` messages", content_type = "text/event-stream", body = String),
+    responses((status = 200, description = "A stream of `event: appended` messages, each one `LiveMessage`", content_type = "text/event-stream", body = LiveMessage),
         (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn live(
     State(state): State<AppState>,
@@ -1027,16 +1051,30 @@ impl LiveFeed {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PurposeQuery {
-    /// Why the data is needed: recorded in the access log.
+    /// Why the data is needed: recorded in the access log (default: a subject access request).
+    #[param(min_length = 1)]
     pub purpose: Option<String>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
+pub struct ReadPurposeQuery {
+    /// Why the data is needed: recorded in the access log.
+    #[param(min_length = 1)]
+    pub purpose: String,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct LookupQuery {
+    /// A NIK: 16 digits.
+    #[param(pattern = r"^[0-9]{16}$")]
     pub nik: String,
-    pub purpose: Option<String>,
+    /// Why the lookup is needed: recorded in the access log.
+    #[param(min_length = 1)]
+    pub purpose: String,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -1044,6 +1082,7 @@ pub struct LookupQuery {
 pub struct PutPersonalData {
     pub record: PersonalRecord,
     /// Why it is recorded: recorded in the access log.
+    #[schema(min_length = 1)]
     pub purpose: String,
 }
 
@@ -1056,6 +1095,7 @@ pub struct PersonRefBody {
 #[serde(deny_unknown_fields)]
 pub struct ForgetRequest {
     /// The legal basis, recorded in the log and the access log.
+    #[schema(min_length = 1, max_length = 2000)]
     pub reason: String,
 }
 
@@ -1153,20 +1193,20 @@ pub async fn authorise_person(
 
 /// A person's personal data, for a stated purpose; the read is recorded.
 #[utoipa::path(get, path = "/api/people/{person_ref}/personal-data", tag = "personal data", security(("bearer" = [])),
-    params(("person_ref" = String, Path), PurposeQuery),
+    params(("person_ref" = String, Path, pattern = r"^p[0-9a-f]{32}$", description = "A person ref: `p` and 32 lower-case hex digits (`jejak person-ref`)"), ReadPurposeQuery),
     responses((status = 200, body = PersonalData), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn personal_data(
     State(state): State<AppState>,
     caller: Caller,
     person_ref: Result<Path<String>, PathRejection>,
-    params: Result<Query<PurposeQuery>, QueryRejection>,
+    params: Result<Query<ReadPurposeQuery>, QueryRejection>,
 ) -> Result<Json<PersonalData>, ApiError> {
     let person_ref = path(person_ref)?;
     let params = query(params)?;
     authorise_person(&state, &caller.user, &caller.request_id, &person_ref).await?;
     let vault = vault(&state)?;
-    let purpose = params.purpose.unwrap_or_default();
+    let purpose = params.purpose;
     let data = vault
         .get(&person_ref, &caller.accessor(), &purpose, state.inner.clock.now())
         .await
@@ -1176,7 +1216,7 @@ pub async fn personal_data(
 
 /// Records or corrects a person's personal data.
 #[utoipa::path(put, path = "/api/people/{person_ref}/personal-data", tag = "personal data", security(("bearer" = [])),
-    params(("person_ref" = String, Path)), request_body = PutPersonalData,
+    params(("person_ref" = String, Path, pattern = r"^p[0-9a-f]{32}$", description = "A person ref: `p` and 32 lower-case hex digits (`jejak person-ref`)")), request_body = PutPersonalData,
     responses((status = 204, description = "Stored"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn put_personal_data(
@@ -1214,7 +1254,7 @@ pub async fn person_lookup(
     }
     let params = query(params)?;
     let vault = vault(&state)?;
-    let purpose = params.purpose.unwrap_or_default();
+    let purpose = params.purpose;
     let found = vault
         .find_by_nik(&params.nik, &caller.accessor(), &purpose, state.inner.clock.now())
         .await
@@ -1231,9 +1271,12 @@ pub async fn person_lookup(
 /// Forgets a person (UU 27/2022): destroys their key and record, and records the erasure in
 /// the log. Their events and every aggregate stay.
 #[utoipa::path(post, path = "/api/people/{person_ref}/forget", tag = "personal data", security(("bearer" = [])),
-    params(("person_ref" = String, Path)), request_body = ForgetRequest,
+    params(("person_ref" = String, Path, pattern = r"^p[0-9a-f]{32}$", description = "A person ref: `p` and 32 lower-case hex digits (`jejak person-ref`)")), request_body = ForgetRequest,
     responses((status = 200, body = ForgetResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
-        (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+        (status = 403, body = ErrorBody),
+        (status = 404, description = "Neither the log nor the vault has ever held this person", body = ErrorBody),
+        (status = 409, description = "Already forgotten: nothing changed", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn forget(
     State(state): State<AppState>,
     caller: Caller,
@@ -1270,7 +1313,7 @@ pub async fn forget(
 
 /// The subject-access export: everything held about a person, with the access log.
 #[utoipa::path(get, path = "/api/people/{person_ref}/access-export", tag = "personal data", security(("bearer" = [])),
-    params(("person_ref" = String, Path), PurposeQuery),
+    params(("person_ref" = String, Path, pattern = r"^p[0-9a-f]{32}$", description = "A person ref: `p` and 32 lower-case hex digits (`jejak person-ref`)"), PurposeQuery),
     responses((status = 200, body = SubjectAccessBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
         (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn subject_access(

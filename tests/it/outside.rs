@@ -20,6 +20,10 @@ backend_tests!(
     dates_outside_the_supported_range_are_a_400_that_names_it,
     a_replayed_command_id_is_answered_only_after_authorisation,
     a_live_feed_closes_once_its_token_is_revoked,
+    a_person_is_forgotten_once_and_an_unknown_one_not_at_all,
+    the_vault_takes_only_birth_dates_a_person_can_have,
+    a_subject_found_only_in_another_facility_reads_as_not_found,
+    the_smaller_inputs_are_refused_with_their_own_status,
 );
 
 /// Signs in to the dashboard with `token`; returns the session cookie (`name=value`).
@@ -282,5 +286,164 @@ async fn the_language_switch_redirects_only_within_the_site() {
         let location = response.headers()[header::LOCATION].to_str().unwrap();
         assert_eq!(location, expected, "{next}");
     }
+    world.store.close().await;
+}
+
+async fn a_person_is_forgotten_once_and_an_unknown_one_not_at_all(db: TestDb) {
+    let world = world(&db).await;
+    let dpo = &world.tokens[&Role::Dpo];
+    let forget = |person_ref: String, reason: &str| {
+        let uri = format!("/api/people/{person_ref}/forget");
+        let body = json!({"reason": reason});
+        let router = world.router.clone();
+        async move { call(&router, Method::POST, &uri, Some(dpo), Some(body)).await }
+    };
+    let erasure = "SELECT CAST(erased_at AS TEXT), erased_reason FROM vault_people \
+                   WHERE person_ref = 'PERSON'"
+        .to_owned();
+    let vault_row = |person_ref: &str| erasure.replace("PERSON", person_ref);
+
+    let (status, first) = forget(person(0), "permintaan subjek 1").await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let head = world.store.head().await.unwrap().position;
+    let erased = db.text_row(&vault_row(&person(0))).await;
+    // A second forget, for another reason: nothing changes, and it says when the first was.
+    let (status, second) = forget(person(0), "alasan lain").await;
+    assert_eq!(status, StatusCode::CONFLICT, "{second}");
+    assert_eq!(second["error"]["code"], "already_forgotten");
+    let message = second["error"]["message"].as_str().unwrap();
+    assert!(message.contains("permintaan subjek 1"), "{message}");
+    assert!(message.contains(&first["log_position"].to_string()), "{message}");
+    assert_eq!(db.text_row(&vault_row(&person(0))).await, erased, "the vault keeps the first");
+    assert_eq!(world.store.head().await.unwrap().position, head, "the log keeps the first");
+
+    // A reference neither the log nor the vault has seen is not found; nothing is written.
+    let (status, unknown) = forget(person(777), "permintaan subjek").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{unknown}");
+    assert_eq!(world.store.head().await.unwrap().position, head);
+    let held = format!("SELECT COUNT(*) FROM vault_people WHERE person_ref = '{}'", person(777));
+    assert_eq!(db.count(&held).await, 0);
+
+    // An empty reason is asked for as a reason, not as a purpose.
+    let (status, empty) = forget(person(1), "  ").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{empty}");
+    let message = empty["error"]["message"].as_str().unwrap();
+    assert!(message.contains("reason is required to forget"), "{message}");
+    assert_eq!(world.store.head().await.unwrap().position, head);
+    world.store.close().await;
+}
+
+async fn the_vault_takes_only_birth_dates_a_person_can_have(db: TestDb) {
+    let world = world(&db).await;
+    let petugas = &world.tokens[&Role::PetugasPembinaan];
+    let uri = format!("/api/people/{}/personal-data", person(2));
+    // The world's clock says 2026-02-20.
+    for (born, status) in [
+        ("1800-01-01", StatusCode::BAD_REQUEST),
+        ("+200000-01-01", StatusCode::BAD_REQUEST),
+        ("1899-12-31", StatusCode::BAD_REQUEST),
+        ("2026-02-21", StatusCode::BAD_REQUEST),
+        ("1900-01-01", StatusCode::NO_CONTENT),
+        ("2026-02-20", StatusCode::NO_CONTENT),
+    ] {
+        let body = json!({"record": {"full_name": "Agus Fiktif", "birth_date": born}, "purpose": "registrasi"});
+        let (answer, text) =
+            call(&world.router, Method::PUT, &uri, Some(petugas), Some(body)).await;
+        assert_eq!(answer, status, "{born}: {text}");
+        if status == StatusCode::BAD_REQUEST {
+            assert!(text.to_string().contains("birth_date"), "{born}: {text}");
+        }
+    }
+    world.store.close().await;
+}
+
+async fn a_subject_found_only_in_another_facility_reads_as_not_found(db: TestDb) {
+    let world = world(&db).await;
+    // An officer of another facility asks about people and a package of Rutan SoE, and about
+    // references nobody has: the same 404, in the same words but for the reference.
+    let now = events::Timestamp::parse("2026-02-20T02:00:00Z").unwrap();
+    let other = jejak::users::add(
+        &world.store,
+        "petugas.kupang",
+        Role::PetugasPembinaan,
+        "LAPAS-KUPANG",
+        None,
+        now,
+    )
+    .await
+    .unwrap();
+    let absent = person(999);
+    for (subject, existing, missing) in [
+        ("person", person(0), absent.clone()),
+        ("package", PACKAGE.to_string(), Uuid::from_u128(0xdead).to_string()),
+        ("participation", world.participations[0].to_string(), Uuid::from_u128(0xbeef).to_string()),
+    ] {
+        let answer = |id: String| {
+            let router = world.router.clone();
+            let uri = format!("/api/audit/{subject}/{id}");
+            let other = other.clone();
+            async move { call(&router, Method::GET, &uri, Some(&other), None).await }
+        };
+        let (status, found) = answer(existing.clone()).await;
+        let (missing_status, not_found) = answer(missing.clone()).await;
+        assert_eq!((status, missing_status), (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND));
+        let said = found["error"]["message"].as_str().unwrap().replace(&existing, "ID");
+        let said_missing = not_found["error"]["message"].as_str().unwrap().replace(&missing, "ID");
+        assert_eq!(said, said_missing, "{subject}");
+        let (_, cookie) = sign_in(&world.router, &other, false).await;
+        let (status, _, html) =
+            page(&world.router, &cookie, &format!("/audit?subject={subject}&id={existing}")).await;
+        let (missing_status, _, missing_html) =
+            page(&world.router, &cookie, &format!("/audit?subject={subject}&id={missing}")).await;
+        assert_eq!(
+            (status, missing_status),
+            (StatusCode::NOT_FOUND, StatusCode::NOT_FOUND),
+            "{html}"
+        );
+        assert_eq!(html.replace(&existing, "ID"), missing_html.replace(&missing, "ID"));
+    }
+    world.store.close().await;
+}
+
+async fn the_smaller_inputs_are_refused_with_their_own_status(db: TestDb) {
+    let world = world(&db).await;
+    let auditor = &world.tokens[&Role::Auditor];
+    let head = world.store.head().await.unwrap().position;
+    for days in ["-1", "-3650", "3651"] {
+        let uri = format!("/api/compliance?late_after_days={days}");
+        let (status, body) = call(&world.router, Method::GET, &uri, Some(auditor), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{days}: {body}");
+    }
+    let (status, body) =
+        call(&world.router, Method::GET, "/api/compliance?late_after_days=0", Some(auditor), None)
+            .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // A forget body over the limit is 413, as every other body over it is.
+    let dpo = &world.tokens[&Role::Dpo];
+    let uri = format!("/api/people/{}/forget", person(1));
+    let huge = json!({"reason": "x".repeat(jejak::server::BODY_BYTES_MAX)});
+    let (status, body) = call(&world.router, Method::POST, &uri, Some(dpo), Some(huge)).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    // The live feed's position is a number, and the answer says so as the schema does.
+    let (status, body) =
+        call(&world.router, Method::GET, "/api/events/live?from=abc", Some(auditor), None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(world.store.head().await.unwrap().position, head);
+    world.store.close().await;
+}
+
+/// The session cookie is `Secure` whenever the request came over HTTPS (a reverse proxy says
+/// so), and `HttpOnly` and strictly same-site always.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cookie_is_secure_over_https() {
+    let db = TestDb::new(jejak::store::Backend::Sqlite).await.unwrap();
+    let world: World = world(&db).await;
+    let token = &world.tokens[&Role::Karutan];
+    let (status, plain) = sign_in(&world.router, token, false).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Strict"), "{plain}");
+    assert!(!plain.contains("Secure"), "{plain}");
+    let (_, secure) = sign_in(&world.router, token, true).await;
+    assert!(secure.contains("; Secure") && secure.contains("HttpOnly"), "{secure}");
     world.store.close().await;
 }

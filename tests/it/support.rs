@@ -145,6 +145,23 @@ impl TestDb {
         }
     }
 
+    /// The first row of `sql`, every column read as optional text (cast it in the query).
+    pub async fn text_row(&self, sql: &str) -> Vec<Option<String>> {
+        use sqlx::Row;
+        match self.backend {
+            Backend::Sqlite => {
+                let mut connection = sqlx::SqliteConnection::connect(&self.url).await.unwrap();
+                let row = sqlx::query(sql).fetch_one(&mut connection).await.unwrap();
+                (0..row.len()).map(|i| row.get(i)).collect()
+            }
+            Backend::Postgres => {
+                let mut connection = sqlx::PgConnection::connect(&self.url).await.unwrap();
+                let row = sqlx::query(sql).fetch_one(&mut connection).await.unwrap();
+                (0..row.len()).map(|i| row.get(i)).collect()
+            }
+        }
+    }
+
     /// Runs raw SQL statements on this database, outside the store.
     pub async fn execute(&self, statements: &[&str]) -> Result<(), sqlx::Error> {
         match self.backend {

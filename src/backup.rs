@@ -138,25 +138,22 @@ async fn sqlite_has_events(url: &str) -> Result<bool, BackupError> {
 }
 
 /// The URL without its password, and the password: the password goes to the tool through
-/// its environment (`PGPASSWORD`), never on a command line others can read.
+/// its environment (`PGPASSWORD`), never on a command line others can read. It is decoded as
+/// a URL's user information is (`%2B` is `+`, and `+` stays `+`: it is not a form).
 fn without_password(url: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else { return (url.to_owned(), None) };
-    let Some((credentials, host)) = rest.split_once('@') else { return (url.to_owned(), None) };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    let Some((credentials, host)) = authority.rsplit_once('@') else {
+        return (url.to_owned(), None);
+    };
     match credentials.split_once(':') {
         Some((user, password)) => {
-            let password = percent_decode(password);
-            (format!("{scheme}://{user}@{host}"), Some(password))
+            let password = percent_encoding::percent_decode_str(password).decode_utf8_lossy();
+            (format!("{scheme}://{user}@{host}{path}"), Some(password.into_owned()))
         }
         None => (url.to_owned(), None),
     }
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes: Vec<u8> = form_urlencoded::parse(format!("p={text}").as_bytes())
-        .next()
-        .map(|(_, value)| value.into_owned().into_bytes())
-        .unwrap_or_default();
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 async fn run(
@@ -193,6 +190,28 @@ mod tests {
             without_password("postgres://postgres@127.0.0.1/x"),
             ("postgres://postgres@127.0.0.1/x".to_owned(), None)
         );
+    }
+
+    /// A `+` in a password is a plus, as PostgreSQL and sqlx read it, not a space as in a form.
+    #[test]
+    fn a_plus_in_a_password_stays_a_plus() {
+        for (url, password, bare) in [
+            (
+                "postgres://jejak:a+b@db/jejak?sslmode=disable",
+                "a+b",
+                "postgres://jejak@db/jejak?sslmode=disable",
+            ),
+            ("postgres://jejak:a%2Bb@db/jejak", "a+b", "postgres://jejak@db/jejak"),
+            ("postgres://jejak:a%20b@db/jejak", "a b", "postgres://jejak@db/jejak"),
+            (
+                "postgres://jejak:p%2Fq%3A%40r@db:5432/jejak",
+                "p/q:@r",
+                "postgres://jejak@db:5432/jejak",
+            ),
+        ] {
+            let found = without_password(url);
+            assert_eq!(found, (bare.to_owned(), Some(password.to_owned())), "{url}");
+        }
     }
 
     #[test]

@@ -558,8 +558,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             })
             .await;
             bar.finish_and_clear();
+            let copied = match copied {
+                Ok(copied) => copied,
+                Err(error) => {
+                    source.close().await;
+                    return Err(error.into());
+                }
+            };
+            let people = copy_people(&source, &target, cli.master_key_file.as_deref()).await;
             source.close().await;
-            let copied = copied?;
             let code = run_verify(&target).await?;
             target.close().await;
             println!(
@@ -569,6 +576,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 redact_url(to),
                 copied.hash
             );
+            match people? {
+                Some(people) => println!(
+                    "copied {} users, {} people in the vault and {} entries of its access log",
+                    people.users, people.people, people.accesses
+                ),
+                None => println!(
+                    "the users, the vault and its access log were NOT copied: give the master key \
+                     (JEJAK_MASTER_KEY or --master-key-file) and copy again into an empty database \
+                     to move them too"
+                ),
+            }
             return Ok(code);
         }
         Command::Restore { ref from } => {
@@ -752,7 +770,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 exec::run_each(&commands, &issuer, &input, &mut print).await
             };
             printed?;
-            let system_failed = results.iter().any(|result| result.status == "error");
+            let system_failed =
+                results.iter().any(|result| matches!(result.status, "error" | "try_again"));
             let refused = results.iter().any(|result| !result.succeeded());
             Ok(if system_failed {
                 ExitCode::from(2)
@@ -1291,6 +1310,21 @@ fn write_new_file(path: &std::path::Path, content: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
     file.write_all(content.as_bytes())?;
     Ok(())
+}
+
+/// The users, the vault and its access log copied too, when the master key is given.
+async fn copy_people(
+    source: &Store,
+    target: &Store,
+    master_key_file: Option<&std::path::Path>,
+) -> anyhow::Result<Option<crate::copy::PeopleCopied>> {
+    let key = match crate::vault::MasterKey::load(master_key_file) {
+        Ok(key) => key,
+        Err(crate::vault::VaultError::NoMasterKey) => return Ok(None),
+        Err(error) => return Err(error.into()),
+    };
+    let vault = crate::vault::Vault::new(source.clone(), key);
+    Ok(Some(crate::copy::copy_people(source, &vault, target).await?))
 }
 
 fn spinner(message: &'static str) -> ProgressBar {

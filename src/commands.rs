@@ -5,7 +5,7 @@
 //! `events::decide` for events, and append them to every stream touched, with each stream read
 //! checked at the version it was read at — all in one transaction. If another writer changed
 //! any of those streams meanwhile, the store reports a conflict and the loop tries again from
-//! fresh state, at most [`APPEND_ATTEMPTS_MAX`] times. That is what keeps cross-stream rules
+//! fresh state, for at most [`CONTENTION_BOUND`]. That is what keeps cross-stream rules
 //! (quota across participations, one open participation per person and package, one open
 //! grant per participation) true under concurrency.
 //!
@@ -31,8 +31,23 @@ use uuid::Uuid;
 use crate::clock::Clock;
 use crate::store::{AppendError, AppendOutcome, Store, StoreError};
 
-/// How many times a command is decided again after a conflict before it gives up.
-pub const APPEND_ATTEMPTS_MAX: usize = 16;
+/// How long a command keeps deciding again after conflicts before it gives up and asks to be
+/// sent again later (`CommandFailure::Contention`: 503 with `Retry-After` in the API). Commands
+/// of one process on one stream queue behind each other; only writers of other processes make
+/// a command decide again, each at most once before it queues too, so the bound is met only
+/// under a load well past what one package's streams take (docs/operations.md).
+pub const CONTENTION_BOUND: std::time::Duration = std::time::Duration::from_secs(10);
+/// The longest pause between two attempts of a command that keeps meeting another process.
+const BACKOFF_MAX_MICROS: u64 = 50_000;
+/// The pause before attempt `attempt` of a command that met another process's append:
+/// doubling from half a millisecond to [`BACKOFF_MAX_MICROS`], with up to a millisecond of
+/// jitter so that processes that met do not meet again.
+fn backoff(attempt: usize) -> std::time::Duration {
+    let doubled = 500_u64 << attempt.min(7);
+    let micros = doubled.min(BACKOFF_MAX_MICROS) + rand::random_range(0..1_000);
+    std::time::Duration::from_micros(micros)
+}
+
 /// Hot-stream locks one command may hold at once.
 const HELD_LOCKS_MAX: usize = 4;
 /// How many rounds of "load what the command names" a command may take.
@@ -84,7 +99,10 @@ pub enum CommandFailure {
     Refused(#[from] Rejection),
     #[error("command id {0} was already used for a different command")]
     CommandReused(Uuid),
-    #[error("the streams kept changing under this command; gave up after {0} attempts, try again")]
+    #[error(
+        "the streams kept changing under this command (too many writers on them at once); gave up \
+         after {0} attempts: send it again in a moment"
+    )]
     Contention(usize),
     #[error("a stored event cannot be read: {0}")]
     Undecodable(String),
@@ -112,6 +130,17 @@ impl CommandFailure {
             CommandFailure::Contention(_) => "contention",
             CommandFailure::Undecodable(_) => "undecodable_event",
             CommandFailure::Store(_) => "store_error",
+        }
+    }
+
+    /// Whether the failure is a passing condition, not a fault: too much contention, or the
+    /// database busy or its connection lost for a moment. Nothing was written; the same
+    /// command may succeed when sent again.
+    pub fn is_passing(&self) -> bool {
+        match self {
+            CommandFailure::Contention(_) => true,
+            CommandFailure::Store(error) => error.is_busy() || error.is_connection_lost(),
+            _ => false,
         }
     }
 
@@ -325,7 +354,13 @@ impl CommandLoop {
         let digest = envelope.digest();
         let mut held: Vec<(String, tokio::sync::OwnedMutexGuard<()>)> = Vec::new();
         let mut reads = Reads::Cached(&self.cache);
-        for attempt in 0..APPEND_ATTEMPTS_MAX {
+        let started = tokio::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            if started.elapsed() > CONTENTION_BOUND {
+                return Err(CommandFailure::Contention(attempt));
+            }
+            attempt += 1;
             let mut overlay = Overlay::default();
             let request = match self.decide(envelope, issuer, &digest, &mut overlay, reads).await {
                 Ok(request) => request,
@@ -354,9 +389,7 @@ impl CommandLoop {
                     tracing::debug!(command_id = %envelope.command_id, %stream_id, attempt, "conflict; deciding again");
                     if held.iter().any(|(id, _)| *id == stream_id) {
                         // Another process wrote it: give it a moment before trying again.
-                        let backoff_micros =
-                            500 * (1 << attempt.min(8)) + rand::random_range(0..1_000);
-                        tokio::time::sleep(std::time::Duration::from_micros(backoff_micros)).await;
+                        tokio::time::sleep(backoff(attempt)).await;
                     } else if held.len() < HELD_LOCKS_MAX {
                         // Locks are taken in the order conflicts arrive; to rule out two commands
                         // waiting for each other, a command holding locks only ever waits briefly.
@@ -378,7 +411,6 @@ impl CommandLoop {
                 Err(error) => return Err(error.into()),
             }
         }
-        Err(CommandFailure::Contention(APPEND_ATTEMPTS_MAX))
     }
 
     /// Carries out every command or none, in one transaction.
@@ -433,8 +465,18 @@ impl CommandLoop {
     ) -> Result<(Vec<Executed>, Vec<BatchFailure>), BatchFailure> {
         let skip_refused = mode != Mode::AllOrNothing;
         let fail = |index: usize| move |failure: CommandFailure| BatchFailure { index, failure };
-        for attempt in 0..APPEND_ATTEMPTS_MAX {
-            if attempt > 0 {
+        let started = tokio::time::Instant::now();
+        let mut attempt = 0;
+        loop {
+            if started.elapsed() > CONTENTION_BOUND {
+                *overlay = Overlay::default();
+                return Err(BatchFailure {
+                    index: 0,
+                    failure: CommandFailure::Contention(attempt),
+                });
+            }
+            attempt += 1;
+            if attempt > 1 {
                 // Another writer changed what this batch read: start again from the log.
                 *overlay = Overlay::default();
             }
@@ -483,6 +525,7 @@ impl CommandLoop {
                     if matches!(*error, AppendError::Conflict { .. }) =>
                 {
                     tracing::debug!("a batch met a concurrent writer; deciding it again");
+                    tokio::time::sleep(backoff(attempt)).await;
                 }
                 Err(AppendError::BatchRefused { index, error }) => {
                     *overlay = Overlay::default();
@@ -497,8 +540,6 @@ impl CommandLoop {
                 }
             }
         }
-        *overlay = Overlay::default();
-        Err(BatchFailure { index: 0, failure: CommandFailure::Contention(APPEND_ATTEMPTS_MAX) })
     }
 
     /// Keeps the streams a command decided on, as its append left them, for the next command.

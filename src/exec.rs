@@ -10,6 +10,9 @@ use uuid::Uuid;
 
 use crate::commands::{CommandFailure, CommandLoop, Executed, Issuer};
 
+/// How long a line that met a passing condition should wait before it is sent again.
+pub const RETRY_AFTER_SECONDS: u64 = 1;
+
 /// The result of one line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct LineResult {
@@ -17,8 +20,12 @@ pub struct LineResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command_id: Option<Uuid>,
     /// `ok`, `duplicate` (already in the log: nothing new written), `refused`, `invalid`,
-    /// `not_written` (an atomic batch failed elsewhere) or `error` (the system failed).
+    /// `not_written` (an atomic batch failed elsewhere), `try_again` (too much contention, or
+    /// the database busy or unreachable for a moment: nothing written, send it again after
+    /// `retry_after_seconds`) or `error` (the system failed).
     pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub first_position: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -41,6 +48,7 @@ impl LineResult {
             line,
             command_id: Some(executed.command_id),
             status: if executed.duplicate { "duplicate" } else { "ok" },
+            retry_after_seconds: None,
             first_position: Some(executed.first_position),
             last_position: Some(executed.last_position),
             reply: executed.reply,
@@ -52,13 +60,16 @@ impl LineResult {
         let status = match failure {
             CommandFailure::Invalid(_) | CommandFailure::InvalidInput(_) => "invalid",
             CommandFailure::Refused(_) | CommandFailure::CommandReused(_) => "refused",
+            failure if failure.is_passing() => "try_again",
             _ => "error",
         };
+        let retry_after_seconds = (status == "try_again").then_some(RETRY_AFTER_SECONDS);
         let error = LineError { code: failure.code().to_owned(), message: failure.to_string() };
         LineResult {
             line,
             command_id,
             status,
+            retry_after_seconds,
             first_position: None,
             last_position: None,
             reply: serde_json::Value::Null,
@@ -75,6 +86,7 @@ impl LineResult {
             line,
             command_id: Some(command_id),
             status: "not_written",
+            retry_after_seconds: None,
             first_position: None,
             last_position: None,
             reply: serde_json::Value::Null,

@@ -570,6 +570,19 @@ impl Vault {
         Ok((data, self.access_log(person_ref).await?))
     }
 
+    /// Checks that this master key opens the records the vault holds (up to 100 of them):
+    /// before a copy is made that only this key will read. Answers how many it opened.
+    pub async fn check_key(&self) -> Result<usize, VaultError> {
+        let sql = "SELECT person_ref FROM vault_people WHERE record IS NOT NULL \
+                   ORDER BY person_ref LIMIT 100";
+        let held: Vec<String> =
+            on_pool!(self.store, |pool| sqlx::query_scalar(sql).fetch_all(pool).await?);
+        for person_ref in &held {
+            self.read(person_ref).await?;
+        }
+        Ok(held.len())
+    }
+
     /// Whether the vault has ever held anything of `person_ref` (a record or an erasure).
     pub async fn holds(&self, person_ref: &str) -> Result<bool, VaultError> {
         check_ref(person_ref)?;

@@ -256,3 +256,25 @@ pub async fn retry_lost(request: Request, next: Next) -> Response {
         tracing::info!(tries, "the request met a lost database connection; running it again");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A command that gave up for contention, the database busy and a lost connection are all
+    /// "try again": 503 with `Retry-After`, never a 500.
+    #[test]
+    fn passing_conditions_are_a_503_with_retry_after() {
+        let lost = StoreError::from(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into()));
+        assert!(lost.is_connection_lost());
+        for error in [
+            ApiError::from_command(CommandFailure::Contention(40), "r1"),
+            ApiError::from_command(CommandFailure::Store(lost.clone()), "r2"),
+            ApiError::store(lost, "r3"),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[RETRY_AFTER], RETRY_AFTER_SECONDS);
+        }
+    }
+}

@@ -1,7 +1,11 @@
-//! Faults from outside the process, against a running `jejak serve` on PostgreSQL: every
-//! connection the server holds is cut (as a failover, a restart or an administrator's
-//! `pg_terminate_backend` would) while clients send commands and read: no answer is a 5xx and
-//! no command is written twice.
+//! Faults from outside the process, against running `jejak serve` processes:
+//!
+//! - every connection a server holds to PostgreSQL is cut (as a failover, a restart or an
+//!   administrator's `pg_terminate_backend` would) while clients send commands and read: no
+//!   answer is a 5xx and no command is written twice;
+//! - eight writers through one server, and on PostgreSQL eight through each of two servers,
+//!   nominate people into one package for a while (`JEJAK_CONTENTION_SECONDS`, default 15):
+//!   every command on the package's hot streams succeeds, none fails for contention.
 
 use std::sync::mpsc;
 
@@ -14,6 +18,8 @@ use uuid::Uuid;
 use crate::fixtures::{command_loop, person, setup};
 use crate::serve::{Served, post_to};
 use crate::support::{TestDb, clock_at, jejak, postgres_admin_url, stdout};
+
+crate::support::backend_tests!(eight_writers_through_one_server_on_one_package_never_give_up);
 
 const CLIENTS: usize = 4;
 const COMMANDS_PER_CLIENT: usize = 60;
@@ -113,4 +119,76 @@ fn get_from(address: &str, path: &str, token: &str) -> (String, String) {
     )
     .unwrap();
     crate::serve::read_response(stream).unwrap()
+}
+
+/// How long the contention runs last.
+fn contention_seconds() -> u64 {
+    std::env::var("JEJAK_CONTENTION_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(15)
+}
+
+async fn eight_writers_through_one_server_on_one_package_never_give_up(db: TestDb) {
+    writers_on_one_package(&db, 1, 8).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eight_writers_through_each_of_two_servers_on_one_package_never_give_up() {
+    let Some(db) = TestDb::new(Backend::Postgres).await else { return };
+    writers_on_one_package(&db, 2, 8).await;
+}
+
+/// `writers` clients per server, each nominating new people into the fixtures' package for
+/// [`contention_seconds`]: every command is answered 200, each nomination is in the log once.
+async fn writers_on_one_package(db: &TestDb, servers: usize, writers: usize) {
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    setup(&command_loop(&store, clock.clone()), 5, 1).await;
+    let now = events::Timestamp::parse("2026-02-20T01:00:00Z").unwrap();
+    let system =
+        jejak::users::add(&store, "system.load", Role::System, "SYSTEM", None, now).await.unwrap();
+    let petugas =
+        jejak::users::add(&store, "petugas.load", Role::PetugasPembinaan, "RUTAN-SOE", None, now)
+            .await
+            .unwrap();
+    store.close().await;
+    let served: Vec<Served> = (0..servers).map(|_| Served::start(db, &[])).collect();
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(contention_seconds());
+    let threads: Vec<_> = (0..servers * writers)
+        .map(|writer| {
+            let address = served[writer % servers].address.clone();
+            let (system, petugas) = (system.clone(), petugas.clone());
+            std::thread::spawn(move || {
+                let mut answers = Vec::new();
+                let mut n = 0;
+                while std::time::Instant::now() < until {
+                    let person_ref = person(100_000 * (writer + 1) + n);
+                    let custody = json!({"command_id": Uuid::new_v4(), "person_ref": person_ref, "episode_ref": format!("w{writer}-{n}"), "facility": "RUTAN-SOE", "admitted_on": "2025-01-01", "legal_status": "narapidana"});
+                    let path = "/api/commands/record_custody_episode";
+                    answers.push(post_to(&address, path, &system, &custody).unwrap());
+                    let nominate = json!({"command_id": Uuid::new_v4(), "package_id": crate::fixtures::PACKAGE, "person_ref": person_ref});
+                    let path = "/api/commands/nominate_inmate";
+                    answers.push(post_to(&address, path, &petugas, &nominate).unwrap());
+                    n += 1;
+                }
+                (answers, n)
+            })
+        })
+        .collect();
+    let mut nominations = 0;
+    for thread in threads {
+        let (answers, n) = thread.join().unwrap();
+        let failed: Vec<_> = answers.iter().filter(|(status, _)| !status.contains("200")).collect();
+        assert!(failed.is_empty(), "{failed:#?}");
+        nominations += n;
+    }
+    for server in served {
+        server.kill();
+    }
+    let sql = "SELECT COUNT(*) FROM events WHERE event_type = 'ParticipantNominated'";
+    assert_eq!(db.count(sql).await as usize, 1 + nominations, "each nomination once");
+    eprintln!(
+        "{servers} server(s) x {writers} writers: {nominations} nominations into one package in {} s",
+        contention_seconds()
+    );
+    let verified = jejak(&db.url, &["verify"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
 }

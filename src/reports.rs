@@ -4,8 +4,9 @@
 use std::io::{BufWriter, Write};
 
 use chrono::Utc;
-use projections::projection::Config;
+use projections::projection::{Config, ProjectionDef};
 use projections::report::{Options, Report};
+use projections::table::Tables;
 use projections::views::{self, Input, ViewDef};
 
 use crate::history::{Folded, History, HistoryError, Moment};
@@ -94,15 +95,7 @@ pub async fn build(
         views::named(view).ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
     let projection =
         projections::projection::named(view.projection).expect("views name known projections");
-    // Another process may be catching the same read model up: then its work is ours too.
-    let mut attempts = 0;
-    loop {
-        match projector.catch_up(projection, None, &mut |_| {}).await {
-            Err(ProjectorError::Fenced { .. }) if attempts < 3 => attempts += 1,
-            other => break other.map(drop)?,
-        }
-    }
-    let (tables, position, hash) = projector.load(projection, &projection.scope(options)).await?;
+    let (tables, position, hash) = current(projector, projection, options).await?;
     let as_of = as_of(projector, position).await?;
     let input = Input {
         tables: &tables,
@@ -114,6 +107,24 @@ pub async fn build(
         options,
     };
     Ok((view.build)(&input))
+}
+
+/// A projection's read model caught up to the head and loaded within the scope `options` ask
+/// about, with the position and hash it reflects.
+pub async fn current(
+    projector: &Projector,
+    projection: ProjectionDef,
+    options: &Options,
+) -> Result<(Tables, i64, String), ProjectorError> {
+    // Another process may be catching the same read model up: then its work is ours too.
+    let mut attempts = 0;
+    loop {
+        match projector.catch_up(projection, None, &mut |_| {}).await {
+            Err(ProjectorError::Fenced { .. }) if attempts < 3 => attempts += 1,
+            other => break other.map(drop)?,
+        }
+    }
+    projector.load(projection, &projection.scope(options)).await
 }
 
 /// The day the figures are as of: the local date of the last event they include.

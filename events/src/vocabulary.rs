@@ -32,6 +32,8 @@ macro_rules! code_enum {
 
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every code of the list, in the order of [`Self::ALL`].
+            pub const CODES: &'static [&'static str] = &[$($code),+];
 
             pub fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $code),+ }

@@ -267,7 +267,7 @@ fn keeps(scope: &Scope, table: &str, key: &Key, row: &Row) -> bool {
 }
 
 /// The key of a row keyed by one id.
-pub(crate) fn key(id: Uuid) -> Key {
+pub fn key(id: Uuid) -> Key {
     vec![id.to_value()]
 }
 

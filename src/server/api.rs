@@ -273,19 +273,7 @@ pub async fn command(
         }
         error => ApiError::bad_request("invalid_command", error.to_string()),
     })?;
-    let organisation =
-        match (&caller.user.facility, crate::users::works_in_a_facility(caller.user.role)) {
-            (Some(facility), true) => facility.clone(),
-            _ => caller.user.organisation.clone(),
-        };
-    let issuer = Issuer {
-        actor: caller.user.name.clone(),
-        role: caller.user.role,
-        organisation,
-        source: Source::Api,
-        correlation_id: Uuid::parse_str(&caller.request_id).ok(),
-        causation_id: None,
-    };
+    let issuer = issuer_of(&caller.user, Source::Api, &caller.request_id);
     let metrics = &state.inner.metrics;
     match state.inner.commands.execute(&envelope, &issuer).await {
         Ok(executed) => {
@@ -310,6 +298,24 @@ pub async fn command(
             }
             Err(ApiError::from_command(failure, &caller.request_id))
         }
+    }
+}
+
+/// Who a request's commands are issued by, as the log records them: the user, in their
+/// role, for their facility when they work in one (else their organisation), from `source`,
+/// correlated with the request.
+pub fn issuer_of(user: &User, source: Source, request_id: &str) -> Issuer {
+    let organisation = match (&user.facility, crate::users::works_in_a_facility(user.role)) {
+        (Some(facility), true) => facility.clone(),
+        _ => user.organisation.clone(),
+    };
+    Issuer {
+        actor: user.name.clone(),
+        role: user.role,
+        organisation,
+        source,
+        correlation_id: Uuid::parse_str(request_id).ok(),
+        causation_id: None,
     }
 }
 
@@ -550,17 +556,13 @@ pub async fn scoped_report(
         from: wanted.from,
         to: wanted.to,
     };
-    match &scope {
-        Scope::Facility(facility) => {
-            if options.facility.as_ref().is_some_and(|asked| asked != facility) {
-                return Err(forbidden("read another facility's figures"));
-            }
-            options.facility = Some(facility.clone());
-        }
-        Scope::Provider(provider) if !access::PEOPLE_VIEWS.contains(&name) => {
-            options.provider = Some(provider.clone());
-        }
-        _ => {}
+    if let Scope::Facility(facility) = &scope
+        && options.facility.as_ref().is_some_and(|asked| asked != facility)
+    {
+        return Err(forbidden("read another facility's figures"));
+    }
+    if !access::PEOPLE_VIEWS.contains(&name) || matches!(scope, Scope::Facility(_)) {
+        narrow(&mut options, &scope);
     }
     let moment = Moment { as_of: wanted.as_of, known_at: wanted.known_at };
     let inner = &state.inner;
@@ -577,6 +579,16 @@ pub async fn scoped_report(
     } else {
         report
     })
+}
+
+/// Narrows `options` to what `scope` may read of the programme: its facility's, or its
+/// office's packages.
+pub fn narrow(options: &mut Options, scope: &Scope) {
+    match scope {
+        Scope::Facility(facility) => options.facility = Some(facility.clone()),
+        Scope::Provider(provider) => options.provider = Some(provider.clone()),
+        Scope::All | Scope::Aggregates => {}
+    }
 }
 
 /// A moment as RFC 3339, or a date for the end of that day where the deployment is.
@@ -1289,14 +1301,7 @@ pub async fn forget(
     let person_ref = path(person_ref)?;
     let body = json_body(body)?;
     let vault = vault(&state)?;
-    let issuer = Issuer {
-        actor: caller.user.name.clone(),
-        role: caller.user.role,
-        organisation: caller.user.organisation.clone(),
-        source: Source::Api,
-        correlation_id: Uuid::parse_str(&caller.request_id).ok(),
-        causation_id: None,
-    };
+    let issuer = issuer_of(&caller.user, Source::Api, &caller.request_id);
     let log_position = crate::forget::forget(
         &state.inner.commands,
         vault,

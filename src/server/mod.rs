@@ -62,6 +62,9 @@ pub struct Inner {
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     pub metrics: metrics::Metrics,
+    /// The key that turns SDP and applicant numbers into person refs, so forms can find a
+    /// person by number; absent when the server was not given one.
+    person_key: std::sync::OnceLock<[u8; events::person_ref::KEY_BYTES]>,
     users: RwLock<Option<(Instant, Users)>>,
 }
 
@@ -88,9 +91,21 @@ impl AppState {
                 config,
                 clock,
                 metrics: metrics::Metrics::default(),
+                person_key: std::sync::OnceLock::new(),
                 users: RwLock::new(None),
             }),
         }
+    }
+
+    /// Gives the server the person key, so that forms find people by number; the first key
+    /// given stays.
+    pub fn set_person_key(&self, key: [u8; events::person_ref::KEY_BYTES]) {
+        let _ = self.inner.person_key.set(key);
+    }
+
+    /// The person key, if the server was given one.
+    pub fn person_key(&self) -> Option<&[u8; events::person_ref::KEY_BYTES]> {
+        self.inner.person_key.get()
     }
 
     /// The active users, read again when the cached list is older than [`USERS_CACHE_TTL`]

@@ -29,6 +29,26 @@ impl Drop for Driver {
 }
 
 impl Driver {
+    /// Whether Chromium and chromedriver are here to drive; without them the browser tests say
+    /// they were skipped, except under `CI=true`, where a missing browser fails the run.
+    pub fn available() -> bool {
+        let found = |program: &str| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .any(|dir| dir.join(program).is_file())
+        };
+        if found("chromedriver") && (found("chromium") || found("chromium-browser")) {
+            return true;
+        }
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but Chromium or chromedriver is missing: .ci/run installs them");
+        }
+        eprintln!(
+            "skipped: Chromium and chromedriver are not installed (Debian: apt-get install \
+             chromium chromium-driver)"
+        );
+        false
+    }
+
     /// Starts chromedriver and returns once it says it is ready.
     fn start() -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
@@ -109,13 +129,22 @@ async fn fits_a_phone_and_fetches_nothing_else(client: &Client, name: &str) {
     arrive(client, "main h1").await;
 }
 
+/// Signs in with `token` and opens the overview. A role that writes lands on "Tugas saya"
+/// first, a role that reads on the overview.
 async fn sign_in(client: &Client, base: &str, token: &str) {
     client.goto(&format!("{base}/")).await.unwrap();
     client.find(Locator::Css("#token")).await.unwrap().send_keys(token).await.unwrap();
     client.find(Locator::Css("#submit")).await.unwrap().click().await.unwrap();
-    arrive(client, "[data-kpi]").await;
+    arrive(client, "main h1").await;
     let url = client.current_url().await.unwrap();
-    assert!(url.path().ends_with("/overview"), "signed in, at {url}");
+    assert!(
+        url.path().ends_with("/tugas") || url.path().ends_with("/overview"),
+        "signed in, at {url}"
+    );
+    if url.path().ends_with("/tugas") {
+        client.goto(&format!("{base}/overview")).await.unwrap();
+    }
+    arrive(client, "[data-kpi]").await;
 }
 
 async fn sign_out(client: &Client) {
@@ -211,6 +240,9 @@ fn api_column_sum(report: &Value, column: &str) -> i64 {
 
 #[test]
 fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_to_scope() {
+    if !Driver::available() {
+        return;
+    }
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();

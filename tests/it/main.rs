@@ -14,6 +14,7 @@ mod evidence;
 mod export_python;
 mod faults;
 mod fixtures;
+mod forms;
 mod fuzz;
 mod history;
 mod hostile;

@@ -190,53 +190,52 @@ impl Decision {
 /// The roles that may issue each command (domain.md R7, R9). Auditors and analysts write
 /// nothing.
 pub fn permitted_roles(command: &Command) -> &'static [Role] {
+    roles_for(command.name())
+}
+
+/// The roles that may issue the command named `name` (its `type`); none for a name that is not
+/// a command.
+pub fn roles_for(name: &str) -> &'static [Role] {
     use Role::*;
-    match command {
-        Command::RegisterOrganisation(_) | Command::MergePersonRecords(_) => &[System],
-        Command::ErasePersonalData(_) => &[Dpo],
-        Command::DefinePackage(_)
-        | Command::AmendPackage(_)
-        | Command::StartPackage(_)
-        | Command::ClosePackage(_)
-        | Command::CancelPackage(_)
-        | Command::RegisterPublicApplicant(_)
-        | Command::AcceptParticipant(_)
-        | Command::GraduateParticipant(_)
-        | Command::IssueCertificate(_)
-        | Command::ProposeGrant(_) => &[DisnakerAdmin],
-        Command::ScheduleSession(_) | Command::CancelSession(_) => &[DisnakerAdmin, Instruktur],
-        Command::NominateInmate(_) | Command::AcknowledgeChange(_) => &[PetugasPembinaan],
-        Command::AssessEligibility(_) => &[Wali, System],
-        Command::RequestEligibilityOverride(_) => &[Wali, PetugasPembinaan],
-        Command::ApproveEligibilityOverride(_) => &[Karutan],
-        Command::ApproveNomination(_) | Command::RejectNomination(_) => &[Karutan, TppSekretaris],
-        Command::WithdrawParticipant(_) | Command::EndParticipation(_) => {
-            &[PetugasPembinaan, DisnakerAdmin, System]
-        }
-        Command::StartParticipation(_) => &[Instruktur, DisnakerAdmin, System],
-        Command::RecordAttendance(_) => &[Instruktur, PetugasPembinaan, System],
-        Command::SuspendParticipation(_) | Command::ResumeParticipation(_) => {
-            &[PetugasPembinaan, System]
-        }
-        Command::CompleteTraining(_) => &[DisnakerAdmin, System],
-        Command::AssessCompetency(_) => &[Asesor],
-        Command::ApproveGrant(_)
-        | Command::RejectGrant(_)
-        | Command::CancelGrant(_)
-        | Command::RecoverGrant(_) => &[Ppk],
-        Command::DeferGrantHandover(_) | Command::HandOverGrant(_) => &[PetugasSerahTerima],
-        Command::RecordGrantMonitoring(_) => &[DisnakerAdmin, PkBapas],
-        Command::RecordCustodyEpisode(_)
-        | Command::ChangeLegalStatus(_)
-        | Command::UpdateSentenceDates(_)
-        | Command::RecordDisciplinarySanction(_)
-        | Command::RecordTransfer(_)
-        | Command::RecordRelease(_)
-        | Command::RecordDeath(_)
-        | Command::RecordRevocation(_) => &[System, PetugasPembinaan],
-        Command::RecordNewCase(_) => &[System, PkBapas],
-        Command::RecordFollowUp(_) => &[PkBapas, DisnakerAdmin],
-        Command::CorrectEvent(_) => &[
+    match name {
+        "register_organisation" | "merge_person_records" => &[System],
+        "erase_personal_data" => &[Dpo],
+        "define_package"
+        | "amend_package"
+        | "start_package"
+        | "close_package"
+        | "cancel_package"
+        | "register_public_applicant"
+        | "accept_participant"
+        | "graduate_participant"
+        | "issue_certificate"
+        | "propose_grant" => &[DisnakerAdmin],
+        "schedule_session" | "cancel_session" => &[DisnakerAdmin, Instruktur],
+        "nominate_inmate" | "acknowledge_change" => &[PetugasPembinaan],
+        "assess_eligibility" => &[Wali, System],
+        "request_eligibility_override" => &[Wali, PetugasPembinaan],
+        "approve_eligibility_override" => &[Karutan],
+        "approve_nomination" | "reject_nomination" => &[Karutan, TppSekretaris],
+        "withdraw_participant" | "end_participation" => &[PetugasPembinaan, DisnakerAdmin, System],
+        "start_participation" => &[Instruktur, DisnakerAdmin, System],
+        "record_attendance" => &[Instruktur, PetugasPembinaan, System],
+        "suspend_participation" | "resume_participation" => &[PetugasPembinaan, System],
+        "complete_training" => &[DisnakerAdmin, System],
+        "assess_competency" => &[Asesor],
+        "approve_grant" | "reject_grant" | "cancel_grant" | "recover_grant" => &[Ppk],
+        "defer_grant_handover" | "hand_over_grant" => &[PetugasSerahTerima],
+        "record_grant_monitoring" => &[DisnakerAdmin, PkBapas],
+        "record_custody_episode"
+        | "change_legal_status"
+        | "update_sentence_dates"
+        | "record_disciplinary_sanction"
+        | "record_transfer"
+        | "record_release"
+        | "record_death"
+        | "record_revocation" => &[System, PetugasPembinaan],
+        "record_new_case" => &[System, PkBapas],
+        "record_follow_up" => &[PkBapas, DisnakerAdmin],
+        "correct_event" => &[
             PetugasPembinaan,
             Wali,
             TppSekretaris,
@@ -249,9 +248,8 @@ pub fn permitted_roles(command: &Command) -> &'static [Role] {
             PkBapas,
             System,
         ],
-        Command::ApproveCorrection(_) | Command::RejectCorrection(_) => {
-            &[Karutan, DisnakerAdmin, Ppk, System]
-        }
+        "approve_correction" | "reject_correction" => &[Karutan, DisnakerAdmin, Ppk, System],
+        _ => &[],
     }
 }
 

@@ -1207,3 +1207,11 @@ fn personal_data_is_erased_once_by_the_data_protection_officer_with_a_legal_basi
     assert!(t.person(&person).erased);
     t.refused(&dpo, with_basis, "already_exists");
 }
+
+#[test]
+fn every_command_names_the_roles_that_may_send_it() {
+    for name in crate::command::Command::NAMES {
+        assert!(!super::roles_for(name).is_empty(), "{name} has no roles");
+    }
+    assert!(super::roles_for("no_such_command").is_empty());
+}

@@ -7,8 +7,15 @@
 //! (`api::scoped_report`, `access`), so a page never shows what the user's role and facility
 //! may not see.
 
+pub mod actions;
+pub mod catalogue;
+pub mod form_labels;
+pub mod forms;
 pub mod i18n;
+pub mod refusals;
 pub mod render;
+pub mod words;
+pub mod work;
 
 use axum::Router;
 use axum::extract::{Form, FromRequestParts, Path, Query, State};
@@ -25,7 +32,6 @@ use super::access::{self, Scope};
 use super::api::{ViewParams, scoped_report};
 use super::error::ApiError;
 use super::{AppState, RequestId};
-use crate::commands::Issuer;
 use crate::users::User;
 use i18n::{Lang, t};
 
@@ -43,7 +49,10 @@ pub fn routes() -> Router<AppState> {
         .route("/enrolment", get(enrolment))
         .route("/recidivism", get(recidivism))
         .route("/inbox", get(inbox))
-        .route("/inbox/acknowledge", post(acknowledge))
+        .route("/tugas", get(work::tugas))
+        .route("/act", get(actions::index))
+        .route("/act/{command}", get(actions::show).post(actions::submit))
+        .route("/act/{command}/done", get(actions::done))
         .route("/audit", get(audit))
         .route("/compliance", get(compliance))
         .route("/{page}", get(report_page))
@@ -72,6 +81,16 @@ pub struct Web {
     pub path: String,
     /// The deployment's time zone, in which times are shown.
     pub utc_offset_hours: i64,
+    /// The session's CSRF token: every form that changes something carries it.
+    pub csrf: String,
+}
+
+/// The CSRF token of a session: a digest of its cookie, which a page of another site cannot
+/// read, so it cannot forge a form that carries it.
+fn csrf_token(session: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("jejak-csrf-v1:{session}").as_bytes());
+    hex::encode(&digest[..16])
 }
 
 /// Why a page is not shown: not signed in (to the sign-in page) or an error page.
@@ -108,6 +127,7 @@ impl FromRequestParts<AppState> for Web {
                 request_id,
                 path,
                 utc_offset_hours: state.inner.config.utc_offset_hours,
+                csrf: csrf_token(session),
             }),
             Ok(None) => Err(PageError::SignIn),
             Err(error) => {
@@ -119,14 +139,30 @@ impl FromRequestParts<AppState> for Web {
 }
 
 impl Web {
+    /// Whether a posted form carries this session's CSRF token.
+    pub fn csrf_ok(&self, given: Option<&str>) -> bool {
+        use subtle::ConstantTimeEq;
+        given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(self.csrf.as_bytes())))
+    }
+
+    /// The frame this user's pages are drawn in.
+    pub fn frame(&self) -> render::Frame<'_> {
+        render::Frame {
+            lang: self.lang,
+            user: &self.user,
+            utc_offset_hours: self.utc_offset_hours,
+            csrf: &self.csrf,
+        }
+    }
+
     /// An error as a page in the signed-in frame.
-    fn error_page(&self, error: ApiError) -> Response {
-        error_page(self.lang, Some((&self.user, self.utc_offset_hours)), error)
+    pub fn error_page(&self, error: ApiError) -> Response {
+        error_page(self.lang, Some(&self.frame()), error)
     }
 }
 
 /// An error as a page, with the API error's status.
-fn error_page(lang: Lang, user: Option<(&User, i64)>, error: ApiError) -> Response {
+fn error_page(lang: Lang, user: Option<&render::Frame<'_>>, error: ApiError) -> Response {
     let status = error.status();
     let (title, message) = match status {
         StatusCode::FORBIDDEN => (t(lang, "ui.forbidden"), error.message()),
@@ -139,8 +175,7 @@ fn error_page(lang: Lang, user: Option<(&User, i64)>, error: ApiError) -> Respon
 }
 
 fn page(web: &Web, active: &str, title: &str, body: Markup) -> Response {
-    render::layout(web.lang, &web.user, web.utc_offset_hours, active, &web.path, title, body)
-        .into_response()
+    render::layout(&web.frame(), active, &web.path, title, body).into_response()
 }
 
 /// The common query of every report page.
@@ -211,10 +246,10 @@ async fn report_for(
 
 async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     if let Some(session) = cookie(&headers, SESSION_COOKIE)
-        && let Ok(Some(_)) =
+        && let Ok(Some(user)) =
             crate::users::session_user(&state.inner.store, session, state.inner.clock.now()).await
     {
-        return Redirect::to("/overview").into_response();
+        return Redirect::to(first_page(&user)).into_response();
     }
     render::sign_in(language_of(&headers), false).into_response()
 }
@@ -248,7 +283,7 @@ async fn login(
     match crate::users::start_session(&state.inner.store, &user.name, state.inner.clock.now()).await
     {
         Ok(id) => {
-            let mut response = Redirect::to("/overview").into_response();
+            let mut response = Redirect::to(first_page(&user)).into_response();
             let age = crate::users::SESSION_HOURS * 3600;
             set_cookie(&mut response, &headers, SESSION_COOKIE, &id, age, true);
             response
@@ -257,8 +292,29 @@ async fn login(
     }
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The page after signing in: "Tugas saya" for a role that writes, the overview otherwise.
+fn first_page(user: &User) -> &'static str {
+    if actions::writes(user.role) { "/tugas" } else { "/overview" }
+}
+
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf: Option<String>,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    form: Result<Form<LogoutForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    // Signing out needs the session's token too: another site cannot sign people out.
     if let Some(session) = cookie(&headers, SESSION_COOKIE) {
+        let given = form.ok().and_then(|Form(form)| form.csrf);
+        let token = csrf_token(session);
+        if given.as_deref() != Some(token.as_str()) {
+            let lang = language_of(&headers);
+            return error_page(lang, None, ApiError::Forbidden(t(lang, "ui.csrf").to_owned()));
+        }
         let _ = crate::users::end_session(&state.inner.store, session).await;
     }
     let mut response = Redirect::to("/").into_response();
@@ -401,8 +457,7 @@ async fn enrolment(
 /// user (`api::authorise_person`); each read is recorded in the vault's access log. A person
 /// the user may not read stays a reference.
 async fn add_names(state: &AppState, web: &Web, report: &mut Report) {
-    let Some(vault) = &state.inner.vault else { return };
-    if !access::may_read_personal_data(web.user.role) {
+    if state.inner.vault.is_none() || !access::may_read_personal_data(web.user.role) {
         return;
     }
     for section in report.sections.iter_mut().filter(|s| s.name == "participants") {
@@ -410,7 +465,9 @@ async fn add_names(state: &AppState, web: &Web, report: &mut Report) {
         section.columns.insert(0, "name".to_owned());
         for row in &mut section.rows {
             let name = match &row[column] {
-                Cell::Text(person_ref) => name_of(state, web, vault, person_ref).await,
+                Cell::Text(person_ref) => {
+                    name_of(state, web, person_ref).await.map_or(Cell::Empty, Cell::Text)
+                }
                 _ => Cell::Empty,
             };
             row.insert(0, name);
@@ -418,27 +475,26 @@ async fn add_names(state: &AppState, web: &Web, report: &mut Report) {
     }
 }
 
-/// A person's name for a page, if the user may read it: else empty.
-async fn name_of(
-    state: &AppState,
-    web: &Web,
-    vault: &crate::vault::Vault,
-    person_ref: &str,
-) -> Cell {
-    if super::api::authorise_person(state, &web.user, &web.request_id, person_ref).await.is_err() {
-        return Cell::Empty;
+/// A person's name for a page, if the user may read it (as the API would give it); the read is
+/// recorded in the vault's access log. `None` when they may not, or there is none.
+pub async fn name_of(state: &AppState, web: &Web, person_ref: &str) -> Option<String> {
+    let vault = state.inner.vault.as_ref()?;
+    super::api::authorise_person(state, &web.user, &web.request_id, person_ref).await.ok()?;
+    let purpose = "dashboard: daftar peserta";
+    match vault.get(person_ref, &accessor(web), purpose, state.inner.clock.now()).await {
+        Ok(crate::vault::PersonalData::Present { record }) => Some(record.full_name),
+        Ok(crate::vault::PersonalData::Erased { .. }) => Some("(dihapus)".to_owned()),
+        _ => None,
     }
-    let accessor = crate::vault::Accessor {
+}
+
+/// The user of a page as the vault's access log records them.
+pub fn accessor(web: &Web) -> crate::vault::Accessor {
+    crate::vault::Accessor {
         actor: web.user.name.clone(),
         role: web.user.role.as_str().to_owned(),
         organisation: web.user.organisation.clone(),
         request_id: Some(web.request_id.clone()),
-    };
-    let purpose = "dashboard: daftar peserta";
-    match vault.get(person_ref, &accessor, purpose, state.inner.clock.now()).await {
-        Ok(crate::vault::PersonalData::Present { record }) => Cell::Text(record.full_name),
-        Ok(crate::vault::PersonalData::Erased { .. }) => Cell::text("(dihapus)"),
-        _ => Cell::Empty,
     }
 }
 
@@ -517,7 +573,7 @@ async fn inbox(
         Err(response) => return response,
     };
     let lang = web.lang;
-    let can_acknowledge = web.user.role == events::vocabulary::Role::PetugasPembinaan;
+    let can_acknowledge = catalogue::may_use(web.user.role, "acknowledge_change");
     let none = |_: &str, _: &Cell| None;
     let tasks = report.sections.iter().find(|s| s.name == "tasks");
     let col = |name: &str| tasks.and_then(|s| s.columns.iter().position(|c| c == name));
@@ -530,54 +586,19 @@ async fn inbox(
             (render::section_table(lang, tasks, &none))
             @if can_acknowledge {
                 @for row in tasks.rows.iter().filter(|row| row[open] == Cell::Bool(true)) {
-                    form method="post" action="/inbox/acknowledge" style="margin:.3rem 0" {
+                    form method="post" action="/act/acknowledge_change" style="margin:.3rem 0" {
+                        input type="hidden" name="csrf" value=(web.csrf);
+                        input type="hidden" name="command_id" value=(uuid::Uuid::new_v4());
+                        input type="hidden" name="next" value="/inbox";
                         input type="hidden" name="task_id" value=(row[task].display());
                         input type="hidden" name="person_ref" value=(row[person].display());
-                        button type="submit" { (t(lang, "ui.acknowledge")) " · " (row[person].display()) }
+                        button type="submit" { (t(lang, "ui.acknowledge")) " · " (forms::short_ref(&row[person].display())) }
                     }
                 }
             }
         }
     };
     page(&web, "inbox", t(lang, "nav.inbox"), body)
-}
-
-#[derive(Deserialize)]
-struct AcknowledgeForm {
-    task_id: String,
-    person_ref: String,
-}
-
-async fn acknowledge(
-    State(state): State<AppState>,
-    web: Web,
-    Form(form): Form<AcknowledgeForm>,
-) -> Response {
-    let command = serde_json::json!({
-        "command_id": uuid::Uuid::new_v4(),
-        "type": "acknowledge_change",
-        "person_ref": form.person_ref,
-        "task_id": form.task_id,
-    });
-    let envelope = match events::command::CommandEnvelope::from_value(command) {
-        Ok(envelope) => envelope,
-        Err(error) => {
-            return web.error_page(ApiError::bad_request("invalid_command", error.to_string()));
-        }
-    };
-    let organisation = web.user.facility.clone().unwrap_or_else(|| web.user.organisation.clone());
-    let issuer = Issuer {
-        actor: web.user.name.clone(),
-        role: web.user.role,
-        organisation,
-        source: events::Source::Ui,
-        correlation_id: uuid::Uuid::parse_str(&web.request_id).ok(),
-        causation_id: None,
-    };
-    match state.inner.commands.execute(&envelope, &issuer).await {
-        Ok(_) => Redirect::to("/inbox?done=1").into_response(),
-        Err(failure) => web.error_page(ApiError::from_command(failure, &web.request_id)),
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -35,7 +35,8 @@ footer{font-size:.75rem;color:#4a5663;padding:1rem;text-align:center}
 const ICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%2314532d'/%3E%3Cpath d='M9 3v7a3 3 0 0 1-6 0' stroke='%23fff' stroke-width='2' fill='none'/%3E%3C/svg%3E";
 
 /// The pages of the navigation, with their paths.
-pub const PAGES: [(&str, &str); 11] = [
+pub const PAGES: [(&str, &str); 13] = [
+    ("tugas", "/tugas"),
     ("overview", "/overview"),
     ("enrolment", "/enrolment"),
     ("attendance", "/attendance"),
@@ -47,7 +48,21 @@ pub const PAGES: [(&str, &str); 11] = [
     ("inbox", "/inbox"),
     ("audit", "/audit"),
     ("compliance", "/compliance"),
+    ("act", "/act"),
 ];
+
+/// Whether the navigation shows `page` to `user`: only what their role may open.
+pub fn visible(page: &str, user: &User) -> bool {
+    use crate::server::access::{self, Scope};
+    let scope = Scope::of(user);
+    match page {
+        "tugas" | "act" => super::actions::writes(user.role),
+        "overview" => true,
+        "audit" => matches!(scope, Scope::All | Scope::Facility(_)),
+        "compliance" => access::may_read_log(user.role),
+        view => access::may_read_view(&scope, view),
+    }
+}
 
 /// The `<head>` of every page: the stylesheet and icon inline, readable on a phone.
 fn head(title: &str) -> Markup {
@@ -62,16 +77,26 @@ fn head(title: &str) -> Markup {
     }
 }
 
+/// Who a signed-in page is drawn for.
+#[derive(Clone, Copy)]
+pub struct Frame<'a> {
+    pub lang: Lang,
+    pub user: &'a User,
+    /// The deployment's offset from UTC, in which times are shown.
+    pub utc_offset_hours: i64,
+    /// The session's CSRF token, for the sign-out form in the header.
+    pub csrf: &'a str,
+}
+
 /// The frame of every signed-in page.
 pub fn layout(
-    lang: Lang,
-    user: &User,
-    utc_offset_hours: i64,
+    frame: &Frame<'_>,
     active: &str,
     path_and_query: &str,
     title: &str,
     body: Markup,
 ) -> Markup {
+    let Frame { lang, user, utc_offset_hours, csrf } = *frame;
     let switch = format!(
         "/lang/{}?next={}",
         lang.other().code(),
@@ -91,13 +116,14 @@ pub fn layout(
                         " · " a #lang href=(switch) { (t(lang, "ui.language")) }
                         " · "
                         form method="post" action="/logout" style="display:inline" {
+                            input type="hidden" name="csrf" value=(csrf);
                             button.link #signout type="submit" { (t(lang, "ui.sign_out")) }
                         }
                     }
                 }
-                nav {
-                    @for (page, path) in PAGES {
-                        a class=(if page == active { "on" } else { "" }) href=(path) { (t(lang, &format!("nav.{page}"))) }
+                nav aria-label=(t(lang, "ui.navigation")) {
+                    @for (page, path) in PAGES.iter().filter(|(page, _)| visible(page, user)) {
+                        a class=(if *page == active { "on" } else { "" }) href=(path) aria-current=[(*page == active).then_some("page")] { (t(lang, &format!("nav.{page}"))) }
                     }
                 }
                 main {
@@ -146,12 +172,10 @@ pub fn sign_in(lang: Lang, error: bool) -> Markup {
 }
 
 /// A page with only a message, for 403s, 404s and failures.
-pub fn message_page(lang: Lang, user: Option<(&User, i64)>, title: &str, message: &str) -> Markup {
-    let body = html! { p.msg #message { (message) } };
-    match user {
-        Some((user, utc_offset_hours)) => {
-            layout(lang, user, utc_offset_hours, "", "/overview", title, body)
-        }
+pub fn message_page(lang: Lang, frame: Option<&Frame<'_>>, title: &str, message: &str) -> Markup {
+    let body = html! { p.msg #message role="alert" { (message) } };
+    match frame {
+        Some(frame) => layout(frame, "", "/overview", title, body),
         None => {
             html! { (DOCTYPE) html lang=(lang.code()) { (head(&format!("{title} · jejak"))) body { main { h1 { (title) } (body) } } } }
         }

@@ -1,0 +1,346 @@
+//! "Tugas saya" (my work): the first page after sign-in for every role that writes. It lists
+//! what waits for this user, from the programme read model as their role may see it, each item
+//! linking to the form that does it: nominations to assess or decide, participants to accept or
+//! start, sessions without a register, assessments due, graduations, grants to propose,
+//! approve or hand over, inbox tasks.
+
+use axum::extract::State;
+use axum::response::Response;
+use chrono::{Days, NaiveDate};
+use events::vocabulary::Role;
+use maud::{Markup, html};
+use projections::programme::{
+    GrantRow, PackageRow, ParticipationRow, RegisterRow, SessionRow, TaskRow,
+};
+use projections::table::Tables;
+
+use super::actions::{self, link};
+use super::forms::short_ref;
+use super::i18n::{Lang, t};
+use super::{Web, page};
+use crate::server::AppState;
+
+/// One thing waiting: what it is, and the forms that do it.
+struct Item {
+    text: String,
+    links: Vec<(String, String)>,
+}
+
+/// A list of things waiting, under a heading.
+struct Section {
+    key: &'static str,
+    items: Vec<Item>,
+}
+
+/// How far ahead and back the registers of sessions are listed.
+const REGISTER_DAYS_BACK: u64 = 14;
+const REGISTER_DAYS_AHEAD: u64 = 7;
+
+pub async fn tugas(State(state): State<AppState>, web: Web) -> Response {
+    let lang = web.lang;
+    let (tables, _, _) = match actions::programme(&state, &web.user).await {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            return web.error_page(crate::server::error::ApiError::failed(error, &web.request_id));
+        }
+    };
+    let today = state.inner.config.local_date(state.inner.clock.now());
+    let sections = sections(&web, &tables, today);
+    let waiting: usize = sections.iter().map(|s| s.items.len()).sum();
+    let body = html! {
+        p.lead #waiting { (waiting) " " (t(lang, "ui.waiting")) " · " (t(lang, "ui.today")) " " (today) }
+        @if !actions::writes(web.user.role) {
+            p.msg { (t(lang, "ui.reads_only")) }
+        }
+        @for section in &sections {
+            (render(lang, section))
+        }
+        p { a href="/act" { (t(lang, "ui.all_actions")) } }
+    };
+    page(&web, "tugas", t(lang, "nav.tugas"), body)
+}
+
+fn render(lang: Lang, section: &Section) -> Markup {
+    html! {
+        section.work data-work=(section.key) {
+            h2 { (t(lang, &format!("work.{}", section.key))) " " span.count { "(" (section.items.len()) ")" } }
+            @if section.items.is_empty() {
+                p.notes { (t(lang, "ui.nothing_waiting")) }
+            } @else {
+                ul.tasks {
+                    @for item in &section.items {
+                        li { span { (item.text) }
+                            @for (href, label) in &item.links { " " a.task href=(href) { (label) } } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What waits for the user's role, section by section.
+fn sections(web: &Web, tables: &Tables, today: NaiveDate) -> Vec<Section> {
+    let lang = web.lang;
+    let role = web.user.role;
+    let all: Vec<ParticipationRow> = tables.all::<ParticipationRow>().collect();
+    let packages: Vec<PackageRow> = tables.all::<PackageRow>().collect();
+    let title = |id: uuid::Uuid| {
+        packages.iter().find(|p| p.package_id == id).map_or("", |p| p.title.as_str()).to_owned()
+    };
+    let participant =
+        |p: &ParticipationRow| format!("{} · {}", short_ref(&p.person_ref), title(p.package_id));
+    let act = |command: &str, p: &ParticipationRow| {
+        let id = p.participation_id.to_string();
+        (
+            link(command, &[("participation_id", &id), ("person_ref", &p.person_ref)], "/tugas"),
+            actions::title(command, lang).to_owned(),
+        )
+    };
+    let with =
+        |status: &[&str], filter: &dyn Fn(&ParticipationRow) -> bool| -> Vec<&ParticipationRow> {
+            let mut found: Vec<&ParticipationRow> =
+                all.iter().filter(|p| status.contains(&p.status.as_str()) && filter(p)).collect();
+            found.sort_by_key(|p| p.status_since);
+            found
+        };
+    let items = |rows: Vec<&ParticipationRow>, commands: &[&str]| -> Vec<Item> {
+        rows.into_iter()
+            .map(|p| Item {
+                text: participant(p),
+                links: commands.iter().map(|c| act(c, p)).collect(),
+            })
+            .collect()
+    };
+    let mut sections = Vec::new();
+    match role {
+        Role::Wali => sections.push(Section {
+            key: "to_assess",
+            items: items(
+                with(&["nominated"], &|p| p.assessed_on.is_none()),
+                &["assess_eligibility"],
+            ),
+        }),
+        Role::Karutan | Role::TppSekretaris => sections.push(Section {
+            key: "to_decide",
+            items: items(
+                with(&["nominated", "eligible"], &|_| true),
+                &["approve_nomination", "reject_nomination"],
+            ),
+        }),
+        Role::PetugasPembinaan => {
+            sections.push(Section { key: "inbox", items: inbox(tables, lang) });
+            sections.push(Section { key: "registers", items: registers(tables, today, lang) });
+            sections.push(Section {
+                key: "to_request_override",
+                items: items(
+                    with(&["not_eligible"], &|_| true),
+                    &["request_eligibility_override", "withdraw_participant"],
+                ),
+            });
+        }
+        Role::DisnakerAdmin => {
+            sections
+                .push(Section { key: "packages", items: package_steps(&packages, today, lang) });
+            sections.push(Section {
+                key: "to_accept",
+                items: items(with(&["approved", "registered"], &|_| true), &["accept_participant"]),
+            });
+            let started = |p: &ParticipationRow| {
+                packages.iter().any(|k| k.package_id == p.package_id && k.status == "started")
+            };
+            sections.push(Section {
+                key: "to_start",
+                items: items(with(&["accepted"], &started), &["start_participation"]),
+            });
+            sections.push(Section {
+                key: "to_graduate",
+                items: items(with(&["competent"], &|_| true), &["graduate_participant"]),
+            });
+            let grants: Vec<GrantRow> = tables.all::<GrantRow>().collect();
+            let no_grant = |p: &ParticipationRow| {
+                !grants.iter().any(|g| {
+                    g.participation_id == p.participation_id
+                        && g.status != "cancelled"
+                        && g.status != "rejected"
+                })
+            };
+            sections.push(Section {
+                key: "to_propose",
+                items: items(with(&["graduated"], &no_grant), &["propose_grant"]),
+            });
+        }
+        Role::Instruktur => {
+            sections.push(Section { key: "registers", items: registers(tables, today, lang) })
+        }
+        Role::Asesor => sections.push(Section {
+            key: "to_assess_competency",
+            items: items(
+                with(&["completed", "not_yet_competent"], &|_| true),
+                &["assess_competency"],
+            ),
+        }),
+        Role::Ppk => sections.push(Section {
+            key: "to_approve_grant",
+            items: grants(tables, &["proposed"], &["approve_grant", "reject_grant"], lang),
+        }),
+        Role::PetugasSerahTerima => sections.push(Section {
+            key: "to_hand_over",
+            items: grants(
+                tables,
+                &["approved", "deferred"],
+                &["hand_over_grant", "defer_grant_handover"],
+                lang,
+            ),
+        }),
+        Role::PkBapas => sections.push(Section {
+            key: "to_monitor",
+            items: grants(tables, &["handed_over"], &["record_grant_monitoring"], lang),
+        }),
+        _ => {}
+    }
+    sections
+}
+
+/// The facility's open inbox tasks.
+fn inbox(tables: &Tables, lang: Lang) -> Vec<Item> {
+    let mut tasks: Vec<TaskRow> =
+        tables.all::<TaskRow>().filter(|task| task.acknowledged_on.is_none()).collect();
+    tasks.sort_by_key(|task| task.raised_on);
+    tasks
+        .into_iter()
+        .map(|task| {
+            let id = task.task_id.to_string();
+            let href = link(
+                "acknowledge_change",
+                &[("person_ref", &task.person_ref), ("task_id", &id)],
+                "/tugas",
+            );
+            let trigger = super::words::word(&task.trigger, lang == Lang::Id)
+                .unwrap_or(&task.trigger)
+                .to_owned();
+            Item {
+                text: format!("{} · {} · {}", short_ref(&task.person_ref), trigger, task.raised_on),
+                links: vec![(href, actions::title("acknowledge_change", lang).to_owned())],
+            }
+        })
+        .collect()
+}
+
+/// Sessions from two weeks back to a week ahead whose register still has a blank for someone in
+/// training, or that are today: each opens its register.
+fn registers(tables: &Tables, today: NaiveDate, lang: Lang) -> Vec<Item> {
+    let from = today.checked_sub_days(Days::new(REGISTER_DAYS_BACK)).unwrap_or(today);
+    let to = today.checked_add_days(Days::new(REGISTER_DAYS_AHEAD)).unwrap_or(today);
+    let packages: Vec<PackageRow> = tables
+        .all::<PackageRow>()
+        .filter(|p| p.status == "started" || p.status == "planned")
+        .collect();
+    let mut sessions: Vec<SessionRow> = tables
+        .all::<SessionRow>()
+        .filter(|s| !s.cancelled && s.date >= from && s.date <= to)
+        .filter(|s| packages.iter().any(|p| p.package_id == s.package_id))
+        .collect();
+    sessions.sort_by_key(|s| (s.date, s.number));
+    let participations: Vec<ParticipationRow> =
+        tables.all::<ParticipationRow>().filter(|p| p.status == "active").collect();
+    sessions
+        .into_iter()
+        .filter_map(|session| {
+            let open =
+                participations.iter().filter(|p| p.package_id == session.package_id).any(|p| {
+                    let marks = tables
+                        .get::<RegisterRow>(&projections::programme::key(p.participation_id))
+                        .map(|r| r.marks)
+                        .unwrap_or_default();
+                    marks
+                        .chars()
+                        .nth(usize::try_from(session.number - 1).unwrap_or(0))
+                        .is_none_or(|m| m == '.')
+                });
+            (open || session.date == today).then(|| {
+                let title = packages
+                    .iter()
+                    .find(|p| p.package_id == session.package_id)
+                    .map_or("", |p| p.title.as_str());
+                Item {
+                    text: format!(
+                        "{} · {} {} · {}",
+                        session.date,
+                        t(lang, "ui.session"),
+                        session.number,
+                        title
+                    ),
+                    links: vec![(
+                        format!("/register/{}", session.session_id),
+                        t(lang, "ui.open_register").to_owned(),
+                    )],
+                }
+            })
+        })
+        .collect()
+}
+
+/// Packages to start (planned, their first day come) or close (started, their last day past).
+fn package_steps(packages: &[PackageRow], today: NaiveDate, lang: Lang) -> Vec<Item> {
+    let mut items = Vec::new();
+    for package in packages {
+        let id = package.package_id.to_string();
+        let step = match package.status.as_str() {
+            "planned" if package.start_date <= today => Some("start_package"),
+            "started" if package.end_date < today => Some("close_package"),
+            _ => None,
+        };
+        let mut links =
+            vec![(format!("/enrolment?package={id}"), t(lang, "ui.open_package").to_owned())];
+        if let Some(command) = step {
+            links.insert(
+                0,
+                (
+                    link(command, &[("package_id", &id)], "/tugas"),
+                    actions::title(command, lang).to_owned(),
+                ),
+            );
+        } else if package.status != "planned" && package.status != "started" {
+            continue;
+        }
+        items.push(Item {
+            text: format!("{} ({} – {})", package.title, package.start_date, package.end_date),
+            links,
+        });
+    }
+    items
+}
+
+/// Grants in `states`, each with the forms for its next step.
+fn grants(tables: &Tables, states: &[&str], commands: &[&str], lang: Lang) -> Vec<Item> {
+    let mut grants: Vec<GrantRow> =
+        tables.all::<GrantRow>().filter(|g| states.contains(&g.status.as_str())).collect();
+    grants.sort_by_key(|g| g.proposed_on);
+    grants
+        .into_iter()
+        .map(|grant| {
+            let id = grant.grant_id.to_string();
+            Item {
+                text: format!(
+                    "{} · Rp{} · {}",
+                    short_ref(&grant.person_ref),
+                    grant.total_rupiah,
+                    grant.proposed_on
+                ),
+                links: commands
+                    .iter()
+                    .map(|c| {
+                        (
+                            link(
+                                c,
+                                &[("grant_id", &id), ("person_ref", &grant.person_ref)],
+                                "/tugas",
+                            ),
+                            actions::title(c, lang).to_owned(),
+                        )
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}

@@ -20,7 +20,7 @@ use crate::table::{Key, Record, Row, RowRef, TableDef, Tables};
 use crate::value::Cell;
 
 pub const DEF: ProjectionDef =
-    ProjectionDef { name: "programme", version: 2, tables, touches, apply, keeps: Some(keeps) };
+    ProjectionDef { name: "programme", version: 3, tables, touches, apply, keeps: Some(keeps) };
 
 record!(
     /// A training package as defined and amended, with its places and the number of sessions
@@ -227,6 +227,23 @@ record!(
     }
 );
 
+record!(
+    /// A late correction of a participation's record, asked for by one person and waiting for
+    /// a second (or decided by them).
+    "programme_corrections" => CorrectionRow {
+        request_id: Uuid;
+        participation_id: Uuid,
+        target_event_id: Uuid,
+        target_event_type: String,
+        target: String,
+        requested_by: String,
+        requested_on: NaiveDate,
+        reason: Option<String>,
+        status: String,
+        decided_by: Option<String>,
+    }
+);
+
 /// The tables, parents first; what each hangs off decides whether a scope keeps its rows.
 fn tables() -> Vec<TableDef> {
     let (package, participation) = (PackageRow::TABLE, ParticipationRow::TABLE);
@@ -240,6 +257,7 @@ fn tables() -> Vec<TableDef> {
         GrantRow::def().under(package, "package_id"),
         GrantVisitRow::def().under(GrantRow::TABLE, "grant_id"),
         TaskRow::def(),
+        CorrectionRow::def().under(participation, "participation_id"),
     ]
 }
 
@@ -333,7 +351,12 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
             .push(RowRef::of::<GrantVisitRow>(vec![e.grant_id.to_value(), e.visit_id.to_value()])),
         ChangeOfCircumstanceRaised(e) => out.push(RowRef::of::<TaskRow>(key(e.task_id))),
         ChangeOfCircumstanceAcknowledged(e) => out.push(RowRef::of::<TaskRow>(key(e.task_id))),
+        CorrectionRequested(e) => correction(fact, e.request_id, out),
+        CorrectionRejected(e) => correction(fact, e.request_id, out),
         EventReversed(e) => {
+            if let Some(request_id) = e.request_id {
+                correction(fact, request_id, out);
+            }
             let Some(stream) = stream_uuid(&fact.meta.stream_id) else { return };
             let target: Option<Uuid> = e.target.parse().ok();
             match (e.reversed_event_type.as_str(), target) {
@@ -361,6 +384,18 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
         }
         _ => {}
     }
+}
+
+/// A correction of a participation's record: the participation and the request's row.
+fn correction(fact: &Fact, request_id: Uuid, out: &mut Vec<RowRef>) {
+    if !fact.meta.stream_id.starts_with("participation-") {
+        return;
+    }
+    let Some(stream) = stream_uuid(&fact.meta.stream_id) else { return };
+    out.extend([
+        RowRef::of::<ParticipationRow>(key(stream)),
+        RowRef::of::<CorrectionRow>(key(request_id)),
+    ]);
 }
 
 /// The participation, and once it is loaded, its open suspension if it has one.
@@ -708,9 +743,41 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
             row.acknowledged_by = Some(fact.meta.actor.clone());
             row.acknowledged_on = Some(today);
         }),
-        EventReversed(e) => reverse(fact, e, tables),
+        CorrectionRequested(e) => {
+            if !fact.meta.stream_id.starts_with("participation-") {
+                return;
+            }
+            let Some(participation_id) = stream_uuid(&fact.meta.stream_id) else { return };
+            tables.put(&CorrectionRow {
+                request_id: e.request_id,
+                participation_id,
+                target_event_id: e.target_event_id,
+                target_event_type: e.target_event_type.clone(),
+                target: e.target.clone(),
+                requested_by: fact.meta.actor.clone(),
+                requested_on: today,
+                reason: fact.meta.reason.clone(),
+                status: "pending".to_owned(),
+                decided_by: None,
+            });
+        }
+        CorrectionRejected(e) => decide_correction(fact, tables, e.request_id, "rejected"),
+        EventReversed(e) => {
+            if let Some(request_id) = e.request_id {
+                decide_correction(fact, tables, request_id, "approved");
+            }
+            reverse(fact, e, tables);
+        }
         _ => {}
     }
+}
+
+/// A correction request decided by a second person.
+fn decide_correction(fact: &Fact, tables: &mut Tables, request_id: Uuid, status: &str) {
+    update::<CorrectionRow>(tables, key(request_id), |row| {
+        row.status = status.to_owned();
+        row.decided_by = Some(fact.meta.actor.clone());
+    });
 }
 
 fn reverse(fact: &Fact, reversed: &events::catalogue::EventReversed, tables: &mut Tables) {

@@ -610,3 +610,93 @@ pub fn choices(tables: &projections::table::Tables, lang: Lang) -> Lists {
 pub fn writes(role: Role) -> bool {
     catalogue::FORMS.iter().any(|form| catalogue::may_use(role, form.command))
 }
+
+/// The forms that take a participation on from its state.
+pub fn next_steps(state: &str) -> &'static [&'static str] {
+    match state {
+        "nominated" => &[
+            "assess_eligibility",
+            "approve_nomination",
+            "reject_nomination",
+            "withdraw_participant",
+        ],
+        "registered" => &["assess_eligibility", "accept_participant", "withdraw_participant"],
+        "eligible" => &["approve_nomination", "reject_nomination", "withdraw_participant"],
+        "not_eligible" => &["request_eligibility_override", "withdraw_participant"],
+        "approved" | "waitlisted" => &["accept_participant", "withdraw_participant"],
+        "accepted" => &["start_participation", "withdraw_participant"],
+        "active" => &[
+            "record_attendance",
+            "suspend_participation",
+            "complete_training",
+            "end_participation",
+        ],
+        "suspended" => &["resume_participation", "end_participation"],
+        "completed" | "not_yet_competent" => &["assess_competency", "issue_certificate"],
+        "competent" => &["graduate_participant", "issue_certificate"],
+        "graduated" => &["propose_grant", "issue_certificate"],
+        _ => &[],
+    }
+}
+
+/// The forms that act on a package, in the order a package runs.
+pub const PACKAGE_STEPS: [&str; 7] = [
+    "nominate_inmate",
+    "register_public_applicant",
+    "schedule_session",
+    "start_package",
+    "amend_package",
+    "close_package",
+    "cancel_package",
+];
+
+/// One participation: who, where they stand, and the forms that take them on.
+pub async fn participant(
+    State(state): State<AppState>,
+    web: Web,
+    Path(id): Path<String>,
+) -> Response {
+    use projections::programme::{PackageRow, ParticipationRow, key};
+    let lang = web.lang;
+    let not_found =
+        || web.error_page(ApiError::NotFound(format!("{} {id}", t(lang, "ui.participation"))));
+    let Ok(participation_id) = Uuid::parse_str(&id) else { return not_found() };
+    let (tables, _, _) = match programme(&state, &web.user).await {
+        Ok(loaded) => loaded,
+        Err(error) => return web.error_page(ApiError::failed(error, &web.request_id)),
+    };
+    let Some(row) = tables.get::<ParticipationRow>(&key(participation_id)) else {
+        return not_found();
+    };
+    let package = tables.get::<PackageRow>(&key(row.package_id));
+    let name = super::name_of(&state, &web, &row.person_ref).await;
+    let word = |code: &str| super::words::word(code, lang == Lang::Id).unwrap_or(code).to_owned();
+    let here = format!("/participant/{participation_id}");
+    let steps: Vec<&str> = next_steps(&row.status)
+        .iter()
+        .copied()
+        .filter(|command| catalogue::may_use(web.user.role, command))
+        .collect();
+    let id = participation_id.to_string();
+    let body = html! {
+        dl.answers {
+            dt { (t(lang, "ui.person")) } dd #person { (name.unwrap_or_else(|| forms::short_ref(&row.person_ref))) }
+            @if let Some(package) = &package {
+                dt { (t(lang, "ui.package")) } dd { a href=(format!("/enrolment?package={}", package.package_id)) { (package.title) } " (" (package.start_date) " – " (package.end_date) ")" }
+            }
+            dt { (t(lang, "col.state")) } dd #state data-state=(row.status) { (word(&row.status)) " · " (row.status_since) }
+            dt { (t(lang, "col.category")) } dd { (word(&row.category)) }
+            @if let (Some(attended), Some(expected)) = (row.sessions_attended, row.sessions_expected) {
+                dt { (t(lang, "col.attended")) } dd { (attended) " / " (expected) }
+            }
+        }
+        @if !steps.is_empty() {
+            h2 { (t(lang, "ui.next_steps")) }
+            ul.actions { @for command in &steps {
+                li { a data-command=(command) href=(link(command, &[("participation_id", &id), ("person_ref", &row.person_ref), ("package_id", &row.package_id.to_string())], &here)) { (title(command, lang)) } }
+            } }
+        }
+        p { a href=(format!("/audit?subject=participation&id={participation_id}")) { (t(lang, "nav.audit")) } }
+    };
+    page(&web, "enrolment", t(lang, "ui.participation"), body)
+}

@@ -13,6 +13,7 @@ pub mod form_labels;
 pub mod forms;
 pub mod i18n;
 pub mod refusals;
+pub mod register;
 pub mod render;
 pub mod words;
 pub mod work;
@@ -50,6 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/recidivism", get(recidivism))
         .route("/inbox", get(inbox))
         .route("/tugas", get(work::tugas))
+        .route("/register/{session}", get(register::show).post(register::submit))
+        .route("/participant/{id}", get(actions::participant))
         .route("/act", get(actions::index))
         .route("/act/{command}", get(actions::show).post(actions::submit))
         .route("/act/{command}/done", get(actions::done))
@@ -437,20 +440,72 @@ async fn enrolment(
     }
     let link = |column: &str, value: &Cell| match (column, value, &package) {
         ("package_id", Cell::Text(id), None) => Some(format!("/enrolment?package={id}")),
+        ("participation_id", Cell::Text(id), Some(_)) => Some(format!("/participant/{id}")),
         _ => None,
     };
     let title = match &package {
         Some(_) => t(lang, "ui.participants_of"),
         None => t(lang, "nav.enrolment"),
     };
+    let tools = match &package {
+        Some(package) => package_tools(&state, &web, package).await,
+        None => html! {},
+    };
     let body = html! {
         (query.filters(lang, "/enrolment"))
+        (tools)
         (render::provenance(lang, &report))
         @for section in &report.sections { (render::section_table(lang, section, &link)) }
         @if package.is_none() { p.notes #open_package { (t(lang, "ui.open_package_hint")) } }
         (render::notes(&report))
     };
     page(&web, "enrolment", title, body)
+}
+
+/// What the user may do with a package: the forms that act on it, and its sessions with
+/// their registers.
+async fn package_tools(state: &AppState, web: &Web, package: &str) -> Markup {
+    let lang = web.lang;
+    let next = format!("/enrolment?package={package}");
+    let steps: Vec<&str> = actions::PACKAGE_STEPS
+        .iter()
+        .copied()
+        .filter(|command| catalogue::may_use(web.user.role, command))
+        .collect();
+    let registers = catalogue::may_use(web.user.role, "record_attendance");
+    let sessions: Vec<projections::programme::SessionRow> =
+        match (registers, uuid::Uuid::parse_str(package)) {
+            (true, Ok(id)) => match actions::programme(state, &web.user).await {
+                Ok((tables, _, _)) => {
+                    let mut sessions: Vec<projections::programme::SessionRow> = tables
+                        .all::<projections::programme::SessionRow>()
+                        .filter(|s| s.package_id == id && !s.cancelled)
+                        .collect();
+                    sessions.sort_by_key(|s| s.number);
+                    sessions
+                }
+                Err(_) => Vec::new(),
+            },
+            _ => Vec::new(),
+        };
+    html! {
+        @if !steps.is_empty() {
+            ul.actions #package-actions {
+                @for command in &steps {
+                    li { a data-command=(command) href=(actions::link(command, &[("package_id", package)], &next)) { (actions::title(command, lang)) } }
+                }
+            }
+        }
+        @if !sessions.is_empty() {
+            h2 { (t(lang, "ui.sessions")) }
+            ul.actions #sessions {
+                @for session in &sessions {
+                    li { a data-session=(session.session_id) href=(format!("/register/{}", session.session_id)) {
+                        (t(lang, "ui.session")) " " (session.number) " · " (session.date) } }
+                }
+            }
+        }
+    }
 }
 
 /// Puts each participant's name in front of their row where the API would give it to this
@@ -601,6 +656,17 @@ async fn inbox(
     page(&web, "inbox", t(lang, "nav.inbox"), body)
 }
 
+/// The records a correction may reverse (the write side's `Corrections::record`).
+const REVERSIBLE: [&str; 7] = [
+    "AttendanceRecorded",
+    "CompetencyAssessed",
+    "CertificateIssued",
+    "GrantUseMonitored",
+    "DisciplinarySanctionRecorded",
+    "NewCaseRecorded",
+    "FollowUpContactRecorded",
+];
+
 #[derive(Debug, Default, Deserialize)]
 struct AuditQuery {
     subject: Option<String>,
@@ -649,6 +715,7 @@ async fn audit(
         Ok(as_of) => as_of,
         Err(error) => return web.error_page(error),
     };
+    let may_correct = catalogue::may_use(web.user.role, "correct_event");
     let (inner, facility) = (&state.inner, facility.as_deref());
     let trail =
         match crate::audit::trail(&inner.store, kind, &id, as_of, &inner.config, facility).await {
@@ -664,7 +731,10 @@ async fn audit(
                     tr {
                         td.n { (entry.position) }
                         td { (entry.event_type)
-                            @if let Some(reversed) = &entry.reversed_by { br; small { (t(lang, "ui.reversed_by")) " " (reversed.position) } } }
+                            @if let Some(reversed) = &entry.reversed_by { br; small { (t(lang, "ui.reversed_by")) " " (reversed.position) } }
+                            @else if may_correct && REVERSIBLE.contains(&entry.event_type.as_str()) {
+                                br; a.correct href=(actions::link("correct_event", &[("stream_id", &entry.stream_id), ("event_id", &entry.event_id.to_string())], &web.path)) { (actions::title("correct_event", lang)) }
+                            } }
                         td { (entry.occurred_at) }
                         td { (entry.recorded_at) }
                         td { (entry.actor) " (" (entry.role) ")" }

@@ -252,6 +252,43 @@ fn cell(lang: Lang, value: &Cell) -> (String, &'static str) {
     }
 }
 
+/// Columns whose values are codes of a word list or a state: shown as words.
+const CODE_COLUMNS: [&str; 22] = [
+    "state",
+    "status",
+    "category",
+    "legal_status",
+    "venue_type",
+    "skill",
+    "release_type",
+    "role",
+    "sex",
+    "age_band",
+    "offence_group",
+    "sentence_band",
+    "end_reason",
+    "end_category",
+    "withdrawal_reason",
+    "rejection_reason",
+    "grant_policy",
+    "recipient",
+    "business_status",
+    "employment_status",
+    "competency_result",
+    "certificate_type",
+];
+
+/// A cell as a table shows it: a code as its word in the language.
+fn coded(lang: Lang, column: &str, value: &Cell) -> (String, &'static str) {
+    if let Cell::Text(code) = value
+        && CODE_COLUMNS.contains(&column)
+        && let Some(word) = super::words::word(code, lang == Lang::Id)
+    {
+        return (word.to_owned(), "");
+    }
+    cell(lang, value)
+}
+
 /// A section as a table; `link` may turn a cell into a link (column name, value → href).
 pub fn section_table(
     lang: Lang,
@@ -270,7 +307,7 @@ pub fn section_table(
                         @for row in &section.rows {
                             tr {
                                 @for (column, value) in section.columns.iter().zip(row) {
-                                    @let (text, class) = cell(lang, value);
+                                    @let (text, class) = coded(lang, column, value);
                                     td class=(class) data-col=(column) {
                                         @if let Some(href) = link(column, value) { a href=(href) { (text) } } @else { (text) }
                                     }

@@ -163,6 +163,11 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("proposed", "Diusulkan", "Proposed"),
     ("deferred", "Ditunda", "Handover deferred"),
     ("handed_over", "Sudah diserahkan", "Handed over"),
+    // Records a correction may reverse
+    ("AttendanceRecorded", "Presensi", "Attendance"),
+    ("CompetencyAssessed", "Hasil uji kompetensi", "Competency result"),
+    ("CertificateIssued", "Sertifikat", "Certificate"),
+    ("GrantUseMonitored", "Kunjungan monitoring", "Monitoring visit"),
     // Skills of the demo and the source case
     ("menjahit", "Menjahit", "Sewing"),
     ("kecantikan", "Tata kecantikan", "Beauty"),

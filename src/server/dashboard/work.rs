@@ -10,7 +10,7 @@ use chrono::{Days, NaiveDate};
 use events::vocabulary::Role;
 use maud::{Markup, html};
 use projections::programme::{
-    GrantRow, PackageRow, ParticipationRow, RegisterRow, SessionRow, TaskRow,
+    CorrectionRow, GrantRow, PackageRow, ParticipationRow, RegisterRow, SessionRow, TaskRow,
 };
 use projections::table::Tables;
 
@@ -197,6 +197,94 @@ fn sections(web: &Web, tables: &Tables, today: NaiveDate) -> Vec<Section> {
             items: grants(tables, &["handed_over"], &["record_grant_monitoring"], lang),
         }),
         _ => {}
+    }
+    sections.extend(corrections(web, tables, &participant_of(&all, &packages)));
+    sections
+}
+
+/// How a participation is named in a list: its short reference and its package.
+fn participant_of(
+    all: &[ParticipationRow],
+    packages: &[PackageRow],
+) -> impl Fn(uuid::Uuid) -> String {
+    let named: Vec<(uuid::Uuid, String)> = all
+        .iter()
+        .map(|p| {
+            let title = packages
+                .iter()
+                .find(|k| k.package_id == p.package_id)
+                .map_or("", |k| k.title.as_str());
+            (p.participation_id, format!("{} · {title}", short_ref(&p.person_ref)))
+        })
+        .collect();
+    move |id| {
+        named.iter().find(|(p, _)| *p == id).map_or_else(|| id.to_string(), |(_, n)| n.clone())
+    }
+}
+
+/// Late corrections waiting for a second person: for those who may decide them, the ones
+/// others asked for, to approve or reject; for whoever asked, their own, as waiting for
+/// someone else.
+fn corrections(
+    web: &Web,
+    tables: &Tables,
+    participant: &dyn Fn(uuid::Uuid) -> String,
+) -> Vec<Section> {
+    let lang = web.lang;
+    let mut pending: Vec<CorrectionRow> =
+        tables.all::<CorrectionRow>().filter(|c| c.status == "pending").collect();
+    pending.sort_by_key(|c| c.requested_on);
+    let text = |c: &CorrectionRow| {
+        let what = super::words::word(&c.target_event_type, lang == Lang::Id)
+            .unwrap_or(&c.target_event_type)
+            .to_owned();
+        format!(
+            "{} · {what} · {} {} · {}",
+            participant(c.participation_id),
+            t(lang, "ui.requested_by"),
+            c.requested_by,
+            c.requested_on
+        )
+    };
+    let mut sections = Vec::new();
+    let decides = ["approve_correction", "reject_correction"]
+        .iter()
+        .all(|command| super::catalogue::may_use(web.user.role, command));
+    if decides {
+        let items = pending
+            .iter()
+            .filter(|c| c.requested_by != web.user.name)
+            .map(|c| {
+                let (stream, request) =
+                    (format!("participation-{}", c.participation_id), c.request_id.to_string());
+                let links = ["approve_correction", "reject_correction"]
+                    .iter()
+                    .map(|command| {
+                        (
+                            link(
+                                command,
+                                &[("stream_id", &stream), ("request_id", &request)],
+                                "/tugas",
+                            ),
+                            actions::title(command, lang).to_owned(),
+                        )
+                    })
+                    .collect();
+                Item { text: text(c), links }
+            })
+            .collect();
+        sections.push(Section { key: "corrections", items });
+    }
+    let own: Vec<Item> = pending
+        .iter()
+        .filter(|c| c.requested_by == web.user.name)
+        .map(|c| Item {
+            text: format!("{} · {}", text(c), t(lang, "ui.waits_for_another")),
+            links: Vec::new(),
+        })
+        .collect();
+    if !own.is_empty() {
+        sections.push(Section { key: "own_corrections", items: own });
     }
     sections
 }

@@ -953,7 +953,7 @@ mod tests {
             assert_eq!(parent.key.len(), 1, "{} is keyed by one id", parent.name);
             assert_eq!(parent.key[0].kind, column.kind, "{}", definition.name);
         }
-        assert_eq!(children, 7, "all but the packages and the inbox hang off a parent");
+        assert_eq!(children, 8, "all but the packages and the inbox hang off a parent");
     }
 
     #[test]

@@ -240,6 +240,10 @@ enum Command {
         /// Minutes between checkpoints.
         #[arg(long, default_value_t = 60)]
         checkpoint_minutes: u64,
+        /// The person key (64 hex digits), so that forms find people by SDP or applicant
+        /// number; else `JEJAK_PERSON_KEY`; the demo uses its published key.
+        #[arg(long)]
+        person_key_file: Option<PathBuf>,
     },
     /// Users of the API and their tokens.
     User {
@@ -881,7 +885,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve { addr, demo, checkpoint_key, checkpoint_out, checkpoint_minutes } => {
+        Command::Serve {
+            addr,
+            demo,
+            checkpoint_key,
+            checkpoint_out,
+            checkpoint_minutes,
+            person_key_file,
+        } => {
             let master = match crate::vault::MasterKey::load(cli.master_key_file.as_deref()) {
                 Ok(key) => Some(key),
                 Err(crate::vault::VaultError::NoMasterKey) if demo => {
@@ -931,6 +942,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 vault,
                 clock.clone(),
             );
+            match keys::person_key(person_key_file.as_deref()) {
+                Ok(key) => state.set_person_key(key),
+                Err(keys::KeyError::Missing) if demo => state.set_person_key(keys::DEMO_PERSON_KEY),
+                Err(keys::KeyError::Missing) => eprintln!(
+                    "warning: no person key: forms find people by NIK or reference only (set JEJAK_PERSON_KEY or --person-key-file)"
+                ),
+                Err(error) => return Err(error.into()),
+            }
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;

@@ -16,7 +16,7 @@ use crate::serve::Served;
 use crate::support::TestDb;
 
 /// chromedriver on a free port, killed when dropped.
-struct Driver {
+pub struct Driver {
     child: Child,
     port: u16,
 }
@@ -50,7 +50,7 @@ impl Driver {
     }
 
     /// Starts chromedriver and returns once it says it is ready.
-    fn start() -> Driver {
+    pub fn start() -> Driver {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let mut child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -69,7 +69,7 @@ impl Driver {
         Driver { child, port }
     }
 
-    async fn client(&self) -> Client {
+    pub async fn client(&self) -> Client {
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
@@ -90,7 +90,7 @@ fn screenshots() -> PathBuf {
     dir
 }
 
-async fn shoot(client: &Client, name: &str) {
+pub async fn shoot(client: &Client, name: &str) {
     let png = client.screenshot().await.unwrap();
     std::fs::write(screenshots().join(format!("{name}.png")), png).unwrap();
 }
@@ -129,6 +129,17 @@ async fn fits_a_phone_and_fetches_nothing_else(client: &Client, name: &str) {
     arrive(client, "main h1").await;
 }
 
+/// Signs in with `token`; the first page must be `first` ("Tugas saya" for a role that
+/// writes, the overview for one that reads).
+pub async fn sign_in_at(client: &Client, base: &str, token: &str, first: &str) {
+    client.goto(&format!("{base}/")).await.unwrap();
+    client.find(Locator::Css("#token")).await.unwrap().send_keys(token).await.unwrap();
+    client.find(Locator::Css("#submit")).await.unwrap().click().await.unwrap();
+    arrive(client, "main h1").await;
+    let url = client.current_url().await.unwrap();
+    assert_eq!(url.path(), first, "signed in, at {url}");
+}
+
 /// Signs in with `token` and opens the overview. A role that writes lands on "Tugas saya"
 /// first, a role that reads on the overview.
 async fn sign_in(client: &Client, base: &str, token: &str) {
@@ -147,7 +158,7 @@ async fn sign_in(client: &Client, base: &str, token: &str) {
     arrive(client, "[data-kpi]").await;
 }
 
-async fn sign_out(client: &Client) {
+pub async fn sign_out(client: &Client) {
     client.find(Locator::Css("#signout")).await.unwrap().click().await.unwrap();
     arrive(client, "#token").await;
     let url = client.current_url().await.unwrap();
@@ -155,7 +166,7 @@ async fn sign_out(client: &Client) {
 }
 
 /// Waits until the page a click led to shows `selector` (WebDriver's own wait, not a sleep).
-async fn arrive(client: &Client, selector: &str) {
+pub async fn arrive(client: &Client, selector: &str) {
     let found = client.wait().for_element(Locator::Css(selector)).await;
     found.unwrap_or_else(|error| panic!("{selector}: {error}"));
 }

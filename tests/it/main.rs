@@ -5,6 +5,7 @@ mod api;
 mod backup;
 mod bench;
 mod browser;
+mod browser_work;
 mod cli;
 mod compliance;
 mod concurrency;

@@ -106,7 +106,11 @@ pub async fn show(
         Ok(spec) => spec,
         Err(response) => return response,
     };
-    let values = forms::values(query.map(|Query(pairs)| pairs).unwrap_or_default());
+    let mut values = forms::values(query.map(|Query(pairs)| pairs).unwrap_or_default());
+    // The office a user works for is the provider of its packages and the body that assesses.
+    for field in spec.fields.iter().filter(|f| matches!(f.name, "provider" | "lsp")) {
+        values.entry(field.name.to_owned()).or_insert_with(|| web.user.organisation.clone());
+    }
     let lists = match lists(&state, &web, spec).await {
         Ok(lists) => lists,
         Err(error) => return web.error_page(error),
@@ -524,13 +528,18 @@ async fn lists(state: &AppState, web: &Web, spec: &FormSpec) -> Result<Lists, Ap
     Ok(choices(&tables, web.lang))
 }
 
-/// The programme read model, caught up, as the user may see it.
+/// The programme read model, caught up, as the user's work may draw on it: their facility's
+/// or their office's packages. Packages do not name the certification body that assesses them,
+/// so an assessor's work draws on every package (its forms and lists show people by short
+/// reference only, never by name).
 pub async fn programme(
     state: &AppState,
     user: &crate::users::User,
 ) -> Result<(projections::table::Tables, i64, String), crate::projector::ProjectorError> {
     let mut options = Options::default();
-    narrow(&mut options, &Scope::of(user));
+    if user.role != Role::Asesor {
+        narrow(&mut options, &Scope::of(user));
+    }
     crate::reports::current(&state.inner.projector, projections::programme::DEF, &options).await
 }
 

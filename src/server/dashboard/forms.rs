@@ -100,10 +100,15 @@ pub fn read(
                 object.insert(field.name.to_owned(), value);
             }
             Ok(None) if field.required => {
-                errors.push((field.name.to_owned(), say(lang, "Wajib diisi.", "This is required.")))
+                let message = if lang == Lang::Id { "wajib diisi." } else { "is required." };
+                errors.push((
+                    field.name.to_owned(),
+                    format!("{} {message}", label(field.name, lang).0),
+                ))
             }
             Ok(None) => {}
-            Err(message) => errors.push((field.name.to_owned(), message)),
+            Err(message) => errors
+                .push((field.name.to_owned(), format!("{}: {message}", label(field.name, lang).0))),
         }
     }
     if errors.is_empty() { Ok(Value::Object(object)) } else { Err(errors) }
@@ -424,8 +429,8 @@ fn items_field(drawn: &Drawn<'_>, error: Option<&str>) -> Markup {
                 div.item {
                     @for (column, size) in [("item_name", "20"), ("item_quantity", "4"), ("item_value", "10")] {
                         @let name = format!("{column}_{row}");
-                        label for=(format!("f-{name}")) { (label(column, lang).0) " " (row) }
-                        input id=(format!("f-{name}")) type="text" name=(name) size=(size) value=(get(&name)) autocomplete="off";
+                        label for=(format!("f-{name}")) { (label(column, lang).0) " " (row)
+                            input id=(format!("f-{name}")) type="text" name=(name) size=(size) value=(get(&name)) autocomplete="off"; }
                     }
                 }
             }
@@ -536,7 +541,7 @@ mod tests {
         assert_eq!(fields, ["package_id", "date", "start_time", "end_time", "hours"]);
         assert!(errors[1].1.contains("2026-03-02"));
         let errors = read(spec, &values, Uuid::nil(), &Ok(None), Lang::Id).unwrap_err();
-        assert_eq!(errors[0].1, "Wajib diisi.");
+        assert_eq!(errors[0].1, "Paket wajib diisi.");
     }
 
     #[test]

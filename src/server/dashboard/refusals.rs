@@ -67,7 +67,41 @@ const PHRASES: &[(&str, &str)] = &[
         "an eligibility override is approved by someone other than its requester",
         "pengecualian syarat disetujui oleh orang selain pemohonnya",
     ),
+    ("follow-up contacts are recorded after release", "kontak pendampingan dicatat setelah bebas"),
+    (
+        "only a conditional release (PB, CB, CMB) can be revoked",
+        "hanya pembebasan bersyarat (PB, CB, CMB) yang dapat dicabut",
+    ),
+    (
+        "public applicants follow the provider's rules, not eligibility for inmates",
+        "peserta umum mengikuti aturan penyelenggara, bukan syarat warga binaan",
+    ),
+    (
+        "the graduate is in custody: defer the handover or hand over to a documented representative",
+        "lulusan masih ditahan: tunda serah terima, atau serahkan kepada perwakilan dengan surat kuasa",
+    ),
+    (
+        "the participant graduated on this result; the graduation stands",
+        "peserta sudah lulus dengan hasil ini; kelulusan tetap berlaku",
+    ),
+    (
+        "the person is in custody: nominate them as an inmate",
+        "orang ini sedang ditahan: usulkan sebagai warga binaan",
+    ),
+    (
+        "training was completed on this attendance; it can no longer change",
+        "pelatihan sudah dinyatakan selesai dengan presensi ini; presensi tidak dapat diubah lagi",
+    ),
 ];
+
+/// A `NotAllowed` detail in Bahasa Indonesia: the rules' own phrase, or "the package runs
+/// until DATE" with its date.
+fn not_allowed(detail: &str) -> String {
+    if let Some(date) = detail.strip_prefix("the package runs until ") {
+        return format!("paket berjalan sampai {date}");
+    }
+    p(detail, Lang::Id)
+}
 
 /// A phrase of the rules in the language (English as the rules say it).
 fn p(text: &str, lang: Lang) -> String {
@@ -208,7 +242,7 @@ pub fn refusal(rejection: &Rejection, lang: Lang) -> String {
             format!("This person's record was merged into {surviving_ref}. Record it there."),
         ),
         Rejection::NotAllowed { detail } => say(
-            format!("Tidak diizinkan: {detail}."),
+            format!("Tidak diizinkan: {}.", not_allowed(detail)),
             format!("Not allowed: {detail}."),
         ),
     }

@@ -29,6 +29,20 @@ th{background:#eef1f4;position:sticky;top:0}td.n{text-align:right;font-variant-n
 .signin{max-width:420px;margin:3rem auto;background:#fff;padding:1.4rem;border:1px solid #d8dde3;border-radius:8px}
 .signin input{width:100%;margin:.4rem 0 .8rem}svg text{font:12px system-ui,sans-serif}
 footer{font-size:.75rem;color:#4a5663;padding:1rem;text-align:center}
+.form{max-width:40rem}.field{margin:0 0 1.1rem}.field>label,fieldset>legend{display:block;font-weight:600;margin-bottom:.2rem}
+.hint{display:block;color:#4a5663;font-size:.85rem;margin-bottom:.3rem}.error{display:block;color:#b3261e;font-weight:600;margin-bottom:.3rem}
+.field-error{border-left:4px solid #b3261e;padding-left:.7rem}fieldset{border:0;padding:0;margin:0 0 1rem;min-width:0}
+.field input[type=text],.field input[type=date],.field input[type=time],.field select,.field textarea,fieldset>input{display:block;width:100%;max-width:28rem;margin-bottom:.4rem}
+label.radio{display:block;padding:.3rem 0;font-weight:400}label.radio input{margin-right:.3rem}
+.error-summary{border:3px solid #b3261e;padding:.8rem 1rem;margin-bottom:1rem;background:#fff}.error-summary h2{margin-top:0;color:#b3261e}.error-summary a{color:#b3261e;font-weight:600}
+.buttons{margin-top:1rem;display:flex;gap:1rem;align-items:center}.about{margin:.2rem 0}
+dl.answers{display:grid;grid-template-columns:minmax(7rem,14rem) 1fr;gap:.3rem 1rem;background:#fff;border:1px solid #d8dde3;padding:.8rem;border-radius:6px}dl.answers dt{font-weight:600}dl.answers dd{margin:0;overflow-wrap:anywhere}
+ul.tasks li,ul.actions li{margin:.4rem 0}a.task{display:inline-block;margin-left:.5rem}section.work{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.2rem 1rem .6rem;margin-bottom:1rem}
+fieldset.mark{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.5rem .7rem;margin-bottom:.6rem}fieldset.mark legend{padding:0 .3rem}
+.codes{display:flex;flex-wrap:wrap;gap:.1rem 1rem}.codes label.radio{display:inline-block}label.late{font-size:.85rem}
+.item{display:flex;flex-wrap:wrap;gap:.3rem .6rem;margin-bottom:.4rem}.item label{font-size:.8rem;display:flex;flex-direction:column}
+fieldset>label:not(.radio){display:block;font-weight:600;margin-top:.4rem}
+:focus-visible{outline:3px solid #f5b700;outline-offset:2px}
 "#;
 
 /// The tab icon, inline, so that the browser asks the server for nothing but the page.

@@ -1,0 +1,461 @@
+//! A programme played through the dashboard's forms only, in headless Chromium, as the people
+//! who do the work: the training office defines and schedules a package; a facility officer
+//! records three inmates' custody and nominates them, and is refused the approval in words; the
+//! wali assesses and the head of the facility approves; the office accepts them up to the
+//! quota (the third waits) and starts them; the instructor takes three registers and asks to
+//! correct a mark late, which the office approves from its "Tugas saya"; the assessor records
+//! competence, the office graduates and proposes a grant, the grant approver approves it and
+//! the handover officer hands it over. Then the reports equal the API's, `jejak verify` passes,
+//! and every action's audit trail names its actor and `source = ui`. Double submits, a reload
+//! after a submit and a post without the CSRF token write nothing twice.
+
+use chrono::{Days, NaiveDate};
+use fantoccini::{Client, Locator};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::browser::{Driver, arrive, shoot, sign_in_at, sign_out};
+use crate::serve::Served;
+use crate::support::{TestDb, jejak, stdout};
+
+/// Today where the demo deployment is (UTC+8).
+fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+fn days(date: NaiveDate, offset: i64) -> String {
+    let moved = if offset >= 0 {
+        date.checked_add_days(Days::new(offset as u64))
+    } else {
+        date.checked_sub_days(Days::new(offset.unsigned_abs()))
+    };
+    moved.unwrap().to_string()
+}
+
+/// Sets the named fields of the page's form (inputs, selects, textareas; radios by value).
+async fn set(client: &Client, values: &[(&str, &str)]) {
+    for (name, value) in values {
+        client
+            .execute(
+                "const [name, value] = arguments;
+                 const radio = document.querySelector(`input[type=radio][name='${name}'][value='${value}']`);
+                 if (radio) { radio.checked = true; return true; }
+                 const field = document.getElementsByName(name)[0];
+                 if (!field) { return false; }
+                 field.value = value; return true;",
+                vec![json!(name), json!(value)],
+            )
+            .await
+            .unwrap()
+            .as_bool()
+            .filter(|set| *set)
+            .unwrap_or_else(|| panic!("no field {name}"));
+    }
+}
+
+/// Opens a form, fills it, sends it (through "check your answers" when it asks) and waits for
+/// the page that says it was saved. Returns the form's command id.
+async fn act(
+    client: &Client,
+    base: &str,
+    path: &str,
+    values: &[(&str, &str)],
+    name: &str,
+) -> String {
+    client.goto(&format!("{base}{path}")).await.unwrap();
+    arrive(client, "form.form").await;
+    let command_id = client
+        .find(Locator::Css("input[name=command_id]"))
+        .await
+        .unwrap()
+        .attr("value")
+        .await
+        .unwrap()
+        .unwrap();
+    set(client, values).await;
+    shoot(client, name).await;
+    client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
+    arrive(client, "#done, #confirm, #error-summary").await;
+    if client.find(Locator::Css("#confirm")).await.is_ok() {
+        shoot(client, &format!("{name}-check")).await;
+        client.find(Locator::Css("#confirm")).await.unwrap().click().await.unwrap();
+        arrive(client, "#done, #error-summary").await;
+    }
+    if let Ok(summary) = client.find(Locator::Css("#error-summary")).await {
+        panic!("{name}: refused: {}", summary.text().await.unwrap());
+    }
+    command_id
+}
+
+/// The state of a participation as its page shows it.
+async fn state_of(client: &Client, base: &str, participation: Uuid) -> String {
+    client.goto(&format!("{base}/participant/{participation}")).await.unwrap();
+    arrive(client, "#state").await;
+    client.find(Locator::Css("#state")).await.unwrap().attr("data-state").await.unwrap().unwrap()
+}
+
+/// A derived id the form made: the command's id for `field`.
+fn made(command_id: &str, field: &str) -> Uuid {
+    Uuid::new_v5(&Uuid::parse_str(command_id).unwrap(), field.as_bytes())
+}
+
+#[test]
+fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
+    if !Driver::available() {
+        return;
+    }
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
+    let served = Served::demo(&db);
+    let driver = Driver::start();
+    let base = format!("http://{}", served.address);
+    let today = today();
+    let key = jejak::keys::DEMO_PERSON_KEY;
+    runtime.block_on(async {
+        let client = driver.client().await;
+        let head_before =
+            served.json("/api/status", served.token("auditor"))["head_position"].as_i64().unwrap();
+
+        // The training office defines the package (two places) and schedules three sessions.
+        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
+        let define = act(
+            &client,
+            &base,
+            "/act/define_package",
+            &[
+                ("title", "Menjahit angkatan uji"),
+                ("skill", "menjahit"),
+                ("venue_type", "in_facility"),
+                ("location", "Ruang kegiatan Rutan"),
+                ("facilities", "RUTAN-SOE"),
+                ("start_date", &days(today, -30)),
+                ("end_date", &days(today, -1)),
+                ("planned_hours", "40"),
+                ("quota_total", "2"),
+                ("funding_source", "APBD uji"),
+            ],
+            "form-define_package",
+        )
+        .await;
+        let package = made(&define, "package_id");
+        let mut sessions = Vec::new();
+        for offset in [-20, -12, -3] {
+            let path = format!("/act/schedule_session?package_id={package}");
+            let id = act(
+                &client,
+                &base,
+                &path,
+                &[
+                    ("date", &days(today, offset)),
+                    ("start_time", "08:00"),
+                    ("end_time", "12:00"),
+                    ("hours", "4"),
+                ],
+                "form-schedule_session",
+            )
+            .await;
+            sessions.push(made(&id, "session_id"));
+        }
+        act(
+            &client,
+            &base,
+            &format!("/act/start_package?package_id={package}"),
+            &[("started_on", &days(today, -30))],
+            "form-start_package",
+        )
+        .await;
+        sign_out(&client).await;
+
+        // The facility officer records three inmates' custody and nominates them.
+        sign_in_at(&client, &base, served.token("petugas_pembinaan"), "/tugas").await;
+        let mut participations = Vec::new();
+        for n in 1..=3 {
+            let sdp = format!("SDP-UJI-{n}");
+            act(
+                &client,
+                &base,
+                "/act/record_custody_episode",
+                &[
+                    ("sdp_number", &sdp),
+                    ("episode_ref", &format!("REG-UJI-{n}")),
+                    ("facility", "RUTAN-SOE"),
+                    ("admitted_on", "2025-01-06"),
+                    ("legal_status", "narapidana"),
+                ],
+                "form-record_custody_episode",
+            )
+            .await;
+            act(
+                &client,
+                &base,
+                &format!("/act/nominate_inmate?package_id={package}"),
+                &[("sdp_number", &sdp)],
+                "form-nominate_inmate",
+            )
+            .await;
+            let person =
+                events::person_ref::person_ref(&key, events::person_ref::IdKind::Sdp, &sdp);
+            participations.push(events::streams::participation_id(package, &person));
+        }
+        // The officer may not approve their own nominations: refused, in words.
+        client
+            .goto(&format!("{base}/act/approve_nomination?participation_id={}", participations[0]))
+            .await
+            .unwrap();
+        let refused = client.find(Locator::Css("#message")).await.unwrap().text().await.unwrap();
+        assert!(refused.contains("Peran Anda tidak dapat menggunakan formulir ini"), "{refused}");
+        shoot(&client, "refused-approve_nomination").await;
+        sign_out(&client).await;
+
+        // The wali assesses them, from the list of their work; the head of the facility approves.
+        sign_in_at(&client, &base, served.token("wali"), "/tugas").await;
+        let work = client
+            .find(Locator::Css("[data-work=to_assess]"))
+            .await
+            .unwrap()
+            .html(false)
+            .await
+            .unwrap();
+        for participation in &participations {
+            assert!(work.contains(&participation.to_string()), "Tugas saya lists {participation}");
+            act(
+                &client,
+                &base,
+                &format!("/act/assess_eligibility?participation_id={participation}"),
+                &[],
+                "form-assess_eligibility",
+            )
+            .await;
+        }
+        sign_out(&client).await;
+        sign_in_at(&client, &base, served.token("karutan"), "/tugas").await;
+        for participation in &participations {
+            act(
+                &client,
+                &base,
+                &format!("/act/approve_nomination?participation_id={participation}"),
+                &[("tpp_session_date", &days(today, 0)), ("document_ref", "BA-TPP/UJI/1")],
+                "form-approve_nomination",
+            )
+            .await;
+        }
+        sign_out(&client).await;
+
+        // The office accepts them: two places, the third waits; the two start.
+        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
+        for participation in &participations {
+            act(
+                &client,
+                &base,
+                &format!("/act/accept_participant?participation_id={participation}"),
+                &[],
+                "form-accept_participant",
+            )
+            .await;
+        }
+        assert_eq!(state_of(&client, &base, participations[2]).await, "waitlisted");
+        shoot(&client, "participant-waitlisted").await;
+        for participation in &participations[..2] {
+            act(
+                &client,
+                &base,
+                &format!("/act/start_participation?participation_id={participation}"),
+                &[("started_on", &days(today, -30))],
+                "form-start_participation",
+            )
+            .await;
+        }
+        sign_out(&client).await;
+
+        // The instructor takes three registers: in the first, one mark by mistake.
+        sign_in_at(&client, &base, served.token("instruktur"), "/tugas").await;
+        for (index, session) in sessions.iter().enumerate() {
+            client.goto(&format!("{base}/register/{session}")).await.unwrap();
+            arrive(&client, "#save-register").await;
+            if index == 0 {
+                set(&client, &[(&format!("code_{}", participations[1]), "alpa")]).await;
+            }
+            shoot(&client, &format!("register-{}", index + 1)).await;
+            client.find(Locator::Css("#save-register")).await.unwrap().click().await.unwrap();
+            arrive(&client, "#saved").await;
+        }
+        // The mistaken mark is corrected: twenty days on, a second person must approve.
+        client.goto(&format!("{base}/register/{}", sessions[0])).await.unwrap();
+        let row = format!("tr[data-participation='{}'] a", participations[1]);
+        let correction =
+            client.find(Locator::Css(&row)).await.unwrap().attr("href").await.unwrap().unwrap();
+        act(
+            &client,
+            &base,
+            &correction,
+            &[("reason", "Salah tanda: peserta hadir, tercatat alpa")],
+            "form-correct_event",
+        )
+        .await;
+        client.goto(&format!("{base}/tugas")).await.unwrap();
+        let own = client
+            .find(Locator::Css("[data-work=own_corrections]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(own.contains("menunggu persetujuan orang lain"), "{own}");
+        sign_out(&client).await;
+
+        // The office approves the correction from its Tugas saya.
+        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
+        let approve = client
+            .find(Locator::Css("[data-work=corrections] a.task"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        shoot(&client, "tugas-corrections").await;
+        act(&client, &base, &approve, &[], "form-approve_correction").await;
+        sign_out(&client).await;
+        // The instructor marks the participant again, rightly.
+        sign_in_at(&client, &base, served.token("instruktur"), "/tugas").await;
+        client.goto(&format!("{base}/register/{}", sessions[0])).await.unwrap();
+        arrive(&client, "#save-register").await;
+        client.find(Locator::Css("#save-register")).await.unwrap().click().await.unwrap();
+        arrive(&client, "#saved").await;
+        sign_out(&client).await;
+
+        // Training completed, competence assessed, graduation, a grant proposed.
+        let graduate = participations[0];
+        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
+        act(
+            &client,
+            &base,
+            &format!("/act/complete_training?participation_id={graduate}"),
+            &[],
+            "form-complete_training",
+        )
+        .await;
+        sign_out(&client).await;
+        sign_in_at(&client, &base, served.token("asesor"), "/tugas").await;
+        act(
+            &client,
+            &base,
+            &format!("/act/assess_competency?participation_id={graduate}"),
+            &[("result", "kompeten"), ("units", "C.14.01")],
+            "form-assess_competency",
+        )
+        .await;
+        sign_out(&client).await;
+        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
+        act(
+            &client,
+            &base,
+            &format!("/act/graduate_participant?participation_id={graduate}"),
+            &[],
+            "form-graduate_participant",
+        )
+        .await;
+        act(
+            &client,
+            &base,
+            &format!("/act/propose_grant?participation_id={graduate}"),
+            &[
+                ("item_name_1", "Mesin jahit"),
+                ("item_quantity_1", "1"),
+                ("item_value_1", "2.500.000"),
+                ("capital_rupiah", "1.000.000"),
+                ("funding_source", "APBD uji"),
+                ("budget_line", "5.2.2.01"),
+            ],
+            "form-propose_grant",
+        )
+        .await;
+        sign_out(&client).await;
+        let grant = events::streams::grant_id(graduate);
+        sign_in_at(&client, &base, served.token("ppk"), "/tugas").await;
+        act(
+            &client,
+            &base,
+            &format!("/act/approve_grant?grant_id={grant}"),
+            &[("document_ref", "SK-PPK/UJI/1")],
+            "form-approve_grant",
+        )
+        .await;
+        sign_out(&client).await;
+        sign_in_at(&client, &base, served.token("petugas_serah_terima"), "/tugas").await;
+        act(
+            &client,
+            &base,
+            &format!("/act/hand_over_grant?grant_id={grant}"),
+            &[
+                ("document_ref", "BAST/UJI/1"),
+                ("place", "Rutan SoE"),
+                ("recipient", "perwakilan"),
+                ("authority_ref", "SK-KUASA/UJI/1"),
+            ],
+            "form-hand_over_grant",
+        )
+        .await;
+        sign_out(&client).await;
+
+        // The reports are the API's, the log verifies, every action says who and from where.
+        let auditor = served.token("auditor").to_owned();
+        let events =
+            served.json(&format!("/api/events?from={}&limit=1000", head_before + 1), &auditor);
+        let written: Vec<&Value> = events["events"].as_array().unwrap().iter().collect();
+        assert!(written.len() > 30, "the programme was written: {}", written.len());
+        for event in &written {
+            assert_eq!(event["source"], "ui", "{event}");
+            assert!(event["actor"].as_str().unwrap().starts_with("demo."), "{event}");
+        }
+        let trail = served.json(&format!("/api/audit/participation/{graduate}"), &auditor);
+        let actors: std::collections::BTreeSet<&str> = trail["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["position"].as_i64().unwrap() > head_before)
+            .map(|e| {
+                assert_eq!(e["source"], "ui");
+                e["actor"].as_str().unwrap()
+            })
+            .collect();
+        for actor in [
+            "demo.petugas",
+            "demo.wali",
+            "demo.karutan",
+            "demo.disnaker",
+            "demo.instruktur",
+            "demo.asesor",
+            "demo.ppk",
+            "demo.serah-terima",
+        ] {
+            assert!(actors.contains(actor), "{actor} in the trail: {actors:?}");
+        }
+        let enrolment = served.json(&format!("/api/views/enrolment"), &auditor);
+        let row = enrolment["sections"][0]["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|row| row[0] == package.to_string())
+            .expect("the package in the report")
+            .clone();
+        sign_in_at(&client, &base, &auditor, "/overview").await;
+        client.goto(&format!("{base}/enrolment?package={package}")).await.unwrap();
+        arrive(&client, "table[data-section=packages]").await;
+        let columns = enrolment["sections"][0]["columns"].as_array().unwrap();
+        for (index, column) in columns.iter().enumerate() {
+            let Some(number) = row[index].as_i64() else { continue };
+            let cell =
+                format!("table[data-section=packages] td[data-col={}]", column.as_str().unwrap());
+            let shown = client.find(Locator::Css(&cell)).await.unwrap().text().await.unwrap();
+            assert_eq!(shown.replace('.', ""), number.to_string(), "{column}");
+        }
+        shoot(&client, "auditor-package-after").await;
+        sign_out(&client).await;
+        client.close().await.unwrap();
+    });
+    assert!(served.stop().success());
+    let verified = jejak(&db.url, &["verify"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+}

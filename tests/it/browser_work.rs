@@ -432,7 +432,7 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
         ] {
             assert!(actors.contains(actor), "{actor} in the trail: {actors:?}");
         }
-        let enrolment = served.json(&format!("/api/views/enrolment"), &auditor);
+        let enrolment = served.json("/api/views/enrolment", &auditor);
         let row = enrolment["sections"][0]["rows"]
             .as_array()
             .unwrap()

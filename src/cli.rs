@@ -942,6 +942,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 vault,
                 clock.clone(),
             );
+            if demo {
+                state.open_overview_on(demo::LIVELY_DAY);
+            }
             match keys::person_key(person_key_file.as_deref()) {
                 Ok(key) => state.set_person_key(key),
                 Err(keys::KeyError::Missing) if demo => state.set_person_key(keys::DEMO_PERSON_KEY),

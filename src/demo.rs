@@ -36,6 +36,10 @@ use crate::store::{Store, StoreError};
 /// Where the story starts and where it stops (the data cut-off).
 pub const STORY_START: NaiveDate = NaiveDate::from_ymd_opt(2023, 1, 2).expect("a date");
 pub const STORY_END: NaiveDate = NaiveDate::from_ymd_opt(2026, 10, 31).expect("a date");
+/// A day of the story when training runs (packages started, participants in training,
+/// sessions that week): the day `serve --demo`'s overview opens on, so that a newcomer sees a
+/// living programme. `tests/it/rules.rs` checks the story keeps it so.
+pub const LIVELY_DAY: NaiveDate = NaiveDate::from_ymd_opt(2026, 4, 15).expect("a date");
 
 #[derive(Debug, Clone, Copy)]
 pub struct DemoOptions {

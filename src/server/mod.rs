@@ -65,6 +65,9 @@ pub struct Inner {
     /// The key that turns SDP and applicant numbers into person refs, so forms can find a
     /// person by number; absent when the server was not given one.
     person_key: std::sync::OnceLock<[u8; events::person_ref::KEY_BYTES]>,
+    /// The day the overview opens on when none is asked for (the demo's lively day); the
+    /// present when unset.
+    opening_day: std::sync::OnceLock<chrono::NaiveDate>,
     users: RwLock<Option<(Instant, Users)>>,
 }
 
@@ -92,6 +95,7 @@ impl AppState {
                 clock,
                 metrics: metrics::Metrics::default(),
                 person_key: std::sync::OnceLock::new(),
+                opening_day: std::sync::OnceLock::new(),
                 users: RwLock::new(None),
             }),
         }
@@ -101,6 +105,16 @@ impl AppState {
     /// given stays.
     pub fn set_person_key(&self, key: [u8; events::person_ref::KEY_BYTES]) {
         let _ = self.inner.person_key.set(key);
+    }
+
+    /// Makes the overview open on `day` when no day is asked for (`serve --demo`).
+    pub fn open_overview_on(&self, day: chrono::NaiveDate) {
+        let _ = self.inner.opening_day.set(day);
+    }
+
+    /// The day the overview opens on, if not the present.
+    pub fn opening_day(&self) -> Option<chrono::NaiveDate> {
+        self.inner.opening_day.get().copied()
     }
 
     /// The person key, if the server was given one.

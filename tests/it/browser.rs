@@ -98,7 +98,7 @@ pub async fn shoot(client: &Client, name: &str) {
 /// The page as loaded is under 200 KB transferred, made no other request (no CDN, no asset
 /// from anywhere), and at 360 pixels wide needs no sideways scrolling (wide tables scroll in
 /// their own box). Saves the phone-sized screenshot as `{name}-360`.
-async fn fits_a_phone_and_fetches_nothing_else(client: &Client, name: &str) {
+pub async fn fits_a_phone_and_fetches_nothing_else(client: &Client, name: &str) {
     let loaded = client
         .execute(
             "const n = performance.getEntriesByType('navigation')[0];
@@ -249,8 +249,12 @@ fn api_column_sum(report: &Value, column: &str) -> i64 {
     section["rows"].as_array().unwrap().iter().map(|row| row[index].as_i64().unwrap_or(0)).sum()
 }
 
+/// The query of the day the demo's overview opens on (`demo::LIVELY_DAY`).
+const LIVELY: &str = "?as_of=2026-04-15";
+
 #[test]
 fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_to_scope() {
+    assert_eq!(LIVELY, format!("?as_of={}", jejak::demo::LIVELY_DAY));
     if !Driver::available() {
         return;
     }
@@ -268,9 +272,16 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
         sign_in(&client, &base, &petugas).await;
         assert_eq!(
             cards(&client).await,
-            api_cards(&served, &petugas, ""),
+            api_cards(&served, &petugas, LIVELY),
             "the overview shows the API's figures"
         );
+        // The demo's overview opens on a day when training runs: a living programme.
+        assert!(client.find(Locator::Css("#opening-day")).await.is_ok());
+        let opening = cards(&client).await;
+        for figure in ["active_participants", "sessions_this_week"] {
+            let value = &opening.iter().find(|(name, _)| name == figure).unwrap().1;
+            assert_ne!(value, "0", "{figure} on the demo's opening day");
+        }
         shoot(&client, "petugas-overview").await;
         fits_a_phone_and_fetches_nothing_else(&client, "petugas-overview").await;
         let nav = client.find(Locator::Css("nav a.on")).await.unwrap().text().await.unwrap();
@@ -343,7 +354,7 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
                 .unwrap()
                 .contains("Active")
         );
-        assert_eq!(cards(&client).await, api_cards_in(&served, &petugas, "", true));
+        assert_eq!(cards(&client).await, api_cards_in(&served, &petugas, LIVELY, true));
         shoot(&client, "petugas-overview-en").await;
         client.find(Locator::Css("#lang")).await.unwrap().click().await.unwrap();
         arrive_xpath(&client, "//nav/a[@class='on'][normalize-space()='Ringkasan']").await;
@@ -385,7 +396,7 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
 
         // The auditor: every facility's figures, the compliance review, audit trails.
         sign_in(&client, &base, &auditor).await;
-        assert_eq!(cards(&client).await, api_cards(&served, &auditor, ""));
+        assert_eq!(cards(&client).await, api_cards(&served, &auditor, LIVELY));
         shoot(&client, "auditor-overview").await;
         client.goto(&format!("{base}/enrolment")).await.unwrap();
         assert_eq!(column_sum(&client, "active").await, api_column_sum(&everything, "active"));

@@ -459,3 +459,117 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
     let verified = jejak(&db.url, &["verify"]);
     assert!(verified.status.success(), "{}", stdout(&verified));
 }
+
+/// axe-core's script: `JEJAK_AXE` names `axe.min.js` (`.ci/run` installs it from the npm
+/// registry, pinned); without it the accessibility check says it was skipped, except under
+/// `CI=true`.
+fn axe() -> Option<String> {
+    match std::env::var("JEJAK_AXE").ok().and_then(|path| std::fs::read_to_string(path).ok()) {
+        Some(script) => Some(script),
+        None if std::env::var("CI").as_deref() == Ok("true") => {
+            panic!("CI=true but axe-core is missing: .ci/run installs it (JEJAK_AXE)")
+        }
+        None => {
+            eprintln!(
+                "skipped: axe-core is not installed (npm install axe-core@4.14.1; set JEJAK_AXE to its axe.min.js)"
+            );
+            None
+        }
+    }
+}
+
+/// axe-core's serious and critical violations on the page, by rule and element.
+async fn violations(client: &Client, axe: &str) -> Vec<String> {
+    client.execute(axe, vec![]).await.unwrap();
+    let found = client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document).then(result => done([result.passes.length,
+                 result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                     .map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(found[0].as_u64().unwrap() > 10, "axe ran its checks: {found}");
+    found[1].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect()
+}
+
+/// Every form and every role's "Tugas saya": no serious or critical accessibility violation,
+/// under 200 KB transferred, fetching nothing else, no sideways scrolling at 360 pixels, and a
+/// screenshot in each language.
+#[test]
+fn every_form_and_every_tugas_saya_is_accessible_light_and_fits_a_phone_in_both_languages() {
+    if !Driver::available() {
+        return;
+    }
+    let axe = axe();
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
+    let served = Served::demo(&db);
+    let driver = Driver::start();
+    let base = format!("http://{}", served.address);
+    runtime.block_on(async {
+        let client = driver.client().await;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut found = Vec::new();
+        for role in [
+            "petugas_pembinaan",
+            "wali",
+            "tpp_sekretaris",
+            "karutan",
+            "disnaker_admin",
+            "instruktur",
+            "asesor",
+            "ppk",
+            "petugas_serah_terima",
+            "pk_bapas",
+            "dpo",
+        ] {
+            sign_in_at(&client, &base, served.token(role), "/tugas").await;
+            let mut pages = vec![("/tugas".to_owned(), format!("tugas-{role}"))];
+            let parsed: events::vocabulary::Role = role.parse().unwrap();
+            for form in jejak::server::dashboard::catalogue::FORMS {
+                if jejak::server::dashboard::catalogue::may_use(parsed, form.command)
+                    && seen.insert(form.command)
+                {
+                    pages
+                        .push((format!("/act/{}", form.command), format!("form-{}", form.command)));
+                }
+            }
+            for (path, name) in pages {
+                client.goto(&format!("{base}{path}")).await.unwrap();
+                arrive(&client, "main h1").await;
+                crate::browser::fits_a_phone_and_fetches_nothing_else(&client, &name).await;
+                if let Some(axe) = &axe {
+                    found.extend(
+                        violations(&client, axe).await.into_iter().map(|v| format!("{path}: {v}")),
+                    );
+                }
+                shoot(&client, &format!("{name}-id")).await;
+                client.goto(&format!("{base}/lang/en?next={path}")).await.unwrap();
+                arrive(&client, "main h1").await;
+                shoot(&client, &format!("{name}-en")).await;
+                client.goto(&format!("{base}/lang/id?next={path}")).await.unwrap();
+                arrive(&client, "main h1").await;
+            }
+            sign_out(&client).await;
+        }
+        assert!(
+            found.is_empty(),
+            "serious or critical accessibility violations:\n{}",
+            found.join("\n")
+        );
+        let forms: Vec<&str> =
+            jejak::server::dashboard::catalogue::FORMS.iter().map(|f| f.command).collect();
+        assert_eq!(
+            seen.len(),
+            forms.len(),
+            "every form was opened: {:?}",
+            forms.iter().filter(|f| !seen.contains(*f)).collect::<Vec<_>>()
+        );
+        client.close().await.unwrap();
+    });
+    assert!(served.stop().success());
+}

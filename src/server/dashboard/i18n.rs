@@ -51,6 +51,11 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("nav.act", "Formulir", "Forms"),
     ("ui.navigation", "Navigasi", "Navigation"),
     (
+        "ui.demo_day",
+        "Data demo: ringkasan dibuka pada hari pelatihan sedang berjalan; ubah tanggal di bawah. Hari ini dalam cerita demo:",
+        "Demo data: the overview opens on a day when training runs; change the date below. The demo story's day:",
+    ),
+    (
         "ui.csrf",
         "Formulir ini kedaluwarsa atau bukan dari halaman ini. Muat ulang halaman lalu isi lagi; tidak ada yang dicatat.",
         "This form has expired or did not come from this page. Reload the page and fill it in again; nothing was recorded.",

@@ -392,14 +392,19 @@ pub fn local_path(next: &str) -> Option<&str> {
 async fn overview(
     State(state): State<AppState>,
     web: Web,
-    Query(query): Query<PageQuery>,
+    Query(mut query): Query<PageQuery>,
 ) -> Response {
+    let opening = state.opening_day().filter(|_| non_empty(&query.as_of).is_none());
+    if let Some(day) = opening {
+        query.as_of = Some(day.to_string());
+    }
     let report = match report_for(&state, &web, "overview", &query).await {
         Ok(report) => report,
         Err(response) => return response,
     };
     let lang = web.lang;
     let body = html! {
+        @if let Some(day) = opening { p.msg #opening-day { (t(lang, "ui.demo_day")) " " (day) "." } }
         (query.filters(lang, "/overview"))
         (render::provenance(lang, &report))
         @for section in &report.sections { (render::cards(lang, section)) }

@@ -40,7 +40,7 @@ async fn set(client: &Client, values: &[(&str, &str)]) {
                 "const [name, value] = arguments;
                  const radio = document.querySelector(`input[type=radio][name='${name}'][value='${value}']`);
                  if (radio) { radio.checked = true; return true; }
-                 const field = document.getElementsByName(name)[0];
+                 const field = document.querySelector(`form.form [name='${name}']`);
                  if (!field) { return false; }
                  field.value = value; return true;",
                 vec![json!(name), json!(value)],
@@ -139,6 +139,31 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
         )
         .await;
         let package = made(&define, "package_id");
+        // Reloading the page that said it was saved, going back to the form and sending it
+        // again, and a post with a forged token: nothing written twice, the forgery refused.
+        let head = |served: &Served| {
+            served.json("/api/status", served.token("auditor"))["head_position"].as_i64().unwrap()
+        };
+        let written = head(&served);
+        client.refresh().await.unwrap();
+        arrive(&client, "#done").await;
+        client.back().await.unwrap();
+        arrive(&client, "form.form").await;
+        client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
+        arrive(&client, "#done").await;
+        let again = client.find(Locator::Css("#done")).await.unwrap().text().await.unwrap();
+        assert!(again.contains("Sudah tercatat sebelumnya"), "{again}");
+        assert_eq!(head(&served), written, "a resubmit writes nothing");
+        client.goto(&format!("{base}/act/cancel_package?package_id={package}")).await.unwrap();
+        arrive(&client, "form.form").await;
+        set(&client, &[("reason", "uji pemalsuan")]).await;
+        let forge = "document.querySelector('form.form input[name=csrf]').value = 'dipalsukan';";
+        client.execute(forge, vec![]).await.unwrap();
+        client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
+        arrive(&client, "#message").await;
+        let forged = client.find(Locator::Css("#message")).await.unwrap().text().await.unwrap();
+        assert!(forged.contains("kedaluwarsa"), "{forged}");
+        assert_eq!(head(&served), written, "a forged post writes nothing");
         let mut sessions = Vec::new();
         for offset in [-20, -12, -3] {
             let path = format!("/act/schedule_session?package_id={package}");

@@ -51,6 +51,16 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("nav.act", "Formulir", "Forms"),
     ("ui.navigation", "Navigasi", "Navigation"),
     (
+        "ui.forbidden_lead",
+        "Halaman atau tindakan ini tidak terbuka untuk peran atau unit Anda. Pekerjaan Anda ada di Tugas saya; minta petugas yang berwenang bila perlu.",
+        "This page or action is not open to your role or office. Your work is in My work; ask an officer who may, if it must be done.",
+    ),
+    (
+        "ui.not_found_lead",
+        "Yang dicari tidak ada, atau bukan milik unit Anda. Periksa tautannya, atau mulai dari Tugas saya.",
+        "What you looked for does not exist, or is not your office's. Check the link, or start from My work.",
+    ),
+    (
         "ui.demo_day",
         "Data demo: ringkasan dibuka pada hari pelatihan sedang berjalan; ubah tanggal di bawah. Hari ini dalam cerita demo:",
         "Demo data: the overview opens on a day when training runs; change the date below. The demo story's day:",

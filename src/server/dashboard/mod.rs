@@ -167,12 +167,14 @@ impl Web {
 /// An error as a page, with the API error's status.
 fn error_page(lang: Lang, user: Option<&render::Frame<'_>>, error: ApiError) -> Response {
     let status = error.status();
-    let (title, message) = match status {
-        StatusCode::FORBIDDEN => (t(lang, "ui.forbidden"), error.message()),
-        StatusCode::NOT_FOUND => (t(lang, "ui.not_found"), error.message()),
-        _ => (t(lang, "ui.error"), error.message()),
+    let (title, lead) = match status {
+        StatusCode::FORBIDDEN => (t(lang, "ui.forbidden"), t(lang, "ui.forbidden_lead")),
+        StatusCode::NOT_FOUND => (t(lang, "ui.not_found"), t(lang, "ui.not_found_lead")),
+        StatusCode::SERVICE_UNAVAILABLE => (t(lang, "ui.error"), t(lang, "ui.try_again")),
+        _ => (t(lang, "ui.error"), ""),
     };
-    let mut response = (status, render::message_page(lang, user, title, &message)).into_response();
+    let page = render::message_page(lang, user, title, lead, &error.message());
+    let mut response = (status, page).into_response();
     error.mark(&mut response);
     response
 }

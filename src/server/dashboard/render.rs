@@ -185,9 +185,19 @@ pub fn sign_in(lang: Lang, error: bool) -> Markup {
     }
 }
 
-/// A page with only a message, for 403s, 404s and failures.
-pub fn message_page(lang: Lang, frame: Option<&Frame<'_>>, title: &str, message: &str) -> Markup {
-    let body = html! { p.msg #message role="alert" { (message) } };
+/// A page with only a message, for 403s, 404s and failures: `lead` says in the page's
+/// language what happened and what to do, `message` the detail.
+pub fn message_page(
+    lang: Lang,
+    frame: Option<&Frame<'_>>,
+    title: &str,
+    lead: &str,
+    message: &str,
+) -> Markup {
+    let body = html! {
+        p.msg #message role="alert" { (message) }
+        @if !lead.is_empty() { p.lead #what-to-do { (lead) } }
+    };
     match frame {
         Some(frame) => layout(frame, "", "/overview", title, body),
         None => {

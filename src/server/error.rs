@@ -59,6 +59,9 @@ pub enum ApiError {
     /// The connection to the database was lost under this request: 503 with `Retry-After`,
     /// and the router runs the request again on a fresh connection first ([`retry_lost`]).
     ConnectionLost,
+    /// The database was busy for a moment that running again cures (another process reset the
+    /// WAL under a read): the router runs the request again first, as for a lost connection.
+    Momentary,
     /// The server failed; the request id leads to the log.
     Internal {
         request_id: String,
@@ -84,6 +87,10 @@ impl ApiError {
             Some(store) if store.is_connection_lost() => {
                 tracing::warn!(error = %store, request_id, "the database connection was lost");
                 ApiError::ConnectionLost
+            }
+            Some(store) if store.is_momentary() => {
+                tracing::info!(error = %store, request_id, "the database was busy for a moment");
+                ApiError::Momentary
             }
             Some(store) if store.is_busy() => ApiError::busy(store),
             _ => ApiError::internal(error, request_id),
@@ -176,6 +183,11 @@ impl ApiError {
                 "connection_lost",
                 "the connection to the database was lost; try again shortly".to_owned(),
             ),
+            ApiError::Momentary => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "the database is busy; try again shortly".to_owned(),
+            ),
             ApiError::Internal { request_id } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal",
@@ -204,12 +216,12 @@ impl ApiError {
             ApiError::Unauthorized => {
                 headers.insert("www-authenticate", HeaderValue::from_static("Bearer"));
             }
-            ApiError::TryAgain { .. } | ApiError::ConnectionLost => {
+            ApiError::TryAgain { .. } | ApiError::ConnectionLost | ApiError::Momentary => {
                 headers.insert(RETRY_AFTER, HeaderValue::from_static(RETRY_AFTER_SECONDS));
             }
             _ => {}
         }
-        if matches!(self, ApiError::ConnectionLost) {
+        if matches!(self, ApiError::ConnectionLost | ApiError::Momentary) {
             response.extensions_mut().insert(LostConnection);
         }
     }
@@ -220,13 +232,15 @@ pub const RETRY_AFTER_SECONDS: &str = "1";
 /// How many times a request that met a lost connection is run again on a fresh one.
 pub const LOST_CONNECTION_RETRIES: usize = 3;
 
-/// The mark on a response whose request met a lost database connection.
+/// The mark on a response whose request met a lost database connection, or a momentary
+/// busy condition: either is cured by running the request again.
 #[derive(Debug, Clone, Copy)]
 pub struct LostConnection;
 
 /// Runs a request again, up to [`LOST_CONNECTION_RETRIES`] times, when it met a lost database
-/// connection (a restart, a failover, a session ended by an administrator): the pool drops a
-/// broken connection when it is handed back, so the next run gets a fresh one. Safe because
+/// connection (a restart, a failover, a session ended by an administrator: the pool drops a
+/// broken connection when it is handed back, so the next run gets a fresh one) or a momentary
+/// busy condition (another process reset the SQLite WAL under a read). Safe because
 /// every request is: reads are, commands are idempotent by their id, and the vault's writes
 /// are upserts. A body larger than the API takes is not held for a retry.
 pub async fn retry_lost(request: Request, next: Next) -> Response {
@@ -276,5 +290,22 @@ mod tests {
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(response.headers()[RETRY_AFTER], RETRY_AFTER_SECONDS);
         }
+    }
+
+    /// A read that met SQLite's WAL reset by another process (BUSY_SNAPSHOT, PROTOCOL) is
+    /// marked to run again, as a lost connection is; a lock held past the busy timeout is not.
+    #[test]
+    fn a_momentary_busy_condition_is_run_again_and_a_long_one_is_not() {
+        let sqlite = |code: i32| {
+            let failure = rusqlite::ffi::Error::new(code);
+            StoreError::from(rusqlite::Error::SqliteFailure(failure, None))
+        };
+        for code in [517, 15, 261] {
+            let response = ApiError::failed(sqlite(code), "r").into_response();
+            assert!(response.extensions().get::<LostConnection>().is_some(), "{code}");
+        }
+        let response = ApiError::failed(sqlite(5), "r").into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.extensions().get::<LostConnection>().is_none());
     }
 }

@@ -146,6 +146,30 @@ impl StoreError {
         }
     }
 
+    /// A busy condition that waiting does not cure but running the same call again at once
+    /// may: a read snapshot another process moved the WAL under (SQLite's BUSY_SNAPSHOT), the
+    /// WAL reset as a reader opened it (PROTOCOL), a database in recovery (BUSY_RECOVERY). A
+    /// `jejak forget` in another process, which truncates the WAL, causes them.
+    pub fn is_momentary(&self) -> bool {
+        const MOMENTARY: [i32; 3] = [517, 15, 261];
+        match self {
+            StoreError::Database(error) => {
+                let sqlx::Error::Database(error) = &**error else { return false };
+                error
+                    .code()
+                    .and_then(|code| code.parse::<i32>().ok())
+                    .is_some_and(|code| MOMENTARY.contains(&code))
+            }
+            StoreError::Sqlite(error) => match &**error {
+                rusqlite::Error::SqliteFailure(failure, _) => {
+                    MOMENTARY.contains(&failure.extended_code)
+                }
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// The connection to the database was lost (a server restart, a failover, a session ended
     /// by an administrator) or none could be had: the statement may not have run, and the same
     /// call on a fresh connection may succeed. Commands are safe to send again (their ids make

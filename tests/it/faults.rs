@@ -5,7 +5,9 @@
 //!   answer is a 5xx and no command is written twice;
 //! - eight writers through one server, and on PostgreSQL eight through each of two servers,
 //!   nominate people into one package for a while (`JEJAK_CONTENTION_SECONDS`, default 15):
-//!   every command on the package's hot streams succeeds, none fails for contention.
+//!   every command on the package's hot streams succeeds, none fails for contention;
+//! - on SQLite, `jejak forget` processes truncate the WAL (to leave no page of an erased
+//!   record) while the server answers subject-access exports: every answer is a 200.
 
 use std::sync::mpsc;
 
@@ -191,4 +193,67 @@ async fn writers_on_one_package(db: &TestDb, servers: usize, writers: usize) {
     );
     let verified = jejak(&db.url, &["verify"]);
     assert!(verified.status.success(), "{}", stdout(&verified));
+}
+
+/// Another process forgetting people checkpoints and truncates SQLite's WAL under the
+/// server's reads; a read that meets the reset runs again, and every export is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subject_access_exports_are_answered_while_another_process_forgets_people() {
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let clock = clock_at("2026-02-20T01:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    const PEOPLE: usize = 8;
+    setup(&command_loop(&store, clock.clone()), 5, PEOPLE + 1).await;
+    let now = events::Timestamp::parse("2026-02-20T01:00:00Z").unwrap();
+    let dpo =
+        jejak::users::add(&store, "dpo.faults", Role::Dpo, "KANWIL-NTT", None, now).await.unwrap();
+    let vault = jejak::vault::Vault::new(
+        store.clone(),
+        jejak::vault::MasterKey::from_bytes(crate::api::MASTER),
+    );
+    let who = jejak::vault::Accessor {
+        actor: "dpo.faults".to_owned(),
+        role: "dpo".to_owned(),
+        organisation: "KANWIL-NTT".to_owned(),
+        request_id: None,
+    };
+    for n in 0..=PEOPLE {
+        let record = jejak::vault::PersonalRecord {
+            full_name: format!("Orang Fiktif {n}"),
+            nik: None,
+            birth_date: None,
+            address: Some("x".repeat(3_000)),
+            health_notes: None,
+            offence_notes: None,
+        };
+        vault.put(&person(n), &record, &who, "registrasi", now).await.unwrap();
+    }
+    store.close().await;
+    let key = hex::encode(crate::api::MASTER);
+    let served = Served::start_with(&db, &[], None, &[("JEJAK_MASTER_KEY", &key)]);
+    let export = format!("/api/people/{}/access-export?purpose=uji", person(0));
+    let mut answers = Vec::new();
+    for n in 1..=PEOPLE {
+        let forget = std::process::Command::new(env!("CARGO_BIN_EXE_jejak"))
+            .args(["forget", &person(n), "--reason", "uji UU 27/2022"])
+            .args(["--actor", "dpo.cli", "--role", "dpo", "--org", "KANWIL-NTT"])
+            .env("JEJAK_DATABASE_URL", &db.url)
+            .env("JEJAK_MASTER_KEY", &key)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut forget = forget;
+        loop {
+            answers.push(get_from(&served.address, &export, &dpo).0);
+            if forget.try_wait().unwrap().is_some() {
+                break;
+            }
+        }
+        assert!(forget.wait().unwrap().success());
+    }
+    served.kill();
+    let failed: Vec<&String> = answers.iter().filter(|status| !status.contains("200")).collect();
+    assert!(failed.is_empty(), "{} of {} exports failed: {failed:?}", failed.len(), answers.len());
+    assert!(answers.len() >= PEOPLE, "the exports ran while the forgets did");
 }

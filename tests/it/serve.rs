@@ -29,6 +29,16 @@ impl Served {
 
     /// The same, logging at debug level into `log` when given.
     pub fn start_logging(db: &TestDb, args: &[&str], log: Option<&std::path::Path>) -> Served {
+        Served::start_with(db, args, log, &[])
+    }
+
+    /// `jejak serve ARGS` with these environment variables set, e.g. the master key.
+    pub fn start_with(
+        db: &TestDb,
+        args: &[&str],
+        log: Option<&std::path::Path>,
+        env: &[(&str, &str)],
+    ) -> Served {
         let (level, stderr) = match log {
             Some(path) => ("debug", Stdio::from(std::fs::File::create(path).unwrap())),
             None => ("warn", Stdio::null()),
@@ -40,6 +50,7 @@ impl Served {
             .env_remove("JEJAK_MASTER_KEY")
             .env("RUST_LOG", level)
             .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()

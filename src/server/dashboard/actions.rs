@@ -687,6 +687,11 @@ pub async fn participant(
         .filter(|command| catalogue::may_use(web.user.role, command))
         .collect();
     let id = participation_id.to_string();
+    let overrides = if catalogue::may_use(web.user.role, "approve_eligibility_override") {
+        pending_overrides(&state, participation_id).await
+    } else {
+        Vec::new()
+    };
     let body = html! {
         dl.answers {
             dt { (t(lang, "ui.person")) } dd #person { (name.unwrap_or_else(|| forms::short_ref(&row.person_ref))) }
@@ -705,7 +710,39 @@ pub async fn participant(
                 li { a data-command=(command) href=(link(command, &[("participation_id", &id), ("person_ref", &row.person_ref), ("package_id", &row.package_id.to_string())], &here)) { (title(command, lang)) } }
             } }
         }
+        @if !overrides.is_empty() {
+            h2 { (title("approve_eligibility_override", lang)) }
+            ul.actions { @for (request, asked_by) in &overrides {
+                li { a data-command="approve_eligibility_override" href=(link("approve_eligibility_override", &[("participation_id", &id), ("request_id", request), ("person_ref", &row.person_ref)], &here)) {
+                    (title("approve_eligibility_override", lang)) } " · " (t(lang, "ui.requested_by")) " " (asked_by) }
+            } }
+        }
         p { a href=(format!("/audit?subject=participation&id={participation_id}")) { (t(lang, "nav.audit")) } }
     };
     page(&web, "enrolment", t(lang, "ui.participation"), body)
+}
+
+/// The eligibility overrides asked for on a participation and not yet approved: each request's
+/// id and who asked, from its stream.
+async fn pending_overrides(state: &AppState, participation_id: Uuid) -> Vec<(String, String)> {
+    let stream = events::streams::participation(participation_id);
+    let Ok(recorded) = state.inner.store.read_stream(&stream, 1, 10_000).await else {
+        return Vec::new();
+    };
+    let request = |payload: &str| {
+        serde_json::from_str::<serde_json::Value>(payload)
+            .ok()
+            .and_then(|p| p["request_id"].as_str().map(str::to_owned))
+    };
+    let approved: Vec<String> = recorded
+        .iter()
+        .filter(|e| e.event_type == "EligibilityOverrideApproved")
+        .filter_map(|e| request(&e.payload))
+        .collect();
+    recorded
+        .iter()
+        .filter(|e| e.event_type == "EligibilityOverrideRequested")
+        .filter_map(|e| request(&e.payload).map(|id| (id, e.actor.clone())))
+        .filter(|(id, _)| !approved.contains(id))
+        .collect()
 }

@@ -50,6 +50,12 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("nav.tugas", "Tugas saya", "My work"),
     ("nav.act", "Formulir", "Forms"),
     ("ui.navigation", "Navigasi", "Navigation"),
+    ("ui.open_participant", "Lihat peserta", "Open the participant"),
+    (
+        "work.not_eligible",
+        "Usulan tidak memenuhi syarat (pengecualian dapat diajukan)",
+        "Nominations not eligible (an override may be asked for)",
+    ),
     (
         "ui.forbidden_lead",
         "Halaman atau tindakan ini tidak terbuka untuk peran atau unit Anda. Pekerjaan Anda ada di Tugas saya; minta petugas yang berwenang bila perlu.",

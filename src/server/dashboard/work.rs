@@ -120,13 +120,29 @@ fn sections(web: &Web, tables: &Tables, today: NaiveDate) -> Vec<Section> {
                 &["assess_eligibility"],
             ),
         }),
-        Role::Karutan | Role::TppSekretaris => sections.push(Section {
-            key: "to_decide",
-            items: items(
-                with(&["nominated", "eligible"], &|_| true),
-                &["approve_nomination", "reject_nomination"],
-            ),
-        }),
+        Role::Karutan | Role::TppSekretaris => {
+            sections.push(Section {
+                key: "to_decide",
+                items: items(
+                    with(&["nominated", "eligible"], &|_| true),
+                    &["approve_nomination", "reject_nomination"],
+                ),
+            });
+            if role == Role::Karutan {
+                // An override asked for waits on the participant's page, where its request is.
+                let items = with(&["not_eligible"], &|_| true)
+                    .into_iter()
+                    .map(|p| Item {
+                        text: participant(p),
+                        links: vec![(
+                            format!("/participant/{}", p.participation_id),
+                            t(lang, "ui.open_participant").to_owned(),
+                        )],
+                    })
+                    .collect();
+                sections.push(Section { key: "not_eligible", items });
+            }
+        }
         Role::PetugasPembinaan => {
             sections.push(Section { key: "inbox", items: inbox(tables, lang) });
             sections.push(Section { key: "registers", items: registers(tables, today, lang) });

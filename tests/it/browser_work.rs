@@ -99,6 +99,45 @@ fn made(command_id: &str, field: &str) -> Uuid {
     Uuid::new_v5(&Uuid::parse_str(command_id).unwrap(), field.as_bytes())
 }
 
+/// The people of the demo at work in one browser, on the demo server.
+struct Play<'a> {
+    client: &'a Client,
+    base: &'a str,
+    served: &'a Served,
+    today: NaiveDate,
+}
+
+impl Play<'_> {
+    /// Signs in as the demo user of `role` (a role that writes lands on "Tugas saya").
+    async fn as_role(&self, role: &str) {
+        sign_in_at(self.client, self.base, self.served.token(role), "/tugas").await;
+    }
+
+    async fn act(&self, path: &str, values: &[(&str, &str)], name: &str) -> String {
+        act(self.client, self.base, path, values, name).await
+    }
+
+    /// The head of the log, as the API says.
+    fn head(&self) -> i64 {
+        let status = self.served.json("/api/status", self.served.token("auditor"));
+        status["head_position"].as_i64().unwrap()
+    }
+
+    fn day(&self, offset: i64) -> String {
+        days(self.today, offset)
+    }
+
+    /// The text of the element `selector` on the current page.
+    async fn text(&self, selector: &str) -> String {
+        self.client.find(Locator::Css(selector)).await.unwrap().text().await.unwrap()
+    }
+
+    async fn href(&self, selector: &str) -> String {
+        let found = self.client.find(Locator::Css(selector)).await.unwrap();
+        found.attr("href").await.unwrap().unwrap()
+    }
+}
+
 #[test]
 fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
     if !Driver::available() {
@@ -110,18 +149,31 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
     let served = Served::demo(&db);
     let driver = Driver::start();
     let base = format!("http://{}", served.address);
-    let today = today();
-    let key = jejak::keys::DEMO_PERSON_KEY;
     runtime.block_on(async {
         let client = driver.client().await;
-        let head_before =
-            served.json("/api/status", served.token("auditor"))["head_position"].as_i64().unwrap();
+        let play = Play { client: &client, base: &base, served: &served, today: today() };
+        let head_before = play.head();
+        let (package, sessions) = define_and_schedule(&play).await;
+        let participations = nominate(&play, package).await;
+        assess_and_approve(&play, &participations).await;
+        accept_and_start(&play, &participations).await;
+        registers_and_a_late_correction(&play, &sessions, &participations).await;
+        let graduate = participations[0];
+        graduate_and_hand_over_a_grant(&play, graduate).await;
+        the_log_names_who_and_the_page_is_the_api(&play, head_before, package, graduate).await;
+        client.close().await.unwrap();
+    });
+    assert!(served.stop().success());
+    let verified = jejak(&db.url, &["verify"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+}
 
-        // The training office defines the package (two places) and schedules three sessions.
-        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
-        let define = act(
-            &client,
-            &base,
+/// The training office defines the package (two places, ended yesterday) and schedules three
+/// sessions; in passing, a resubmit, a reload and a forged post write nothing.
+async fn define_and_schedule(play: &Play<'_>) -> (Uuid, Vec<Uuid>) {
+    play.as_role("disnaker_admin").await;
+    let define = play
+        .act(
             "/act/define_package",
             &[
                 ("title", "Menjahit angkatan uji"),
@@ -129,8 +181,8 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
                 ("venue_type", "in_facility"),
                 ("location", "Ruang kegiatan Rutan"),
                 ("facilities", "RUTAN-SOE"),
-                ("start_date", &days(today, -30)),
-                ("end_date", &days(today, -1)),
+                ("start_date", &play.day(-30)),
+                ("end_date", &play.day(-1)),
                 ("planned_hours", "40"),
                 ("quota_total", "2"),
                 ("funding_source", "APBD uji"),
@@ -138,351 +190,257 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
             "form-define_package",
         )
         .await;
-        let package = made(&define, "package_id");
-        // Reloading the page that said it was saved, going back to the form and sending it
-        // again, and a post with a forged token: nothing written twice, the forgery refused.
-        let head = |served: &Served| {
-            served.json("/api/status", served.token("auditor"))["head_position"].as_i64().unwrap()
-        };
-        let written = head(&served);
-        client.refresh().await.unwrap();
-        arrive(&client, "#done").await;
-        client.back().await.unwrap();
-        arrive(&client, "form.form").await;
-        client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
-        arrive(&client, "#done").await;
-        let again = client.find(Locator::Css("#done")).await.unwrap().text().await.unwrap();
-        assert!(again.contains("Sudah tercatat sebelumnya"), "{again}");
-        assert_eq!(head(&served), written, "a resubmit writes nothing");
-        client.goto(&format!("{base}/act/cancel_package?package_id={package}")).await.unwrap();
-        arrive(&client, "form.form").await;
-        set(&client, &[("reason", "uji pemalsuan")]).await;
-        let forge = "document.querySelector('form.form input[name=csrf]').value = 'dipalsukan';";
-        client.execute(forge, vec![]).await.unwrap();
-        client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
-        arrive(&client, "#message").await;
-        let forged = client.find(Locator::Css("#message")).await.unwrap().text().await.unwrap();
-        assert!(forged.contains("kedaluwarsa"), "{forged}");
-        assert_eq!(head(&served), written, "a forged post writes nothing");
-        let mut sessions = Vec::new();
-        for offset in [-20, -12, -3] {
-            let path = format!("/act/schedule_session?package_id={package}");
-            let id = act(
-                &client,
-                &base,
-                &path,
-                &[
-                    ("date", &days(today, offset)),
-                    ("start_time", "08:00"),
-                    ("end_time", "12:00"),
-                    ("hours", "4"),
-                ],
-                "form-schedule_session",
-            )
-            .await;
-            sessions.push(made(&id, "session_id"));
-        }
-        act(
-            &client,
-            &base,
-            &format!("/act/start_package?package_id={package}"),
-            &[("started_on", &days(today, -30))],
-            "form-start_package",
-        )
-        .await;
-        sign_out(&client).await;
+    let package = made(&define, "package_id");
+    nothing_twice_and_no_forgery(play, package).await;
+    let mut sessions = Vec::new();
+    for offset in [-20, -12, -3] {
+        let path = format!("/act/schedule_session?package_id={package}");
+        let times = [("start_time", "08:00"), ("end_time", "12:00"), ("hours", "4")];
+        let day = play.day(offset);
+        let values: Vec<(&str, &str)> = [("date", day.as_str())].into_iter().chain(times).collect();
+        let id = play.act(&path, &values, "form-schedule_session").await;
+        sessions.push(made(&id, "session_id"));
+    }
+    let path = format!("/act/start_package?package_id={package}");
+    play.act(&path, &[("started_on", &play.day(-30))], "form-start_package").await;
+    sign_out(play.client).await;
+    (package, sessions)
+}
 
-        // The facility officer records three inmates' custody and nominates them.
-        sign_in_at(&client, &base, served.token("petugas_pembinaan"), "/tugas").await;
-        let mut participations = Vec::new();
-        for n in 1..=3 {
-            let sdp = format!("SDP-UJI-{n}");
-            act(
-                &client,
-                &base,
-                "/act/record_custody_episode",
-                &[
-                    ("sdp_number", &sdp),
-                    ("episode_ref", &format!("REG-UJI-{n}")),
-                    ("facility", "RUTAN-SOE"),
-                    ("admitted_on", "2025-01-06"),
-                    ("legal_status", "narapidana"),
-                ],
-                "form-record_custody_episode",
-            )
-            .await;
-            act(
-                &client,
-                &base,
-                &format!("/act/nominate_inmate?package_id={package}"),
-                &[("sdp_number", &sdp)],
-                "form-nominate_inmate",
-            )
-            .await;
-            let person =
-                events::person_ref::person_ref(&key, events::person_ref::IdKind::Sdp, &sdp);
-            participations.push(events::streams::participation_id(package, &person));
-        }
-        // The officer may not approve their own nominations: refused, in words.
-        client
-            .goto(&format!("{base}/act/approve_nomination?participation_id={}", participations[0]))
-            .await
-            .unwrap();
-        let refused = client.find(Locator::Css("#message")).await.unwrap().text().await.unwrap();
-        assert!(refused.contains("Peran Anda tidak dapat menggunakan formulir ini"), "{refused}");
-        shoot(&client, "refused-approve_nomination").await;
-        sign_out(&client).await;
+/// Reloading the page that said it was saved, going back to the form and sending it again,
+/// and a post with a forged token: nothing written twice, the forgery refused.
+async fn nothing_twice_and_no_forgery(play: &Play<'_>, package: Uuid) {
+    let client = play.client;
+    let written = play.head();
+    client.refresh().await.unwrap();
+    arrive(client, "#done").await;
+    client.back().await.unwrap();
+    arrive(client, "form.form").await;
+    client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
+    arrive(client, "#done").await;
+    let again = play.text("#done").await;
+    assert!(again.contains("Sudah tercatat sebelumnya"), "{again}");
+    assert_eq!(play.head(), written, "a resubmit writes nothing");
+    client.goto(&format!("{}/act/cancel_package?package_id={package}", play.base)).await.unwrap();
+    arrive(client, "form.form").await;
+    set(client, &[("reason", "uji pemalsuan")]).await;
+    let forge = "document.querySelector('form.form input[name=csrf]').value = 'dipalsukan';";
+    client.execute(forge, vec![]).await.unwrap();
+    client.find(Locator::Css("#send")).await.unwrap().click().await.unwrap();
+    arrive(client, "#message").await;
+    let forged = play.text("#message").await;
+    assert!(forged.contains("kedaluwarsa"), "{forged}");
+    assert_eq!(play.head(), written, "a forged post writes nothing");
+}
 
-        // The wali assesses them, from the list of their work; the head of the facility approves.
-        sign_in_at(&client, &base, served.token("wali"), "/tugas").await;
-        let work = client
-            .find(Locator::Css("[data-work=to_assess]"))
-            .await
-            .unwrap()
-            .html(false)
-            .await
-            .unwrap();
-        for participation in &participations {
-            assert!(work.contains(&participation.to_string()), "Tugas saya lists {participation}");
-            act(
-                &client,
-                &base,
-                &format!("/act/assess_eligibility?participation_id={participation}"),
-                &[],
-                "form-assess_eligibility",
-            )
-            .await;
-        }
-        sign_out(&client).await;
-        sign_in_at(&client, &base, served.token("karutan"), "/tugas").await;
-        for participation in &participations {
-            act(
-                &client,
-                &base,
-                &format!("/act/approve_nomination?participation_id={participation}"),
-                &[("tpp_session_date", &days(today, 0)), ("document_ref", "BA-TPP/UJI/1")],
-                "form-approve_nomination",
-            )
-            .await;
-        }
-        sign_out(&client).await;
+/// The facility officer records three inmates' custody by SDP number and nominates them; they
+/// may not approve their own nominations, and are told so in words.
+async fn nominate(play: &Play<'_>, package: Uuid) -> Vec<Uuid> {
+    play.as_role("petugas_pembinaan").await;
+    let mut participations = Vec::new();
+    for n in 1..=3 {
+        let sdp = format!("SDP-UJI-{n}");
+        let custody = [
+            ("sdp_number", sdp.as_str()),
+            ("episode_ref", &format!("REG-UJI-{n}")),
+            ("facility", "RUTAN-SOE"),
+            ("admitted_on", "2025-01-06"),
+            ("legal_status", "narapidana"),
+        ];
+        play.act("/act/record_custody_episode", &custody, "form-record_custody_episode").await;
+        let path = format!("/act/nominate_inmate?package_id={package}");
+        play.act(&path, &[("sdp_number", &sdp)], "form-nominate_inmate").await;
+        let key = jejak::keys::DEMO_PERSON_KEY;
+        let person = events::person_ref::person_ref(&key, events::person_ref::IdKind::Sdp, &sdp);
+        participations.push(events::streams::participation_id(package, &person));
+    }
+    let path =
+        format!("{}/act/approve_nomination?participation_id={}", play.base, participations[0]);
+    play.client.goto(&path).await.unwrap();
+    let refused = play.text("#message").await;
+    assert!(refused.contains("Peran Anda tidak dapat menggunakan formulir ini"), "{refused}");
+    shoot(play.client, "refused-approve_nomination").await;
+    sign_out(play.client).await;
+    participations
+}
 
-        // The office accepts them: two places, the third waits; the two start.
-        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
-        for participation in &participations {
-            act(
-                &client,
-                &base,
-                &format!("/act/accept_participant?participation_id={participation}"),
-                &[],
-                "form-accept_participant",
-            )
-            .await;
-        }
-        assert_eq!(state_of(&client, &base, participations[2]).await, "waitlisted");
-        shoot(&client, "participant-waitlisted").await;
-        for participation in &participations[..2] {
-            act(
-                &client,
-                &base,
-                &format!("/act/start_participation?participation_id={participation}"),
-                &[("started_on", &days(today, -30))],
-                "form-start_participation",
-            )
-            .await;
-        }
-        sign_out(&client).await;
+/// The wali assesses them, from the list of their work; the head of the facility approves.
+async fn assess_and_approve(play: &Play<'_>, participations: &[Uuid]) {
+    play.as_role("wali").await;
+    let found = play.client.find(Locator::Css("[data-work=to_assess]")).await.unwrap();
+    let work = found.html(false).await.unwrap();
+    for participation in participations {
+        assert!(work.contains(&participation.to_string()), "Tugas saya lists {participation}");
+        let path = format!("/act/assess_eligibility?participation_id={participation}");
+        play.act(&path, &[], "form-assess_eligibility").await;
+    }
+    sign_out(play.client).await;
+    play.as_role("karutan").await;
+    for participation in participations {
+        let path = format!("/act/approve_nomination?participation_id={participation}");
+        let decision =
+            [("tpp_session_date", play.day(0)), ("document_ref", "BA-TPP/UJI/1".to_owned())];
+        let values: Vec<(&str, &str)> = decision.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        play.act(&path, &values, "form-approve_nomination").await;
+    }
+    sign_out(play.client).await;
+}
 
-        // The instructor takes three registers: in the first, one mark by mistake.
-        sign_in_at(&client, &base, served.token("instruktur"), "/tugas").await;
-        for (index, session) in sessions.iter().enumerate() {
-            client.goto(&format!("{base}/register/{session}")).await.unwrap();
-            arrive(&client, "#save-register").await;
-            if index == 0 {
-                set(&client, &[(&format!("code_{}", participations[1]), "alpa")]).await;
-            }
-            shoot(&client, &format!("register-{}", index + 1)).await;
-            client.find(Locator::Css("#save-register")).await.unwrap().click().await.unwrap();
-            arrive(&client, "#saved").await;
-        }
-        // The mistaken mark is corrected: twenty days on, a second person must approve.
-        client.goto(&format!("{base}/register/{}", sessions[0])).await.unwrap();
-        let row = format!("tr[data-participation='{}'] a", participations[1]);
-        let correction =
-            client.find(Locator::Css(&row)).await.unwrap().attr("href").await.unwrap().unwrap();
-        act(
-            &client,
-            &base,
-            &correction,
-            &[("reason", "Salah tanda: peserta hadir, tercatat alpa")],
-            "form-correct_event",
-        )
-        .await;
-        client.goto(&format!("{base}/tugas")).await.unwrap();
-        let own = client
-            .find(Locator::Css("[data-work=own_corrections]"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert!(own.contains("menunggu persetujuan orang lain"), "{own}");
-        sign_out(&client).await;
+/// The office accepts them: two places, the third waits; the two start.
+async fn accept_and_start(play: &Play<'_>, participations: &[Uuid]) {
+    play.as_role("disnaker_admin").await;
+    for participation in participations {
+        let path = format!("/act/accept_participant?participation_id={participation}");
+        play.act(&path, &[], "form-accept_participant").await;
+    }
+    assert_eq!(state_of(play.client, play.base, participations[2]).await, "waitlisted");
+    shoot(play.client, "participant-waitlisted").await;
+    for participation in &participations[..2] {
+        let path = format!("/act/start_participation?participation_id={participation}");
+        play.act(&path, &[("started_on", &play.day(-30))], "form-start_participation").await;
+    }
+    sign_out(play.client).await;
+}
 
-        // The office approves the correction from its Tugas saya.
-        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
-        let approve = client
-            .find(Locator::Css("[data-work=corrections] a.task"))
-            .await
-            .unwrap()
-            .attr("href")
-            .await
-            .unwrap()
-            .unwrap();
-        shoot(&client, "tugas-corrections").await;
-        act(&client, &base, &approve, &[], "form-approve_correction").await;
-        sign_out(&client).await;
-        // The instructor marks the participant again, rightly.
-        sign_in_at(&client, &base, served.token("instruktur"), "/tugas").await;
-        client.goto(&format!("{base}/register/{}", sessions[0])).await.unwrap();
-        arrive(&client, "#save-register").await;
+/// The instructor takes three registers, one mark by mistake; twenty days on its correction
+/// waits for a second person, whom the office is, from its Tugas saya; the instructor then
+/// marks the participant again.
+async fn registers_and_a_late_correction(
+    play: &Play<'_>,
+    sessions: &[Uuid],
+    participations: &[Uuid],
+) {
+    let (client, base) = (play.client, play.base);
+    play.as_role("instruktur").await;
+    for (index, session) in sessions.iter().enumerate() {
+        client.goto(&format!("{base}/register/{session}")).await.unwrap();
+        arrive(client, "#save-register").await;
+        if index == 0 {
+            set(client, &[(&format!("code_{}", participations[1]), "alpa")]).await;
+        }
+        shoot(client, &format!("register-{}", index + 1)).await;
         client.find(Locator::Css("#save-register")).await.unwrap().click().await.unwrap();
-        arrive(&client, "#saved").await;
-        sign_out(&client).await;
+        arrive(client, "#saved").await;
+    }
+    client.goto(&format!("{base}/register/{}", sessions[0])).await.unwrap();
+    let correction = play.href(&format!("tr[data-participation='{}'] a", participations[1])).await;
+    let reason = [("reason", "Salah tanda: peserta hadir, tercatat alpa")];
+    play.act(&correction, &reason, "form-correct_event").await;
+    client.goto(&format!("{base}/tugas")).await.unwrap();
+    let own = play.text("[data-work=own_corrections]").await;
+    assert!(own.contains("menunggu persetujuan orang lain"), "{own}");
+    sign_out(client).await;
 
-        // Training completed, competence assessed, graduation, a grant proposed.
-        let graduate = participations[0];
-        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
-        act(
-            &client,
-            &base,
-            &format!("/act/complete_training?participation_id={graduate}"),
-            &[],
-            "form-complete_training",
-        )
-        .await;
-        sign_out(&client).await;
-        sign_in_at(&client, &base, served.token("asesor"), "/tugas").await;
-        act(
-            &client,
-            &base,
-            &format!("/act/assess_competency?participation_id={graduate}"),
-            &[("result", "kompeten"), ("units", "C.14.01")],
-            "form-assess_competency",
-        )
-        .await;
-        sign_out(&client).await;
-        sign_in_at(&client, &base, served.token("disnaker_admin"), "/tugas").await;
-        act(
-            &client,
-            &base,
-            &format!("/act/graduate_participant?participation_id={graduate}"),
-            &[],
-            "form-graduate_participant",
-        )
-        .await;
-        act(
-            &client,
-            &base,
-            &format!("/act/propose_grant?participation_id={graduate}"),
-            &[
-                ("item_name_1", "Mesin jahit"),
-                ("item_quantity_1", "1"),
-                ("item_value_1", "2.500.000"),
-                ("capital_rupiah", "1.000.000"),
-                ("funding_source", "APBD uji"),
-                ("budget_line", "5.2.2.01"),
-            ],
-            "form-propose_grant",
-        )
-        .await;
-        sign_out(&client).await;
-        let grant = events::streams::grant_id(graduate);
-        sign_in_at(&client, &base, served.token("ppk"), "/tugas").await;
-        act(
-            &client,
-            &base,
-            &format!("/act/approve_grant?grant_id={grant}"),
-            &[("document_ref", "SK-PPK/UJI/1")],
-            "form-approve_grant",
-        )
-        .await;
-        sign_out(&client).await;
-        sign_in_at(&client, &base, served.token("petugas_serah_terima"), "/tugas").await;
-        act(
-            &client,
-            &base,
-            &format!("/act/hand_over_grant?grant_id={grant}"),
-            &[
-                ("document_ref", "BAST/UJI/1"),
-                ("place", "Rutan SoE"),
-                ("recipient", "perwakilan"),
-                ("authority_ref", "SK-KUASA/UJI/1"),
-            ],
-            "form-hand_over_grant",
-        )
-        .await;
-        sign_out(&client).await;
+    play.as_role("disnaker_admin").await;
+    let approve = play.href("[data-work=corrections] a.task").await;
+    shoot(client, "tugas-corrections").await;
+    play.act(&approve, &[], "form-approve_correction").await;
+    sign_out(client).await;
 
-        // The reports are the API's, the log verifies, every action says who and from where.
-        let auditor = served.token("auditor").to_owned();
-        let events =
-            served.json(&format!("/api/events?from={}&limit=1000", head_before + 1), &auditor);
-        let written: Vec<&Value> = events["events"].as_array().unwrap().iter().collect();
-        assert!(written.len() > 30, "the programme was written: {}", written.len());
-        for event in &written {
-            assert_eq!(event["source"], "ui", "{event}");
-            assert!(event["actor"].as_str().unwrap().starts_with("demo."), "{event}");
-        }
-        let trail = served.json(&format!("/api/audit/participation/{graduate}"), &auditor);
-        let actors: std::collections::BTreeSet<&str> = trail["entries"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["position"].as_i64().unwrap() > head_before)
-            .map(|e| {
-                assert_eq!(e["source"], "ui");
-                e["actor"].as_str().unwrap()
-            })
-            .collect();
-        for actor in [
-            "demo.petugas",
-            "demo.wali",
-            "demo.karutan",
-            "demo.disnaker",
-            "demo.instruktur",
-            "demo.asesor",
-            "demo.ppk",
-            "demo.serah-terima",
-        ] {
-            assert!(actors.contains(actor), "{actor} in the trail: {actors:?}");
-        }
-        let enrolment = served.json("/api/views/enrolment", &auditor);
-        let row = enrolment["sections"][0]["rows"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|row| row[0] == package.to_string())
-            .expect("the package in the report")
-            .clone();
-        sign_in_at(&client, &base, &auditor, "/overview").await;
-        client.goto(&format!("{base}/enrolment?package={package}")).await.unwrap();
-        arrive(&client, "table[data-section=packages]").await;
-        let columns = enrolment["sections"][0]["columns"].as_array().unwrap();
-        for (index, column) in columns.iter().enumerate() {
-            let Some(number) = row[index].as_i64() else { continue };
-            let cell =
-                format!("table[data-section=packages] td[data-col={}]", column.as_str().unwrap());
-            let shown = client.find(Locator::Css(&cell)).await.unwrap().text().await.unwrap();
-            assert_eq!(shown.replace('.', ""), number.to_string(), "{column}");
-        }
-        shoot(&client, "auditor-package-after").await;
-        sign_out(&client).await;
-        client.close().await.unwrap();
-    });
-    assert!(served.stop().success());
-    let verified = jejak(&db.url, &["verify"]);
-    assert!(verified.status.success(), "{}", stdout(&verified));
+    play.as_role("instruktur").await;
+    client.goto(&format!("{base}/register/{}", sessions[0])).await.unwrap();
+    arrive(client, "#save-register").await;
+    client.find(Locator::Css("#save-register")).await.unwrap().click().await.unwrap();
+    arrive(client, "#saved").await;
+    sign_out(client).await;
+}
+
+/// Training completed, competence assessed, graduation (checked), a grant proposed, approved
+/// by the grant approver and handed over (checked) to a representative.
+async fn graduate_and_hand_over_a_grant(play: &Play<'_>, graduate: Uuid) {
+    let on = |command: &str| format!("/act/{command}?participation_id={graduate}");
+    play.as_role("disnaker_admin").await;
+    play.act(&on("complete_training"), &[], "form-complete_training").await;
+    sign_out(play.client).await;
+    play.as_role("asesor").await;
+    let result = [("result", "kompeten"), ("units", "C.14.01")];
+    play.act(&on("assess_competency"), &result, "form-assess_competency").await;
+    sign_out(play.client).await;
+    play.as_role("disnaker_admin").await;
+    play.act(&on("graduate_participant"), &[], "form-graduate_participant").await;
+    let proposal = [
+        ("item_name_1", "Mesin jahit"),
+        ("item_quantity_1", "1"),
+        ("item_value_1", "2.500.000"),
+        ("capital_rupiah", "1.000.000"),
+        ("funding_source", "APBD uji"),
+        ("budget_line", "5.2.2.01"),
+    ];
+    play.act(&on("propose_grant"), &proposal, "form-propose_grant").await;
+    sign_out(play.client).await;
+    let grant = events::streams::grant_id(graduate);
+    play.as_role("ppk").await;
+    let path = format!("/act/approve_grant?grant_id={grant}");
+    play.act(&path, &[("document_ref", "SK-PPK/UJI/1")], "form-approve_grant").await;
+    sign_out(play.client).await;
+    play.as_role("petugas_serah_terima").await;
+    let handover = [
+        ("document_ref", "BAST/UJI/1"),
+        ("place", "Rutan SoE"),
+        ("recipient", "perwakilan"),
+        ("authority_ref", "SK-KUASA/UJI/1"),
+    ];
+    let path = format!("/act/hand_over_grant?grant_id={grant}");
+    play.act(&path, &handover, "form-hand_over_grant").await;
+    sign_out(play.client).await;
+}
+
+/// Every event written names a demo user and `source = ui`; the graduate's trail names all
+/// eight who acted; the package's figures on the page are the API's.
+async fn the_log_names_who_and_the_page_is_the_api(
+    play: &Play<'_>,
+    head_before: i64,
+    package: Uuid,
+    graduate: Uuid,
+) {
+    let (client, base, served) = (play.client, play.base, play.served);
+    let auditor = served.token("auditor").to_owned();
+    let events = served.json(&format!("/api/events?from={}&limit=1000", head_before + 1), &auditor);
+    let written: Vec<&Value> = events["events"].as_array().unwrap().iter().collect();
+    assert!(written.len() > 30, "the programme was written: {}", written.len());
+    for event in &written {
+        assert_eq!(event["source"], "ui", "{event}");
+        assert!(event["actor"].as_str().unwrap().starts_with("demo."), "{event}");
+    }
+    let trail = served.json(&format!("/api/audit/participation/{graduate}"), &auditor);
+    let actors: std::collections::BTreeSet<&str> = trail["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["position"].as_i64().unwrap() > head_before)
+        .map(|e| {
+            assert_eq!(e["source"], "ui");
+            e["actor"].as_str().unwrap()
+        })
+        .collect();
+    for actor in [
+        "demo.petugas",
+        "demo.wali",
+        "demo.karutan",
+        "demo.disnaker",
+        "demo.instruktur",
+        "demo.asesor",
+        "demo.ppk",
+        "demo.serah-terima",
+    ] {
+        assert!(actors.contains(actor), "{actor} in the trail: {actors:?}");
+    }
+    let enrolment = served.json("/api/views/enrolment", &auditor);
+    let rows = enrolment["sections"][0]["rows"].as_array().unwrap();
+    let row = rows.iter().find(|row| row[0] == package.to_string()).expect("the package");
+    sign_in_at(client, base, &auditor, "/overview").await;
+    client.goto(&format!("{base}/enrolment?package={package}")).await.unwrap();
+    arrive(client, "table[data-section=packages]").await;
+    let columns = enrolment["sections"][0]["columns"].as_array().unwrap();
+    for (index, column) in columns.iter().enumerate() {
+        let Some(number) = row[index].as_i64() else { continue };
+        let cell =
+            format!("table[data-section=packages] td[data-col={}]", column.as_str().unwrap());
+        let shown = play.text(&cell).await;
+        assert_eq!(shown.replace('.', ""), number.to_string(), "{column}");
+    }
+    shoot(client, "auditor-package-after").await;
+    sign_out(client).await;
 }
 
 /// axe-core's script: `JEJAK_AXE` names `axe.min.js` (`.ci/run` installs it from the npm

@@ -78,128 +78,117 @@ fn render(lang: Lang, section: &Section) -> Markup {
     }
 }
 
+/// The programme as the user's work draws on it, with the ways a list names and links its
+/// participants.
+struct Work<'a> {
+    tables: &'a Tables,
+    participations: Vec<ParticipationRow>,
+    packages: Vec<PackageRow>,
+    lang: Lang,
+    today: NaiveDate,
+}
+
+impl Work<'_> {
+    /// A participant as a list names them: short reference and package.
+    fn participant(&self, p: &ParticipationRow) -> String {
+        let title = self.packages.iter().find(|k| k.package_id == p.package_id);
+        format!("{} · {}", short_ref(&p.person_ref), title.map_or("", |k| k.title.as_str()))
+    }
+
+    /// The participations in one of `states` that pass `filter`, longest waiting first.
+    fn with(
+        &self,
+        states: &[&str],
+        filter: &dyn Fn(&ParticipationRow) -> bool,
+    ) -> Vec<&ParticipationRow> {
+        let mut found: Vec<&ParticipationRow> = self
+            .participations
+            .iter()
+            .filter(|p| states.contains(&p.status.as_str()) && filter(p))
+            .collect();
+        found.sort_by_key(|p| p.status_since);
+        found
+    }
+
+    /// A section of participants, each linked to the forms `commands`.
+    fn section(
+        &self,
+        key: &'static str,
+        rows: Vec<&ParticipationRow>,
+        commands: &[&str],
+    ) -> Section {
+        let items = rows
+            .into_iter()
+            .map(|p| {
+                let id = p.participation_id.to_string();
+                let given =
+                    [("participation_id", id.as_str()), ("person_ref", p.person_ref.as_str())];
+                let links = commands
+                    .iter()
+                    .map(|c| (link(c, &given, "/tugas"), actions::title(c, self.lang).to_owned()))
+                    .collect();
+                Item { text: self.participant(p), links }
+            })
+            .collect();
+        Section { key, items }
+    }
+
+    /// A section of participants, each linked to their page.
+    fn pages(&self, key: &'static str, rows: Vec<&ParticipationRow>) -> Section {
+        let items = rows
+            .into_iter()
+            .map(|p| Item {
+                text: self.participant(p),
+                links: vec![(
+                    format!("/participant/{}", p.participation_id),
+                    t(self.lang, "ui.open_participant").to_owned(),
+                )],
+            })
+            .collect();
+        Section { key, items }
+    }
+}
+
 /// What waits for the user's role, section by section.
 fn sections(web: &Web, tables: &Tables, today: NaiveDate) -> Vec<Section> {
+    let work = Work {
+        tables,
+        participations: tables.all::<ParticipationRow>().collect(),
+        packages: tables.all::<PackageRow>().collect(),
+        lang: web.lang,
+        today,
+    };
     let lang = web.lang;
-    let role = web.user.role;
-    let all: Vec<ParticipationRow> = tables.all::<ParticipationRow>().collect();
-    let packages: Vec<PackageRow> = tables.all::<PackageRow>().collect();
-    let title = |id: uuid::Uuid| {
-        packages.iter().find(|p| p.package_id == id).map_or("", |p| p.title.as_str()).to_owned()
-    };
-    let participant =
-        |p: &ParticipationRow| format!("{} · {}", short_ref(&p.person_ref), title(p.package_id));
-    let act = |command: &str, p: &ParticipationRow| {
-        let id = p.participation_id.to_string();
-        (
-            link(command, &[("participation_id", &id), ("person_ref", &p.person_ref)], "/tugas"),
-            actions::title(command, lang).to_owned(),
-        )
-    };
-    let with =
-        |status: &[&str], filter: &dyn Fn(&ParticipationRow) -> bool| -> Vec<&ParticipationRow> {
-            let mut found: Vec<&ParticipationRow> =
-                all.iter().filter(|p| status.contains(&p.status.as_str()) && filter(p)).collect();
-            found.sort_by_key(|p| p.status_since);
-            found
-        };
-    let items = |rows: Vec<&ParticipationRow>, commands: &[&str]| -> Vec<Item> {
-        rows.into_iter()
-            .map(|p| Item {
-                text: participant(p),
-                links: commands.iter().map(|c| act(c, p)).collect(),
-            })
-            .collect()
-    };
-    let mut sections = Vec::new();
-    match role {
-        Role::Wali => sections.push(Section {
-            key: "to_assess",
-            items: items(
-                with(&["nominated"], &|p| p.assessed_on.is_none()),
-                &["assess_eligibility"],
+    let mut sections = match web.user.role {
+        Role::Wali => vec![work.section(
+            "to_assess",
+            work.with(&["nominated"], &|p| p.assessed_on.is_none()),
+            &["assess_eligibility"],
+        )],
+        Role::Karutan | Role::TppSekretaris => board(&work, web.user.role),
+        Role::PetugasPembinaan => vec![
+            Section { key: "inbox", items: inbox(tables, lang) },
+            Section { key: "registers", items: registers(tables, today, lang) },
+            work.section(
+                "to_request_override",
+                work.with(&["not_eligible"], &|_| true),
+                &["request_eligibility_override", "withdraw_participant"],
             ),
-        }),
-        Role::Karutan | Role::TppSekretaris => {
-            sections.push(Section {
-                key: "to_decide",
-                items: items(
-                    with(&["nominated", "eligible"], &|_| true),
-                    &["approve_nomination", "reject_nomination"],
-                ),
-            });
-            if role == Role::Karutan {
-                // An override asked for waits on the participant's page, where its request is.
-                let items = with(&["not_eligible"], &|_| true)
-                    .into_iter()
-                    .map(|p| Item {
-                        text: participant(p),
-                        links: vec![(
-                            format!("/participant/{}", p.participation_id),
-                            t(lang, "ui.open_participant").to_owned(),
-                        )],
-                    })
-                    .collect();
-                sections.push(Section { key: "not_eligible", items });
-            }
-        }
-        Role::PetugasPembinaan => {
-            sections.push(Section { key: "inbox", items: inbox(tables, lang) });
-            sections.push(Section { key: "registers", items: registers(tables, today, lang) });
-            sections.push(Section {
-                key: "to_request_override",
-                items: items(
-                    with(&["not_eligible"], &|_| true),
-                    &["request_eligibility_override", "withdraw_participant"],
-                ),
-            });
-        }
-        Role::DisnakerAdmin => {
-            sections
-                .push(Section { key: "packages", items: package_steps(&packages, today, lang) });
-            sections.push(Section {
-                key: "to_accept",
-                items: items(with(&["approved", "registered"], &|_| true), &["accept_participant"]),
-            });
-            let started = |p: &ParticipationRow| {
-                packages.iter().any(|k| k.package_id == p.package_id && k.status == "started")
-            };
-            sections.push(Section {
-                key: "to_start",
-                items: items(with(&["accepted"], &started), &["start_participation"]),
-            });
-            sections.push(Section {
-                key: "to_graduate",
-                items: items(with(&["competent"], &|_| true), &["graduate_participant"]),
-            });
-            let grants: Vec<GrantRow> = tables.all::<GrantRow>().collect();
-            let no_grant = |p: &ParticipationRow| {
-                !grants.iter().any(|g| {
-                    g.participation_id == p.participation_id
-                        && g.status != "cancelled"
-                        && g.status != "rejected"
-                })
-            };
-            sections.push(Section {
-                key: "to_propose",
-                items: items(with(&["graduated"], &no_grant), &["propose_grant"]),
-            });
-        }
+        ],
+        Role::DisnakerAdmin => training_office(&work),
         Role::Instruktur => {
-            sections.push(Section { key: "registers", items: registers(tables, today, lang) })
+            vec![Section { key: "registers", items: registers(tables, today, lang) }]
         }
-        Role::Asesor => sections.push(Section {
-            key: "to_assess_competency",
-            items: items(
-                with(&["completed", "not_yet_competent"], &|_| true),
-                &["assess_competency"],
-            ),
-        }),
-        Role::Ppk => sections.push(Section {
+        Role::Asesor => vec![work.section(
+            "to_assess_competency",
+            work.with(&["completed", "not_yet_competent"], &|_| true),
+            &["assess_competency"],
+        )],
+        Role::Ppk => vec![Section {
             key: "to_approve_grant",
             items: grants(tables, &["proposed"], &["approve_grant", "reject_grant"], lang),
-        }),
-        Role::PetugasSerahTerima => sections.push(Section {
+        }],
+        Role::PetugasSerahTerima => vec![Section {
             key: "to_hand_over",
             items: grants(
                 tables,
@@ -207,15 +196,64 @@ fn sections(web: &Web, tables: &Tables, today: NaiveDate) -> Vec<Section> {
                 &["hand_over_grant", "defer_grant_handover"],
                 lang,
             ),
-        }),
-        Role::PkBapas => sections.push(Section {
+        }],
+        Role::PkBapas => vec![Section {
             key: "to_monitor",
             items: grants(tables, &["handed_over"], &["record_grant_monitoring"], lang),
-        }),
-        _ => {}
-    }
-    sections.extend(corrections(web, tables, &participant_of(&all, &packages)));
+        }],
+        _ => Vec::new(),
+    };
+    sections.extend(corrections(
+        web,
+        tables,
+        &participant_of(&work.participations, &work.packages),
+    ));
     sections
+}
+
+/// The review board's work: nominations to decide; for the head of the facility also those
+/// found not eligible, where an override may wait on the participant's page.
+fn board(work: &Work<'_>, role: Role) -> Vec<Section> {
+    let mut sections = vec![work.section(
+        "to_decide",
+        work.with(&["nominated", "eligible"], &|_| true),
+        &["approve_nomination", "reject_nomination"],
+    )];
+    if role == Role::Karutan {
+        sections.push(work.pages("not_eligible", work.with(&["not_eligible"], &|_| true)));
+    }
+    sections
+}
+
+/// The training office's work: packages to start or close, participants to accept, start and
+/// graduate, graduates without a grant.
+fn training_office(work: &Work<'_>) -> Vec<Section> {
+    let started = |p: &ParticipationRow| {
+        work.packages.iter().any(|k| k.package_id == p.package_id && k.status == "started")
+    };
+    let grants: Vec<GrantRow> = work.tables.all::<GrantRow>().collect();
+    let no_grant = |p: &ParticipationRow| {
+        !grants.iter().any(|g| {
+            g.participation_id == p.participation_id
+                && g.status != "cancelled"
+                && g.status != "rejected"
+        })
+    };
+    vec![
+        Section { key: "packages", items: package_steps(&work.packages, work.today, work.lang) },
+        work.section(
+            "to_accept",
+            work.with(&["approved", "registered"], &|_| true),
+            &["accept_participant"],
+        ),
+        work.section("to_start", work.with(&["accepted"], &started), &["start_participation"]),
+        work.section(
+            "to_graduate",
+            work.with(&["competent"], &|_| true),
+            &["graduate_participant"],
+        ),
+        work.section("to_propose", work.with(&["graduated"], &no_grant), &["propose_grant"]),
+    ]
 }
 
 /// How a participation is named in a list: its short reference and its package.

@@ -627,19 +627,24 @@ async fn the_openapi_document_is_valid_and_every_endpoint_answers_as_documented(
 
 /// The live feed sends every event from `from` on, in position order, then what is appended
 /// while the client listens.
+/// The live feed from position 1 as `token`'s user opens it (answered 200).
+pub async fn live_feed(world: &World, token: &str) -> axum::body::BodyDataStream {
+    let request = Request::builder()
+        .uri("/api/events/live?from=1")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap();
+    let response = world.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.into_body().into_data_stream()
+}
+
 async fn the_live_feed_sends_every_event_in_order_and_then_new_ones(db: TestDb) {
     use futures::StreamExt;
     let world = world(&db).await;
     let auditor = world.tokens[&Role::Auditor].clone();
     let head = world.store.head().await.unwrap().position;
-    let request = Request::builder()
-        .uri("/api/events/live?from=1")
-        .header("authorization", format!("Bearer {auditor}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = world.router.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut stream = response.into_body().into_data_stream();
+    let mut stream = live_feed(&world, &auditor).await;
     let mut text = String::new();
     let mut ids: Vec<i64> = Vec::new();
     let mut appended = false;

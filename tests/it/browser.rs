@@ -84,6 +84,32 @@ impl Driver {
     }
 }
 
+/// What every browser test starts from: `jejak serve --demo` on a SQLite database of its own,
+/// chromedriver, and a runtime to drive them.
+pub struct Demo {
+    pub runtime: tokio::runtime::Runtime,
+    pub db: TestDb,
+    pub served: Served,
+    pub driver: Driver,
+    /// The server's address as a URL.
+    pub base: String,
+}
+
+impl Demo {
+    pub fn start() -> Demo {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
+        let served = Served::demo(&db);
+        let driver = Driver::start();
+        let base = format!("http://{}", served.address);
+        Demo { runtime, db, served, driver, base }
+    }
+}
+
 fn screenshots() -> PathBuf {
     let dir = crate::support::repository_root().join("target").join("screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -258,21 +284,18 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
     if !Driver::available() {
         return;
     }
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
-    let served = Served::demo(&db);
-    let driver = Driver::start();
-    let base = format!("http://{}", served.address);
+    let demo = Demo::start();
+    let (runtime, served, driver) = (&demo.runtime, &demo.served, &demo.driver);
+    let base = demo.base.as_str();
     runtime.block_on(async {
         let client = driver.client().await;
 
         // Facility staff: the overview's figures are the API's, for their facility.
         let petugas = served.token("petugas_pembinaan").to_owned();
-        sign_in(&client, &base, &petugas).await;
+        sign_in(&client, base, &petugas).await;
         assert_eq!(
             cards(&client).await,
-            api_cards(&served, &petugas, LIVELY),
+            api_cards(served, &petugas, LIVELY),
             "the overview shows the API's figures"
         );
         // The demo's overview opens on a day when training runs: a living programme.
@@ -354,7 +377,7 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
                 .unwrap()
                 .contains("Active")
         );
-        assert_eq!(cards(&client).await, api_cards_in(&served, &petugas, LIVELY, true));
+        assert_eq!(cards(&client).await, api_cards_in(served, &petugas, LIVELY, true));
         shoot(&client, "petugas-overview-en").await;
         client.find(Locator::Css("#lang")).await.unwrap().click().await.unwrap();
         arrive_xpath(&client, "//nav/a[@class='on'][normalize-space()='Ringkasan']").await;
@@ -372,7 +395,7 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
         arrive_xpath(&client, "//p[@id='provenance'][contains(., 'as_of=2024-06-30')]").await;
         let earlier = cards(&client).await;
         assert_ne!(earlier, now, "the figures move with the as-of date");
-        assert_eq!(earlier, api_cards(&served, &petugas, "?as_of=2024-06-30"));
+        assert_eq!(earlier, api_cards(served, &petugas, "?as_of=2024-06-30"));
         shoot(&client, "petugas-overview-2024-06-30").await;
 
         // Every other page opens, for the screenshots; compliance is not theirs.
@@ -395,8 +418,8 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
         sign_out(&client).await;
 
         // The auditor: every facility's figures, the compliance review, audit trails.
-        sign_in(&client, &base, &auditor).await;
-        assert_eq!(cards(&client).await, api_cards(&served, &auditor, LIVELY));
+        sign_in(&client, base, &auditor).await;
+        assert_eq!(cards(&client).await, api_cards(served, &auditor, LIVELY));
         shoot(&client, "auditor-overview").await;
         client.goto(&format!("{base}/enrolment")).await.unwrap();
         assert_eq!(column_sum(&client, "active").await, api_column_sum(&everything, "active"));
@@ -422,5 +445,5 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
         sign_out(&client).await;
         client.close().await.unwrap();
     });
-    assert!(served.stop().success());
+    assert!(demo.served.stop().success());
 }

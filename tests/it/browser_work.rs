@@ -14,9 +14,9 @@ use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::browser::{Driver, arrive, shoot, sign_in_at, sign_out};
+use crate::browser::{Demo, Driver, arrive, shoot, sign_in_at, sign_out};
 use crate::serve::Served;
-use crate::support::{TestDb, jejak, stdout};
+use crate::support::{jejak, stdout};
 
 /// Today where the demo deployment is (UTC+8).
 fn today() -> NaiveDate {
@@ -143,15 +143,12 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
     if !Driver::available() {
         return;
     }
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
-    let served = Served::demo(&db);
-    let driver = Driver::start();
-    let base = format!("http://{}", served.address);
+    let demo = Demo::start();
+    let (runtime, served, driver) = (&demo.runtime, &demo.served, &demo.driver);
+    let base = demo.base.as_str();
     runtime.block_on(async {
         let client = driver.client().await;
-        let play = Play { client: &client, base: &base, served: &served, today: today() };
+        let play = Play { client: &client, base, served, today: today() };
         let head_before = play.head();
         let (package, sessions) = define_and_schedule(&play).await;
         let participations = nominate(&play, package).await;
@@ -163,8 +160,8 @@ fn a_programme_runs_through_the_forms_alone_as_the_people_who_do_the_work() {
         the_log_names_who_and_the_page_is_the_api(&play, head_before, package, graduate).await;
         client.close().await.unwrap();
     });
-    assert!(served.stop().success());
-    let verified = jejak(&db.url, &["verify"]);
+    assert!(demo.served.stop().success());
+    let verified = jejak(&demo.db.url, &["verify"]);
     assert!(verified.status.success(), "{}", stdout(&verified));
 }
 
@@ -487,12 +484,9 @@ fn every_form_and_every_tugas_saya_is_accessible_light_and_fits_a_phone_in_both_
         return;
     }
     let axe = axe();
-    let runtime =
-        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let db = runtime.block_on(TestDb::new(jejak::store::Backend::Sqlite)).unwrap();
-    let served = Served::demo(&db);
-    let driver = Driver::start();
-    let base = format!("http://{}", served.address);
+    let demo = Demo::start();
+    let (runtime, served, driver) = (&demo.runtime, &demo.served, &demo.driver);
+    let base = demo.base.as_str();
     runtime.block_on(async {
         let client = driver.client().await;
         let mut seen = std::collections::BTreeSet::new();
@@ -510,7 +504,7 @@ fn every_form_and_every_tugas_saya_is_accessible_light_and_fits_a_phone_in_both_
             "pk_bapas",
             "dpo",
         ] {
-            sign_in_at(&client, &base, served.token(role), "/tugas").await;
+            sign_in_at(&client, base, served.token(role), "/tugas").await;
             let mut pages = vec![("/tugas".to_owned(), format!("tugas-{role}"))];
             let parsed: events::vocabulary::Role = role.parse().unwrap();
             for form in jejak::server::dashboard::catalogue::FORMS {
@@ -554,5 +548,5 @@ fn every_form_and_every_tugas_saya_is_accessible_light_and_fits_a_phone_in_both_
         );
         client.close().await.unwrap();
     });
-    assert!(served.stop().success());
+    assert!(demo.served.stop().success());
 }

@@ -232,14 +232,7 @@ async fn a_live_feed_closes_once_its_token_is_revoked(db: TestDb) {
     use futures::StreamExt;
     let world = world(&db).await;
     let auditor = world.tokens[&Role::Auditor].clone();
-    let request = Request::builder()
-        .uri("/api/events/live?from=1")
-        .header("authorization", format!("Bearer {auditor}"))
-        .body(Body::empty())
-        .unwrap();
-    let response = world.router.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let mut stream = response.into_body().into_data_stream();
+    let mut stream = crate::api::live_feed(&world, &auditor).await;
     let first = stream.next().await.expect("the feed sends the log").unwrap();
     assert!(String::from_utf8_lossy(&first).contains("appended"));
     let now = events::Timestamp::parse("2026-02-20T03:00:00Z").unwrap();

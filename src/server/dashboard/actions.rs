@@ -302,18 +302,8 @@ fn json_person(envelope: &CommandEnvelope) -> String {
 
 /// A refused command as the form's mistakes, and the status it answers with.
 fn refused(web: &Web, failure: CommandFailure) -> (Errors, StatusCode) {
-    let lang = web.lang;
-    let status = ApiError::from_command(failure.clone(), &web.request_id).status();
-    let (field, message) = match &failure {
-        CommandFailure::Refused(rejection) => (
-            refusals::field_of(rejection).unwrap_or_default().to_owned(),
-            refusals::refusal(rejection, lang),
-        ),
-        CommandFailure::CommandReused(_) => (String::new(), t(lang, "ui.form_reused").to_owned()),
-        failure if failure.is_passing() => (String::new(), t(lang, "ui.try_again").to_owned()),
-        failure => (String::new(), failure.to_string()),
-    };
-    (vec![(field, message)], status)
+    let (field, message, status) = refusals::of_failure(failure, web.lang, &web.request_id);
+    (vec![(field.to_owned(), message)], status)
 }
 
 /// "Check your answers": the answers, to be sent as they are or changed.

@@ -540,9 +540,19 @@ async fn add_names(state: &AppState, web: &Web, report: &mut Report) {
 /// A person's name for a page, if the user may read it (as the API would give it); the read is
 /// recorded in the vault's access log. `None` when they may not, or there is none.
 pub async fn name_of(state: &AppState, web: &Web, person_ref: &str) -> Option<String> {
-    let vault = state.inner.vault.as_ref()?;
     super::api::authorise_person(state, &web.user, &web.request_id, person_ref).await.ok()?;
-    let purpose = "dashboard: daftar peserta";
+    read_name(state, web, person_ref, "dashboard: daftar peserta").await
+}
+
+/// A person's name from the vault, the read recorded with `purpose`; the caller has decided
+/// the user may read it.
+pub async fn read_name(
+    state: &AppState,
+    web: &Web,
+    person_ref: &str,
+    purpose: &str,
+) -> Option<String> {
+    let vault = state.inner.vault.as_ref()?;
     match vault.get(person_ref, &accessor(web), purpose, state.inner.clock.now()).await {
         Ok(crate::vault::PersonalData::Present { record }) => Some(record.full_name),
         Ok(crate::vault::PersonalData::Erased { .. }) => Some("(dihapus)".to_owned()),

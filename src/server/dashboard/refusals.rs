@@ -2,10 +2,13 @@
 //! Bahasa Indonesia and English. The match below has no catch-all: a new `Rejection` does
 //! not compile until it has its words here.
 
+use axum::http::StatusCode;
 use events::rejection::Rejection;
 
-use super::i18n::Lang;
+use super::i18n::{Lang, t};
 use super::words::word;
+use crate::commands::CommandFailure;
+use crate::server::error::ApiError;
 
 /// A code as a word in the language, or the code itself when it is not one of the lists'.
 fn w(code: &str, lang: Lang) -> String {
@@ -246,6 +249,25 @@ pub fn refusal(rejection: &Rejection, lang: Lang) -> String {
             format!("Not allowed: {detail}."),
         ),
     }
+}
+
+/// A command that wrote nothing, as a page says it: the field it is about (`""` for the form
+/// as a whole), what is wrong and what to do, and the status it answers with (the API's).
+pub fn of_failure(
+    failure: CommandFailure,
+    lang: Lang,
+    request_id: &str,
+) -> (&'static str, String, StatusCode) {
+    let status = ApiError::from_command(failure.clone(), request_id).status();
+    let (field, message) = match &failure {
+        CommandFailure::Refused(rejection) => {
+            (field_of(rejection).unwrap_or_default(), refusal(rejection, lang))
+        }
+        CommandFailure::CommandReused(_) => ("", t(lang, "ui.form_reused").to_owned()),
+        failure if failure.is_passing() => ("", t(lang, "ui.try_again").to_owned()),
+        failure => ("", failure.to_string()),
+    };
+    (field, message, status)
 }
 
 /// The form field a refusal is about, when it names one the form has.

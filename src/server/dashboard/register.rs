@@ -26,7 +26,6 @@ use super::forms::{self, Values, short_ref};
 use super::i18n::{Lang, t};
 use super::words::word;
 use super::{Web, catalogue, page, refusals};
-use crate::commands::CommandFailure;
 use crate::server::AppState;
 use crate::server::api::issuer_of;
 use crate::server::error::ApiError;
@@ -92,19 +91,7 @@ async fn name(state: &AppState, web: &Web, package: &PackageRow, person_ref: &st
     let own_instructor =
         web.user.role == Role::Instruktur && package.provider == web.user.organisation;
     let read = if own_instructor {
-        match &state.inner.vault {
-            Some(vault) => {
-                let purpose = "daftar hadir sesi";
-                match vault
-                    .get(person_ref, &super::accessor(web), purpose, state.inner.clock.now())
-                    .await
-                {
-                    Ok(crate::vault::PersonalData::Present { record }) => Some(record.full_name),
-                    _ => None,
-                }
-            }
-            None => None,
-        }
+        super::read_name(state, web, person_ref, "daftar hadir sesi").await
     } else {
         super::name_of(state, web, person_ref).await
     };
@@ -290,7 +277,7 @@ pub async fn submit(
         Err(failed) => {
             let field =
                 participants.get(failed.index).map_or_else(String::new, |id| format!("code_{id}"));
-            let (message, status) = refusal(&web, failed.failure);
+            let (_, message, status) = refusals::of_failure(failed.failure, lang, &web.request_id);
             draw(&state, &web, &register, &typed, &vec![(field, message)], command_id, status).await
         }
     }
@@ -332,14 +319,4 @@ fn marks(
         }
     }
     (marks, errors)
-}
-
-fn refusal(web: &Web, failure: CommandFailure) -> (String, StatusCode) {
-    let status = ApiError::from_command(failure.clone(), &web.request_id).status();
-    let message = match &failure {
-        CommandFailure::Refused(rejection) => refusals::refusal(rejection, web.lang),
-        failure if failure.is_passing() => t(web.lang, "ui.try_again").to_owned(),
-        failure => failure.to_string(),
-    };
-    (message, status)
 }

@@ -893,19 +893,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             checkpoint_minutes,
             person_key_file,
         } => {
-            let master = match crate::vault::MasterKey::load(cli.master_key_file.as_deref()) {
-                Ok(key) => Some(key),
-                Err(crate::vault::VaultError::NoMasterKey) if demo => {
-                    Some(crate::vault::MasterKey::from_bytes(crate::vault::DEMO_MASTER_KEY))
-                }
-                Err(crate::vault::VaultError::NoMasterKey) => {
-                    eprintln!(
-                        "warning: no master key: personal data is unavailable (set JEJAK_MASTER_KEY or --master-key-file)"
-                    );
-                    None
-                }
-                Err(error) => return Err(error.into()),
-            };
+            let master = serve_master_key(cli.master_key_file.as_deref(), demo)?;
             let mut tokens = Vec::new();
             if demo {
                 if store.head().await?.position == 0 {
@@ -945,14 +933,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if demo {
                 state.open_overview_on(demo::LIVELY_DAY);
             }
-            match keys::person_key(person_key_file.as_deref()) {
-                Ok(key) => state.set_person_key(key),
-                Err(keys::KeyError::Missing) if demo => state.set_person_key(keys::DEMO_PERSON_KEY),
-                Err(keys::KeyError::Missing) => eprintln!(
-                    "warning: no person key: forms find people by NIK or reference only (set JEJAK_PERSON_KEY or --person-key-file)"
-                ),
-                Err(error) => return Err(error.into()),
-            }
+            give_person_key(&state, person_key_file.as_deref(), demo)?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
@@ -971,20 +952,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let bound = listener.local_addr().unwrap_or(addr);
             // The greeting: written as one piece, and a closed stdout never stops the server.
-            let mut greeting =
-                format!("jejak serve: listening on http://{bound} ({})\n", store.backend().name());
-            for (name, role, token) in &tokens {
-                greeting.push_str(&format!("  {:<22} {:<22} {token}\n", name, role.as_str()));
-            }
-            if !tokens.is_empty() {
-                greeting.push_str(&format!(
-                    "  (demo tokens, fictional data only: sign in with one at http://{bound}/ \
-                     or send it as `Authorization: Bearer <token>`)\n"
-                ));
-            }
-            greeting.push_str(&format!(
-                "dashboard: http://{bound}/ · API: http://{bound}/openapi.json · stop with Ctrl-C\n"
-            ));
+            let greeting = greeting(bound, store.backend(), &tokens);
             let mut stdout = std::io::stdout();
             let _ = stdout.write_all(greeting.as_bytes()).and_then(|()| stdout.flush());
             crate::server::serve(listener, state, crate::server::shutdown_signal()).await?;
@@ -1332,6 +1300,67 @@ fn write_new_file(path: &std::path::Path, content: &str) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {} (it must not exist yet)", path.display()))?;
     file.write_all(content.as_bytes())?;
     Ok(())
+}
+
+/// The server's master key: from the file or the environment, the demo's published key for
+/// `--demo`, or none (personal data unavailable, said on standard error).
+fn serve_master_key(
+    file: Option<&std::path::Path>,
+    demo: bool,
+) -> anyhow::Result<Option<crate::vault::MasterKey>> {
+    match crate::vault::MasterKey::load(file) {
+        Ok(key) => Ok(Some(key)),
+        Err(crate::vault::VaultError::NoMasterKey) if demo => {
+            Ok(Some(crate::vault::MasterKey::from_bytes(crate::vault::DEMO_MASTER_KEY)))
+        }
+        Err(crate::vault::VaultError::NoMasterKey) => {
+            eprintln!(
+                "warning: no master key: personal data is unavailable (set JEJAK_MASTER_KEY or --master-key-file)"
+            );
+            Ok(None)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// Gives the server the person key, so forms find people by number: from the file or the
+/// environment, the demo's published key for `--demo`, or none (said on standard error).
+fn give_person_key(
+    state: &crate::server::AppState,
+    file: Option<&std::path::Path>,
+    demo: bool,
+) -> anyhow::Result<()> {
+    match keys::person_key(file) {
+        Ok(key) => state.set_person_key(key),
+        Err(keys::KeyError::Missing) if demo => state.set_person_key(keys::DEMO_PERSON_KEY),
+        Err(keys::KeyError::Missing) => eprintln!(
+            "warning: no person key: forms find people by NIK or reference only (set JEJAK_PERSON_KEY or --person-key-file)"
+        ),
+        Err(error) => return Err(error.into()),
+    }
+    Ok(())
+}
+
+/// What `jejak serve` prints once it listens: the address, any demo tokens, where to go.
+fn greeting(
+    bound: std::net::SocketAddr,
+    backend: Backend,
+    tokens: &[(&str, events::vocabulary::Role, String)],
+) -> String {
+    let mut greeting = format!("jejak serve: listening on http://{bound} ({})\n", backend.name());
+    for (name, role, token) in tokens {
+        greeting.push_str(&format!("  {:<22} {:<22} {token}\n", name, role.as_str()));
+    }
+    if !tokens.is_empty() {
+        greeting.push_str(&format!(
+            "  (demo tokens, fictional data only: sign in with one at http://{bound}/ \
+             or send it as `Authorization: Bearer <token>`)\n"
+        ));
+    }
+    greeting.push_str(&format!(
+        "dashboard: http://{bound}/ · API: http://{bound}/openapi.json · stop with Ctrl-C\n"
+    ));
+    greeting
 }
 
 /// The users, the vault and its access log copied too, when the master key is given.

@@ -244,6 +244,14 @@ enum Command {
         /// number; else `JEJAK_PERSON_KEY`; the demo uses its published key.
         #[arg(long)]
         person_key_file: Option<PathBuf>,
+        /// Serve HTTPS with this certificate chain (PEM), e.g. one signed by the facility's own
+        /// certificate authority (docs/operations.md); phones keep the offline register only
+        /// over HTTPS.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Users of the API and their tokens.
     User {
@@ -892,6 +900,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             checkpoint_out,
             checkpoint_minutes,
             person_key_file,
+            tls_cert,
+            tls_key,
         } => {
             let master = serve_master_key(cli.master_key_file.as_deref(), demo)?;
             let mut tokens = Vec::new();
@@ -934,6 +944,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 state.open_overview_on(demo::LIVELY_DAY);
             }
             give_person_key(&state, person_key_file.as_deref(), demo)?;
+            let tls = tls_config(tls_cert.as_deref(), tls_key.as_deref()).await?;
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("cannot listen on {addr}"))?;
@@ -952,10 +963,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let bound = listener.local_addr().unwrap_or(addr);
             // The greeting: written as one piece, and a closed stdout never stops the server.
-            let greeting = greeting(bound, store.backend(), &tokens);
+            let scheme = if tls.is_some() { "https" } else { "http" };
+            let greeting = greeting(scheme, bound, store.backend(), &tokens);
             let mut stdout = std::io::stdout();
             let _ = stdout.write_all(greeting.as_bytes()).and_then(|()| stdout.flush());
-            crate::server::serve(listener, state, crate::server::shutdown_signal()).await?;
+            let shutdown = crate::server::shutdown_signal();
+            match tls {
+                Some(tls) => crate::server::serve_tls(listener, tls, state, shutdown).await?,
+                None => crate::server::serve(listener, state, shutdown).await?,
+            }
             let _ = stop.send(true);
             let _ = follower.await;
             store.close().await;
@@ -1341,24 +1357,45 @@ fn give_person_key(
     Ok(())
 }
 
+/// The certificate and key `jejak serve` answers HTTPS with, read before it listens so that a
+/// missing or unreadable file stops it with the file's name.
+async fn tls_config(
+    cert: Option<&std::path::Path>,
+    key: Option<&std::path::Path>,
+) -> anyhow::Result<Option<axum_server::tls_rustls::RustlsConfig>> {
+    let (Some(cert), Some(key)) = (cert, key) else { return Ok(None) };
+    let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert, key)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot use the certificate {} with the key {} (both PEM; docs/operations.md)",
+                cert.display(),
+                key.display()
+            )
+        })?;
+    Ok(Some(config))
+}
+
 /// What `jejak serve` prints once it listens: the address, any demo tokens, where to go.
 fn greeting(
+    scheme: &str,
     bound: std::net::SocketAddr,
     backend: Backend,
     tokens: &[(&str, events::vocabulary::Role, String)],
 ) -> String {
-    let mut greeting = format!("jejak serve: listening on http://{bound} ({})\n", backend.name());
+    let mut greeting =
+        format!("jejak serve: listening on {scheme}://{bound} ({})\n", backend.name());
     for (name, role, token) in tokens {
         greeting.push_str(&format!("  {:<22} {:<22} {token}\n", name, role.as_str()));
     }
     if !tokens.is_empty() {
         greeting.push_str(&format!(
-            "  (demo tokens, fictional data only: sign in with one at http://{bound}/ \
+            "  (demo tokens, fictional data only: sign in with one at {scheme}://{bound}/ \
              or send it as `Authorization: Bearer <token>`)\n"
         ));
     }
     greeting.push_str(&format!(
-        "dashboard: http://{bound}/ · API: http://{bound}/openapi.json · stop with Ctrl-C\n"
+        "dashboard: {scheme}://{bound}/ · API: {scheme}://{bound}/openapi.json · stop with Ctrl-C\n"
     ));
     greeting
 }

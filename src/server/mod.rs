@@ -224,6 +224,38 @@ pub async fn serve(
     axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
 }
 
+/// The same over HTTPS (rustls), for a facility that serves its phones directly rather than
+/// behind a reverse proxy (docs/operations.md).
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    tls: axum_server::tls_rustls::RustlsConfig,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.graceful_shutdown(Some(SHUTDOWN_GRACE));
+    });
+    axum_server::from_tcp_rustls(listener.into_std()?, tls)?
+        .handle(handle)
+        .serve(router(state).layer(axum::middleware::map_request(over_tls)).into_make_service())
+        .await
+}
+
+/// A request that reached the server over its own TLS says so as a reverse proxy would
+/// (`X-Forwarded-Proto: https`, whatever the client sent), so that its cookies are `Secure`.
+async fn over_tls(mut request: axum::extract::Request) -> axum::extract::Request {
+    let https = axum::http::HeaderValue::from_static("https");
+    request.headers_mut().remove(axum::http::header::FORWARDED);
+    request.headers_mut().insert("x-forwarded-proto", https);
+    request
+}
+
+/// How long requests in flight may take to finish once the server is asked to stop.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// Keeps the read models caught up with the log, so views answer without waiting and
 /// `/metrics` shows the lag. Stops when `stop` fires.
 pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {

@@ -19,6 +19,7 @@ mod forms;
 mod fuzz;
 mod history;
 mod hostile;
+mod https;
 mod migrations;
 mod nodes;
 mod outside;

@@ -58,7 +58,7 @@ impl Served {
         let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
         let listening = lines.next().unwrap().unwrap();
         let address = listening
-            .split("http://")
+            .split("://")
             .nth(1)
             .and_then(|rest| rest.split_whitespace().next())
             .unwrap_or_else(|| panic!("no address in {listening}"))

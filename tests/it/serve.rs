@@ -43,8 +43,11 @@ impl Served {
             Some(path) => ("debug", Stdio::from(std::fs::File::create(path).unwrap())),
             None => ("warn", Stdio::null()),
         };
+        // A free port unless ARGS name the address (a restart on the same one).
+        let addr: &[&str] =
+            if args.contains(&"--addr") { &["serve"] } else { &["serve", "--addr", "127.0.0.1:0"] };
         let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
-            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(addr)
             .args(args)
             .env("JEJAK_DATABASE_URL", &db.url)
             .env_remove("JEJAK_MASTER_KEY")

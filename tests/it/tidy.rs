@@ -116,3 +116,15 @@ fn rust_files(roots: &[&str]) -> Vec<PathBuf> {
     files.sort();
     files
 }
+
+#[test]
+fn the_offline_script_and_worker_are_small_and_fetch_nothing_from_elsewhere() {
+    use jejak::server::dashboard::offline::{SCRIPT, WORKER};
+    let size = SCRIPT.len() + WORKER.len();
+    assert!(size < 30 * 1024, "the offline register's script and worker: {size} bytes");
+    for (name, source) in [("offline.js", SCRIPT), ("sw.js", WORKER)] {
+        for remote in ["http:", "https:", "//cdn", "import ", "importScripts"] {
+            assert!(!source.contains(remote), "{name} names {remote}: it fetches only from jejak");
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod form_labels;
 pub mod forms;
 pub mod i18n;
+pub mod offline;
 pub mod refusals;
 pub mod register;
 pub mod render;
@@ -52,6 +53,10 @@ pub fn routes() -> Router<AppState> {
         .route("/inbox", get(inbox))
         .route("/tugas", get(work::tugas))
         .route("/register/{session}", get(register::show).post(register::submit))
+        .route("/register/{session}/send", post(register::send))
+        .route("/offline.js", get(offline::script))
+        .route("/sw.js", get(offline::worker))
+        .route("/offline/who", get(offline::who))
         .route("/participant/{id}", get(actions::participant))
         .route("/act", get(actions::index))
         .route("/act/{command}", get(actions::show).post(actions::submit))

@@ -58,7 +58,21 @@ struct Register {
     lines: Vec<Line>,
 }
 
-async fn load(state: &AppState, web: &Web, session_id: &str) -> Result<Register, ApiError> {
+/// Why a register's names are read, as the vault's access log records it.
+#[derive(Clone, Copy)]
+enum Purpose {
+    /// Shown on the register page.
+    Register,
+    /// Kept on the instructor's device for a register taken without signal.
+    KeptOffline,
+}
+
+async fn load(
+    state: &AppState,
+    web: &Web,
+    session_id: &str,
+    purpose: Purpose,
+) -> Result<Register, ApiError> {
     let not_found = || ApiError::NotFound(format!("{} {session_id}", t(web.lang, "ui.session")));
     let session_id = Uuid::parse_str(session_id).map_err(|_| not_found())?;
     let (tables, _, _) = programme(state, &web.user)
@@ -79,7 +93,7 @@ async fn load(state: &AppState, web: &Web, session_id: &str) -> Result<Register,
         let marks =
             tables.get::<RegisterRow>(&key(participation.participation_id)).map(|r| r.marks);
         let recorded = marks.and_then(|marks| marks.chars().nth(column)).and_then(register_code);
-        let name = name(state, web, &package, &participation.person_ref).await;
+        let name = name(state, web, &package, &participation.person_ref, purpose).await;
         lines.push(Line { participation, name, recorded });
     }
     Ok(Register { session, package, lines })
@@ -87,11 +101,21 @@ async fn load(state: &AppState, web: &Web, session_id: &str) -> Result<Register,
 
 /// A participant's name on a register, where the user may read it; their short reference
 /// otherwise.
-async fn name(state: &AppState, web: &Web, package: &PackageRow, person_ref: &str) -> String {
+async fn name(
+    state: &AppState,
+    web: &Web,
+    package: &PackageRow,
+    person_ref: &str,
+    purpose: Purpose,
+) -> String {
     let own_instructor =
         web.user.role == Role::Instruktur && package.provider == web.user.organisation;
     let read = if own_instructor {
-        super::read_name(state, web, person_ref, "daftar hadir sesi").await
+        let purpose = match purpose {
+            Purpose::Register => "daftar hadir sesi",
+            Purpose::KeptOffline => "daftar hadir sesi, disimpan di perangkat untuk luring",
+        };
+        super::read_name(state, web, person_ref, purpose).await
     } else {
         super::name_of(state, web, person_ref).await
     };
@@ -107,8 +131,10 @@ pub async fn show(
     if !catalogue::may_use(web.user.role, "record_attendance") {
         return web.error_page(ApiError::Forbidden(t(web.lang, "ui.forbidden").to_owned()));
     }
+    let kept = query.0.iter().any(|(name, value)| name == "offline" && value == "1");
+    let purpose = if kept { Purpose::KeptOffline } else { Purpose::Register };
     let shown: Values = query.0.into_iter().filter(|(name, _)| name == "saved").collect();
-    match load(&state, &web, &session).await {
+    match load(&state, &web, &session, purpose).await {
         Ok(register) => {
             draw(&state, &web, &register, &shown, &Vec::new(), Uuid::new_v4(), StatusCode::OK).await
         }
@@ -156,7 +182,8 @@ async fn draw(
         @if !open.is_empty() {
             h2 { (t(lang, "ui.register_to_take")) }
             p.hint { (t(lang, "ui.register_hint")) }
-            form.form.register method="post" action=(next) novalidate {
+            form.form.register method="post" action=(next) novalidate data-session=(session.session_id)
+                data-title=(format!("{} · {} {} · {}", package.title, t(lang, "ui.session"), session.number, session.date)) {
                 input type="hidden" name="csrf" value=(web.csrf);
                 input type="hidden" name="command_id" value=(command_id);
                 @for line in &open {
@@ -247,11 +274,13 @@ pub async fn submit(
     let Some(command_id) = typed.get("command_id").and_then(|id| Uuid::parse_str(id).ok()) else {
         return web.error_page(ApiError::bad_request("bad_form", t(lang, "ui.csrf")));
     };
-    let register = match load(&state, &web, &session).await {
+    let register = match load(&state, &web, &session, Purpose::Register).await {
         Ok(register) => register,
         Err(error) => return web.error_page(error),
     };
-    let (marks, errors) = marks(&register, &typed, command_id, lang);
+    let open = register.lines.iter().filter(|line| line.recorded.is_none());
+    let ids: Vec<Uuid> = open.map(|line| line.participation.participation_id).collect();
+    let (marks, errors) = marks(register.session.session_id, &ids, &typed, command_id, lang);
     if !errors.is_empty() {
         return draw(
             &state,
@@ -283,18 +312,18 @@ pub async fn submit(
     }
 }
 
-/// The marks of the register's open lines as commands, each with its id derived from the
+/// The marks of the participations `ids` as commands, each with its id derived from the
 /// page's; or what is wrong with what was typed.
 fn marks(
-    register: &Register,
+    session_id: Uuid,
+    ids: &[Uuid],
     typed: &Values,
     command_id: Uuid,
     lang: Lang,
 ) -> (Vec<(Uuid, CommandEnvelope)>, forms::Errors) {
     let mut marks = Vec::new();
     let mut errors = forms::Errors::new();
-    for line in register.lines.iter().filter(|line| line.recorded.is_none()) {
-        let id = line.participation.participation_id;
+    for &id in ids {
         let code = typed.get(&format!("code_{id}")).map(|c| c.trim()).unwrap_or("hadir");
         let late = typed.get(&format!("late_{id}")).map(|l| l.trim()).filter(|l| !l.is_empty());
         let minutes: Option<u32> = match late.map(str::parse) {
@@ -309,7 +338,7 @@ fn marks(
             "command_id": forms::derived_id(command_id, &id.to_string()),
             "type": "record_attendance",
             "participation_id": id,
-            "session_id": register.session.session_id,
+            "session_id": session_id,
             "code": code,
             "minutes_late": minutes,
         });
@@ -319,4 +348,134 @@ fn marks(
         }
     }
     (marks, errors)
+}
+
+/// What the offline script is told about a register it sent.
+#[derive(serde::Serialize)]
+struct Answer {
+    /// `written`, `already_written`, `refused`, `sign_in`, `other_user` or `try_again`.
+    outcome: &'static str,
+    message: String,
+    /// The participant a refusal is about, when it is about one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    participation_id: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+fn answer(status: StatusCode, answer: Answer) -> Response {
+    (status, [(axum::http::header::CACHE_CONTROL, "no-store")], axum::Json(answer)).into_response()
+}
+
+fn said(outcome: &'static str, message: String) -> Answer {
+    Answer { outcome, message, participation_id: None, name: None }
+}
+
+/// A register taken on a device, sent by the offline script (docs/dashboard.md): the marks of
+/// every participant its form named, with the command ids its page was drawn with, written
+/// all or none under the signed-in user, who must be the user who took it. Sent again, it
+/// writes nothing and says so. The answer is JSON, never a redirect, so the script can keep
+/// what was not written.
+pub async fn send(
+    State(state): State<AppState>,
+    web: Result<Web, super::PageError>,
+    Path(session): Path<String>,
+    form: Result<Form<Vec<(String, String)>>, FormRejection>,
+) -> Response {
+    let web = match web {
+        Ok(web) => web,
+        Err(super::PageError::SignIn) => {
+            let message = "sign in again / masuk lagi".to_owned();
+            return answer(StatusCode::UNAUTHORIZED, said("sign_in", message));
+        }
+        Err(super::PageError::Page(page)) => return page,
+    };
+    let lang = web.lang;
+    let typed = match form {
+        Ok(Form(pairs)) => forms::values(pairs),
+        Err(_) => {
+            return answer(StatusCode::BAD_REQUEST, said("refused", t(lang, "ui.csrf").into()));
+        }
+    };
+    if !catalogue::may_use(web.user.role, "record_attendance") {
+        return answer(StatusCode::FORBIDDEN, said("refused", t(lang, "ui.forbidden").into()));
+    }
+    if !web.csrf_ok(typed.get("csrf").map(String::as_str)) {
+        return answer(StatusCode::FORBIDDEN, said("sign_in", t(lang, "ui.csrf").into()));
+    }
+    let taken_by = typed.get("taken_by").map_or("", String::as_str);
+    if taken_by != web.user.name {
+        let message = format!("{} {taken_by}", t(lang, "offline.other_user"));
+        return answer(StatusCode::CONFLICT, said("other_user", message));
+    }
+    let Some(command_id) = typed.get("command_id").and_then(|id| Uuid::parse_str(id).ok()) else {
+        return answer(StatusCode::BAD_REQUEST, said("refused", t(lang, "ui.csrf").into()));
+    };
+    let register = match load(&state, &web, &session, Purpose::Register).await {
+        Ok(register) => register,
+        Err(error) => return answer(error.status(), said("refused", error.message())),
+    };
+    write_sent(&state, &web, &register, &typed, command_id).await
+}
+
+/// Writes the marks of a sent register, all or none, and says what became of them.
+async fn write_sent(
+    state: &AppState,
+    web: &Web,
+    register: &Register,
+    typed: &Values,
+    command_id: Uuid,
+) -> Response {
+    let lang = web.lang;
+    let ids: Vec<Uuid> = typed
+        .keys()
+        .filter_map(|field| field.strip_prefix("code_"))
+        .filter_map(|id| Uuid::parse_str(id).ok())
+        .collect();
+    let session_id = register.session.session_id;
+    let (marks, errors) = marks(session_id, &ids, typed, command_id, lang);
+    let about = |field: &str| {
+        let id = field.strip_prefix("code_").and_then(|id| Uuid::parse_str(id).ok());
+        let name = id.and_then(|id| {
+            register.lines.iter().find(|line| line.participation.participation_id == id)
+        });
+        (id, name.map(|line| line.name.clone()))
+    };
+    if let Some((field, message)) = errors.first() {
+        let (participation_id, name) = about(field);
+        let refused =
+            Answer { outcome: "refused", message: message.clone(), participation_id, name };
+        return answer(StatusCode::UNPROCESSABLE_ENTITY, refused);
+    }
+    let issuer = issuer_of(&web.user, events::Source::Ui, &web.request_id);
+    let envelopes: Vec<CommandEnvelope> = marks.into_iter().map(|(_, envelope)| envelope).collect();
+    match state.inner.commands.execute_atomic(&envelopes, &issuer).await {
+        Ok(executed) if executed.iter().all(|done| done.duplicate) => {
+            answer(StatusCode::OK, said("already_written", t(lang, "offline.already").into()))
+        }
+        Ok(_) => answer(StatusCode::OK, said("written", t(lang, "offline.written").into())),
+        Err(failed) => {
+            let field = ids.get(failed.index).map_or_else(String::new, |id| format!("code_{id}"));
+            let (_, message, status) = refusals::of_failure(failed.failure, lang, &web.request_id);
+            let outcome = if status.is_server_error() { "try_again" } else { "refused" };
+            let (participation_id, mut name) = about(&field);
+            if let (None, Some(id)) = (&name, participation_id) {
+                name = name_of_participation(state, web, &register.package, id).await;
+            }
+            answer(status, Answer { outcome, message, participation_id, name })
+        }
+    }
+}
+
+/// The name of a participant no longer on the register (their participation ended since it
+/// was taken), as the user may see it.
+async fn name_of_participation(
+    state: &AppState,
+    web: &Web,
+    package: &PackageRow,
+    participation_id: Uuid,
+) -> Option<String> {
+    let (tables, _, _) = programme(state, &web.user).await.ok()?;
+    let row = tables.get::<ParticipationRow>(&key(participation_id))?;
+    Some(name(state, web, package, &row.person_ref, Purpose::Register).await)
 }

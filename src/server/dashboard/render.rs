@@ -120,7 +120,8 @@ pub fn layout(
         (DOCTYPE)
         html lang=(lang.code()) {
             (head(&format!("{title} · jejak")))
-            body {
+            @let offline = super::offline::uses(user.role);
+            body data-user=[offline.then_some(&user.name)] data-csrf=[offline.then_some(csrf)] {
                 header {
                     a.brand href="/overview" { "jejak" }
                     span { (t(lang, "app.tagline")) }
@@ -142,9 +143,11 @@ pub fn layout(
                 }
                 main {
                     h1 { (title) }
+                    @if offline { (super::offline::panel(lang)) }
                     (body)
                 }
                 footer { (t(lang, "ui.times_in")) " " (zone_name(utc_offset_hours)) " · jejak" }
+                @if offline { script src="/offline.js" defer {} }
             }
         }
     }

@@ -70,7 +70,10 @@ fn render(lang: Lang, section: &Section) -> Markup {
                 ul.tasks {
                     @for item in &section.items {
                         li { span { (item.text) }
-                            @for (href, label) in &item.links { " " a.task href=(href) { (label) } } }
+                            @for (href, label) in &item.links {
+                                // A register the offline script keeps on the device.
+                                @let keep = href.starts_with("/register/").then_some("register");
+                                " " a.task href=(href) data-keep=[keep] { (label) } } }
                     }
                 }
             }

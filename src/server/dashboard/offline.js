@@ -186,6 +186,11 @@
       taken_at: new Date().toISOString(),
       state: 'waiting',
     };
+    // Taken again before its answer came: keep the first command id, so that a register the
+    // server did write is never written a second time under a new one.
+    const earlier = queue().find((kept) => sameRegister(kept, entry));
+    const id = earlier?.fields.find(([name]) => name === 'command_id');
+    if (id) entry.fields = entry.fields.map(([name, value]) => [name, name === 'command_id' ? id[1] : value]);
     const others = queue().filter((kept) => !sameRegister(kept, entry));
     write(QUEUE, [...others, entry]);
     form.hidden = true;

@@ -27,6 +27,8 @@ pub enum SignError {
     Empty,
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Verify(#[from] verify::VerifyError),
 }
 
 /// A key file's content (64 hex digits), trimmed.
@@ -80,6 +82,9 @@ pub async fn sign_head(
 ) -> Result<Checkpoint, SignError> {
     let report = verify::verify_log(store, |_| {}).await?;
     if let Some(found) = report.first_break {
+        return Err(SignError::Broken(found.to_string()));
+    }
+    if let Some(found) = report.tree.first_mismatch {
         return Err(SignError::Broken(found.to_string()));
     }
     let head = report.head;

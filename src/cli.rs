@@ -153,6 +153,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Prove from the log's Merkle tree (docs/merkle.md) that an event is in it, or that a
+    /// larger log extends a smaller one; the proof as JSON, hashes in base64.
+    Prove {
+        #[command(subcommand)]
+        what: ProveWhat,
+    },
     /// Rebuild read models from position 1 (all, or the ones named), then swap them in.
     Rebuild {
         /// Projections to rebuild: programme, people, monthly (default: all).
@@ -741,6 +747,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(code)
         }
+        Command::Prove { what } => run_prove(&store, what).await,
         Command::Checkpoint { key, out } => {
             let key = crate::checkpoints::read_signing_key(&key)?;
             let checkpoint = crate::checkpoints::sign_head(&store, &key, clock.now()).await?;
@@ -1424,14 +1431,56 @@ fn spinner(message: &'static str) -> ProgressBar {
     bar
 }
 
+/// What `jejak prove` proves.
+#[derive(Debug, Subcommand)]
+pub enum ProveWhat {
+    /// That the event is in the tree of SIZE events (the log's head when not given).
+    Inclusion {
+        #[arg(long)]
+        event: uuid::Uuid,
+        #[arg(long)]
+        size: Option<u64>,
+    },
+    /// That the tree of FROM events is a prefix of the tree of TO events.
+    Consistency {
+        #[arg(long)]
+        from: u64,
+        #[arg(long)]
+        to: u64,
+    },
+}
+
+async fn run_prove(store: &Store, what: ProveWhat) -> anyhow::Result<ExitCode> {
+    let proof = match what {
+        ProveWhat::Inclusion { event, size } => {
+            serde_json::to_value(crate::tree::prove_inclusion(store, event, size).await?)?
+        }
+        ProveWhat::Consistency { from, to } => {
+            serde_json::to_value(crate::tree::prove_consistency(store, from, to).await?)?
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&proof)?);
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn run_verify(store: &Store) -> anyhow::Result<ExitCode> {
     let bar = progress_bar(store.head().await?.position, "verifying");
     let report = verify::verify_log(store, |position| bar.set_position(position as u64)).await?;
     bar.finish_and_clear();
     match report.first_break {
+        None if report.tree.first_mismatch.is_some() => {
+            let found = report.tree.first_mismatch.as_ref().expect("checked");
+            println!("hash chain intact: {} events", report.head.position);
+            println!("Merkle tree BROKEN: {found}");
+            Ok(ExitCode::from(1))
+        }
         None => {
             let head = &report.head;
             println!("log intact: {} events, head hash {}", head.position, head.hash);
+            println!(
+                "Merkle tree: the stored tiles (covering {} events) match the events",
+                report.tree.stored_events
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(found) => {

@@ -31,6 +31,7 @@ pub mod reports;
 pub mod server;
 pub mod store;
 pub mod telemetry;
+pub mod tree;
 pub mod users;
 pub mod vault;
 pub mod verify;

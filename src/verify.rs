@@ -19,11 +19,13 @@ pub struct VerifyReport {
     pub intact: i64,
     /// The first break, if any.
     pub first_break: Option<ChainBreak>,
+    /// The stored Merkle tree against the events walked (when the chain is intact).
+    pub tree: crate::tree::TreeReport,
 }
 
 impl VerifyReport {
     pub fn is_intact(&self) -> bool {
-        self.first_break.is_none()
+        self.first_break.is_none() && self.tree.first_mismatch.is_none()
     }
 }
 
@@ -36,9 +38,10 @@ impl VerifyReport {
 pub async fn verify_log(
     store: &Store,
     mut progress: impl FnMut(i64),
-) -> Result<VerifyReport, StoreError> {
+) -> Result<VerifyReport, VerifyError> {
     let (last, recorded) = store.heads().await?;
     let mut verifier = ChainVerifier::default();
+    let mut tree = crate::tree::TreeWalk::default();
     let mut pages = store.pages(1, last.position, PAGE_EVENTS_MAX);
     let mut first_break = loop {
         if verifier.last_position() >= last.position {
@@ -57,6 +60,9 @@ pub async fn verify_log(
         if let Err(found) = page.iter().try_for_each(|event| verifier.check(event)) {
             break Some(found);
         }
+        for event in &page {
+            tree.push(event.position, &event.hash)?;
+        }
         progress(verifier.last_position());
     };
     if first_break.is_none()
@@ -73,7 +79,21 @@ pub async fn verify_log(
             None
         },
     };
-    Ok(VerifyReport { head, intact: verifier.last_position(), first_break })
+    // The stored tree is compared only with an intact chain: a break already says more.
+    let tree = match first_break {
+        None => tree.compare(store).await?,
+        Some(_) => crate::tree::TreeReport::default(),
+    };
+    Ok(VerifyReport { head, intact: verifier.last_position(), first_break, tree })
+}
+
+/// Why the log could not be verified (not what verification found).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Tree(#[from] crate::tree::TreeError),
 }
 
 /// Whether the recorded head names the event the chain ended with.

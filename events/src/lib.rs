@@ -25,6 +25,7 @@ pub mod envelope;
 pub mod ids;
 pub mod ledger;
 pub mod limits;
+pub mod merkle;
 pub mod person_ref;
 pub mod rejection;
 pub mod state;

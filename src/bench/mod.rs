@@ -61,6 +61,8 @@ pub enum BenchError {
     History(#[from] HistoryError),
     #[error(transparent)]
     Projector(#[from] crate::projector::ProjectorError),
+    #[error(transparent)]
+    Verify(#[from] crate::verify::VerifyError),
     #[error("the bench's files: {0}")]
     Io(std::io::Error),
     #[error("the workload did not come out as written: {0}")]

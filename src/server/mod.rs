@@ -256,8 +256,8 @@ async fn over_tls(mut request: axum::extract::Request) -> axum::extract::Request
 /// How long requests in flight may take to finish once the server is asked to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
-/// Keeps the read models caught up with the log, so views answer without waiting and
-/// `/metrics` shows the lag. Stops when `stop` fires.
+/// Keeps the read models and the Merkle tree's tiles caught up with the log, so views answer
+/// without waiting and `/metrics` shows the lag. Stops when `stop` fires.
 pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(1));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -268,6 +268,9 @@ pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<
         }
         if let Err(error) = state.inner.projector.catch_up_all().await {
             tracing::warn!(%error, "read models could not catch up; retrying");
+        }
+        if let Err(error) = crate::tree::extend(&state.inner.store).await {
+            tracing::warn!(%error, "the Merkle tree's tiles could not be extended; retrying");
         }
     }
 }

@@ -20,6 +20,7 @@ mod fuzz;
 mod history;
 mod hostile;
 mod https;
+mod merkle;
 mod migrations;
 mod nodes;
 mod offline;

@@ -1,0 +1,472 @@
+//! The log's Merkle tree in the store (docs/merkle.md). The tree itself is pure
+//! (`events::merkle`); this keeps its hashes on both databases and reads them back for roots
+//! and proofs.
+//!
+//! Stored: C2SP tlog-tiles of height 8 from tile level 1 up, in `tree_tiles` (the hashes of
+//! tree levels 8, 16, 24, …; a tile holds 256, the last of each level fewer). Not stored: tile
+//! level 0, the leaf hashes, which are the events' own chain hashes hashed as leaves. Every
+//! hash a root or a proof needs is then one stored hash, or at most 256 of them (of one tile,
+//! or of the events of one 256-event chunk) folded.
+//!
+//! `extend` brings the tiles up to the log: it adds the root of every 256-event chunk the log
+//! has completed, and of every tile that completes with it, in one transaction, and is run
+//! before any root or proof is computed (and by the server's log follower). Tiles are
+//! deterministic, so two servers extending at once write the same bytes; a tile only grows
+//! (a trigger refuses anything else), and `jejak verify` recomputes them from the events.
+
+use std::cell::RefCell;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, BTreeSet};
+
+use events::merkle::{self, Hash, Subtrees};
+use uuid::Uuid;
+
+use crate::store::{Store, StoreError, dialect, on_pool};
+
+/// Hashes per tile, and the tree levels a tile level spans.
+pub const TILE_WIDTH: u64 = 256;
+pub const TILE_HEIGHT: u8 = 8;
+/// How many 256-event chunks one `extend` transaction adds at most.
+const CHUNKS_PER_STEP: u64 = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the tree's tiles cannot be read or written: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("no event {0} in the log")]
+    NoSuchEvent(Uuid),
+    #[error("the log has {head} events: a tree of {size} does not exist yet")]
+    BeyondHead { size: u64, head: u64 },
+    #[error("a tree of {from} events is not a prefix of one of {to}: give the smaller size first")]
+    SizesOutOfOrder { from: u64, to: u64 },
+    #[error("the stored tree lacks the hashes of tile {level}/{index}: run `jejak verify`")]
+    MissingTile { level: u8, index: u64 },
+    #[error("the event at position {0} has a malformed hash: run `jejak verify`")]
+    BadHash(i64),
+}
+
+/// An inclusion proof: the event is leaf `position − 1` of the tree of `tree_size` events.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Inclusion {
+    pub event_id: Uuid,
+    pub position: i64,
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    #[serde(with = "b64")]
+    pub chain_hash: Hash,
+    #[serde(with = "b64")]
+    pub leaf_hash: Hash,
+    #[serde(with = "b64")]
+    pub root: Hash,
+    #[serde(with = "b64_list")]
+    pub proof: Vec<Hash>,
+}
+
+/// A consistency proof: the tree of `from` events is a prefix of the tree of `to`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Consistency {
+    pub from: u64,
+    pub to: u64,
+    #[serde(with = "b64")]
+    pub from_root: Hash,
+    #[serde(with = "b64")]
+    pub to_root: Hash,
+    #[serde(with = "b64_list")]
+    pub proof: Vec<Hash>,
+}
+
+/// Hashes in proofs and checkpoints: standard base64 with padding, as C2SP writes them.
+pub fn base64(hash: &Hash) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(hash)
+}
+
+mod b64 {
+    pub fn serialize<S: serde::Serializer>(hash: &super::Hash, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::base64(hash))
+    }
+}
+
+mod b64_list {
+    use serde::ser::SerializeSeq;
+    pub fn serialize<S: serde::Serializer>(
+        hashes: &[super::Hash],
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(hashes.len()))?;
+        for hash in hashes {
+            seq.serialize_element(&super::base64(hash))?;
+        }
+        seq.end()
+    }
+}
+
+fn decode(position: i64, hex_hash: &str) -> Result<Hash, TreeError> {
+    let bytes = hex::decode(hex_hash).map_err(|_| TreeError::BadHash(position))?;
+    bytes.try_into().map_err(|_| TreeError::BadHash(position))
+}
+
+/// The chain hashes of the events at positions `from..=to`, in order.
+pub async fn chain_hashes(store: &Store, from: i64, to: i64) -> Result<Vec<Hash>, TreeError> {
+    let sql = dialect(
+        store.backend(),
+        "SELECT position, hash FROM events WHERE position >= $1 AND position <= $2 ORDER BY position",
+    );
+    let rows: Vec<(i64, String)> =
+        on_pool!(store, |pool| { sqlx::query_as(&sql).bind(from).bind(to).fetch_all(pool).await? });
+    let expected = usize::try_from(to - from + 1).unwrap_or(0);
+    if rows.len() != expected {
+        return Err(TreeError::BeyondHead {
+            size: to as u64,
+            head: from as u64 + rows.len() as u64,
+        });
+    }
+    rows.iter().map(|(position, hash)| decode(*position, hash)).collect()
+}
+
+/// A stored tile's hashes, if it is stored.
+async fn tile(store: &Store, level: u8, index: u64) -> Result<Option<Vec<Hash>>, TreeError> {
+    let sql =
+        dialect(store.backend(), "SELECT hashes FROM tree_tiles WHERE level = $1 AND idx = $2");
+    let row: Option<(Vec<u8>,)> = on_pool!(store, |pool| {
+        sqlx::query_as(&sql).bind(i32::from(level)).bind(index as i64).fetch_optional(pool).await?
+    });
+    Ok(row.map(|(bytes,)| split_hashes(&bytes)))
+}
+
+fn split_hashes(bytes: &[u8]) -> Vec<Hash> {
+    bytes.chunks_exact(32).map(|chunk| chunk.try_into().expect("32 bytes")).collect()
+}
+
+/// How many hashes tile level `level` holds in all.
+async fn count_at(store: &Store, level: u8) -> Result<u64, TreeError> {
+    let sql = dialect(
+        store.backend(),
+        "SELECT idx, width FROM tree_tiles WHERE level = $1 ORDER BY idx DESC LIMIT 1",
+    );
+    let row: Option<(i64, i32)> = on_pool!(store, |pool| {
+        sqlx::query_as(&sql).bind(i32::from(level)).fetch_optional(pool).await?
+    });
+    Ok(row.map_or(0, |(index, width)| index as u64 * TILE_WIDTH + width as u64))
+}
+
+/// How many events the stored tiles cover: every complete 256-event chunk they hold.
+pub async fn stored_size(store: &Store) -> Result<u64, TreeError> {
+    Ok(count_at(store, 1).await? * TILE_WIDTH)
+}
+
+/// Brings the stored tiles up to the log; returns how many events they cover.
+pub async fn extend(store: &Store) -> Result<u64, TreeError> {
+    loop {
+        let head = store.head().await?.position as u64;
+        let chunks = count_at(store, 1).await?;
+        let complete = head / TILE_WIDTH;
+        if chunks >= complete {
+            return Ok(chunks * TILE_WIDTH);
+        }
+        let last = complete.min(chunks + CHUNKS_PER_STEP);
+        let from = (chunks * TILE_WIDTH + 1) as i64;
+        let hashes = chain_hashes(store, from, (last * TILE_WIDTH) as i64).await?;
+        let roots: Vec<Hash> = hashes
+            .chunks_exact(TILE_WIDTH as usize)
+            .map(|chunk| {
+                let leaves: Vec<Hash> = chunk.iter().map(merkle::leaf_hash).collect();
+                merkle::perfect_root(&leaves)
+            })
+            .collect();
+        append(store, chunks, roots).await?;
+    }
+}
+
+/// Appends `roots` (the hashes of tree level 8 from index `first`) to tile level 1, and the
+/// roots of the tiles they complete to the level above, in one transaction.
+async fn append(store: &Store, first: u64, roots: Vec<Hash>) -> Result<(), TreeError> {
+    let mut writes: Vec<(u8, u64, Vec<Hash>)> = Vec::new();
+    let (mut level, mut start, mut pending) = (1u8, first, roots);
+    while !pending.is_empty() {
+        let mut completed = Vec::new();
+        let mut index = start / TILE_WIDTH;
+        let mut current = tile(store, level, index).await?.unwrap_or_default();
+        if current.len() as u64 != start % TILE_WIDTH {
+            // Another server extended meanwhile; the next round starts from what it wrote.
+            return Ok(());
+        }
+        for hash in pending {
+            current.push(hash);
+            if current.len() as u64 == TILE_WIDTH {
+                completed.push(merkle::perfect_root(&current));
+                writes.push((level, index, std::mem::take(&mut current)));
+                index += 1;
+            }
+        }
+        if !current.is_empty() {
+            writes.push((level, index, current));
+        }
+        start = count_at(store, level + 1).await?;
+        level += 1;
+        pending = completed;
+    }
+    write_tiles(store, &writes).await
+}
+
+async fn write_tiles(store: &Store, writes: &[(u8, u64, Vec<Hash>)]) -> Result<(), TreeError> {
+    let sql = dialect(
+        store.backend(),
+        "INSERT INTO tree_tiles (level, idx, width, hashes) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes \
+         WHERE excluded.width > tree_tiles.width",
+    );
+    on_pool!(store, |pool| {
+        let mut tx = pool.begin().await?;
+        for (level, index, hashes) in writes {
+            let bytes: Vec<u8> = hashes.concat();
+            sqlx::query(&sql)
+                .bind(i32::from(*level))
+                .bind(*index as i64)
+                .bind(hashes.len() as i32)
+                .bind(bytes)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+    });
+    Ok(())
+}
+
+/// Where a root or a proof reads its subtrees: on a first pass it records which it needs,
+/// with placeholder hashes (which subtrees a computation needs depends only on the sizes,
+/// never on the hashes); on the second it reads them as fetched.
+enum Source {
+    Recording(RefCell<BTreeSet<(u8, u64)>>),
+    Fetched(BTreeMap<(u8, u64), Hash>),
+}
+
+impl Subtrees for Source {
+    type Error = merkle::Missing;
+    fn subtree(&self, level: u8, index: u64) -> Result<Hash, merkle::Missing> {
+        match self {
+            Source::Recording(needed) => {
+                needed.borrow_mut().insert((level, index));
+                Ok([0; 32])
+            }
+            Source::Fetched(found) => {
+                found.get(&(level, index)).copied().ok_or(merkle::Missing { level, index })
+            }
+        }
+    }
+}
+
+impl From<merkle::TreeError<merkle::Missing>> for TreeError {
+    fn from(error: merkle::TreeError<merkle::Missing>) -> TreeError {
+        match error {
+            merkle::TreeError::NoSuchLeaf { index, size } => {
+                TreeError::BeyondHead { size: index + 1, head: size }
+            }
+            merkle::TreeError::SizesOutOfOrder { from, to } => {
+                TreeError::SizesOutOfOrder { from, to }
+            }
+            merkle::TreeError::Source(merkle::Missing { level, index }) => {
+                TreeError::MissingTile { level: level / TILE_HEIGHT, index }
+            }
+        }
+    }
+}
+
+type Computed<T> = Result<T, merkle::TreeError<merkle::Missing>>;
+
+/// Runs `compute` over the stored tree, brought up to the log first: once to learn which
+/// subtrees it needs, then over them.
+async fn over_tree<T>(
+    store: &Store,
+    compute: impl Fn(&Source) -> Computed<T>,
+) -> Result<T, TreeError> {
+    extend(store).await?;
+    let recording = Source::Recording(RefCell::default());
+    let _ = compute(&recording);
+    let Source::Recording(needed) = recording else { unreachable!("made as recording") };
+    let fetched = fetch(store, needed.into_inner()).await?;
+    Ok(compute(&fetched)?)
+}
+
+/// Fetches the subtrees `needed`, each from the tile or the 256 events that hold it.
+async fn fetch(store: &Store, needed: BTreeSet<(u8, u64)>) -> Result<Source, TreeError> {
+    let mut chunks: BTreeMap<u64, Vec<Hash>> = BTreeMap::new();
+    let mut tiles: BTreeMap<(u8, u64), Vec<Hash>> = BTreeMap::new();
+    let mut found = BTreeMap::new();
+    for (level, index) in needed {
+        let tile_level = level / TILE_HEIGHT;
+        let span = 1u64 << (level % TILE_HEIGHT);
+        let first = index * span;
+        let tile_index = first / TILE_WIDTH;
+        let offset = (first % TILE_WIDTH) as usize;
+        let hashes = if tile_level == 0 {
+            if let Entry::Vacant(slot) = chunks.entry(tile_index) {
+                let from = (tile_index * TILE_WIDTH + 1) as i64;
+                let head = store.head().await?.position;
+                let to = (from + TILE_WIDTH as i64 - 1).min(head);
+                let chain = chain_hashes(store, from, to).await?;
+                slot.insert(chain.iter().map(merkle::leaf_hash).collect());
+            }
+            &chunks[&tile_index]
+        } else {
+            let key = (tile_level, tile_index);
+            if let Entry::Vacant(slot) = tiles.entry(key) {
+                slot.insert(tile(store, tile_level, tile_index).await?.unwrap_or_default());
+            }
+            &tiles[&key]
+        };
+        let part = hashes.get(offset..offset + span as usize);
+        let part = part.ok_or(TreeError::MissingTile { level: tile_level, index: tile_index })?;
+        found.insert((level, index), merkle::perfect_root(part));
+    }
+    Ok(Source::Fetched(found))
+}
+
+async fn checked_size(store: &Store, size: u64) -> Result<u64, TreeError> {
+    let head = store.head().await?.position as u64;
+    if size > head {
+        return Err(TreeError::BeyondHead { size, head });
+    }
+    Ok(size)
+}
+
+/// The root of the tree of the first `size` events.
+pub async fn root(store: &Store, size: u64) -> Result<Hash, TreeError> {
+    let size = checked_size(store, size).await?;
+    over_tree(store, |s| merkle::root(s, size)).await
+}
+
+/// The proof that event `event_id` is in the tree of `size` events (the log's head if none).
+pub async fn prove_inclusion(
+    store: &Store,
+    event_id: Uuid,
+    size: Option<u64>,
+) -> Result<Inclusion, TreeError> {
+    let position = store
+        .positions_of(&[event_id])
+        .await?
+        .first()
+        .map(|(_, position)| *position)
+        .ok_or(TreeError::NoSuchEvent(event_id))?;
+    let head = store.head().await?.position as u64;
+    let tree_size = checked_size(store, size.unwrap_or(head)).await?;
+    let leaf_index = position as u64 - 1;
+    if leaf_index >= tree_size {
+        return Err(TreeError::BeyondHead { size: position as u64, head: tree_size });
+    }
+    let chain_hash = chain_hashes(store, position, position).await?[0];
+    let (root, proof) = over_tree(store, |s| {
+        Ok((merkle::root(s, tree_size)?, merkle::inclusion_proof(s, leaf_index, tree_size)?))
+    })
+    .await?;
+    let leaf_hash = merkle::leaf_hash(&chain_hash);
+    Ok(Inclusion { event_id, position, leaf_index, tree_size, chain_hash, leaf_hash, root, proof })
+}
+
+/// The proof that the tree of `from` events is a prefix of the tree of `to`.
+pub async fn prove_consistency(
+    store: &Store,
+    from: u64,
+    to: u64,
+) -> Result<Consistency, TreeError> {
+    if from > to {
+        return Err(TreeError::SizesOutOfOrder { from, to });
+    }
+    let to = checked_size(store, to).await?;
+    let (from_root, to_root, proof) = over_tree(store, |s| {
+        let roots = (merkle::root(s, from)?, merkle::root(s, to)?);
+        Ok((roots.0, roots.1, merkle::consistency_proof(s, from, to)?))
+    })
+    .await?;
+    Ok(Consistency { from, to, from_root, to_root, proof })
+}
+
+/// What `jejak verify` found of the stored tree: how many events its tiles cover, and the
+/// first stored hash the events do not give, if any.
+#[derive(Debug, Clone, Default)]
+pub struct TreeReport {
+    pub stored_events: u64,
+    pub first_mismatch: Option<TileMismatch>,
+}
+
+/// A stored hash of the tree that the events do not give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileMismatch {
+    /// The tile level (1 for tree level 8) and the hash's index across that level.
+    pub level: u8,
+    pub index: u64,
+    /// The hash the events give, if they reach that far.
+    pub expected: Option<Hash>,
+    pub stored: Hash,
+}
+
+impl std::fmt::Display for TileMismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (tile, at) = (self.index / TILE_WIDTH, self.index % TILE_WIDTH);
+        match &self.expected {
+            Some(expected) => write!(
+                f,
+                "tree tile {}/{tile}, hash {at}: stored {}, the events give {}",
+                self.level,
+                base64(&self.stored),
+                base64(expected)
+            ),
+            None => write!(
+                f,
+                "tree tile {}/{tile}, hash {at}: stored for events the log does not have",
+                self.level
+            ),
+        }
+    }
+}
+
+/// The tree recomputed from the events as `jejak verify` walks them: the hashes it gives at
+/// tree levels 8, 16, 24, … (one per 256 events), to compare with the stored tiles.
+#[derive(Debug, Default)]
+pub struct TreeWalk {
+    frontier: merkle::Frontier,
+    given: BTreeMap<(u8, u64), Hash>,
+}
+
+impl TreeWalk {
+    /// The next event's chain hash (hex, as stored).
+    pub fn push(&mut self, position: i64, chain_hash: &str) -> Result<(), TreeError> {
+        let leaf = merkle::leaf_hash(&decode(position, chain_hash)?);
+        let given = &mut self.given;
+        self.frontier.push(leaf, |done| {
+            if done.level >= TILE_HEIGHT && done.level % TILE_HEIGHT == 0 {
+                given.insert((done.level / TILE_HEIGHT, done.index), done.hash);
+            }
+        });
+        Ok(())
+    }
+
+    /// The root of the tree walked so far.
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+
+    /// Compares every stored tile with what the walk gave.
+    pub async fn compare(&self, store: &Store) -> Result<TreeReport, TreeError> {
+        let sql = "SELECT level, idx, hashes FROM tree_tiles ORDER BY level, idx";
+        let rows: Vec<(i32, i64, Vec<u8>)> =
+            on_pool!(store, |pool| { sqlx::query_as(sql).fetch_all(pool).await? });
+        let mut report = TreeReport::default();
+        for (level, tile, bytes) in rows {
+            let level = u8::try_from(level).unwrap_or(u8::MAX);
+            for (at, stored) in split_hashes(&bytes).into_iter().enumerate() {
+                let index = tile as u64 * TILE_WIDTH + at as u64;
+                let expected = self.given.get(&(level, index)).copied();
+                if expected != Some(stored) && report.first_mismatch.is_none() {
+                    report.first_mismatch = Some(TileMismatch { level, index, expected, stored });
+                }
+                if level == 1 {
+                    report.stored_events = report.stored_events.max((index + 1) * TILE_WIDTH);
+                }
+            }
+        }
+        Ok(report)
+    }
+}

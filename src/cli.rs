@@ -145,13 +145,18 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify the log, sign its head with the key in FILE and append the checkpoint to
-    /// CHECKPOINTS, for a second organisation to keep.
+    /// Verify the log, sign its Merkle tree's head with the key in FILE as a C2SP checkpoint
+    /// and append it to CHECKPOINTS, for a second organisation to keep.
     Checkpoint {
         #[arg(long)]
         key: PathBuf,
         #[arg(long)]
         out: PathBuf,
+        /// The log's name in the checkpoint (C2SP origin), unique to this deployment, e.g.
+        /// `jejak.rutan-soe.example/log`; by default `jejak/` and the start of the first
+        /// event's hash.
+        #[arg(long, env = "JEJAK_LOG_ORIGIN")]
+        origin: Option<String>,
     },
     /// Prove from the log's Merkle tree (docs/merkle.md) that an event is in it, or that a
     /// larger log extends a smaller one; the proof as JSON, hashes in base64.
@@ -246,6 +251,9 @@ enum Command {
         /// Minutes between checkpoints.
         #[arg(long, default_value_t = 60)]
         checkpoint_minutes: u64,
+        /// The log's name in its checkpoints, as for `jejak checkpoint --origin`.
+        #[arg(long, env = "JEJAK_LOG_ORIGIN")]
+        checkpoint_origin: Option<String>,
         /// The person key (64 hex digits), so that forms find people by SDP or applicant
         /// number; else `JEJAK_PERSON_KEY`; the demo uses its published key.
         #[arg(long)]
@@ -748,22 +756,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(code)
         }
         Command::Prove { what } => run_prove(&store, what).await,
-        Command::Checkpoint { key, out } => {
+        Command::Checkpoint { key, out, origin } => {
             let key = crate::checkpoints::read_signing_key(&key)?;
-            let checkpoint = crate::checkpoints::sign_head(&store, &key, clock.now()).await?;
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(&out)
-                .with_context(|| format!("cannot open {}", out.display()))?;
-            writeln!(file, "{}", serde_json::to_string(&checkpoint)?)?;
-            file.sync_all()?;
+            let origin = match origin {
+                Some(origin) => origin,
+                None => crate::checkpoints::default_origin(&store).await?,
+            };
+            let checkpoint =
+                crate::checkpoints::sign_head(&store, &key, clock.now(), &origin).await?;
+            crate::checkpoints::append_to_file(&out, &checkpoint)?;
+            let signed = crate::checkpoints::Signed::Note(checkpoint);
             println!(
-                "signed position {} (hash {}) and appended it to {}",
-                checkpoint.position,
-                checkpoint.hash,
+                "signed the tree of {} events (chain hash {}) as {origin} and appended it to {}",
+                signed.position(),
+                signed.hash().unwrap_or_default(),
                 out.display()
             );
+            println!("verifier key: {}", crate::checkpoints::verifier_key(&origin, &key)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Exec { file, atomic, issuer } => {
@@ -906,6 +915,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             checkpoint_key,
             checkpoint_out,
             checkpoint_minutes,
+            checkpoint_origin,
             person_key_file,
             tls_cert,
             tls_key,
@@ -960,11 +970,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             if let (Some(key), Some(out)) = (checkpoint_key, checkpoint_out) {
                 let key = crate::checkpoints::read_signing_key(&key)?;
                 let every = Duration::from_secs(checkpoint_minutes.max(1) * 60);
+                state.serve_checkpoints_from(out.clone());
+                let signer = crate::server::Signer { key, out, every, origin: checkpoint_origin };
                 tokio::spawn(crate::server::sign_checkpoints(
                     state.clone(),
-                    key,
-                    out,
-                    every,
+                    signer,
                     stopped.clone(),
                 ));
             }

@@ -170,7 +170,7 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
     let covering: Vec<String> = match checkpoints {
         Some(file) => read_file(file)?
             .into_iter()
-            .filter(|(_, checkpoint)| (first..=last).contains(&checkpoint.position))
+            .filter(|(_, checkpoint)| (first..=last).contains(&checkpoint.position()))
             .map(|(_, checkpoint)| serde_json::to_string(&checkpoint).expect("serialises"))
             .collect(),
         None => Vec::new(),

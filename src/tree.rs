@@ -33,8 +33,6 @@ const CHUNKS_PER_STEP: u64 = 64;
 pub enum TreeError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("the tree's tiles cannot be read or written: {0}")]
-    Sql(#[from] sqlx::Error),
     #[error("no event {0} in the log")]
     NoSuchEvent(Uuid),
     #[error("the log has {head} events: a tree of {size} does not exist yet")]
@@ -45,6 +43,21 @@ pub enum TreeError {
     MissingTile { level: u8, index: u64 },
     #[error("the event at position {0} has a malformed hash: run `jejak verify`")]
     BadHash(i64),
+}
+
+impl From<sqlx::Error> for TreeError {
+    fn from(error: sqlx::Error) -> TreeError {
+        TreeError::Store(error.into())
+    }
+}
+
+impl crate::store::StoreFailure for TreeError {
+    fn store_error(&self) -> Option<&StoreError> {
+        match self {
+            TreeError::Store(error) => Some(error),
+            _ => None,
+        }
+    }
 }
 
 /// An inclusion proof: the event is leaf `position − 1` of the tree of `tree_size` events.
@@ -138,6 +151,29 @@ async fn tile(store: &Store, level: u8, index: u64) -> Result<Option<Vec<Hash>>,
 
 fn split_hashes(bytes: &[u8]) -> Vec<Hash> {
     bytes.chunks_exact(32).map(|chunk| chunk.try_into().expect("32 bytes")).collect()
+}
+
+/// A tile's hashes as far as the log goes: level 0 the leaf hashes of its 256 events, higher
+/// levels as stored (brought up to the log first). `None` when the log has none of it yet.
+pub async fn tile_hashes(
+    store: &Store,
+    level: u8,
+    index: u64,
+) -> Result<Option<Vec<Hash>>, TreeError> {
+    if level > 0 {
+        extend(store).await?;
+        return tile(store, level, index).await;
+    }
+    let head = store.head().await?.position;
+    let Some(from) = index.checked_mul(TILE_WIDTH).and_then(|f| i64::try_from(f + 1).ok()) else {
+        return Ok(None);
+    };
+    if from > head {
+        return Ok(None);
+    }
+    let to = (from + TILE_WIDTH as i64 - 1).min(head);
+    let chain = chain_hashes(store, from, to).await?;
+    Ok(Some(chain.iter().map(merkle::leaf_hash).collect()))
 }
 
 /// How many hashes tile level `level` holds in all.

@@ -14,7 +14,9 @@ a few minutes and trust it, or write their own.
 
 With --checkpoints and --public-key, it also checks each signed checkpoint (docs/checkpoints.md):
 that it was signed with that Ed25519 key (RFC 8032, implemented below from the RFC's equations)
-and that the export holds the signed hash at the signed position.
+and that the export holds the signed hash at the signed position. A checkpoint of the Merkle tree
+(a C2SP tlog-checkpoint in a C2SP signed note, docs/merkle.md) is checked as a signed note, and
+its root against the tree of the export's events when the export starts at position 1.
 
 Given a directory, it checks an evidence bundle (docs/evidence.md): the manifest's signature
 (or, unsigned, that it is exactly as jejak wrote it), every file's SHA-256 against the manifest,
@@ -25,6 +27,7 @@ Exit status: 0 when the export is intact, 1 when the chain is broken (the first 
 or a checkpoint does not match, 2 when a file cannot be read at all.
 """
 
+import base64
 import hashlib
 import json
 import re
@@ -119,6 +122,80 @@ def checkpoint_message(checkpoint):
             ).encode("utf-8")
 
 
+def leaf_hash(chain_hash_hex):
+    """A Merkle tree leaf: SHA-256 of 0x00 and the event's 32-byte chain hash (docs/merkle.md)."""
+    return hashlib.sha256(b"\x00" + bytes.fromhex(chain_hash_hex)).digest()
+
+
+def tree_root(leaves):
+    """RFC 9162's tree hash of a list of leaf hashes."""
+    if not leaves:
+        return hashlib.sha256(b"").digest()
+    if len(leaves) == 1:
+        return leaves[0]
+    split = 1 << ((len(leaves) - 1).bit_length() - 1)
+    return hashlib.sha256(b"\x01" + tree_root(leaves[:split]) + tree_root(leaves[split:])).digest()
+
+
+def note_key_id(name, public_key):
+    """A signed note's key ID of an Ed25519 key: SHA-256(name, newline, 0x01, key), 4 bytes."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n\x01" + public_key).digest()[:4]
+
+
+def read_note(note):
+    """A signed note's text, its checkpoint lines and its signature lines, or None."""
+    at = note.rfind("\n\n")
+    if at < 0 or not note.endswith("\n"):
+        return None
+    text, signatures = note[:at + 1], note[at + 2:-1].split("\n")
+    lines = text[:-1].split("\n")
+    if len(lines) < 3 or any(not line.startswith("\u2014 ") for line in signatures):
+        return None
+    return text, lines, signatures
+
+
+def check_note(where, note, public_key, hashes):
+    """Checks a C2SP checkpoint in a signed note against the key and the export's hashes."""
+    read = read_note(note)
+    if read is None:
+        return False, f"{where}: not a checkpoint"
+    text, (origin, size_text, root_text, *extensions), signatures = read
+    canonical = size_text.isdigit() and (size_text == "0" or not size_text.startswith("0"))
+    try:
+        root = base64.b64decode(root_text, validate=True)
+    except ValueError:
+        root = b""
+    if not canonical or len(root) != 32:
+        return False, f"{where}: not a checkpoint"
+    size = int(size_text)
+    where = f"tree checkpoint {where.removeprefix('checkpoint ')} (position {size})"
+    signature = None
+    for line in signatures:
+        name, _, encoded = line[2:].partition(" ")
+        try:
+            raw = base64.b64decode(encoded, validate=True)
+        except ValueError:
+            continue
+        if name == origin and len(raw) == 68 and raw[:4] == note_key_id(origin, public_key):
+            signature = raw[4:]
+    if signature is None:
+        return False, f"{where}: NOT AUTHENTIC: signed by another key"
+    if not ed25519_verify(public_key, text.encode("utf-8"), signature):
+        return False, f"{where}: NOT AUTHENTIC: the signature does not match"
+    chain = [e.removeprefix("jejak-chain-hash ") for e in extensions
+             if e.startswith("jejak-chain-hash ")]
+    if size not in hashes:
+        return True, f"{where}: authentic, outside this export"
+    if chain and hashes[size] != chain[0]:
+        return False, f"{where}: DOES NOT MATCH: the export has another event there"
+    if all(position in hashes for position in range(1, size + 1)):
+        leaves = [leaf_hash(hashes[position]) for position in range(1, size + 1)]
+        if tree_root(leaves) != root:
+            return False, f"{where}: DOES NOT MATCH: the export's tree has another root"
+        return True, f"{where}: matches, tree root included"
+    return True, f"{where}: matches (the tree root needs the events from position 1)"
+
+
 def check_checkpoints(lines, public_key_hex, hashes):
     """Checks each checkpoint line; `hashes` maps positions to the hashes the export holds.
     Returns a list of (ok, message)."""
@@ -129,6 +206,10 @@ def check_checkpoints(lines, public_key_hex, hashes):
             continue
         try:
             checkpoint = json.loads(line)
+            if isinstance(checkpoint, dict) and set(checkpoint) == {"note"}:
+                results.append(check_note(f"checkpoint at line {number}", checkpoint["note"],
+                                          public_key, hashes))
+                continue
             signature = bytes.fromhex(checkpoint["signature"])
             position, signed_hash = checkpoint["position"], checkpoint["hash"]
         except (ValueError, KeyError, TypeError):
@@ -365,6 +446,9 @@ def verify_bundle(directory, public_key_hex=None):
         with open(os.path.join(directory, "checkpoints.jsonl"), encoding="utf-8") as data:
             checkpoint_lines = data.readlines()
         key = trusted or json.loads(checkpoint_lines[0]).get("public_key", "")
+        if not key:
+            raise BundleError("checkpoints.jsonl: a tree checkpoint names no key: give the "
+                              "signer's --public-key")
         results = check_checkpoints(checkpoint_lines, key, hashes)
         for ok, message in results:
             if not ok:

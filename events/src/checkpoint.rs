@@ -75,6 +75,11 @@ pub fn signing_key(seed_hex: &str) -> Result<SigningKey, CheckpointError> {
 }
 
 /// The public half of a seed, hex.
+/// A public key written as hex.
+pub fn verifying_key(public_key_hex: &str) -> Result<VerifyingKey, CheckpointError> {
+    VerifyingKey::from_bytes(&key_bytes(public_key_hex)?).map_err(|_| CheckpointError::BadKey)
+}
+
 pub fn public_key_hex(key: &SigningKey) -> String {
     hex::encode(key.verifying_key().to_bytes())
 }

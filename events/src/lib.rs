@@ -26,6 +26,7 @@ pub mod ids;
 pub mod ledger;
 pub mod limits;
 pub mod merkle;
+pub mod note;
 pub mod person_ref;
 pub mod rejection;
 pub mod state;

@@ -56,7 +56,7 @@ impl Caller {
         Scope::of(&self.user)
     }
 
-    fn forbidden(&self, what: &str) -> ApiError {
+    pub(crate) fn forbidden(&self, what: &str) -> ApiError {
         ApiError::Forbidden(format!("role {} may not {what}", self.user.role.as_str()))
     }
 }
@@ -88,7 +88,7 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub fn query<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     query
         .map(|Query(value)| value)
         .map_err(|rejection| ApiError::bad_request("bad_query", rejection.body_text()))

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod error;
 pub mod metrics;
 pub mod openapi;
+pub mod proofs;
 
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
@@ -68,6 +69,8 @@ pub struct Inner {
     /// The day the overview opens on when none is asked for (the demo's lively day); the
     /// present when unset.
     opening_day: std::sync::OnceLock<chrono::NaiveDate>,
+    /// Where the server appends the checkpoints it signs, served at `/log/checkpoint`.
+    checkpoints_file: std::sync::OnceLock<std::path::PathBuf>,
     users: RwLock<Option<(Instant, Users)>>,
 }
 
@@ -96,6 +99,7 @@ impl AppState {
                 metrics: metrics::Metrics::default(),
                 person_key: std::sync::OnceLock::new(),
                 opening_day: std::sync::OnceLock::new(),
+                checkpoints_file: std::sync::OnceLock::new(),
                 users: RwLock::new(None),
             }),
         }
@@ -105,6 +109,15 @@ impl AppState {
     /// given stays.
     pub fn set_person_key(&self, key: [u8; events::person_ref::KEY_BYTES]) {
         let _ = self.inner.person_key.set(key);
+    }
+
+    /// Serves the latest checkpoint in `file` at `/log/checkpoint`.
+    pub fn serve_checkpoints_from(&self, file: std::path::PathBuf) {
+        let _ = self.inner.checkpoints_file.set(file);
+    }
+
+    pub fn checkpoints_file(&self) -> Option<&std::path::Path> {
+        self.inner.checkpoints_file.get().map(std::path::PathBuf::as_path)
     }
 
     /// Makes the overview open on `day` when no day is asked for (`serve --demo`).
@@ -198,6 +211,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/people/{person_ref}/forget", post(api::forget))
         .route("/api/people/{person_ref}/access-export", get(api::subject_access))
+        .route("/api/proofs/inclusion", get(proofs::inclusion))
+        .route("/api/proofs/consistency", get(proofs::consistency))
+        .route("/log/checkpoint", get(proofs::checkpoint))
+        .route("/log/consistency", get(proofs::public_consistency))
+        .route("/log/tile/{level}/{*rest}", get(proofs::tile))
         .route("/healthz", get(api::healthz))
         .route("/metrics", get(api::metrics))
         .route("/openapi.json", get(openapi::document))
@@ -275,14 +293,22 @@ pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<
     }
 }
 
-/// Signs a checkpoint of the head every `every`, appending it to `out`.
+/// What the server signs checkpoints with, how often, under which origin, and where they go.
+pub struct Signer {
+    pub key: events::checkpoint::SigningKey,
+    pub out: std::path::PathBuf,
+    pub every: Duration,
+    /// The log's name; `checkpoints::default_origin` when none is given.
+    pub origin: Option<String>,
+}
+
+/// Signs a checkpoint of the head every `signer.every`, appending it to `signer.out`.
 pub async fn sign_checkpoints(
     state: AppState,
-    key: events::checkpoint::SigningKey,
-    out: std::path::PathBuf,
-    every: Duration,
+    signer: Signer,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
+    let Signer { key, out, every, origin } = signer;
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
@@ -292,21 +318,22 @@ pub async fn sign_checkpoints(
             _ = stop.changed() => return,
         }
         let now = state.inner.clock.now();
-        match crate::checkpoints::sign_head(&state.inner.store, &key, now).await {
-            Ok(checkpoint) => {
-                let line = serde_json::to_string(&checkpoint).expect("serialises") + "\n";
-                let written = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(&out)
-                    .and_then(|mut file| std::io::Write::write_all(&mut file, line.as_bytes()));
-                match written {
-                    Ok(()) => tracing::info!(position = checkpoint.position, "checkpoint signed"),
-                    Err(error) => {
-                        tracing::error!(%error, path = %out.display(), "checkpoint not written")
-                    }
+        let store = &state.inner.store;
+        let origin = match &origin {
+            Some(origin) => Ok(origin.clone()),
+            None => crate::checkpoints::default_origin(store).await,
+        };
+        let signed = match origin {
+            Ok(origin) => crate::checkpoints::sign_head(store, &key, now, &origin).await,
+            Err(error) => Err(error),
+        };
+        match signed {
+            Ok(checkpoint) => match crate::checkpoints::append_to_file(&out, &checkpoint) {
+                Ok(()) => tracing::info!("checkpoint signed"),
+                Err(error) => {
+                    tracing::error!(%error, path = %out.display(), "checkpoint not written")
                 }
-            }
+            },
             Err(error) => tracing::error!(%error, "checkpoint not signed"),
         }
     }

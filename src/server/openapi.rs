@@ -37,6 +37,8 @@ use super::api;
         api::person_lookup,
         api::forget,
         api::subject_access,
+        super::proofs::inclusion,
+        super::proofs::consistency,
     ),
     modifiers(&BearerAuth, &Exact),
     tags(
@@ -45,7 +47,7 @@ use super::api;
         (name = "commands", description = "Every action, decided by the rules"),
         (name = "views", description = "Reports, now or as of a past moment"),
         (name = "history", description = "Audit trails and the compliance review"),
-        (name = "log", description = "The raw log, by position and live"),
+        (name = "log", description = "The raw log, by position and live, and proofs from its Merkle tree"),
         (name = "personal data", description = "The vault: names and identifiers, apart from the log"),
     )
 )]

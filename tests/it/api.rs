@@ -540,6 +540,7 @@ async fn the_openapi_document_is_valid_and_every_endpoint_answers_as_documented(
         assert!(document.pointer(pointer).is_some(), "dangling reference {pointer}");
     }
     let p1 = world.participations[0];
+    let first_event = world.store.read_all(1, 1).await.unwrap()[0].event_id;
     let fill = |path: &str| {
         path.replace("{command}", "register_organisation")
             .replace("{view}", "enrolment")
@@ -586,6 +587,8 @@ async fn the_openapi_document_is_valid_and_every_endpoint_answers_as_documented(
                     format!("{}?purpose=verifikasi", fill(path))
                 }
                 "/api/events/live" => "/api/events/live?from=1".to_owned(),
+                "/api/proofs/consistency" => "/api/proofs/consistency?from=1&to=3".to_owned(),
+                "/api/proofs/inclusion" => format!("/api/proofs/inclusion?event={first_event}"),
                 // Forgetting someone else than the person the other calls read.
                 "/api/people/{person_ref}/forget" => fill(path).replace(&person(0), &person(2)),
                 _ => fill(path),

@@ -53,13 +53,15 @@ async fn python_checks_the_signed_checkpoints_jejak_makes(db: TestDb) {
     let public = path("kanwil.key.pub");
     let (code, output) = python_verify_with(&export, &[&checkpoints, &public]);
     assert_eq!(code, 0, "{output}");
-    assert!(output.contains("checkpoint at line 1 (position 6): matches"), "{output}");
+    let matched = "tree checkpoint at line 1 (position 6): matches, tree root included";
+    assert!(output.contains(matched), "{output}");
 
-    // A signature with one digit changed is not authentic.
+    // A signature with one character changed is not authentic.
     let text = std::fs::read_to_string(&checkpoints).unwrap();
-    let signature_at = text.find("\"signature\":\"").unwrap() + 13;
+    let line = text.find("\u{2014} ").unwrap() + "\u{2014} ".len();
+    let signature_at = line + text[line..].find(' ').unwrap() + 12;
     let mut forged = text.clone().into_bytes();
-    forged[signature_at] = if forged[signature_at] == b'0' { b'1' } else { b'0' };
+    forged[signature_at] = if forged[signature_at] == b'A' { b'B' } else { b'A' };
     std::fs::write(&checkpoints, forged).unwrap();
     let (code, output) = python_verify_with(&export, &[&checkpoints, &public]);
     assert_eq!(code, 1, "{output}");

@@ -14,6 +14,8 @@ use jejak::tree;
 use crate::support::{TestDb, append_seeded, backend_tests};
 
 backend_tests!(
+    a_checkpoint_is_a_c2sp_note_that_other_implementations_verify,
+    the_api_proves_to_the_roles_that_read_the_log_and_the_tree_is_public,
     every_event_has_an_inclusion_proof_that_verifies_and_a_wrong_one_fails,
     consistency_proofs_between_sizes_around_the_tiles_edges_verify,
     the_stored_tree_equals_the_tree_rebuilt_from_the_events,
@@ -187,4 +189,124 @@ fn roots_and_proofs_agree_with_an_implementation_that_is_not_ours() {
             assert_eq!(their_proof, proof, "consistency {from} → {size}");
         }
     }
+}
+
+async fn a_checkpoint_is_a_c2sp_note_that_other_implementations_verify(db: TestDb) {
+    let store = db.open().await;
+    let chain = log(&store, 300).await;
+    let key = events::checkpoint::signing_key(&"07".repeat(32)).unwrap();
+    let now = events::Timestamp::parse("2026-12-06T01:00:00Z").unwrap();
+    let origin = "jejak.rutan-contoh.example/log";
+    let signed = jejak::checkpoints::sign_head(&store, &key, now, origin).await.unwrap();
+    let vkey = jejak::checkpoints::verifier_key(origin, &key).unwrap();
+
+    let note = signed_note::Note::from_bytes(signed.note.as_bytes()).expect("a signed note");
+    let verifier = signed_note::StandardVerifier::new(&vkey).expect("a verifier key");
+    let known = signed_note::VerifierList::new(vec![Box::new(verifier)]);
+    let (verified, _) = note.verify(&known).expect("signed by the log's key");
+    assert_eq!(verified.len(), 1);
+    let checkpoint = tlog_tiles::Checkpoint::from_bytes(note.text()).expect("a checkpoint");
+    assert_eq!((checkpoint.origin(), checkpoint.size()), (origin, 300));
+    let root = merkle::root(&MemoryTree::of_chain(&chain), 300).unwrap();
+    assert_eq!(checkpoint.hash().0, root);
+
+    let mut altered = signed.note.clone().into_bytes();
+    let at = signed.note.find("\n300\n").unwrap() + 3;
+    altered[at] = b'1';
+    let altered = signed_note::Note::from_bytes(&altered).unwrap();
+    assert!(altered.verify(&known).is_err(), "an altered checkpoint is refused");
+}
+
+async fn the_api_proves_to_the_roles_that_read_the_log_and_the_tree_is_public(db: TestDb) {
+    use axum::http::{Method, StatusCode};
+    use events::vocabulary::Role;
+    let world = crate::api::world(&db).await;
+    let head = world.store.head().await.unwrap().position as u64;
+    let chain = tree::chain_hashes(&world.store, 1, head as i64).await.unwrap();
+    let memory = MemoryTree::of_chain(&chain);
+    let event = world.store.read_all(3, 1).await.unwrap()[0].event_id;
+    let uri = format!("/api/proofs/inclusion?event={event}");
+    let auditor = Some(world.tokens[&Role::Auditor].as_str());
+    let (status, body) = crate::api::call(&world.router, Method::GET, &uri, auditor, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let hash = |value: &serde_json::Value| -> Hash {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::STANDARD.decode(value.as_str().unwrap());
+        bytes.unwrap().try_into().unwrap()
+    };
+    let proof: Vec<Hash> = body["proof"].as_array().unwrap().iter().map(hash).collect();
+    let root = merkle::root(&memory, head).unwrap();
+    let leaf = merkle::leaf_hash(&chain[2]);
+    assert_eq!(merkle::verify_inclusion(&leaf, 2, head, &proof, &root), Ok(()));
+    let petugas = Some(world.tokens[&Role::PetugasPembinaan].as_str());
+    let (status, _) = crate::api::call(&world.router, Method::GET, &uri, petugas, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "only the roles that read the log's events");
+    let missing = format!("/api/proofs/inclusion?event={}", uuid::Uuid::nil());
+    let (status, _) = crate::api::call(&world.router, Method::GET, &missing, auditor, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Consistency for any user, and for anyone at /log/.
+    let uri = format!("/api/proofs/consistency?from=2&to={head}");
+    let (status, body) = crate::api::call(&world.router, Method::GET, &uri, petugas, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let public = format!("/log/consistency?from=2&to={head}");
+    let (status, open) = crate::api::call(&world.router, Method::GET, &public, None, None).await;
+    assert_eq!((status, &open), (StatusCode::OK, &body));
+    let proof: Vec<Hash> = body["proof"].as_array().unwrap().iter().map(hash).collect();
+    let small = merkle::root(&memory, 2).unwrap();
+    assert_eq!(merkle::verify_consistency(2, head, &small, &root, &proof), Ok(()));
+    let backwards = format!("/log/consistency?from={head}&to=2");
+    let (status, _) = crate::api::call(&world.router, Method::GET, &backwards, None, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The leaf tile, partial, for anyone: the leaf hashes, nothing of the events.
+    let request = axum::http::Request::get(format!("/log/tile/0/000.p/{head}"))
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = tower::ServiceExt::oneshot(world.router.clone(), request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let tile = axum::body::to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    let leaves: Vec<u8> = chain.iter().flat_map(merkle::leaf_hash).collect();
+    assert_eq!(tile.as_ref(), leaves.as_slice());
+    for absent in ["/log/tile/0/000", "/log/tile/1/000.p/1", "/log/tile/0/12", "/log/checkpoint"] {
+        let (status, _, _) = crate::outside::page(&world.router, "", absent).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{absent}");
+    }
+}
+
+#[test]
+fn serve_publishes_its_latest_checkpoint_for_anyone_to_follow() {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let db = runtime.block_on(TestDb::new(Backend::Sqlite)).unwrap();
+    runtime.block_on(async {
+        let store = db.open().await;
+        log(&store, 40).await;
+        store.close().await;
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("log.key");
+    let out = dir.path().join("checkpoints.jsonl");
+    let (key, out) = (key.to_str().unwrap(), out.to_str().unwrap());
+    assert!(crate::support::jejak(&db.url, &["keygen", "--out", key]).status.success());
+    let origin = "jejak.contoh.example/log";
+    let signed = crate::support::jejak(
+        &db.url,
+        &["checkpoint", "--key", key, "--out", out, "--origin", origin],
+    );
+    assert!(signed.status.success(), "{}", String::from_utf8_lossy(&signed.stderr));
+    let printed = crate::support::stdout(&signed);
+    let vkey = printed.lines().find_map(|l| l.strip_prefix("verifier key: ")).unwrap().to_owned();
+
+    let served = crate::serve::Served::start(
+        &db,
+        &["--checkpoint-key", key, "--checkpoint-out", out, "--checkpoint-origin", origin],
+    );
+    let (status, note) = served.get("/log/checkpoint", None);
+    assert!(status.contains("200"), "{status} {note}");
+    let note = signed_note::Note::from_bytes(note.as_bytes()).expect("a signed note");
+    let verifier = signed_note::StandardVerifier::new(&vkey).unwrap();
+    note.verify(&signed_note::VerifierList::new(vec![Box::new(verifier)])).expect("authentic");
+    let checkpoint = tlog_tiles::Checkpoint::from_bytes(note.text()).unwrap();
+    assert_eq!((checkpoint.origin(), checkpoint.size()), (origin, 40));
+    assert!(served.stop().success());
 }

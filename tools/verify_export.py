@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verify a jejak export or evidence bundle offline, with nothing but Python's standard library.
 
-Usage: verify_export.py FILE.ndjson|BUNDLE_DIR [--checkpoints FILE] [--public-key FILE.pub]
+Usage: verify_export.py FILE.ndjson|BUNDLE_DIR [--checkpoints FILE --public-key FILE.pub [--proof FILE.json]]
 
 An export holds one JSON object per line, one per event, in position order (docs/export-format.md).
 This program recomputes every event's hash from the canonical encoding in docs/hash-chain.md and
@@ -16,7 +16,9 @@ With --checkpoints and --public-key, it also checks each signed checkpoint (docs
 that it was signed with that Ed25519 key (RFC 8032, implemented below from the RFC's equations)
 and that the export holds the signed hash at the signed position. A checkpoint of the Merkle tree
 (a C2SP tlog-checkpoint in a C2SP signed note, docs/merkle.md) is checked as a signed note, and
-its root against the tree of the export's events when the export starts at position 1.
+its root against the tree of the export's events when the export starts at position 1. With
+--proof, it checks an inclusion proof (`jejak prove inclusion`) against the root of an authentic
+checkpoint of the same tree size.
 
 Given a directory, it checks an evidence bundle (docs/evidence.md): the manifest's signature
 (or, unsigned, that it is exactly as jejak wrote it), every file's SHA-256 against the manifest,
@@ -24,10 +26,12 @@ no file more or less, the events as a chain continuing from the manifest's prev_
 exactly its range, and the bundled checkpoints. The first problem is named with its file.
 
 Exit status: 0 when the export is intact, 1 when the chain is broken (the first break is named)
-or a checkpoint does not match, 2 when a file cannot be read at all.
+or a checkpoint does not match, 2 when the export or a key file cannot be read at all (a bundle
+with a file that cannot be read is a broken bundle: 1).
 """
 
 import base64
+import datetime
 import hashlib
 import json
 import re
@@ -36,8 +40,8 @@ import sys
 
 ENCODING_TAG = "jejak-event-v1"
 GENESIS_HASH = "0" * 64
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+TIMESTAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -154,8 +158,9 @@ def read_note(note):
     return text, lines, signatures
 
 
-def check_note(where, note, public_key, hashes):
-    """Checks a C2SP checkpoint in a signed note against the key and the export's hashes."""
+def check_note(where, note, public_key, hashes, roots):
+    """Checks a C2SP checkpoint in a signed note against the key and the export's hashes; an
+    authentic checkpoint's root is put in `roots` by its size."""
     read = read_note(note)
     if read is None:
         return False, f"{where}: not a checkpoint"
@@ -182,10 +187,11 @@ def check_note(where, note, public_key, hashes):
         return False, f"{where}: NOT AUTHENTIC: signed by another key"
     if not ed25519_verify(public_key, text.encode("utf-8"), signature):
         return False, f"{where}: NOT AUTHENTIC: the signature does not match"
+    roots[size] = root
     chain = [e.removeprefix("jejak-chain-hash ") for e in extensions
              if e.startswith("jejak-chain-hash ")]
     if size not in hashes:
-        return True, f"{where}: authentic, outside this export"
+        return True, f"{where}: authentic, {outside(size, hashes)}"
     if chain and hashes[size] != chain[0]:
         return False, f"{where}: DOES NOT MATCH: the export has another event there"
     if all(position in hashes for position in range(1, size + 1)):
@@ -196,9 +202,19 @@ def check_note(where, note, public_key, hashes):
     return True, f"{where}: matches (the tree root needs the events from position 1)"
 
 
-def check_checkpoints(lines, public_key_hex, hashes):
-    """Checks each checkpoint line; `hashes` maps positions to the hashes the export holds.
-    Returns a list of (ok, message)."""
+def outside(position, hashes):
+    """Says where a checkpoint's position lies when the events checked do not hold it."""
+    last = max(hashes, default=0)
+    if position > last:
+        return (f"beyond the end of these events (position {last}): if the checkpoint was "
+                "signed before the export was taken, the export is cut short")
+    return "before these events"
+
+
+def check_checkpoints(lines, public_key_hex, hashes, roots=None):
+    """Checks each checkpoint line; `hashes` maps positions to the hashes the export holds, and
+    the roots of authentic tree checkpoints go in `roots` by size. Returns (ok, message) each."""
+    roots = {} if roots is None else roots
     results = []
     public_key = bytes.fromhex(public_key_hex.strip())
     for number, line in enumerate(lines, start=1):
@@ -208,7 +224,7 @@ def check_checkpoints(lines, public_key_hex, hashes):
             checkpoint = json.loads(line)
             if isinstance(checkpoint, dict) and set(checkpoint) == {"note"}:
                 results.append(check_note(f"checkpoint at line {number}", checkpoint["note"],
-                                          public_key, hashes))
+                                          public_key, hashes, roots))
                 continue
             signature = bytes.fromhex(checkpoint["signature"])
             position, signed_hash = checkpoint["position"], checkpoint["hash"]
@@ -221,12 +237,53 @@ def check_checkpoints(lines, public_key_hex, hashes):
         elif not ed25519_verify(public_key, checkpoint_message(checkpoint), signature):
             results.append((False, f"{where}: NOT AUTHENTIC: the signature does not match"))
         elif position not in hashes:
-            results.append((True, f"{where}: authentic, outside this export"))
+            results.append((True, f"{where}: authentic, {outside(position, hashes)}"))
         elif hashes[position] != signed_hash:
             results.append((False, f"{where}: DOES NOT MATCH: the export has another event there"))
         else:
             results.append((True, f"{where}: matches"))
     return results
+
+
+def inclusion_holds(leaf, index, size, proof, root):
+    """RFC 9162 §2.1.3.2: whether `proof` leads from leaf `index` of a tree of `size` to `root`."""
+    if index >= size:
+        return False
+    fn, sn, result = index, size - 1, leaf
+    for sibling in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            result = hashlib.sha256(b"\x01" + sibling + result).digest()
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            result = hashlib.sha256(b"\x01" + result + sibling).digest()
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and result == root
+
+
+def check_proof(proof, roots, hashes):
+    """Checks an inclusion proof (`jejak prove inclusion`, docs/merkle.md) against the root of an
+    authentic tree checkpoint of its size, and its event against the export when it holds it."""
+    try:
+        size, index, position = proof["tree_size"], proof["leaf_index"], proof["position"]
+        chain_hash = base64.b64decode(proof["chain_hash"], validate=True)
+        path = [base64.b64decode(h, validate=True) for h in proof["proof"]]
+    except (KeyError, TypeError, ValueError):
+        return False, "proof: not an inclusion proof"
+    where = f"proof of position {position} in the tree of {size} events"
+    if size not in roots:
+        return False, (f"{where}: no authentic checkpoint of that size: ask for a proof at the "
+                       "size of a checkpoint you hold (jejak prove inclusion --size N)")
+    if index != position - 1 or len(chain_hash) != 32:
+        return False, f"{where}: not an inclusion proof"
+    leaf = hashlib.sha256(b"\x00" + chain_hash).digest()
+    if not inclusion_holds(leaf, index, size, path, roots[size]):
+        return False, f"{where}: DOES NOT PROVE the event is in the checkpoint's tree"
+    if position in hashes and hashes[position] != chain_hash.hex():
+        return False, f"{where}: proves another event than the export holds there"
+    return True, f"{where}: the event is in the tree the checkpoint signed"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -282,23 +339,58 @@ def canonical(event):
     )
 
 
+SOURCES = ("ui", "cli", "api", "import", "system", "migration")
+FIELDS = ("position", "event_id", "command_id", "stream_id", "stream_version", "event_type",
+          "schema_version", "occurred_at", "recorded_at", "actor", "role", "organisation",
+          "facility", "source", "reason", "document_ref", "correlation_id", "causation_id",
+          "payload", "prev_hash", "hash")
+
+
+def canonical_timestamp(value):
+    """UTC with microseconds, exactly `YYYY-MM-DDTHH:MM:SS.ffffffZ`, a real date and time."""
+    if not isinstance(value, str) or not TIMESTAMP.fullmatch(value) or value[17:19] > "59":
+        return False
+    try:
+        datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        return False
+    return 1900 <= int(value[:4]) <= 9999
+
+
 def check_shape(event, position):
-    """Fields must have the types and canonical spellings the encoding assumes."""
+    """Fields must be present, with the types and canonical spellings the encoding assumes."""
+    missing = [field for field in FIELDS if field not in event]
+    if missing:
+        raise Broken(position, f"{missing[0]} is missing")
     for field in ("occurred_at", "recorded_at"):
-        if not isinstance(event.get(field), str) or not TIMESTAMP.match(event[field]):
+        if not canonical_timestamp(event[field]):
             raise Broken(position, f"{field} is not a canonical timestamp")
     for field in ("event_id", "command_id", "correlation_id"):
-        if not isinstance(event.get(field), str) or not UUID.match(event[field]):
+        if not isinstance(event[field], str) or not UUID.fullmatch(event[field]):
             raise Broken(position, f"{field} is not a lower-case UUID")
-    if event.get("causation_id") is not None and not UUID.match(str(event["causation_id"])):
+    causation = event["causation_id"]
+    if causation is not None and (not isinstance(causation, str) or not UUID.fullmatch(causation)):
         raise Broken(position, "causation_id is not a lower-case UUID")
     for field in ("position", "stream_version", "schema_version"):
-        if not isinstance(event.get(field), int) or isinstance(event.get(field), bool):
+        if not isinstance(event[field], int) or isinstance(event[field], bool):
             raise Broken(position, f"{field} is not an integer")
+        if not 0 <= event[field] < 2 ** 63:
+            raise Broken(position, f"{field} is out of range")
     for field in ("stream_id", "event_type", "actor", "role", "organisation", "source",
                   "payload", "prev_hash", "hash"):
-        if not isinstance(event.get(field), str):
-            raise Broken(position, f"{field} is missing or not a string")
+        if not isinstance(event[field], str):
+            raise Broken(position, f"{field} is not a string")
+    for field in ("facility", "reason", "document_ref"):
+        if event[field] is not None and not isinstance(event[field], str):
+            raise Broken(position, f"{field} is neither a string nor null")
+    if event["source"] not in SOURCES:
+        raise Broken(position, f"source is not one of {', '.join(SOURCES)}")
+    try:
+        payload = json.loads(event["payload"])
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise Broken(position, "payload is not a JSON object")
 
 
 class Chain:
@@ -392,8 +484,17 @@ def verify_bundle(directory, public_key_hex=None):
         if not isinstance(manifest, dict) or manifest.get("format") != "jejak-evidence-v1":
             raise ValueError("not a jejak-evidence-v1 manifest")
         files, first, last = manifest["files"], manifest["range"]["first"], manifest["range"]["last"]
+        prev_hash, last_hash = manifest["range"]["prev_hash"], manifest["range"]["last_hash"]
+        if not all(isinstance(n, int) and not isinstance(n, bool) for n in (first, last)):
+            raise ValueError("range.first and range.last must be integers")
+        if not all(isinstance(h, str) for h in (prev_hash, last_hash)) or \
+                not isinstance(files, dict):
+            raise ValueError("range hashes must be strings, files an object")
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise BundleError(f"manifest.json: cannot be read as a manifest ({error})") from None
+    if first < 1 or last < first:
+        raise BundleError(f"manifest.json: the range {first} to {last} holds no event; "
+                          "jejak evidence never writes an empty bundle")
     signature_path = manifest_path + ".sig"
     signer = manifest.get("signer_public_key")
     trusted = public_key_hex.strip() if public_key_hex else signer
@@ -411,6 +512,9 @@ def verify_bundle(directory, public_key_hex=None):
         lines.append(f"manifest signed by {trusted}"
                      + ("" if public_key_hex else " (the key it names: compare it with the "
                         "signer's key you were given)"))
+    elif public_key_hex:
+        raise BundleError("manifest.json.sig: missing: the signer's key was given, but the "
+                          "bundle is not signed (the signature was removed, or it never had one)")
     elif manifest_bytes.decode("utf-8") != canonical_manifest(manifest):
         raise BundleError("manifest.json: not as jejak wrote it (edited?)")
     else:
@@ -467,13 +571,15 @@ def parse_arguments(argv):
     options, rest = {}, []
     arguments = iter(argv[1:])
     for argument in arguments:
-        if argument in ("--checkpoints", "--public-key"):
+        if argument in ("--checkpoints", "--public-key", "--proof"):
             options[argument] = next(arguments, None)
             if options[argument] is None:
                 return None
         else:
             rest.append(argument)
     if len(rest) != 1 or ("--checkpoints" in options and "--public-key" not in options):
+        return None
+    if "--proof" in options and "--checkpoints" not in options:
         return None
     return rest[0], options
 
@@ -518,22 +624,31 @@ def main(argv):
     print(f"export intact: {count} events, head hash {head_hash}")
     if "--checkpoints" not in options:
         return 0
+    roots = {}
     try:
         with open(options["--public-key"], encoding="utf-8") as key_file:
             public_key = key_file.read()
         with open(options["--checkpoints"], encoding="utf-8") as checkpoint_file:
-            results = check_checkpoints(checkpoint_file.readlines(), public_key, hashes)
+            results = check_checkpoints(checkpoint_file.readlines(), public_key, hashes, roots)
+        if "--proof" in options:
+            with open(options["--proof"], encoding="utf-8") as proof_file:
+                proved = check_proof(json.load(proof_file), roots, hashes)
+        else:
+            proved = (True, None)
     except (OSError, UnicodeDecodeError, ValueError) as error:
-        print(f"error: cannot read the checkpoints or the key: {error}", file=sys.stderr)
+        print(f"error: cannot read the checkpoints, the key or the proof: {error}",
+              file=sys.stderr)
         return 2
     for _, message in results:
         print(message)
     failed = sum(1 for ok, _ in results if not ok)
     if failed:
         print(f"{failed} of {len(results)} checkpoints do NOT match")
-        return 1
-    print(f"all {len(results)} checkpoints are authentic")
-    return 0
+    else:
+        print(f"all {len(results)} checkpoints are authentic")
+    if proved[1] is not None:
+        print(proved[1])
+    return 1 if failed or not proved[0] else 0
 
 
 if __name__ == "__main__":

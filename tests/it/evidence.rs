@@ -110,6 +110,14 @@ async fn a_signed_bundle_verifies_and_any_edited_byte_names_its_file(db: TestDb)
         assert_eq!(code, 1, "{name} edited: {report}");
         assert!(report.contains(&format!("{name}:")), "{name} edited: {report}");
     }
+    // A signature removed is not an unsigned bundle when the signer's key is given.
+    let stripped = path("edited-stripped");
+    copy_dir(&bundle, &stripped);
+    std::fs::remove_file(stripped.join("manifest.json.sig")).unwrap();
+    let (code, report) = python(&stripped, &[&public]);
+    assert_eq!(code, 1, "{report}");
+    assert!(report.contains("manifest.json.sig: missing"), "{report}");
+
     // A file slipped into the bundle is named too.
     let extra = path("edited-extra");
     copy_dir(&bundle, &extra);

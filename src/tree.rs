@@ -10,9 +10,10 @@
 //!
 //! `extend` brings the tiles up to the log: it adds the root of every 256-event chunk the log
 //! has completed, and of every tile that completes with it, in one transaction, and is run
-//! before any root or proof is computed (and by the server's log follower). Tiles are
-//! deterministic, so two servers extending at once write the same bytes; a tile only grows
-//! (a trigger refuses anything else), and `jejak verify` recomputes them from the events.
+//! before any root or proof is computed (and by the server's log follower). Its transaction
+//! takes the right to extend before it reads the tiles it grows, so two extenders never build
+//! on each other's half-seen work; a tile only grows (a trigger refuses anything else), and
+//! `jejak verify` recomputes them from the events.
 
 use std::cell::RefCell;
 use std::collections::btree_map::Entry;
@@ -21,7 +22,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use events::merkle::{self, Hash, Subtrees};
 use uuid::Uuid;
 
-use crate::store::{Store, StoreError, dialect, on_pool};
+use crate::store::{Backend, Store, StoreError, dialect, on_pool};
 
 /// Hashes per tile, and the tree levels a tile level spans.
 pub const TILE_WIDTH: u64 = 256;
@@ -188,11 +189,6 @@ async fn count_at(store: &Store, level: u8) -> Result<u64, TreeError> {
     Ok(row.map_or(0, |(index, width)| index as u64 * TILE_WIDTH + width as u64))
 }
 
-/// How many events the stored tiles cover: every complete 256-event chunk they hold.
-pub async fn stored_size(store: &Store) -> Result<u64, TreeError> {
-    Ok(count_at(store, 1).await? * TILE_WIDTH)
-}
-
 /// Brings the stored tiles up to the log; returns how many events they cover.
 pub async fn extend(store: &Store) -> Result<u64, TreeError> {
     loop {
@@ -216,59 +212,111 @@ pub async fn extend(store: &Store) -> Result<u64, TreeError> {
     }
 }
 
-/// Appends `roots` (the hashes of tree level 8 from index `first`) to tile level 1, and the
-/// roots of the tiles they complete to the level above, in one transaction.
-async fn append(store: &Store, first: u64, roots: Vec<Hash>) -> Result<(), TreeError> {
-    let mut writes: Vec<(u8, u64, Vec<Hash>)> = Vec::new();
-    let (mut level, mut start, mut pending) = (1u8, first, roots);
-    while !pending.is_empty() {
-        let mut completed = Vec::new();
-        let mut index = start / TILE_WIDTH;
-        let mut current = tile(store, level, index).await?.unwrap_or_default();
-        if current.len() as u64 != start % TILE_WIDTH {
-            // Another server extended meanwhile; the next round starts from what it wrote.
-            return Ok(());
-        }
-        for hash in pending {
-            current.push(hash);
-            if current.len() as u64 == TILE_WIDTH {
-                completed.push(merkle::perfect_root(&current));
-                writes.push((level, index, std::mem::take(&mut current)));
-                index += 1;
-            }
-        }
-        if !current.is_empty() {
-            writes.push((level, index, current));
-        }
-        start = count_at(store, level + 1).await?;
-        level += 1;
-        pending = completed;
-    }
-    write_tiles(store, &writes).await
+/// The statements `append` runs, in the store's dialect.
+struct Statements {
+    /// Takes the right to extend before anything is read: PostgreSQL's transaction-scoped
+    /// advisory lock; on SQLite a write that matches nothing, which takes the database's write
+    /// lock at once (as `BEGIN IMMEDIATE` would).
+    lock: &'static str,
+    last_tile: String,
+    upsert: String,
 }
 
-async fn write_tiles(store: &Store, writes: &[(u8, u64, Vec<Hash>)]) -> Result<(), TreeError> {
-    let sql = dialect(
-        store.backend(),
-        "INSERT INTO tree_tiles (level, idx, width, hashes) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, hashes = excluded.hashes \
-         WHERE excluded.width > tree_tiles.width",
-    );
+impl Statements {
+    fn of(backend: Backend) -> Statements {
+        let lock = match backend {
+            // The key is any constant no other lock of jejak's uses.
+            Backend::Postgres => "SELECT pg_advisory_xact_lock(7809643440157810)",
+            Backend::Sqlite => "UPDATE tree_tiles SET width = width WHERE 0",
+        };
+        Statements {
+            lock,
+            last_tile: dialect(
+                backend,
+                "SELECT idx, hashes FROM tree_tiles WHERE level = $1 ORDER BY idx DESC LIMIT 1",
+            ),
+            upsert: dialect(
+                backend,
+                "INSERT INTO tree_tiles (level, idx, width, hashes) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (level, idx) DO UPDATE SET width = excluded.width, \
+                 hashes = excluded.hashes WHERE excluded.width > tree_tiles.width",
+            ),
+        }
+    }
+}
+
+/// Appends `roots` (the hashes of tree level 8 from index `first`) to tile level 1, and the
+/// roots of the tiles they complete to the level above, in one transaction that holds the
+/// right to extend and reads every tile it grows: two extenders, in one process or two, never
+/// write from what the other has since changed. When the tiles no longer end at `first`,
+/// another extender was first, and nothing is written.
+async fn append(store: &Store, first: u64, roots: Vec<Hash>) -> Result<(), TreeError> {
+    let sql = Statements::of(store.backend());
     on_pool!(store, |pool| {
         let mut tx = pool.begin().await?;
-        for (level, index, hashes) in writes {
-            let bytes: Vec<u8> = hashes.concat();
-            sqlx::query(&sql)
-                .bind(i32::from(*level))
-                .bind(*index as i64)
-                .bind(hashes.len() as i32)
-                .bind(bytes)
-                .execute(&mut *tx)
+        sqlx::query(sql.lock).execute(&mut *tx).await?;
+        let (mut level, mut pending, mut expected) = (1u8, roots, Some(first));
+        while !pending.is_empty() {
+            let last: Option<(i64, Vec<u8>)> = sqlx::query_as(&sql.last_tile)
+                .bind(i32::from(level))
+                .fetch_optional(&mut *tx)
                 .await?;
+            let (index, current) = match last {
+                Some((index, bytes)) => (index as u64, split_hashes(&bytes)),
+                None => (0, Vec::new()),
+            };
+            let (writes, completed, start) = grow(level, index, current, pending);
+            if expected.is_some_and(|first| first != start) {
+                return Ok(());
+            }
+            expected = None;
+            for (level, index, hashes) in writes {
+                sqlx::query(&sql.upsert)
+                    .bind(i32::from(level))
+                    .bind(index as i64)
+                    .bind(hashes.len() as i32)
+                    .bind(hashes.concat())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            level += 1;
+            pending = completed;
         }
         tx.commit().await?;
     });
     Ok(())
+}
+
+/// A tile to write: its level, its index, its hashes.
+type TileWrite = (u8, u64, Vec<Hash>);
+
+/// Adds `pending` hashes to tile level `level`, whose last tile is `index` holding `current`:
+/// the tiles to write, the roots of the tiles completed (for the level above), and the index
+/// across the level the first pending hash takes.
+fn grow(
+    level: u8,
+    mut index: u64,
+    mut current: Vec<Hash>,
+    pending: Vec<Hash>,
+) -> (Vec<TileWrite>, Vec<Hash>, u64) {
+    if current.len() as u64 == TILE_WIDTH {
+        index += 1;
+        current.clear();
+    }
+    let start = index * TILE_WIDTH + current.len() as u64;
+    let (mut writes, mut completed) = (Vec::new(), Vec::new());
+    for hash in pending {
+        current.push(hash);
+        if current.len() as u64 == TILE_WIDTH {
+            completed.push(merkle::perfect_root(&current));
+            writes.push((level, index, std::mem::take(&mut current)));
+            index += 1;
+        }
+    }
+    if !current.is_empty() {
+        writes.push((level, index, current));
+    }
+    (writes, completed, start)
 }
 
 /// Where a root or a proof reads its subtrees: on a first pass it records which it needs,
@@ -489,11 +537,20 @@ impl TreeWalk {
         let sql = "SELECT level, idx, hashes FROM tree_tiles ORDER BY level, idx";
         let rows: Vec<(i32, i64, Vec<u8>)> =
             on_pool!(store, |pool| { sqlx::query_as(sql).fetch_all(pool).await? });
+        // Read after the tiles: events appended since the walk began are in the log by now.
+        let head = store.head().await?.position as u64;
         let mut report = TreeReport::default();
+        let walked = self.frontier.size();
         for (level, tile, bytes) in rows {
             let level = u8::try_from(level).unwrap_or(u8::MAX);
             for (at, stored) in split_hashes(&bytes).into_iter().enumerate() {
                 let index = tile as u64 * TILE_WIDTH + at as u64;
+                // A hash over events appended after the walk began is left for the next run;
+                // one over events the log does not have at all is reported.
+                let end = TILE_WIDTH.checked_pow(u32::from(level)).map(|span| (index + 1) * span);
+                if end.is_some_and(|end| end > walked && end <= head) {
+                    continue;
+                }
                 let expected = self.given.get(&(level, index)).copied();
                 if expected != Some(stored) && report.first_mismatch.is_none() {
                     report.first_mismatch = Some(TileMismatch { level, index, expected, stored });

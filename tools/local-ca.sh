@@ -24,7 +24,14 @@ shift 2
 mkdir -p "$dir"
 umask 077
 
-# The authority: ten years, able to sign server certificates and nothing else below it.
+# The authority: ten years, able to sign server certificates and nothing else below it. Made
+# once: a new one would need installing on every phone again.
+if [ -f "$dir/ca.crt" ] && [ ! -f "$dir/ca.key" ]; then
+    echo "$dir/ca.crt is here but ca.key is not: put the authority's key back (from where it" >&2
+    echo "is kept safe) to renew the server's certificate; a new authority would need" >&2
+    echo "installing on every phone again" >&2
+    exit 1
+fi
 if [ ! -f "$dir/ca.key" ]; then
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
         -keyout "$dir/ca.key" -out "$dir/ca.crt" -days 3650 \

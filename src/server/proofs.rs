@@ -131,29 +131,52 @@ async fn consistency_body(
     })
 }
 
-/// `GET /log/consistency?from=&to=`, public: the same as the API's.
+/// The latest tree checkpoint the server signed, as its note.
+fn latest_note(state: &AppState) -> Option<String> {
+    let signed = crate::checkpoints::read_file(state.checkpoints_file()?).ok()?;
+    signed.into_iter().rev().find_map(|(_, signed)| match signed {
+        crate::checkpoints::Signed::Note(found) => Some(found.note),
+        crate::checkpoints::Signed::Chain(_) => None,
+    })
+}
+
+/// How far the public may follow the log: the size of the latest checkpoint, never the live
+/// head (which would tell anyone, to the second, how much is being recorded).
+fn published_size(state: &AppState) -> Option<u64> {
+    let note = latest_note(state)?;
+    let size = crate::checkpoints::Signed::Note(crate::checkpoints::NoteCheckpoint { note });
+    u64::try_from(size.position()).ok()
+}
+
+fn unpublished() -> Response {
+    let message = "not published: the public follows the log up to its latest signed checkpoint \
+                   (GET /log/checkpoint)";
+    (StatusCode::NOT_FOUND, message).into_response()
+}
+
+/// `GET /log/consistency?from=&to=`, public: the same as the API's, up to the latest signed
+/// checkpoint.
 pub async fn public_consistency(
     State(state): State<AppState>,
     params: Result<Query<ConsistencyQuery>, QueryRejection>,
-) -> Result<Json<ConsistencyBody>, ApiError> {
-    let params = query(params)?;
-    consistency_body(&state, params, "public").await.map(Json)
+) -> Response {
+    let params = match query(params) {
+        Ok(params) => params,
+        Err(error) => return error.into_response(),
+    };
+    if published_size(&state).is_none_or(|size| params.to > size) {
+        return unpublished();
+    }
+    match consistency_body(&state, params, "public").await {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    }
 }
 
 /// `GET /log/checkpoint`, public: the latest tree checkpoint the server signed, as its signed
 /// note (C2SP tlog-tiles serves it at `<prefix>/checkpoint`).
 pub async fn checkpoint(State(state): State<AppState>) -> Response {
-    let none = || {
-        let message = "this server signs no checkpoints (jejak serve --checkpoint-key)";
-        (StatusCode::NOT_FOUND, message).into_response()
-    };
-    let Some(path) = state.checkpoints_file() else { return none() };
-    let Ok(signed) = crate::checkpoints::read_file(path) else { return none() };
-    let latest = signed.into_iter().rev().find_map(|(_, signed)| match signed {
-        crate::checkpoints::Signed::Note(found) => Some(found.note),
-        crate::checkpoints::Signed::Chain(_) => None,
-    });
-    match latest {
+    match latest_note(&state) {
         Some(note) => {
             let headers = [
                 (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
@@ -161,7 +184,10 @@ pub async fn checkpoint(State(state): State<AppState>) -> Response {
             ];
             (headers, note).into_response()
         }
-        None => none(),
+        None => {
+            let message = "this server signs no checkpoints (jejak serve --checkpoint-key)";
+            (StatusCode::NOT_FOUND, message).into_response()
+        }
     }
 }
 
@@ -192,8 +218,8 @@ fn tile_path(path: &str) -> Option<(u64, Option<u64>)> {
 }
 
 /// `GET /log/tile/{level}/{N}[.p/{W}]`, public: the tile's hashes, `W × 32` bytes (256 for a
-/// full tile). Level 0 is the leaf hashes, computed from the events' chain hashes; higher levels
-/// are the stored tiles. A full tile never changes.
+/// full tile), as far as the latest signed checkpoint. Level 0 is the leaf hashes, computed from
+/// the events' chain hashes; higher levels are the stored tiles. A full tile never changes.
 pub async fn tile(
     State(state): State<AppState>,
     Path((level, rest)): Path<(String, String)>,
@@ -202,7 +228,15 @@ pub async fn tile(
     let (Ok(level), Some((index, width))) = (level.parse::<u8>(), tile_path(&rest)) else {
         return not_found();
     };
+    let Some(published) = published_size(&state) else { return unpublished() };
+    // The hashes of this level the published tree holds in all, and in this tile.
+    let span = tree::TILE_WIDTH.checked_pow(u32::from(level)).unwrap_or(u64::MAX);
+    let first = index.saturating_mul(tree::TILE_WIDTH);
+    let held = (published / span).saturating_sub(first).min(tree::TILE_WIDTH);
     let wanted = width.unwrap_or(tree::TILE_WIDTH);
+    if wanted > held {
+        return not_found();
+    }
     match tree::tile_hashes(&state.inner.store, level, index).await {
         Ok(Some(hashes)) if hashes.len() as u64 >= wanted => {
             let bytes: Vec<u8> = hashes[..wanted as usize].concat();

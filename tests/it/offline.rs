@@ -324,6 +324,18 @@ fn a_queue_taken_under_an_expired_session_waits_for_the_same_user() {
         // Another instructor on the same phone: the queue is not theirs, and is not sent.
         sign_in_at(&client, &base, &other_token, "/tugas").await;
         arrive(&client, "#offline-queue li[data-state=other_user]").await;
+        // The registers kept for the first instructor leave the phone; the second's are kept.
+        let owners = client
+            .execute_async(
+                "const done = arguments[0];
+                 const owners = () => Object.values(JSON.parse(localStorage.getItem('jejak.disimpan') || '{}')).map((k) => k.user);
+                 const check = () => { const found = owners(); if (found.length && found.every((u) => u === 'instruktur.dua')) done(found); else setTimeout(check, 50); };
+                 check();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert!(owners.as_array().is_some_and(|o| !o.is_empty()), "{owners}");
         let said = client.find(Locator::Css("li[data-state=other_user]")).await.unwrap();
         assert!(said.text().await.unwrap().contains("demo.instruktur"));
         shoot(&client, "offline-other-user").await;

@@ -160,7 +160,12 @@ const LABELS: &[(&str, &str, &str)] = &[
         "taken by another user; sent only once that user signs in:",
     ),
     ("offline.drop_line", "Kirim tanpa peserta ini", "Send without this participant"),
-    ("offline.seen", "Sudah dibaca", "Seen"),
+    ("offline.seen", "Sudah dibaca: buang daftar ini", "Read: discard this register"),
+    (
+        "offline.kept_for",
+        "Daftar hadir ini disimpan di ponsel untuk pengguna lain. Masuk sebagai pengguna itu untuk mengisinya:",
+        "This register was kept on the phone for another user. Sign in as that user to take it:",
+    ),
     (
         "offline.unsent",
         "Daftar hadir ini belum terkirim. Apa yang dilakukan dengannya?",

@@ -13,7 +13,9 @@
   const QUEUE = 'jejak.antrian';
   const KEPT_INDEX = 'jejak.disimpan';
   const KEPT = 'jejak-daftar-hadir';
+  const CURRENT = 'jejak.pengguna'; // the user the server last said is signed in here
   const RETRY_MS = 30000;
+  const ANSWER_MS = 20000; // a send with no answer by then is tried again later
   const panel = document.getElementById('offline');
   if (!panel) return;
   const user = document.body.dataset.user;
@@ -36,6 +38,8 @@
   const queue = () => read(QUEUE, []);
   const mine = (entry) => entry.user === user;
   const unsent = () => queue().filter((entry) => mine(entry));
+  // A page kept for another user is not theirs to take, even offline.
+  const mayTake = () => !localStorage.getItem(CURRENT) || localStorage.getItem(CURRENT) === user;
 
   // --- What the panel shows ---------------------------------------------------------------
 
@@ -55,7 +59,7 @@
   function render() {
     const entries = queue();
     const others = entries.filter((entry) => !mine(entry));
-    const kept = Object.keys(read(KEPT_INDEX, {})).length;
+    const kept = Object.keys(read(KEPT_INDEX, {})).filter((path) => path !== '/tugas').length;
     list.replaceChildren();
     for (const entry of entries.filter(mine)) list.append(item(entry));
     for (const [title, outcome, message] of answered) {
@@ -137,9 +141,12 @@
         const { message, name = '', participation_id = '' } = answer;
         update(entry, { state: 'refused', message, name, participation_id });
       } else {
+        // Not written and not refused: it waits, and the others are still tried.
         update(entry, { state: 'waiting' });
-        if (answer.outcome === 'sign_in') status = 'sign_in';
-        return;
+        if (answer.outcome === 'sign_in') {
+          status = 'sign_in';
+          return;
+        }
       }
     }
   }
@@ -147,13 +154,16 @@
   // Who the server says is signed in here, or nothing (no connection, or no session).
   async function signedIn() {
     try {
-      const response = await fetch('/offline/who', { cache: 'no-store', redirect: 'manual' });
+      const response = await timed('/offline/who', { cache: 'no-store', redirect: 'manual' });
       if (!response.ok) {
         status = 'sign_in';
         return null;
       }
       status = '';
-      return await response.json();
+      const who = await response.json();
+      localStorage.setItem(CURRENT, who.user);
+      await unkeepOthers(who.user);
+      return who;
     } catch (error) {
       status = 'no_connection';
       return null;
@@ -166,13 +176,21 @@
     body.set('csrf', who.csrf);
     body.set('taken_by', entry.user);
     try {
-      const response = await fetch(`/register/${entry.session}/send`, { method: 'POST', body, redirect: 'manual' });
+      const response = await timed(`/register/${entry.session}/send`, { method: 'POST', body, redirect: 'manual' });
       if (response.type === 'opaqueredirect') return { outcome: 'sign_in' };
-      return await response.json();
+      // Not jejak's answer (a proxy's error page, say): not written, so it waits.
+      return await response.json().catch(() => ({ outcome: 'try_again' }));
     } catch (error) {
       status = 'no_connection';
       return null;
     }
+  }
+
+  // A request that gives up when no answer comes in time, as on a weak signal.
+  function timed(url, options) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), ANSWER_MS);
+    return fetch(url, { ...options, signal: abort.signal }).finally(() => clearTimeout(timer));
   }
 
   // --- The register page ----------------------------------------------------------------
@@ -223,6 +241,13 @@
     if ('caches' in window) await caches.open(KEPT).then((cache) => cache.delete(path));
   }
 
+  // Pages kept for another user leave the phone as soon as the server names who is here.
+  async function unkeepOthers(current) {
+    for (const [path, kept] of Object.entries(read(KEPT_INDEX, {}))) {
+      if (kept.user !== current) await unkeep(path);
+    }
+  }
+
   async function unkeepAll() {
     localStorage.removeItem(KEPT_INDEX);
     if ('caches' in window) await caches.delete(KEPT);
@@ -237,9 +262,12 @@
     const listed = [...document.querySelectorAll('a[data-keep]')].map((link) => link.getAttribute('href'));
     const old = Date.now() - keepDays * 86400000;
     for (const [path, kept] of Object.entries(index)) {
-      if (!listed.includes(path) || kept.user !== user || kept.at < old) await unkeep(path);
+      const gone = path !== '/tugas' && !listed.includes(path);
+      if (gone || kept.user !== user || kept.at < old) await unkeep(path);
     }
-    await store(cache, '/tugas', '/tugas');
+    if (await store(cache, '/tugas', '/tugas')) {
+      write(KEPT_INDEX, { ...read(KEPT_INDEX, {}), '/tugas': { user, at: Date.now() } });
+    }
     for (const path of listed) {
       if (read(KEPT_INDEX, {})[path]) continue;
       if (await store(cache, path, `${path}?offline=1`)) {
@@ -306,10 +334,14 @@
     refill(form);
     form.addEventListener('submit', (event) => {
       event.preventDefault();
-      takeRegister(form);
+      if (mayTake()) takeRegister(form);
     });
   }
   document.querySelector('form[action="/logout"]')?.addEventListener('submit', signOut);
+  if (form && !mayTake()) {
+    form.hidden = true;
+    form.before(element('p', `${words.kept_for} ${user}`, { class: 'msg', id: 'not-yours' }));
+  }
   window.addEventListener('online', send);
   // A phone that regains signal does not always say so: while registers wait, try again.
   setInterval(() => unsent().some((entry) => entry.state === 'waiting') && send(), RETRY_MS);

@@ -28,7 +28,7 @@ pub const WORKER: &str = include_str!("sw.js");
 pub const KEEP_DAYS: u32 = 7;
 
 /// The words the script shows, by the key it asks for.
-const WORDS: [&str; 19] = [
+const WORDS: [&str; 20] = [
     "heading",
     "ready",
     "waiting",
@@ -48,6 +48,7 @@ const WORDS: [&str; 19] = [
     "delete",
     "cancel",
     "no_connection",
+    "kept_for",
 ];
 
 /// Whether pages load the offline script for this role: those that take registers.
@@ -71,8 +72,8 @@ pub fn panel(lang: Lang) -> Markup {
     }
 }
 
-fn javascript(body: &'static str, worker: bool) -> Response {
-    let mut response = (
+fn javascript(body: &'static str) -> Response {
+    (
         [
             (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
             // The device checks for a new version on every visit online.
@@ -80,20 +81,15 @@ fn javascript(body: &'static str, worker: bool) -> Response {
         ],
         body,
     )
-        .into_response();
-    if worker {
-        let scope = axum::http::HeaderValue::from_static("/");
-        response.headers_mut().insert("service-worker-allowed", scope);
-    }
-    response
+        .into_response()
 }
 
 pub async fn script() -> Response {
-    javascript(SCRIPT, false)
+    javascript(SCRIPT)
 }
 
 pub async fn worker() -> Response {
-    javascript(WORKER, true)
+    javascript(WORKER)
 }
 
 /// Who is signed in, and the token their posts must carry: what the script sends a queue

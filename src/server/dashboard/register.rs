@@ -65,6 +65,8 @@ enum Purpose {
     Register,
     /// Kept on the instructor's device for a register taken without signal.
     KeptOffline,
+    /// A register sent from a device: names are read only for a refusal that names someone.
+    Sending,
 }
 
 async fn load(
@@ -110,10 +112,12 @@ async fn name(
 ) -> String {
     let own_instructor =
         web.user.role == Role::Instruktur && package.provider == web.user.organisation;
-    let read = if own_instructor {
+    let read = if let Purpose::Sending = purpose {
+        None
+    } else if own_instructor {
         let purpose = match purpose {
-            Purpose::Register => "daftar hadir sesi",
             Purpose::KeptOffline => "daftar hadir sesi, disimpan di perangkat untuk luring",
+            _ => "daftar hadir sesi",
         };
         super::read_name(state, web, person_ref, purpose).await
     } else {
@@ -411,7 +415,7 @@ pub async fn send(
     let Some(command_id) = typed.get("command_id").and_then(|id| Uuid::parse_str(id).ok()) else {
         return answer(StatusCode::BAD_REQUEST, said("refused", t(lang, "ui.csrf").into()));
     };
-    let register = match load(&state, &web, &session, Purpose::Register).await {
+    let register = match load(&state, &web, &session, Purpose::Sending).await {
         Ok(register) => register,
         Err(error) => return answer(error.status(), said("refused", error.message())),
     };
@@ -458,10 +462,11 @@ async fn write_sent(
             let field = ids.get(failed.index).map_or_else(String::new, |id| format!("code_{id}"));
             let (_, message, status) = refusals::of_failure(failed.failure, lang, &web.request_id);
             let outcome = if status.is_server_error() { "try_again" } else { "refused" };
-            let (participation_id, mut name) = about(&field);
-            if let (None, Some(id)) = (&name, participation_id) {
-                name = name_of_participation(state, web, &register.package, id).await;
-            }
+            let (participation_id, _) = about(&field);
+            let name = match participation_id {
+                Some(id) => name_of_participation(state, web, &register.package, id).await,
+                None => None,
+            };
             answer(status, Answer { outcome, message, participation_id, name })
         }
     }

@@ -121,7 +121,7 @@ pub fn layout(
         html lang=(lang.code()) {
             (head(&format!("{title} · jejak")))
             @let offline = super::offline::uses(user.role);
-            body data-user=[offline.then_some(&user.name)] data-csrf=[offline.then_some(csrf)] {
+            body data-user=[offline.then_some(&user.name)] {
                 header {
                     a.brand href="/overview" { "jejak" }
                     span { (t(lang, "app.tagline")) }

@@ -131,14 +131,31 @@ def leaf_hash(chain_hash_hex):
     return hashlib.sha256(b"\x00" + bytes.fromhex(chain_hash_hex)).digest()
 
 
-def tree_root(leaves):
-    """RFC 9162's tree hash of a list of leaf hashes."""
-    if not leaves:
-        return hashlib.sha256(b"").digest()
-    if len(leaves) == 1:
-        return leaves[0]
-    split = 1 << ((len(leaves) - 1).bit_length() - 1)
-    return hashlib.sha256(b"\x01" + tree_root(leaves[:split]) + tree_root(leaves[split:])).digest()
+class ExportTree:
+    """The roots of the trees of an export's first events (RFC 9162), computed in one walk as
+    checkpoints ask for them: a stack of complete subtrees, largest first. Sizes asked in
+    increasing order, as a checkpoints file holds them, cost one walk in all."""
+
+    def __init__(self, hashes):
+        self.hashes, self.stack, self.size = hashes, [], 0
+        self.last = max(hashes, default=0)
+
+    def root(self, size):
+        if size < self.size:
+            self.stack, self.size = [], 0
+        while self.size < size:
+            self.size += 1
+            node, height = leaf_hash(self.hashes[self.size]), 0
+            while self.stack and self.stack[-1][0] == height:
+                node = hashlib.sha256(b"\x01" + self.stack.pop()[1] + node).digest()
+                height += 1
+            self.stack.append((height, node))
+        if not self.stack:
+            return hashlib.sha256(b"").digest()
+        root = self.stack[-1][1]
+        for _, left in reversed(self.stack[:-1]):
+            root = hashlib.sha256(b"\x01" + left + root).digest()
+        return root
 
 
 def note_key_id(name, public_key):
@@ -158,7 +175,7 @@ def read_note(note):
     return text, lines, signatures
 
 
-def check_note(where, note, public_key, hashes, roots):
+def check_note(where, note, public_key, hashes, roots, tree):
     """Checks a C2SP checkpoint in a signed note against the key and the export's hashes; an
     authentic checkpoint's root is put in `roots` by its size."""
     read = read_note(note)
@@ -191,20 +208,19 @@ def check_note(where, note, public_key, hashes, roots):
     chain = [e.removeprefix("jejak-chain-hash ") for e in extensions
              if e.startswith("jejak-chain-hash ")]
     if size not in hashes:
-        return True, f"{where}: authentic, {outside(size, hashes)}"
+        return True, f"{where}: authentic, {outside(size, tree.last)}"
     if chain and hashes[size] != chain[0]:
         return False, f"{where}: DOES NOT MATCH: the export has another event there"
-    if all(position in hashes for position in range(1, size + 1)):
-        leaves = [leaf_hash(hashes[position]) for position in range(1, size + 1)]
-        if tree_root(leaves) != root:
+    if 1 in hashes:  # the export holds every event from 1 to the checkpoint's size
+        if tree.root(size) != root:
             return False, f"{where}: DOES NOT MATCH: the export's tree has another root"
         return True, f"{where}: matches, tree root included"
     return True, f"{where}: matches (the tree root needs the events from position 1)"
 
 
-def outside(position, hashes):
-    """Says where a checkpoint's position lies when the events checked do not hold it."""
-    last = max(hashes, default=0)
+def outside(position, last):
+    """Says where a checkpoint's position lies when the events checked (up to `last`) do not
+    hold it."""
     if position > last:
         return (f"beyond the end of these events (position {last}): if the checkpoint was "
                 "signed before the export was taken, the export is cut short")
@@ -216,6 +232,7 @@ def check_checkpoints(lines, public_key_hex, hashes, roots=None):
     the roots of authentic tree checkpoints go in `roots` by size. Returns (ok, message) each."""
     roots = {} if roots is None else roots
     results = []
+    tree = ExportTree(hashes)
     public_key = bytes.fromhex(public_key_hex.strip())
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -224,7 +241,7 @@ def check_checkpoints(lines, public_key_hex, hashes, roots=None):
             checkpoint = json.loads(line)
             if isinstance(checkpoint, dict) and set(checkpoint) == {"note"}:
                 results.append(check_note(f"checkpoint at line {number}", checkpoint["note"],
-                                          public_key, hashes, roots))
+                                          public_key, hashes, roots, tree))
                 continue
             signature = bytes.fromhex(checkpoint["signature"])
             position, signed_hash = checkpoint["position"], checkpoint["hash"]
@@ -237,7 +254,7 @@ def check_checkpoints(lines, public_key_hex, hashes, roots=None):
         elif not ed25519_verify(public_key, checkpoint_message(checkpoint), signature):
             results.append((False, f"{where}: NOT AUTHENTIC: the signature does not match"))
         elif position not in hashes:
-            results.append((True, f"{where}: authentic, {outside(position, hashes)}"))
+            results.append((True, f"{where}: authentic, {outside(position, tree.last)}"))
         elif hashes[position] != signed_hash:
             results.append((False, f"{where}: DOES NOT MATCH: the export has another event there"))
         else:

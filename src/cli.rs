@@ -235,38 +235,7 @@ enum Command {
         key: Option<PathBuf>,
     },
     /// Serve the HTTP API (docs/api.md) until interrupted.
-    Serve {
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        addr: std::net::SocketAddr,
-        /// On an empty database: write the demo story, make one user per role and print their
-        /// tokens. Uses the published demo master key unless one is given.
-        #[arg(long)]
-        demo: bool,
-        /// Sign a checkpoint of the head with this key at every interval.
-        #[arg(long, requires = "checkpoint_out")]
-        checkpoint_key: Option<PathBuf>,
-        /// The checkpoints file to append to.
-        #[arg(long, requires = "checkpoint_key")]
-        checkpoint_out: Option<PathBuf>,
-        /// Minutes between checkpoints.
-        #[arg(long, default_value_t = 60)]
-        checkpoint_minutes: u64,
-        /// The log's name in its checkpoints, as for `jejak checkpoint --origin`.
-        #[arg(long, env = "JEJAK_LOG_ORIGIN")]
-        checkpoint_origin: Option<String>,
-        /// The person key (64 hex digits), so that forms find people by SDP or applicant
-        /// number; else `JEJAK_PERSON_KEY`; the demo uses its published key.
-        #[arg(long)]
-        person_key_file: Option<PathBuf>,
-        /// Serve HTTPS with this certificate chain (PEM), e.g. one signed by the facility's own
-        /// certificate authority (docs/operations.md); phones keep the offline register only
-        /// over HTTPS.
-        #[arg(long, requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The certificate's private key (PEM).
-        #[arg(long, requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-    },
+    Serve(ServeArgs),
     /// Users of the API and their tokens.
     User {
         #[command(subcommand)]
@@ -909,90 +878,16 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve {
-            addr,
-            demo,
-            checkpoint_key,
-            checkpoint_out,
-            checkpoint_minutes,
-            checkpoint_origin,
-            person_key_file,
-            tls_cert,
-            tls_key,
-        } => {
-            let master = serve_master_key(cli.master_key_file.as_deref(), demo)?;
-            let mut tokens = Vec::new();
-            if demo {
-                if store.head().await?.position == 0 {
-                    // The story runs on its own clock, so its events are dated as it unfolds.
-                    let demo_store = Store::open(&url, simulated.clone()).await?;
-                    let bar = spinner("writing the demo story");
-                    demo::generate(
-                        &demo_store,
-                        simulated.clone(),
-                        demo::DemoOptions { participants: 400, seed: 2026 },
-                    )
-                    .await?;
-                    bar.finish_and_clear();
-                    demo_store.close().await;
-                }
-                for (name, role, organisation) in crate::server::demo_users() {
-                    let token =
-                        crate::users::issue(&store, name, role, organisation, None, clock.now())
-                            .await?;
-                    tokens.push((name, role, token));
-                }
-            }
-            let projector =
-                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
-            let config = projector.config();
-            let history = crate::history::History::new(store.clone(), config)
-                .with_snapshot_every(cli.snapshot_every);
-            let vault = master.map(|key| crate::vault::Vault::new(store.clone(), key));
-            let state = crate::server::AppState::new(
-                store.clone(),
-                commands.clone(),
-                projector,
-                history,
-                vault,
-                clock.clone(),
-            );
-            if demo {
-                state.open_overview_on(demo::LIVELY_DAY);
-            }
-            give_person_key(&state, person_key_file.as_deref(), demo)?;
-            let tls = tls_config(tls_cert.as_deref(), tls_key.as_deref()).await?;
-            let listener = tokio::net::TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr}"))?;
-            let (stop, stopped) = tokio::sync::watch::channel(false);
-            let follower = tokio::spawn(crate::server::follow_log(state.clone(), stopped.clone()));
-            if let (Some(key), Some(out)) = (checkpoint_key, checkpoint_out) {
-                let key = crate::checkpoints::read_signing_key(&key)?;
-                let every = Duration::from_secs(checkpoint_minutes.max(1) * 60);
-                state.serve_checkpoints_from(out.clone());
-                let signer = crate::server::Signer { key, out, every, origin: checkpoint_origin };
-                tokio::spawn(crate::server::sign_checkpoints(
-                    state.clone(),
-                    signer,
-                    stopped.clone(),
-                ));
-            }
-            let bound = listener.local_addr().unwrap_or(addr);
-            // The greeting: written as one piece, and a closed stdout never stops the server.
-            let scheme = if tls.is_some() { "https" } else { "http" };
-            let greeting = greeting(scheme, bound, store.backend(), &tokens);
-            let mut stdout = std::io::stdout();
-            let _ = stdout.write_all(greeting.as_bytes()).and_then(|()| stdout.flush());
-            let shutdown = crate::server::shutdown_signal();
-            match tls {
-                Some(tls) => crate::server::serve_tls(listener, tls, state, shutdown).await?,
-                None => crate::server::serve(listener, state, shutdown).await?,
-            }
-            let _ = stop.send(true);
-            let _ = follower.await;
-            store.close().await;
-            Ok(ExitCode::SUCCESS)
+        Command::Serve(args) => {
+            let settings = ServeSettings {
+                master_key_file: cli.master_key_file.as_deref(),
+                time_zone: cli.time_zone,
+                projector_batch: cli.projector_batch,
+                rebuild_batch: cli.rebuild_batch,
+                snapshot_every: cli.snapshot_every,
+            };
+            let opened = Opened { url: &url, store: &store, commands: &commands, clock: &clock };
+            run_serve(args, &settings, &opened, &simulated).await
         }
         Command::User { action } => {
             match action {
@@ -1439,6 +1334,148 @@ fn spinner(message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new_spinner().with_message(message);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// `jejak serve`'s options.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: std::net::SocketAddr,
+    /// On an empty database: write the demo story, make one user per role and print their
+    /// tokens. Uses the published demo master key unless one is given.
+    #[arg(long)]
+    demo: bool,
+    /// Sign a checkpoint of the head with this key at every interval.
+    #[arg(long, requires = "checkpoint_out")]
+    checkpoint_key: Option<PathBuf>,
+    /// The checkpoints file to append to.
+    #[arg(long, requires = "checkpoint_key")]
+    checkpoint_out: Option<PathBuf>,
+    /// Minutes between checkpoints.
+    #[arg(long, default_value_t = 60)]
+    checkpoint_minutes: u64,
+    /// The log's name in its checkpoints, as for `jejak checkpoint --origin`.
+    #[arg(long, env = "JEJAK_LOG_ORIGIN")]
+    checkpoint_origin: Option<String>,
+    /// The person key (64 hex digits), so that forms find people by SDP or applicant
+    /// number; else `JEJAK_PERSON_KEY`; the demo uses its published key.
+    #[arg(long)]
+    person_key_file: Option<PathBuf>,
+    /// Serve HTTPS with this certificate chain (PEM), e.g. one signed by the facility's own
+    /// certificate authority (docs/operations.md); phones keep the offline register only
+    /// over HTTPS.
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+}
+
+/// The rest of the command line `jejak serve` uses.
+struct ServeSettings<'a> {
+    master_key_file: Option<&'a std::path::Path>,
+    time_zone: TimeZone,
+    projector_batch: usize,
+    rebuild_batch: usize,
+    snapshot_every: i64,
+}
+
+/// The log as `dispatch` opened it.
+struct Opened<'a> {
+    url: &'a str,
+    store: &'a Store,
+    commands: &'a CommandLoop,
+    clock: &'a Arc<dyn Clock>,
+}
+
+/// `jejak serve`: the demo story and users when asked, the server's state, the log follower
+/// and the checkpoint signer, then the API and dashboard until a signal.
+async fn run_serve(
+    args: ServeArgs,
+    settings: &ServeSettings<'_>,
+    opened: &Opened<'_>,
+    simulated: &Arc<SimulatedClock>,
+) -> anyhow::Result<ExitCode> {
+    let ServeArgs {
+        addr,
+        demo,
+        checkpoint_key,
+        checkpoint_out,
+        checkpoint_minutes,
+        checkpoint_origin,
+        person_key_file,
+        tls_cert,
+        tls_key,
+    } = args;
+    let Opened { url, store, commands, clock } = *opened;
+    let master = serve_master_key(settings.master_key_file, demo)?;
+    let mut tokens = Vec::new();
+    if demo {
+        if store.head().await?.position == 0 {
+            // The story runs on its own clock, so its events are dated as it unfolds.
+            let demo_store = Store::open(url, simulated.clone()).await?;
+            let bar = spinner("writing the demo story");
+            demo::generate(
+                &demo_store,
+                simulated.clone(),
+                demo::DemoOptions { participants: 400, seed: 2026 },
+            )
+            .await?;
+            bar.finish_and_clear();
+            demo_store.close().await;
+        }
+        for (name, role, organisation) in crate::server::demo_users() {
+            let token =
+                crate::users::issue(store, name, role, organisation, None, clock.now()).await?;
+            tokens.push((name, role, token));
+        }
+    }
+    let projector =
+        projector(store, settings.time_zone, settings.projector_batch, settings.rebuild_batch);
+    let config = projector.config();
+    let history = crate::history::History::new(store.clone(), config)
+        .with_snapshot_every(settings.snapshot_every);
+    let vault = master.map(|key| crate::vault::Vault::new(store.clone(), key));
+    let state = crate::server::AppState::new(
+        store.clone(),
+        commands.clone(),
+        projector,
+        history,
+        vault,
+        clock.clone(),
+    );
+    if demo {
+        state.open_overview_on(demo::LIVELY_DAY);
+    }
+    give_person_key(&state, person_key_file.as_deref(), demo)?;
+    let tls = tls_config(tls_cert.as_deref(), tls_key.as_deref()).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let follower = tokio::spawn(crate::server::follow_log(state.clone(), stopped.clone()));
+    if let (Some(key), Some(out)) = (checkpoint_key, checkpoint_out) {
+        let key = crate::checkpoints::read_signing_key(&key)?;
+        let every = Duration::from_secs(checkpoint_minutes.max(1) * 60);
+        state.serve_checkpoints_from(out.clone());
+        let signer = crate::server::Signer { key, out, every, origin: checkpoint_origin };
+        tokio::spawn(crate::server::sign_checkpoints(state.clone(), signer, stopped.clone()));
+    }
+    let bound = listener.local_addr().unwrap_or(addr);
+    // The greeting: written as one piece, and a closed stdout never stops the server.
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let greeting = greeting(scheme, bound, store.backend(), &tokens);
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(greeting.as_bytes()).and_then(|()| stdout.flush());
+    let shutdown = crate::server::shutdown_signal();
+    match tls {
+        Some(tls) => crate::server::serve_tls(listener, tls, state, shutdown).await?,
+        None => crate::server::serve(listener, state, shutdown).await?,
+    }
+    let _ = stop.send(true);
+    let _ = follower.await;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `jejak prove` proves.

@@ -173,8 +173,12 @@ pub async fn tile_hashes(
         return Ok(None);
     }
     let to = (from + TILE_WIDTH as i64 - 1).min(head);
-    let chain = chain_hashes(store, from, to).await?;
-    Ok(Some(chain.iter().map(merkle::leaf_hash).collect()))
+    Ok(Some(leaf_hashes(store, from, to).await?))
+}
+
+/// The leaf hashes of the events at positions `from..=to`.
+async fn leaf_hashes(store: &Store, from: i64, to: i64) -> Result<Vec<Hash>, TreeError> {
+    Ok(chain_hashes(store, from, to).await?.iter().map(merkle::leaf_hash).collect())
 }
 
 /// How many hashes tile level `level` holds in all.
@@ -200,14 +204,9 @@ pub async fn extend(store: &Store) -> Result<u64, TreeError> {
         }
         let last = complete.min(chunks + CHUNKS_PER_STEP);
         let from = (chunks * TILE_WIDTH + 1) as i64;
-        let hashes = chain_hashes(store, from, (last * TILE_WIDTH) as i64).await?;
-        let roots: Vec<Hash> = hashes
-            .chunks_exact(TILE_WIDTH as usize)
-            .map(|chunk| {
-                let leaves: Vec<Hash> = chunk.iter().map(merkle::leaf_hash).collect();
-                merkle::perfect_root(&leaves)
-            })
-            .collect();
+        let leaves = leaf_hashes(store, from, (last * TILE_WIDTH) as i64).await?;
+        let roots: Vec<Hash> =
+            leaves.chunks_exact(TILE_WIDTH as usize).map(merkle::perfect_root).collect();
         append(store, chunks, roots).await?;
     }
 }
@@ -387,11 +386,7 @@ async fn fetch(store: &Store, needed: BTreeSet<(u8, u64)>) -> Result<Source, Tre
         let offset = (first % TILE_WIDTH) as usize;
         let hashes = if tile_level == 0 {
             if let Entry::Vacant(slot) = chunks.entry(tile_index) {
-                let from = (tile_index * TILE_WIDTH + 1) as i64;
-                let head = store.head().await?.position;
-                let to = (from + TILE_WIDTH as i64 - 1).min(head);
-                let chain = chain_hashes(store, from, to).await?;
-                slot.insert(chain.iter().map(merkle::leaf_hash).collect());
+                slot.insert(tile_hashes(store, 0, tile_index).await?.unwrap_or_default());
             }
             &chunks[&tile_index]
         } else {

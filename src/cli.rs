@@ -267,7 +267,7 @@ enum Command {
         #[command(flatten)]
         issuer: IssuerArgs,
     },
-    /// Measure the fixed benchmark workloads W1-W6 against the raw limit of the same database,
+    /// Measure the fixed benchmark workloads W1-W7 against the raw limit of the same database,
     /// on fresh databases of their own (docs/PERFORMANCE.md). With `--into-log`, write the
     /// workload into the log of `--database-url` instead and ask it as-of questions.
     Bench {
@@ -281,11 +281,13 @@ enum Command {
         /// Concurrent writers for W2 (and, with `--into-log`, appends in flight).
         #[arg(long, default_value_t = 8)]
         writers: usize,
-        /// Streams loaded one by one for W5.
+        /// Streams loaded one by one for W5, and proofs of each kind made for W7 (and, with
+        /// `--into-log`, on the log written).
         #[arg(long, default_value_t = 1_000)]
         samples: usize,
         /// Write the workload into the (empty) log of `--database-url` and keep it, for scale
-        /// runs of rebuild, verify, export and as-of.
+        /// runs of rebuild, verify, export and as-of; with `--only W7`, time the Merkle tree
+        /// and proofs of the log there instead, as it is.
         #[arg(long)]
         into_log: bool,
         /// With `--into-log`: as-of questions on random business dates, each asked of every
@@ -294,7 +296,7 @@ enum Command {
         questions: usize,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
-        /// Only these workloads (W1, W2, W1cmd, W3, W4, W5, W6), for profiling one of them;
+        /// Only these workloads (W1, W2, W1cmd, W3, W4, W5, W6, W7), for profiling one of them;
         /// the raw limit is always measured.
         #[arg(long, value_delimiter = ',')]
         only: Vec<String>,
@@ -1019,7 +1021,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { streams, writers, questions, seed, out, .. } => {
+        Command::Bench { samples, seed, ref only, .. }
+            if only.len() == 1 && only[0].eq_ignore_ascii_case("W7") =>
+        {
+            // The tree and proofs of the log as it is, written before by `--into-log`.
+            print_tree_timings(&store, samples, seed).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { streams, writers, samples, questions, seed, out, .. } => {
             let bar = progress_bar(streams as i64 * 48, "writing the workload");
             let filled = crate::bench::fill(&store, &simulated, streams, seed, writers, |p| {
                 bar.set_position(p as u64)
@@ -1030,6 +1039,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 "workload: {} streams, {} events in {:.1} s ({:.0} events/s)",
                 filled.streams, filled.events, filled.seconds, filled.events_per_second
             );
+            let (took, proofs) = print_tree_timings(&store, samples, seed).await?;
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
             let history = crate::history::History::new(store.clone(), config)
                 .with_snapshot_every(cli.snapshot_every);
@@ -1059,6 +1069,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 let json = serde_json::json!({
                     "backend": store.backend().name(),
                     "workload": filled,
+                    "tree_seconds": took.as_secs_f64(),
+                    "proofs": proofs,
                     "snapshot_every": cli.snapshot_every,
                     "snapshot_seconds": snapshots.as_secs_f64(),
                     "as_of": timings,
@@ -1476,6 +1488,34 @@ async fn run_serve(
     let _ = follower.await;
     store.close().await;
     Ok(ExitCode::SUCCESS)
+}
+
+
+/// Builds the Merkle tree over the log (from nothing when it has none) and times proofs on
+/// it, printing both: the scale run of docs/PERFORMANCE.md.
+async fn print_tree_timings(
+    store: &Store,
+    samples: usize,
+    seed: u64,
+) -> anyhow::Result<(std::time::Duration, crate::bench::tree::ProofTimings)> {
+    let (covered, took) = crate::bench::tree::catch_up(store).await?;
+    println!(
+        "Merkle tree built over {covered} events in {:.1} s ({:.0} events/s)",
+        took.as_secs_f64(),
+        covered as f64 / took.as_secs_f64()
+    );
+    let proofs = crate::bench::tree::proof_timings(store, samples, seed).await?;
+    println!(
+        "{} proofs in the tree of {} events: inclusion p50 {:.2} ms, p99 {:.2} ms; \
+         consistency p50 {:.2} ms, p99 {:.2} ms",
+        proofs.samples,
+        proofs.tree_size,
+        proofs.inclusion_p50_ms,
+        proofs.inclusion_p99_ms,
+        proofs.consistency_p50_ms,
+        proofs.consistency_p99_ms
+    );
+    Ok((took, proofs))
 }
 
 /// What `jejak prove` proves.

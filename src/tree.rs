@@ -16,7 +16,6 @@
 //! `jejak verify` recomputes them from the events.
 
 use std::cell::RefCell;
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet};
 
 use events::merkle::{self, Hash, Subtrees};
@@ -195,8 +194,15 @@ async fn count_at(store: &Store, level: u8) -> Result<u64, TreeError> {
 
 /// Brings the stored tiles up to the log; returns how many events they cover.
 pub async fn extend(store: &Store) -> Result<u64, TreeError> {
+    let head = store.head().await?.position as u64;
+    extend_to(store, head).await
+}
+
+/// Brings the stored tiles up to the first `head` events at least (the log's head as read
+/// by the caller, or later); returns how many events they cover.
+async fn extend_to(store: &Store, head: u64) -> Result<u64, TreeError> {
+    let mut head = head;
     loop {
-        let head = store.head().await?.position as u64;
         let chunks = count_at(store, 1).await?;
         let complete = head / TILE_WIDTH;
         if chunks >= complete {
@@ -208,6 +214,7 @@ pub async fn extend(store: &Store) -> Result<u64, TreeError> {
         let roots: Vec<Hash> =
             leaves.chunks_exact(TILE_WIDTH as usize).map(merkle::perfect_root).collect();
         append(store, chunks, roots).await?;
+        head = store.head().await?.position as u64;
     }
 }
 
@@ -359,52 +366,122 @@ impl From<merkle::TreeError<merkle::Missing>> for TreeError {
 
 type Computed<T> = Result<T, merkle::TreeError<merkle::Missing>>;
 
-/// Runs `compute` over the stored tree, brought up to the log first: once to learn which
-/// subtrees it needs, then over them.
+/// Runs `compute` over the stored tree of the log whose head is `head`, brought up to it
+/// first: once to learn which subtrees it needs, then over them.
 async fn over_tree<T>(
     store: &Store,
+    head: u64,
     compute: impl Fn(&Source) -> Computed<T>,
 ) -> Result<T, TreeError> {
-    extend(store).await?;
+    extend_to(store, head).await?;
     let recording = Source::Recording(RefCell::default());
     let _ = compute(&recording);
     let Source::Recording(needed) = recording else { unreachable!("made as recording") };
-    let fetched = fetch(store, needed.into_inner()).await?;
+    let fetched = fetch(store, head, needed.into_inner()).await?;
     Ok(compute(&fetched)?)
 }
 
-/// Fetches the subtrees `needed`, each from the tile or the 256 events that hold it.
-async fn fetch(store: &Store, needed: BTreeSet<(u8, u64)>) -> Result<Source, TreeError> {
-    let mut chunks: BTreeMap<u64, Vec<Hash>> = BTreeMap::new();
-    let mut tiles: BTreeMap<(u8, u64), Vec<Hash>> = BTreeMap::new();
+/// Fetches the subtrees `needed`, each from the tile or the 256 events that hold it: the
+/// events of every chunk in one query, every stored tile in another.
+async fn fetch(store: &Store, head: u64, needed: BTreeSet<(u8, u64)>) -> Result<Source, TreeError> {
+    let tile_of = |(level, index): (u8, u64)| {
+        let first = index << (level % TILE_HEIGHT);
+        ((level / TILE_HEIGHT, first / TILE_WIDTH), (first % TILE_WIDTH) as usize)
+    };
+    let keys: BTreeSet<(u8, u64)> = needed.iter().map(|subtree| tile_of(*subtree).0).collect();
+    let chunks: Vec<u64> = keys.iter().filter(|(l, _)| *l == 0).map(|(_, i)| *i).collect();
+    let stored: Vec<(u8, u64)> = keys.iter().filter(|(l, _)| *l > 0).copied().collect();
+    let mut tiles = chunk_leaves(store, head, &chunks).await?;
+    tiles.extend(stored_tiles(store, &stored).await?);
     let mut found = BTreeMap::new();
     for (level, index) in needed {
-        let tile_level = level / TILE_HEIGHT;
-        let span = 1u64 << (level % TILE_HEIGHT);
-        let first = index * span;
-        let tile_index = first / TILE_WIDTH;
-        let offset = (first % TILE_WIDTH) as usize;
-        let hashes = if tile_level == 0 {
-            if let Entry::Vacant(slot) = chunks.entry(tile_index) {
-                slot.insert(tile_hashes(store, 0, tile_index).await?.unwrap_or_default());
-            }
-            &chunks[&tile_index]
-        } else {
-            let key = (tile_level, tile_index);
-            if let Entry::Vacant(slot) = tiles.entry(key) {
-                slot.insert(tile(store, tile_level, tile_index).await?.unwrap_or_default());
-            }
-            &tiles[&key]
-        };
-        let part = hashes.get(offset..offset + span as usize);
-        let part = part.ok_or(TreeError::MissingTile { level: tile_level, index: tile_index })?;
+        let (key, offset) = tile_of((level, index));
+        let span = 1usize << (level % TILE_HEIGHT);
+        let part = tiles.get(&key).and_then(|hashes| hashes.get(offset..offset + span));
+        let part = part.ok_or(TreeError::MissingTile { level: key.0, index: key.1 })?;
         found.insert((level, index), merkle::perfect_root(part));
     }
     Ok(Source::Fetched(found))
 }
 
-async fn checked_size(store: &Store, size: u64) -> Result<u64, TreeError> {
-    let head = store.head().await?.position as u64;
+/// The leaf hashes of 256-event chunks of the first `head` events, by tile index (level 0),
+/// read in one query.
+async fn chunk_leaves(
+    store: &Store,
+    head: u64,
+    chunks: &[u64],
+) -> Result<BTreeMap<(u8, u64), Vec<Hash>>, TreeError> {
+    if chunks.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let ranges: Vec<String> = (0..chunks.len())
+        .map(|n| format!("(position >= ${} AND position <= ${})", 2 * n + 1, 2 * n + 2))
+        .collect();
+    let sql = dialect(
+        store.backend(),
+        &format!(
+            "SELECT position, hash FROM events WHERE {} ORDER BY position",
+            ranges.join(" OR ")
+        ),
+    );
+    let bounds: Vec<(i64, i64)> = chunks
+        .iter()
+        .map(|chunk| {
+            let from = chunk * TILE_WIDTH + 1;
+            (from as i64, (from + TILE_WIDTH - 1).min(head) as i64)
+        })
+        .collect();
+    let rows: Vec<(i64, String)> = on_pool!(store, |pool| {
+        let mut query = sqlx::query_as(&sql);
+        for (from, to) in &bounds {
+            query = query.bind(*from).bind(*to);
+        }
+        query.fetch_all(pool).await?
+    });
+    let mut tiles: BTreeMap<(u8, u64), Vec<Hash>> = BTreeMap::new();
+    for (position, hash) in rows {
+        let chunk = (position as u64 - 1) / TILE_WIDTH;
+        tiles.entry((0, chunk)).or_default().push(merkle::leaf_hash(&decode(position, &hash)?));
+    }
+    // Positions have no gaps; a chunk read short is one the log does not hold in full.
+    for (chunk, (from, to)) in chunks.iter().zip(&bounds) {
+        let read = tiles.get(&(0, *chunk)).map_or(0, Vec::len);
+        if read as i64 != to - from + 1 {
+            return Err(TreeError::MissingTile { level: 0, index: *chunk });
+        }
+    }
+    Ok(tiles)
+}
+
+/// Stored tiles by (tile level, index), read in one query; absent ones are left out.
+async fn stored_tiles(
+    store: &Store,
+    keys: &[(u8, u64)],
+) -> Result<BTreeMap<(u8, u64), Vec<Hash>>, TreeError> {
+    if keys.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let wanted: Vec<String> = (0..keys.len())
+        .map(|n| format!("(level = ${} AND idx = ${})", 2 * n + 1, 2 * n + 2))
+        .collect();
+    let sql = dialect(
+        store.backend(),
+        &format!("SELECT level, idx, hashes FROM tree_tiles WHERE {}", wanted.join(" OR ")),
+    );
+    let rows: Vec<(i32, i64, Vec<u8>)> = on_pool!(store, |pool| {
+        let mut query = sqlx::query_as(&sql);
+        for (level, index) in keys {
+            query = query.bind(i32::from(*level)).bind(*index as i64);
+        }
+        query.fetch_all(pool).await?
+    });
+    Ok(rows
+        .into_iter()
+        .map(|(level, index, bytes)| ((level as u8, index as u64), split_hashes(&bytes)))
+        .collect())
+}
+
+fn checked_size(size: u64, head: u64) -> Result<u64, TreeError> {
     if size > head {
         return Err(TreeError::BeyondHead { size, head });
     }
@@ -413,8 +490,9 @@ async fn checked_size(store: &Store, size: u64) -> Result<u64, TreeError> {
 
 /// The root of the tree of the first `size` events.
 pub async fn root(store: &Store, size: u64) -> Result<Hash, TreeError> {
-    let size = checked_size(store, size).await?;
-    over_tree(store, |s| merkle::root(s, size)).await
+    let head = store.head().await?.position as u64;
+    let size = checked_size(size, head)?;
+    over_tree(store, head, |s| merkle::root(s, size)).await
 }
 
 /// The proof that event `event_id` is in the tree of `size` events (the log's head if none).
@@ -430,13 +508,13 @@ pub async fn prove_inclusion(
         .map(|(_, position)| *position)
         .ok_or(TreeError::NoSuchEvent(event_id))?;
     let head = store.head().await?.position as u64;
-    let tree_size = checked_size(store, size.unwrap_or(head)).await?;
+    let tree_size = checked_size(size.unwrap_or(head), head)?;
     let leaf_index = position as u64 - 1;
     if leaf_index >= tree_size {
         return Err(TreeError::BeyondHead { size: position as u64, head: tree_size });
     }
     let chain_hash = chain_hashes(store, position, position).await?[0];
-    let (root, proof) = over_tree(store, |s| {
+    let (root, proof) = over_tree(store, head, |s| {
         Ok((merkle::root(s, tree_size)?, merkle::inclusion_proof(s, leaf_index, tree_size)?))
     })
     .await?;
@@ -453,8 +531,9 @@ pub async fn prove_consistency(
     if from > to {
         return Err(TreeError::SizesOutOfOrder { from, to });
     }
-    let to = checked_size(store, to).await?;
-    let (from_root, to_root, proof) = over_tree(store, |s| {
+    let head = store.head().await?.position as u64;
+    let to = checked_size(to, head)?;
+    let (from_root, to_root, proof) = over_tree(store, head, |s| {
         let roots = (merkle::root(s, from)?, merkle::root(s, to)?);
         Ok((roots.0, roots.1, merkle::consistency_proof(s, from, to)?))
     })

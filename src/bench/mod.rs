@@ -33,6 +33,7 @@ use crate::clock::SimulatedClock;
 
 pub mod raw;
 pub mod suite;
+pub mod tree;
 use crate::history::{History, HistoryError, Moment};
 use crate::store::{AppendError, Store, StoreError};
 use projections::report::Options;
@@ -63,6 +64,8 @@ pub enum BenchError {
     Projector(#[from] crate::projector::ProjectorError),
     #[error(transparent)]
     Verify(#[from] crate::verify::VerifyError),
+    #[error(transparent)]
+    Tree(#[from] crate::tree::TreeError),
     #[error("the bench's files: {0}")]
     Io(std::io::Error),
     #[error("the workload did not come out as written: {0}")]
@@ -72,7 +75,7 @@ pub enum BenchError {
 }
 
 /// The workloads of the suite, by name.
-pub const WORKLOADS: &str = "W1, W2, W1cmd, W3, W4, W5, W6";
+pub const WORKLOADS: &str = "W1, W2, W1cmd, W3, W4, W5, W6, W7";
 
 /// What writing the workload took.
 #[derive(Debug, Clone, Serialize)]

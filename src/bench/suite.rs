@@ -1,10 +1,11 @@
-//! The benchmark suite of docs/PERFORMANCE.md: workloads W1-W6 on fresh databases, and the
+//! The benchmark suite of docs/PERFORMANCE.md: workloads W1-W7 on fresh databases, and the
 //! raw limit of the same database measured in the same run, every figure with its ratio.
 //!
 //! Each writing workload gets a database of its own, so each starts from an empty log:
 //! `w1` (one event per append), `w2` (the same, `writers` at once), `w1cmd` (one attendance
-//! command per call through the command path), `w3` (one 45-event stream per append; W4-W6
-//! then run on it) and `raw` (the plain table). PostgreSQL databases (`jejak_bench_<pid>_<name>`)
+//! command per call through the command path), `w3` (one 45-event stream per append; W4-W7
+//! then run on it), `w1tree` and `w3tree` (W1 and W3 again with the Merkle tree's follower
+//! running beside them) and `raw` (the plain table). PostgreSQL databases (`jejak_bench_<pid>_<name>`)
 //! are created on the server of the base URL and dropped at the end; SQLite files go in a
 //! temporary directory, removed at the end.
 
@@ -47,7 +48,7 @@ pub struct SuiteOptions {
     pub seed: u64,
     /// The deployment's time zone: business days and the clock of W1cmd.
     pub zone: TimeZone,
-    /// The workloads to run (`W1`, `W2`, `W1cmd`, `W3`…`W6`); empty for all. W4-W6 run on
+    /// The workloads to run (`W1`, `W2`, `W1cmd`, `W3`…`W7`); empty for all. W4-W7 run on
     /// W3's log, so W3 is written whenever one of them is asked for. The raw limit is always
     /// measured.
     pub only: Vec<String>,
@@ -357,6 +358,24 @@ pub async fn run(
 
 type Measured = (Vec<(String, String)>, RawLimit, Vec<Figure>);
 
+/// What every workload is measured with: the run's options, its clock, the raw limit.
+struct Run<'a> {
+    options: &'a SuiteOptions,
+    clock: Arc<SimulatedClock>,
+    raw: RawLimit,
+    /// Events in the participation streams: what W1-W3 write, timed.
+    events: usize,
+    config: Config,
+    stage: &'a (dyn Fn(&str) + Sync),
+}
+
+fn rate(count: usize, took: Duration) -> f64 {
+    count as f64 / took.as_secs_f64()
+}
+
+/// The words a workload measured with the tree's follower running beside it carries.
+const WITH_TREE: &str = ", tree follower running";
+
 async fn measure(
     options: &SuiteOptions,
     databases: &mut Databases,
@@ -364,12 +383,9 @@ async fn measure(
 ) -> Result<Measured, BenchError> {
     let (streams, seed, writers) = (options.streams.max(1), options.seed, options.writers.max(1));
     let backend = options.backend;
-    let pg = backend == Backend::Postgres;
-    let config = Config { utc_offset_hours: options.zone.utc_offset_hours() };
     let clock = Arc::new(SimulatedClock::new(
         Timestamp::start_of_day(WORKLOAD_START - chrono::Days::new(30)).expect("a date"),
     ));
-    let rate = |count: usize, took: Duration| count as f64 / took.as_secs_f64();
 
     // The raw limit.
     let url = databases.fresh("raw").await?;
@@ -377,120 +393,161 @@ async fn measure(
     let raw = raw::measure(backend, &url, &rows, writers, options.samples, seed, stage).await?;
     let events = rows.len();
     drop(rows);
+    let config = Config { utc_offset_hours: options.zone.utc_offset_hours() };
+    let run = Run { options, clock, raw, events, config, stage };
     let mut figures = Vec::new();
 
-    // W1: one event per append, with its expected version, one writer.
     let url = databases.fresh("w1").await?;
-    let log = Store::open(&url, clock.clone()).await?;
+    let log = Store::open(&url, run.clock.clone()).await?;
     let durability = log.durability().await?;
     if options.wants("W1") {
-        stage("W1: one event per append, 1 writer");
-        let appends = single_event_appends(streams, seed);
-        let began = Instant::now();
-        for stream in appends {
-            for request in stream {
-                log.append(request).await?;
-            }
-        }
-        let took = began.elapsed();
-        figures.push(
-            Figure::new("W1", "one event per append, 1 writer", rate(events, took), "events/s")
-                .against(
-                    "single_rows_per_second",
-                    raw.single_rows_per_second,
-                    Some(Target::AtLeast(0.85)),
-                ),
-        );
+        figures.push(w1(&run, &log, false).await?);
+        log.close().await;
+        let log = Store::open(&databases.fresh("w1tree").await?, run.clock.clone()).await?;
+        figures.push(w1(&run, &log, true).await?);
+        log.close().await;
+    } else {
+        log.close().await;
+    }
+    if options.wants("W2") {
+        let log = Store::open(&databases.fresh("w2").await?, run.clock.clone()).await?;
+        figures.push(w2(&run, &log).await?);
+        log.close().await;
+    }
+    if options.wants("W1cmd") {
+        let log = Store::open(&databases.fresh("w1cmd").await?, run.clock.clone()).await?;
+        figures.push(w1cmd(&run, &log).await?);
+        log.close().await;
+    }
+    if !["W3", "W4", "W5", "W6", "W7"].iter().any(|w| options.wants(w)) {
+        return Ok((durability, run.raw, figures));
+    }
+
+    // W3 with the tree's follower first, on a log of its own; then W3 alone, whose log W4-W7
+    // run on (its tree built from nothing by W7).
+    let log = Store::open(&databases.fresh("w3tree").await?, run.clock.clone()).await?;
+    figures.push(w3(&run, &log, true).await?);
+    log.close().await;
+    let log = Store::open(&databases.fresh("w3").await?, run.clock.clone()).await?;
+    figures.push(w3(&run, &log, false).await?);
+    if options.wants("W4") {
+        figures.extend(w4(&run, &log).await?);
+    }
+    if options.wants("W5") {
+        figures.extend(w5(&run, &log).await?);
+    }
+    if options.wants("W7") {
+        figures.extend(w7(&run, &log).await?);
+    }
+    if options.wants("W6") {
+        figures.extend(w6(&run, &log).await?);
     }
     log.close().await;
+    Ok((durability, run.raw, figures))
+}
 
-    // W2: the same, `writers` at once on distinct streams: group commit at work.
-    if options.wants("W2") {
-        stage(&format!("W2: one event per append, {writers} writers"));
-        let url = databases.fresh("w2").await?;
-        let log = Store::open(&url, clock.clone()).await?;
-        let mut shares: Vec<Vec<AppendRequest>> = (0..writers).map(|_| Vec::new()).collect();
-        for (i, stream) in single_event_appends(streams, seed).into_iter().enumerate() {
-            shares[i % writers].extend(stream);
+/// W1: one event per append, with its expected version, one writer; with the tree's follower
+/// beside it when `with_tree`.
+async fn w1(run: &Run<'_>, log: &Store, with_tree: bool) -> Result<Figure, BenchError> {
+    let what = format!("one event per append, 1 writer{}", if with_tree { WITH_TREE } else { "" });
+    (run.stage)(&format!("W1: {what}"));
+    let appends = single_event_appends(run.options.streams.max(1), run.options.seed);
+    let follower = with_tree.then(|| super::tree::TreeFollower::start(log));
+    let began = Instant::now();
+    for stream in appends {
+        for request in stream {
+            log.append(request).await?;
         }
-        let transactions_before =
-            log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed);
-        let began = Instant::now();
-        let tasks: Vec<_> = shares
-            .into_iter()
-            .map(|share| {
-                let log = log.clone();
-                tokio::spawn(async move {
-                    for request in share {
-                        log.append(request).await?;
-                    }
-                    Ok::<(), BenchError>(())
-                })
+    }
+    let took = began.elapsed();
+    if let Some(follower) = follower {
+        follower.stop().await?;
+    }
+    Ok(Figure::new("W1", what, rate(run.events, took), "events/s").against(
+        "single_rows_per_second",
+        run.raw.single_rows_per_second,
+        Some(Target::AtLeast(0.85)),
+    ))
+}
+
+/// W2: one event per append, `writers` at once on distinct streams: group commit at work.
+async fn w2(run: &Run<'_>, log: &Store) -> Result<Figure, BenchError> {
+    let writers = run.options.writers.max(1);
+    (run.stage)(&format!("W2: one event per append, {writers} writers"));
+    let mut shares: Vec<Vec<AppendRequest>> = (0..writers).map(|_| Vec::new()).collect();
+    let appends = single_event_appends(run.options.streams.max(1), run.options.seed);
+    for (i, stream) in appends.into_iter().enumerate() {
+        shares[i % writers].extend(stream);
+    }
+    let transactions_before = log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed);
+    let began = Instant::now();
+    let tasks: Vec<_> = shares
+        .into_iter()
+        .map(|share| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                for request in share {
+                    log.append(request).await?;
+                }
+                Ok::<(), BenchError>(())
             })
-            .collect();
-        for task in tasks {
-            task.await.map_err(|error| BenchError::Mismatch(error.to_string()))??;
-        }
-        let took = began.elapsed();
-        let transactions = log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed)
-            - transactions_before;
-        log.close().await;
-        figures.push(
-            Figure::new(
-                "W2",
-                format!(
-                    "one event per append, {writers} writers ({:.1} events per commit)",
-                    events as f64 / transactions.max(1) as f64
-                ),
-                rate(events, took),
-                "events/s",
-            )
-            .against(
-                "concurrent_rows_per_second",
-                raw.concurrent_rows_per_second,
-                pg.then_some(Target::AtLeast(2.0)),
-            ),
-        );
+        })
+        .collect();
+    for task in tasks {
+        task.await.map_err(|error| BenchError::Mismatch(error.to_string()))??;
     }
+    let took = began.elapsed();
+    let transactions =
+        log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed) - transactions_before;
+    let per_commit = run.events as f64 / transactions.max(1) as f64;
+    Ok(Figure::new(
+        "W2",
+        format!("one event per append, {writers} writers ({per_commit:.1} events per commit)"),
+        rate(run.events, took),
+        "events/s",
+    )
+    .against(
+        "concurrent_rows_per_second",
+        run.raw.concurrent_rows_per_second,
+        (run.options.backend == Backend::Postgres).then_some(Target::AtLeast(2.0)),
+    ))
+}
 
-    // W1cmd: one attendance command per call through the whole command path.
-    if options.wants("W1cmd") {
-        stage("W1cmd: one command per call through the command path, 1 writer");
-        let url = databases.fresh("w1cmd").await?;
-        let log = Store::open(&url, clock.clone()).await?;
-        let (commands, took) = attendance_commands(&log, &clock, streams, seed, options).await?;
-        log.close().await;
-        figures.push(
-            Figure::new(
-                "W1cmd",
-                "one command per call (load, decide, append), 1 writer",
-                rate(commands, took),
-                "commands/s",
-            )
-            .against(
-                "single_rows_per_second",
-                raw.single_rows_per_second,
-                Some(Target::AtLeast(0.7)),
-            ),
-        );
-    }
+/// W1cmd: one attendance command per call through the whole command path.
+async fn w1cmd(run: &Run<'_>, log: &Store) -> Result<Figure, BenchError> {
+    (run.stage)("W1cmd: one command per call through the command path, 1 writer");
+    let (streams, seed) = (run.options.streams.max(1), run.options.seed);
+    let (commands, took) = attendance_commands(log, &run.clock, streams, seed, run.options).await?;
+    Ok(Figure::new(
+        "W1cmd",
+        "one command per call (load, decide, append), 1 writer",
+        rate(commands, took),
+        "commands/s",
+    )
+    .against(
+        "single_rows_per_second",
+        run.raw.single_rows_per_second,
+        Some(Target::AtLeast(0.7)),
+    ))
+}
 
-    if !["W3", "W4", "W5", "W6"].iter().any(|w| options.wants(w)) {
-        return Ok((durability, raw, figures));
-    }
-
-    // W3: one whole 45-event stream per append, one writer; packages and grants untimed.
-    stage("W3: one 45-event stream per append, 1 writer");
-    let url = databases.fresh("w3").await?;
-    let log = Store::open(&url, clock.clone()).await?;
+/// W3: one whole 45-event stream per append, one writer; packages and grants untimed; with
+/// the tree's follower beside it when `with_tree`.
+async fn w3(run: &Run<'_>, log: &Store, with_tree: bool) -> Result<Figure, BenchError> {
+    let what = format!(
+        "one 45-event stream per append, 1 writer{}",
+        if with_tree { WITH_TREE } else { "" }
+    );
+    (run.stage)(&format!("W3: {what}"));
+    let follower = with_tree.then(|| super::tree::TreeFollower::start(log));
     let mut took = Duration::ZERO;
-    let mut w3_events = 0;
-    for work in packages(streams, seed) {
-        clock.set(work.recorded_at());
+    let mut events = 0;
+    for work in packages(run.options.streams.max(1), run.options.seed) {
+        run.clock.set(work.recorded_at());
         log.append(work.package).await?;
         let began = Instant::now();
         for request in work.participations {
-            w3_events += request.streams[0].events.len();
+            events += request.streams[0].events.len();
             log.append(request).await?;
         }
         took += began.elapsed();
@@ -498,169 +555,174 @@ async fn measure(
             log.append(request).await?;
         }
     }
-    figures.push(
-        Figure::new(
-            "W3",
-            "one 45-event stream per append, 1 writer",
-            rate(w3_events, took),
-            "events/s",
-        )
-        .against(
-            "multi_rows_per_second",
-            raw.multi_rows_per_second,
-            Some(Target::AtLeast(0.7)),
-        ),
-    );
-    let head = log.head().await?;
-    let log_events = usize::try_from(head.position).unwrap_or(0);
+    if let Some(follower) = follower {
+        follower.stop().await?;
+    }
+    Ok(Figure::new("W3", what, rate(events, took), "events/s").against(
+        "multi_rows_per_second",
+        run.raw.multi_rows_per_second,
+        Some(Target::AtLeast(0.7)),
+    ))
+}
 
-    // W4: replay through every projection in memory; a full rebuild into SQL.
-    if options.wants("W4") {
-        stage("W4: replay of the whole log through every projection, in memory");
-        let began = Instant::now();
-        let mut replays: Vec<Replay> =
-            projections::projection::all().into_iter().map(|p| Replay::new(p, config)).collect();
-        let mut pages = log.pages(1, head.position, events::limits::PAGE_EVENTS_MAX);
-        while let Some(page) = pages.next().await {
-            let page = page?;
-            for event in &page {
-                let fact = events::state::Fact::from_recorded(event);
-                for replay in &mut replays {
-                    match &fact {
-                        Ok(fact) => replay.apply_fact(fact),
-                        Err(_) => replay.apply(event),
-                    }
+/// The number of events in `log`.
+async fn log_events(log: &Store) -> Result<usize, BenchError> {
+    Ok(usize::try_from(log.head().await?.position).unwrap_or(0))
+}
+
+/// W4: the whole log replayed through every projection in memory; a full rebuild into SQL.
+async fn w4(run: &Run<'_>, log: &Store) -> Result<Vec<Figure>, BenchError> {
+    (run.stage)("W4: replay of the whole log through every projection, in memory");
+    let head = log.head().await?.position;
+    let began = Instant::now();
+    let mut replays: Vec<Replay> =
+        projections::projection::all().into_iter().map(|p| Replay::new(p, run.config)).collect();
+    let mut pages = log.pages(1, head, events::limits::PAGE_EVENTS_MAX);
+    while let Some(page) = pages.next().await {
+        for event in &page? {
+            let fact = events::state::Fact::from_recorded(event);
+            for replay in &mut replays {
+                match &fact {
+                    Ok(fact) => replay.apply_fact(fact),
+                    Err(_) => replay.apply(event),
                 }
             }
         }
-        let took = began.elapsed();
-        std::hint::black_box(&replays);
-        drop(replays);
-        figures.push(
-            Figure::new(
-                "W4",
-                "replay through every projection, in memory",
-                rate(log_events, took),
-                "events/s",
-            )
-            .against(
-                "read_rows_per_second",
-                raw.read_rows_per_second,
-                Some(Target::AtLeast(0.8)),
-            ),
-        );
-        stage("W4: full rebuild of every projection into SQL");
-        let projector = Projector::new(log.clone(), config);
-        let began = Instant::now();
-        projector.rebuild_all(&projections::projection::all(), None, &mut |_| {}).await?;
-        let took = began.elapsed();
-        figures.push(
-            Figure::new(
-                "W4",
-                "full rebuild of every projection into SQL",
-                rate(log_events, took),
-                "events/s",
-            )
-            .against(
-                "read_rows_per_second",
-                raw.read_rows_per_second,
-                Some(Target::AtLeast(0.5)),
-            ),
-        );
     }
+    let replayed = began.elapsed();
+    std::hint::black_box(&replays);
+    drop(replays);
+    (run.stage)("W4: full rebuild of every projection into SQL");
+    let projector = Projector::new(log.clone(), run.config);
+    let began = Instant::now();
+    projector.rebuild_all(&projections::projection::all(), None, &mut |_| {}).await?;
+    let rebuilt = began.elapsed();
+    let (events, read) = (log_events(log).await?, run.raw.read_rows_per_second);
+    Ok(vec![
+        Figure::new(
+            "W4",
+            "replay through every projection, in memory",
+            rate(events, replayed),
+            "events/s",
+        )
+        .against("read_rows_per_second", read, Some(Target::AtLeast(0.8))),
+        Figure::new(
+            "W4",
+            "full rebuild of every projection into SQL",
+            rate(events, rebuilt),
+            "events/s",
+        )
+        .against("read_rows_per_second", read, Some(Target::AtLeast(0.5))),
+    ])
+}
 
-    // W5: one stream by id, over random participation streams.
-    if options.wants("W5") {
-        stage("W5: loading single streams");
-        let ids: Vec<String> = packages(streams, seed)
-            .flat_map(|work| {
-                work.participations.into_iter().map(|r| r.streams[0].stream_id.clone())
-            })
-            .collect();
-        let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5717);
-        let mut micros = Vec::with_capacity(options.samples);
-        for _ in 0..options.samples {
-            let id = ids.choose(&mut rng).expect("a stream");
-            let began = Instant::now();
-            let read = log.read_stream(id, 0, 100).await?;
-            micros.push(began.elapsed().as_secs_f64() * 1e6);
-            if read.len() != 45 {
-                return Err(BenchError::Mismatch(format!(
-                    "{id} has {} events, not 45",
-                    read.len()
-                )));
-            }
+/// W5: one stream by id, over random participation streams.
+async fn w5(run: &Run<'_>, log: &Store) -> Result<Vec<Figure>, BenchError> {
+    (run.stage)("W5: loading single streams");
+    let ids: Vec<String> = packages(run.options.streams.max(1), run.options.seed)
+        .flat_map(|work| work.participations.into_iter().map(|r| r.streams[0].stream_id.clone()))
+        .collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(run.options.seed ^ 0x5717);
+    let mut micros = Vec::with_capacity(run.options.samples);
+    for _ in 0..run.options.samples {
+        let id = ids.choose(&mut rng).expect("a stream");
+        let began = Instant::now();
+        let read = log.read_stream(id, 0, 100).await?;
+        micros.push(began.elapsed().as_secs_f64() * 1e6);
+        if read.len() != 45 {
+            return Err(BenchError::Mismatch(format!("{id} has {} events, not 45", read.len())));
         }
-        let (p50, p99) = raw::percentiles(&mut micros);
-        figures.push(Figure::new("W5", "load one stream, p50", p50, "µs").against(
+    }
+    let (p50, p99) = raw::percentiles(&mut micros);
+    Ok(vec![
+        Figure::new("W5", "load one stream, p50", p50, "µs").against(
             "stream_read_p50_micros",
-            raw.stream_read_p50_micros,
+            run.raw.stream_read_p50_micros,
             None,
-        ));
-        figures.push(Figure::new("W5", "load one stream, p99", p99, "µs").against(
+        ),
+        Figure::new("W5", "load one stream, p99", p99, "µs").against(
             "stream_read_p99_micros",
-            raw.stream_read_p99_micros,
+            run.raw.stream_read_p99_micros,
             Some(Target::AtMost(1.5)),
-        ));
-    }
+        ),
+    ])
+}
 
-    // W6: verify the whole chain; an as-of report over the whole log.
-    if options.wants("W6") {
-        stage("W6: verifying the whole log");
-        let began = Instant::now();
-        let verified = crate::verify::verify_log(&log, |_| {}).await?;
-        let took = began.elapsed();
-        if !verified.is_intact() {
-            return Err(BenchError::Mismatch("the workload's chain does not verify".to_owned()));
-        }
-        figures.push(
-            Figure::new("W6", "verify the whole chain", rate(log_events, took), "events/s")
-                .against(
-                    "read_rows_per_second",
-                    raw.read_rows_per_second,
-                    Some(Target::AtLeast(0.8)),
-                ),
-        );
-        stage("W6: as-of reports over the whole log");
-        let history = History::new(log.clone(), config);
-        let last = head.recorded_at.map_or(WORKLOAD_START, Timestamp::date);
-        let enrolment = crate::bench::first_view("programme");
-        let programme =
-            projections::projection::named("programme").expect("the programme projection");
-        // The whole log, and the facility of the first package: a facility officer's question.
-        let one_facility = crate::bench::facility(0, streams);
-        let asked = [
-            (Options::default(), "whole log".to_owned()),
-            (Options { facility: Some(one_facility.clone()), ..Options::default() }, one_facility),
-        ];
-        for (report_options, about) in asked {
-            let began = Instant::now();
-            history.ensure_snapshots(programme, &programme.scope(&report_options)).await?;
-            let snapshots = began.elapsed();
-            let began = Instant::now();
-            let moment = Moment { as_of: Some(last), known_at: None };
-            let report =
-                crate::reports::build_as_of(&history, enrolment, &report_options, moment).await?;
-            std::hint::black_box(report);
-            let took = began.elapsed();
-            let figure = Figure::new(
-                "W6",
-                format!(
-                    "as-of enrolment on {last}, {about} (snapshots {:.1} s)",
-                    snapshots.as_secs_f64()
-                ),
-                took.as_secs_f64() * 1000.0,
-                "ms",
-            );
-            figures.push(if report_options.facility.is_none() {
-                figure.under(1000.0)
-            } else {
-                figure
-            });
-        }
+/// W7: the tree's follower catching up with the whole log from nothing (what an import or a
+/// first start costs it), then inclusion and consistency proofs over random events and sizes.
+async fn w7(run: &Run<'_>, log: &Store) -> Result<Vec<Figure>, BenchError> {
+    (run.stage)("W7: the Merkle tree built over the whole log, then proofs");
+    let (covered, took) = super::tree::catch_up(log).await?;
+    let samples = run.options.samples.max(1);
+    let proofs = super::tree::proof_timings(log, samples, run.options.seed).await?;
+    let size = proofs.tree_size;
+    let proof = |what: &str, ms: f64| {
+        Figure::new("W7", format!("{what}, tree of {size}"), ms, "ms").under(10.0)
+    };
+    Ok(vec![
+        Figure::new(
+            "W7",
+            format!("tree built from nothing over {covered} of {size} events"),
+            rate(covered as usize, took),
+            "events/s",
+        )
+        .against("read_rows_per_second", run.raw.read_rows_per_second, None),
+        proof("inclusion proof p50", proofs.inclusion_p50_ms),
+        proof("inclusion proof p99", proofs.inclusion_p99_ms),
+        proof("consistency proof p50", proofs.consistency_p50_ms),
+        proof("consistency proof p99", proofs.consistency_p99_ms),
+    ])
+}
+
+/// W6: verify the whole chain and tree; as-of reports over the whole log and one facility.
+async fn w6(run: &Run<'_>, log: &Store) -> Result<Vec<Figure>, BenchError> {
+    (run.stage)("W6: verifying the whole log");
+    let began = Instant::now();
+    let verified = crate::verify::verify_log(log, |_| {}).await?;
+    let took = began.elapsed();
+    if !verified.is_intact() {
+        return Err(BenchError::Mismatch("the workload's chain does not verify".to_owned()));
     }
-    log.close().await;
-    Ok((durability, raw, figures))
+    let mut figures = vec![
+        Figure::new(
+            "W6",
+            "verify the whole chain and tree",
+            rate(log_events(log).await?, took),
+            "events/s",
+        )
+        .against(
+            "read_rows_per_second",
+            run.raw.read_rows_per_second,
+            Some(Target::AtLeast(0.8)),
+        ),
+    ];
+    (run.stage)("W6: as-of reports over the whole log");
+    let history = History::new(log.clone(), run.config);
+    let head = log.head().await?;
+    let last = head.recorded_at.map_or(WORKLOAD_START, Timestamp::date);
+    let enrolment = crate::bench::first_view("programme");
+    let programme = projections::projection::named("programme").expect("the programme projection");
+    // The whole log, and the facility of the first package: a facility officer's question.
+    let one_facility = crate::bench::facility(0, run.options.streams.max(1));
+    let asked = [
+        (Options::default(), "whole log".to_owned()),
+        (Options { facility: Some(one_facility.clone()), ..Options::default() }, one_facility),
+    ];
+    for (report_options, about) in asked {
+        let began = Instant::now();
+        history.ensure_snapshots(programme, &programme.scope(&report_options)).await?;
+        let snapshots = began.elapsed().as_secs_f64();
+        let began = Instant::now();
+        let moment = Moment { as_of: Some(last), known_at: None };
+        let report =
+            crate::reports::build_as_of(&history, enrolment, &report_options, moment).await?;
+        std::hint::black_box(report);
+        let took = began.elapsed().as_secs_f64() * 1000.0;
+        let what = format!("as-of enrolment on {last}, {about} (snapshots {snapshots:.1} s)");
+        let figure = Figure::new("W6", what, took, "ms");
+        figures.push(if report_options.facility.is_none() { figure.under(1000.0) } else { figure });
+    }
+    Ok(figures)
 }
 
 /// Writes the packages and each participation up to its start (untimed), then records every
@@ -758,7 +820,7 @@ pub fn table(report: &SuiteReport) -> String {
         report.durability.iter().map(|(name, value)| format!("{name}={value}")).collect();
     out.push_str(&format!("settings: {}\n\n", settings.join(", ")));
     out.push_str(&format!(
-        "{:<6} {:<62} {:>12} {:<10} {:>12} {:>7} {:>8}\n",
+        "{:<6} {:<70} {:>12} {:<10} {:>12} {:>7} {:>8}\n",
         "", "WORKLOAD", "VALUE", "UNIT", "RAW", "RATIO", "TARGET"
     ));
     for figure in &report.figures {
@@ -768,10 +830,12 @@ pub fn table(report: &SuiteReport) -> String {
             (Some(Target::Under(ms)), Some(met)) => format!("<{ms:.0} {}", mark(met)),
             _ => String::new(),
         };
+        // Small figures (a proof's milliseconds) with their decimals.
+        let decimals = if figure.value < 100.0 { 2 } else { 0 };
         out.push_str(&format!(
-            "{:<6} {:<62} {:>12.0} {:<10} {:>12} {:>7} {:>8}\n",
+            "{:<6} {:<70} {:>12.decimals$} {:<10} {:>12} {:>7} {:>8}\n",
             figure.workload,
-            figure.what.chars().take(62).collect::<String>(),
+            figure.what.chars().take(70).collect::<String>(),
             figure.value,
             figure.unit,
             figure.raw_value.map(|raw| format!("{raw:.0}")).unwrap_or_default(),

@@ -274,10 +274,13 @@ async fn over_tls(mut request: axum::extract::Request) -> axum::extract::Request
 /// How long requests in flight may take to finish once the server is asked to stop.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
+/// How often the log follower catches the read models and the Merkle tree up with the log.
+pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
+
 /// Keeps the read models and the Merkle tree's tiles caught up with the log, so views answer
 /// without waiting and `/metrics` shows the lag. Stops when `stop` fires.
 pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let mut ticks = tokio::time::interval(FOLLOW_EVERY);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -39,7 +39,28 @@ async fn a_small_bench_run_reports_every_workload_against_the_raw_limit(db: Test
     }
     let figures = run["figures"].as_array().unwrap();
     let workloads: Vec<&str> = figures.iter().map(|f| f["workload"].as_str().unwrap()).collect();
-    assert_eq!(workloads, ["W1", "W2", "W1cmd", "W3", "W4", "W4", "W5", "W5", "W6", "W6", "W6"]);
+    assert_eq!(
+        workloads,
+        [
+            "W1", "W1", "W2", "W1cmd", "W3", "W3", "W4", "W4", "W5", "W5", "W7", "W7", "W7", "W7",
+            "W7", "W6", "W6", "W6"
+        ]
+    );
+    // W1 and W3 are measured without and with the Merkle tree's follower, in the same run.
+    let with_tree = |workload: &str| -> Vec<bool> {
+        let whats = figures.iter().filter(|f| f["workload"] == workload);
+        whats.map(|f| f["what"].as_str().unwrap().contains("tree follower running")).collect()
+    };
+    assert_eq!(with_tree("W1"), [false, true]);
+    assert_eq!(with_tree("W3"), [true, false]);
+    // W7 builds the tree over W3's whole log, then times proofs it has checked.
+    let w7: Vec<&Value> = figures.iter().filter(|f| f["workload"] == "W7").collect();
+    let log_size = 25 * 45 + 2 * 42 + 25; // participations, two packages, grants
+    let built = w7[0]["what"].as_str().unwrap();
+    assert!(built.contains(&format!("of {log_size} events")), "{built}");
+    for proof in &w7[1..] {
+        assert_eq!(proof["target"]["milliseconds_under"], 10.0, "{proof}");
+    }
     let facility = figures.last().unwrap()["what"].as_str().unwrap();
     assert!(facility.contains("UPT-0000"), "the last as-of report is one facility's: {facility}");
     for figure in figures {

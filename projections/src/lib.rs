@@ -17,6 +17,7 @@
 
 pub mod audit;
 pub mod compliance;
+pub mod disclosure;
 pub mod history;
 pub mod monthly;
 pub mod people;

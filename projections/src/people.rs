@@ -16,7 +16,7 @@ use crate::table::{Key, Record, RowRef, TableDef, Tables};
 use crate::value::Cell;
 
 pub const DEF: ProjectionDef =
-    ProjectionDef { name: "people", version: 1, tables, touches, apply, keeps: None };
+    ProjectionDef { name: "people", version: 2, tables, touches, apply, keeps: None };
 
 record!(
     "people_persons" => PersonRow {
@@ -37,7 +37,8 @@ record!(
 );
 
 record!(
-    /// A release from custody: the index date of the recidivism cohorts.
+    /// A release from custody: the index date of the recidivism cohorts. `from_sdp`: recorded
+    /// from an SDP extract, so the person is matched by their SDP number.
     "people_releases" => ReleaseRow {
         person_ref: String,
         released_on: NaiveDate;
@@ -45,6 +46,7 @@ record!(
         legal_status: String,
         facility: String,
         episode_admitted_on: Option<NaiveDate>,
+        from_sdp: bool,
     }
 );
 
@@ -80,6 +82,8 @@ record!(
 
 record!(
     /// A participation as recidivism groups see it: when it began, when it ended, how.
+    /// `completed_on`: the day its training was completed (`TrainingCompleted`, or the
+    /// graduation when no completion was recorded before it).
     "people_participations" => PersonParticipationRow {
         participation_id: Uuid;
         person_ref: String,
@@ -92,6 +96,17 @@ record!(
         ended_on: Option<NaiveDate>,
         outcome: Option<String>,
         grant_handed_over: bool,
+        completed_on: Option<NaiveDate>,
+    }
+);
+
+record!(
+    /// The date of the latest extract a source's data came from (`sdp`: the latest
+    /// `extract_at` of an imported custody fact, as a local date): the recidivism report's
+    /// default data cut-off.
+    "people_extracts" => ExtractRow {
+        source: String;
+        extract_on: NaiveDate,
     }
 );
 
@@ -112,7 +127,30 @@ fn tables() -> Vec<TableDef> {
         ContactRow::def(),
         PersonParticipationRow::def(),
         PersonGrantRow::def(),
+        ExtractRow::def(),
     ]
+}
+
+/// The SDP extract a custody fact of this projection was imported from, if it was.
+fn sdp_source(event: &Event) -> Option<&events::catalogue::SdpSource> {
+    use Event::*;
+    match event {
+        CustodyEpisodeRecorded(e) => e.sdp.as_ref(),
+        LegalStatusChanged(e) => e.sdp.as_ref(),
+        PersonTransferred(e) => e.sdp.as_ref(),
+        PersonReleased(e) => e.sdp.as_ref(),
+        PersonDied(e) => e.sdp.as_ref(),
+        IntegrationRevoked(e) => e.sdp.as_ref(),
+        NewCaseRecorded(e) => e.sdp.as_ref(),
+        _ => None,
+    }
+}
+
+const SDP: &str = "sdp";
+
+/// The date of the latest SDP extract the log holds a custody fact from.
+pub fn sdp_extract(tables: &Tables) -> Option<NaiveDate> {
+    tables.get::<ExtractRow>(&vec![SDP.to_owned().to_value()]).map(|row| row.extract_on)
 }
 
 fn person_key(person_ref: &str) -> Key {
@@ -127,6 +165,9 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
     use Event::*;
     let person = |person_ref: &str| RowRef::of::<PersonRow>(person_key(person_ref));
     let participation = |id: Uuid| RowRef::of::<PersonParticipationRow>(id_key(id));
+    if sdp_source(&fact.event).is_some() {
+        out.push(RowRef::of::<ExtractRow>(vec![SDP.to_owned().to_value()]));
+    }
     match &fact.event {
         CustodyEpisodeRecorded(e) => out.push(person(&e.person_ref)),
         LegalStatusChanged(e) => out.push(person(&e.person_ref)),
@@ -193,6 +234,13 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
 
 fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
     use Event::*;
+    if let Some(sdp) = sdp_source(&fact.event) {
+        let extract_on = config.local_date(sdp.extract_at);
+        let key = vec![SDP.to_owned().to_value()];
+        if tables.get::<ExtractRow>(&key).is_none_or(|row| row.extract_on < extract_on) {
+            tables.put(&ExtractRow { source: SDP.to_owned(), extract_on });
+        }
+    }
     match &fact.event {
         CustodyEpisodeRecorded(e) => {
             let previous = tables.get::<PersonRow>(&person_key(&e.person_ref));
@@ -231,6 +279,7 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
                 legal_status: e.legal_status.to_string(),
                 facility: e.facility.clone(),
                 episode_admitted_on: admitted,
+                from_sdp: e.sdp.is_some(),
             });
             person(tables, &e.person_ref, |row| row.in_custody = false);
         }
@@ -305,9 +354,11 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
         TrainingCompleted(e) => participation(tables, e.participation_id, |row| {
             row.ended_on = Some(e.completed_on);
             row.outcome = Some("completed_not_competent".to_owned());
+            row.completed_on = Some(e.completed_on);
         }),
         ParticipantGraduated(e) => participation(tables, e.participation_id, |row| {
-            row.outcome = Some("graduate".to_owned())
+            row.outcome = Some("graduate".to_owned());
+            row.completed_on = row.completed_on.or(Some(e.graduated_on));
         }),
         GrantProposed(e) => tables.put(&PersonGrantRow {
             grant_id: e.grant_id,
@@ -355,6 +406,7 @@ fn open(
         ended_on: None,
         outcome: None,
         grant_handed_over: false,
+        completed_on: None,
     });
 }
 

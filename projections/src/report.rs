@@ -36,6 +36,9 @@ pub enum Cell {
     Bool(bool),
     /// A count from 1 to 4, withheld; or a figure derived from one.
     Suppressed,
+    /// A count withheld so that a suppressed one cannot be worked out from it (secondary
+    /// suppression); or a figure derived from one.
+    Withheld,
 }
 
 impl Cell {
@@ -77,6 +80,7 @@ impl Cell {
             Cell::Date(date) => date.to_string(),
             Cell::Bool(flag) => if *flag { "yes" } else { "no" }.to_owned(),
             Cell::Suppressed => "<5".to_owned(),
+            Cell::Withheld => "x".to_owned(),
         }
     }
 }
@@ -91,6 +95,7 @@ impl Serialize for Cell {
             Cell::Date(date) => serializer.collect_str(date),
             Cell::Bool(flag) => serializer.serialize_bool(*flag),
             Cell::Suppressed => serializer.serialize_str("suppressed"),
+            Cell::Withheld => serializer.serialize_str("withheld"),
         }
     }
 }
@@ -136,10 +141,13 @@ pub struct Report {
 pub struct Options {
     pub facility: Option<String>,
     pub skill: Option<String>,
-    /// The recidivism data cut-off; the date of the last event when absent.
+    /// The recidivism data cut-off; when absent, the date of the latest SDP extract
+    /// (definition 2) or of the last event (definition 1).
     pub cut_off: Option<NaiveDate>,
     /// The recidivism waiting period for convictions, in months (default 6).
     pub waiting_months: Option<u32>,
+    /// The recidivism definition (1 or 2); the latest when absent.
+    pub definition: Option<u32>,
     /// Only the packages of this training provider (the training office's own view).
     pub provider: Option<String>,
     /// The period asked about, both days included: packages that run in it (programme

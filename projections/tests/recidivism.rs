@@ -1,4 +1,4 @@
-//! The recidivism view against a small history built by hand, with the expected table worked
+//! The recidivism view, definition 1 (`--definition 1`), against a small history built by hand, with the expected table worked
 //! out by hand below: rates, Wilson intervals, suppression, censoring, exclusions and group
 //! precedence.
 //!
@@ -40,180 +40,11 @@
 //!   24 months: outcome 9: 33.3%, 18.6% to 52.2%.
 //! - Intention to treat: the graduates and the non-completers, 10.
 
-use chrono::NaiveDate;
-use events::Timestamp;
-use events::catalogue::*;
-use events::envelope::Source;
-use events::state::{Fact, FactMeta};
+mod people_history;
+
 use events::vocabulary::*;
-use projections::projection::{Config, Replay};
-use projections::report::{Cell, Options, Report};
-use projections::views::{self, Input};
-use uuid::Uuid;
-
-fn date(text: &str) -> NaiveDate {
-    text.parse().unwrap()
-}
-
-struct History {
-    replay: Replay,
-    next: u128,
-}
-
-impl History {
-    fn new() -> History {
-        History { replay: Replay::new(projections::people::DEF, Config::default()), next: 0 }
-    }
-
-    fn push(&mut self, stream_id: String, on: &str, event: impl Into<Event>) {
-        self.next += 1;
-        let occurred_at = Timestamp::start_of_day(date(on)).unwrap();
-        let fact = Fact {
-            event: event.into(),
-            meta: FactMeta {
-                stream_id,
-                event_id: Uuid::from_u128(self.next),
-                position: self.next as i64,
-                actor: "sdp-import".to_owned(),
-                role: "system".to_owned(),
-                organisation: "SYSTEM".to_owned(),
-                facility: Some("RUTAN-SOE".to_owned()),
-                source: Source::Import,
-                occurred_at,
-                recorded_at: occurred_at,
-                reason: None,
-                document_ref: None,
-            },
-        };
-        self.replay.apply_fact(&fact);
-    }
-
-    fn person(&mut self, name: &str, legal_status: LegalStatus) -> String {
-        let person_ref =
-            format!("p{:0>32}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>());
-        let episode = CustodyEpisodeRecorded {
-            person_ref: person_ref.clone(),
-            episode_ref: format!("reg-{name}"),
-            facility: "RUTAN-SOE".to_owned(),
-            admitted_on: date("2022-01-01"),
-            legal_status,
-            register_class: None,
-            attributes: PersonAttributes::default(),
-            sdp: None,
-        };
-        self.push(format!("person-{person_ref}"), "2022-01-01", episode);
-        person_ref
-    }
-
-    fn release(&mut self, person_ref: &str, on: &str, legal_status: LegalStatus) {
-        let released = PersonReleased {
-            person_ref: person_ref.to_owned(),
-            facility: "RUTAN-SOE".to_owned(),
-            release_type: ReleaseType::BebasMurni,
-            released_on: date(on),
-            legal_status,
-            sdp: None,
-        };
-        self.push(format!("person-{person_ref}"), on, released);
-    }
-
-    fn case(&mut self, person_ref: &str, offence: &str, conviction: Option<&str>) {
-        self.next += 1;
-        let case = NewCaseRecorded {
-            person_ref: person_ref.to_owned(),
-            case_id: Uuid::from_u128(0xca5e_0000 + self.next),
-            offence_date: date(offence),
-            arrest_date: None,
-            conviction_date: conviction.map(date),
-            readmission_date: None,
-            offence_group: None,
-            source: CaseSource::Sdp,
-            sdp: None,
-        };
-        self.push(format!("person-{person_ref}"), conviction.unwrap_or(offence), case);
-    }
-
-    fn died(&mut self, person_ref: &str, on: &str) {
-        self.push(
-            format!("person-{person_ref}"),
-            on,
-            PersonDied { person_ref: person_ref.to_owned(), died_on: date(on), sdp: None },
-        );
-    }
-
-    /// A participation nominated on `nominated`, and what became of it.
-    fn participation(
-        &mut self,
-        person_ref: &str,
-        nominated: &str,
-        outcome: &str,
-        ended: &str,
-    ) -> Uuid {
-        self.next += 1;
-        let participation_id = Uuid::from_u128(0x9a00_0000 + self.next);
-        let stream = format!("participation-{participation_id}");
-        let nominated_event = ParticipantNominated {
-            participation_id,
-            package_id: Uuid::from_u128(1),
-            person_ref: person_ref.to_owned(),
-            custody_episode_ref: "reg".to_owned(),
-            category: ParticipantCategory::Wbp,
-            legal_status: LegalStatus::Narapidana,
-            register_class: None,
-            attributes: PersonAttributes::default(),
-        };
-        self.push(stream.clone(), nominated, nominated_event);
-        match outcome {
-            "waitlisted" => self.push(
-                stream,
-                nominated,
-                ParticipantWaitlisted { participation_id, position: 1 },
-            ),
-            "rejected" => self.push(
-                stream,
-                nominated,
-                NominationRejected { participation_id, reason: NominationRejectionReason::Other },
-            ),
-            _ => {
-                self.push(
-                    stream.clone(),
-                    nominated,
-                    ParticipationStarted { participation_id, started_on: date(nominated) },
-                );
-                if outcome == "graduate" {
-                    let completed = TrainingCompleted {
-                        participation_id,
-                        completed_on: date(ended),
-                        sessions_attended: 10,
-                        sessions_expected: 10,
-                        hours_attended: 40,
-                    };
-                    self.push(stream.clone(), ended, completed);
-                    self.push(
-                        stream,
-                        ended,
-                        ParticipantGraduated {
-                            participation_id,
-                            assessment_id: Uuid::from_u128(2),
-                            graduated_on: date(ended),
-                        },
-                    );
-                } else {
-                    let reason = EndReason::MengundurkanDiri;
-                    let ended_event = ParticipationEnded {
-                        participation_id,
-                        reason,
-                        category: reason.category(),
-                        system_only: false,
-                        ended_on: date(ended),
-                    };
-                    self.push(stream, ended, ended_event);
-                }
-            }
-        }
-        participation_id
-    }
-}
+use people_history::{History, date, row};
+use projections::report::{Options, Report};
 
 fn build() -> Report {
     let mut history = History::new();
@@ -257,43 +88,18 @@ fn build() -> Report {
     let r1 = history.person("R1", LegalStatus::Narapidana);
     history.participation(&r1, "2022-11-01", "rejected", "");
     history.release(&r1, t0, LegalStatus::Narapidana);
-    let revoked = IntegrationRevoked {
-        person_ref: r1.clone(),
-        revoked_on: date("2023-02-01"),
-        reason: RevocationReason::PelanggaranSyarat,
-        sdp: None,
-    };
-    history.push(format!("person-{r1}"), "2023-02-01", revoked);
+    history.revoked(&r1, "2023-02-01");
     history.release(&r1, "2023-02-20", LegalStatus::Narapidana);
     let t1 = history.person("T1", LegalStatus::Tahanan);
     history.release(&t1, t0, LegalStatus::Tahanan);
 
-    let replay = history.replay;
     let options = Options {
         cut_off: Some(date("2025-12-31")),
         waiting_months: Some(6),
+        definition: Some(1),
         ..Options::default()
     };
-    let input = Input {
-        tables: &replay.tables,
-        projection: projections::people::DEF,
-        config: Config::default(),
-        position: replay.position,
-        hash: &replay.hash,
-        as_of: date("2025-12-31"),
-        options: &options,
-    };
-    (views::named("recidivism").unwrap().build)(&input)
-}
-
-/// The displayed cells of the table row for a group, window and outcome.
-fn row(report: &Report, group: &str, window: i64, outcome: &str) -> Vec<String> {
-    let table = &report.sections[0];
-    let found = table.rows.iter().find(|r| {
-        r[0] == Cell::text(group) && r[2] == Cell::Int(window) && r[3] == Cell::text(outcome)
-    });
-    let found = found.unwrap_or_else(|| panic!("no row {group} {window} {outcome}"));
-    found[4..].iter().map(Cell::display).collect()
+    history.report(&options, "2025-12-31")
 }
 
 // Columns from index 4: cohort_n, full_follow_up_n, censored_n, outcome_n, rate, ci_low,

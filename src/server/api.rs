@@ -365,6 +365,9 @@ pub struct ViewQuery {
     /// Recidivism waiting period, months.
     #[param(minimum = 0, maximum = 60)]
     pub waiting_months: Option<u32>,
+    /// Recidivism definition: 2 (the default) or 1, to reproduce a figure published with it.
+    #[param(minimum = 1, maximum = 2)]
+    pub definition: Option<u32>,
     /// The period, first day: packages running in it, months in it, releases in it.
     pub from: Option<NaiveDate>,
     /// The period, last day (included).
@@ -385,8 +388,9 @@ pub struct SectionBody {
     pub name: String,
     pub title: String,
     pub columns: Vec<String>,
-    /// Cells: numbers, texts, dates as `YYYY-MM-DD`, booleans, null when empty, and
-    /// `"suppressed"` for a count from 1 to 4 withheld.
+    /// Cells: numbers, texts, dates as `YYYY-MM-DD`, booleans, null when empty,
+    /// `"suppressed"` for a count from 1 to 4 withheld, and `"withheld"` for a count withheld
+    /// so that a suppressed one cannot be worked out (docs/reports.md).
     #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub rows: Vec<Vec<serde_json::Value>>,
 }
@@ -466,6 +470,7 @@ pub async fn view(
         skill: params.skill,
         cut_off: params.cut_off,
         waiting_months: params.waiting_months,
+        definition: params.definition,
         from: params.from,
         to: params.to,
     };
@@ -483,6 +488,7 @@ pub struct ViewParams {
     pub skill: Option<String>,
     pub cut_off: Option<NaiveDate>,
     pub waiting_months: Option<u32>,
+    pub definition: Option<u32>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
@@ -496,6 +502,11 @@ impl ViewParams {
     fn check(&self) -> Result<(), ApiError> {
         if let Some(months) = self.waiting_months.filter(|months| *months > WAITING_MONTHS_MAX) {
             let message = format!("waiting_months is 0 to {WAITING_MONTHS_MAX}, not {months}");
+            return Err(ApiError::bad_request("bad_query", message));
+        }
+        let definitions = projections::views::RECIDIVISM_DEFINITIONS;
+        if let Some(definition) = self.definition.filter(|d| !definitions.contains(d)) {
+            let message = format!("definition is 1 or 2, not {definition}");
             return Err(ApiError::bad_request("bad_query", message));
         }
         let dates = [
@@ -552,6 +563,7 @@ pub async fn scoped_report(
         skill: wanted.skill,
         cut_off: wanted.cut_off,
         waiting_months: wanted.waiting_months,
+        definition: wanted.definition,
         provider: None,
         from: wanted.from,
         to: wanted.to,

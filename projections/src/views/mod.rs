@@ -16,6 +16,8 @@
 mod monthly;
 mod people;
 mod programme;
+mod recidivism_v1;
+mod recidivism_v2;
 
 use chrono::NaiveDate;
 
@@ -105,4 +107,7 @@ pub fn named(name: &str) -> Option<ViewDef> {
     all().into_iter().find(|view| view.name == name)
 }
 
-pub use people::RECIDIVISM_DEFINITION_VERSION;
+/// The recidivism definition a report is computed by unless asked for another.
+pub use recidivism_v2::VERSION as RECIDIVISM_DEFINITION_VERSION;
+/// The recidivism definitions that can be asked for (`--definition`).
+pub const RECIDIVISM_DEFINITIONS: [u32; 2] = [1, 2];

@@ -285,8 +285,8 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     (
         "group.administrative_exit",
-        "Keluar administratif (bebas, pindah, batal)",
-        "Administrative exits (released, transferred, cancelled)",
+        "Keluar administratif (batal, pindah, bebas sebelum pelatihan selesai)",
+        "Administrative exits (cancelled, transferred, released before the training ended)",
     ),
     (
         "group.personal_exit",
@@ -295,8 +295,13 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     (
         "group.nominated_not_enrolled",
-        "Diusulkan, tidak terdaftar (kuota atau daftar tunggu)",
-        "Nominated, not enrolled (quota or waiting list)",
+        "Diusulkan, disetujui atau daftar tunggu, tidak pernah mulai",
+        "Nominated, approved or waitlisted, never started",
+    ),
+    (
+        "group.nominated_not_approved",
+        "Diusulkan, tidak disetujui (ditolak, mundur, atau belum diputus saat bebas)",
+        "Nominated, never approved (rejected, withdrawn, or undecided at release)",
     ),
     ("group.never_nominated", "Tidak pernah diusulkan", "Never nominated"),
     (
@@ -306,6 +311,7 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     ("ui.no_rows", "Tidak ada data.", "No data."),
     ("ui.suppressed", "<5 disembunyikan", "<5 withheld"),
+    ("ui.withheld", "x disembunyikan", "x withheld"),
     ("ui.participants_of", "Peserta paket", "Participants of the package"),
     ("ui.open_package", "Lihat peserta", "Participants"),
     ("ui.name", "Nama", "Name"),
@@ -432,11 +438,22 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("col.eligible", "Memenuhi syarat", "Eligible"),
     ("col.end_date", "Selesai", "End date"),
     ("col.ended", "Berhenti", "Ended"),
+    ("col.excluded_acquitted", "Dikecualikan: putusan bebas", "Excluded: acquitted"),
     ("col.excluded_after_cut_off", "Dikecualikan: setelah batas data", "Excluded: after cut-off"),
+    (
+        "col.excluded_later_release",
+        "Dikecualikan: bebas lagi dalam periode",
+        "Excluded: later release in the period",
+    ),
     (
         "col.excluded_later_release_same_quarter",
         "Dikecualikan: bebas lagi di triwulan sama",
         "Excluded: later release same quarter",
+    ),
+    (
+        "col.excluded_other_release_type",
+        "Dikecualikan: jenis bebas lainnya",
+        "Excluded: other release type",
     ),
     ("col.excluded_pre_trial", "Dikecualikan: tahanan", "Excluded: pre-trial"),
     ("col.expected", "Seharusnya", "Expected"),

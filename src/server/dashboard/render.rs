@@ -274,6 +274,7 @@ fn cell(lang: Lang, value: &Cell) -> (String, &'static str) {
             (format!("{sign}{whole}{decimal}{}", (tenths % 10).abs()), "n")
         }
         Cell::Suppressed => (t(lang, "ui.suppressed").to_owned(), "s"),
+        Cell::Withheld => (t(lang, "ui.withheld").to_owned(), "s"),
         Cell::Bool(flag) => ((if *flag { "✓" } else { "–" }).to_owned(), ""),
         _ => (value.display(), ""),
     }
@@ -426,7 +427,7 @@ pub fn recidivism_chart(lang: Lang, section: &Section) -> Markup {
                                 }
                                 text x=(left + width + 6.0) y=(y + 14.0) { (cell(lang, &row[rate]).0) "%" }
                             }
-                            None => { text x=(left + width + 6.0) y=(y + 14.0) { (if row[rate] == Cell::Suppressed { "<5" } else { "—" }) } }
+                            None => { text x=(left + width + 6.0) y=(y + 14.0) { (match row[rate] { Cell::Suppressed => "<5", Cell::Withheld => "x", _ => "—" }) } }
                         }
                     }
                     text x=(left) y="12" { "0%" }

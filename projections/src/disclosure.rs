@@ -1,0 +1,243 @@
+//! Disclosure control for tables whose counts add up (docs/reports.md, "Small numbers").
+//!
+//! Primary suppression withholds every count from 1 to 4. That alone leaks: a total printed
+//! beside its parts gives away the one part withheld. A [`Grid`] knows the counts of a report
+//! and the sums that tie them (a row's total and its parts, a column's total and its rows, the
+//! same count shown in two places), and withholds more cells (secondary, or complementary,
+//! suppression) until no withheld cell can be worked out from the shown ones by any
+//! combination of those sums — not only one sum at a time, but every linear combination of
+//! them, as an attacker with a spreadsheet would.
+//!
+//! The test of "can be worked out": with the shown cells known, the sums are linear equations
+//! in the withheld ones; a withheld cell is determined when every solution gives it the same
+//! value, i.e. when its column is a pivot of the reduced equations with no free column in its
+//! row. Cells are added cheapest first (the smallest count in a sum with a determined cell),
+//! so what stays shown is as much as can be.
+
+/// A count in a grid.
+pub type CellId = usize;
+
+/// Why a count is not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hidden {
+    /// A count from 1 to 4 (or one that would single people out with it).
+    Primary,
+    /// Withheld so that a primary one cannot be worked out.
+    Secondary,
+}
+
+/// Counts and the sums that tie them.
+#[derive(Debug, Clone, Default)]
+pub struct Grid {
+    values: Vec<i64>,
+    hidden: Vec<Option<Hidden>>,
+    /// Each sum as cells with coefficients adding to zero (a total with −1, its parts with +1).
+    sums: Vec<Vec<(CellId, i64)>>,
+}
+
+impl Grid {
+    /// Adds a count; counts from 1 to 4 are withheld at once.
+    pub fn cell(&mut self, value: i64) -> CellId {
+        self.values.push(value);
+        self.hidden.push((1..=4).contains(&value).then_some(Hidden::Primary));
+        self.values.len() - 1
+    }
+
+    pub fn value(&self, cell: CellId) -> i64 {
+        self.values[cell]
+    }
+
+    /// Ties `total` to the sum of `parts`.
+    pub fn sum(&mut self, total: CellId, parts: &[CellId]) {
+        debug_assert_eq!(
+            self.values[total],
+            parts.iter().map(|part| self.values[*part]).sum::<i64>(),
+            "a total equals its parts"
+        );
+        let mut terms = vec![(total, -1)];
+        terms.extend(parts.iter().map(|part| (*part, 1)));
+        self.sums.push(terms);
+    }
+
+    /// Withholds `cell` as a primary suppression (e.g. a zero beside a withheld group size).
+    pub fn hide(&mut self, cell: CellId) {
+        self.hidden[cell] = Some(Hidden::Primary);
+    }
+
+    pub fn hidden(&self, cell: CellId) -> Option<Hidden> {
+        self.hidden[cell]
+    }
+
+    /// Withholds further cells until no withheld cell is determined by the sums.
+    pub fn protect(&mut self) {
+        while let Some(exposed) = self.determined().first().copied() {
+            let cheapest = self
+                .sums
+                .iter()
+                .filter(|sum| sum.iter().any(|(cell, _)| *cell == exposed))
+                .flatten()
+                .map(|(cell, _)| *cell)
+                .filter(|cell| self.hidden[*cell].is_none())
+                .min_by_key(|cell| (self.values[*cell] == 0, self.values[*cell], *cell));
+            match cheapest {
+                Some(cell) => self.hidden[cell] = Some(Hidden::Secondary),
+                // Every cell of its sums is withheld already: it is determined by sums
+                // reaching further; withhold the cheapest shown cell of any sum.
+                None => {
+                    let any = (0..self.values.len())
+                        .filter(|cell| self.hidden[*cell].is_none())
+                        .filter(|cell| self.sums.iter().flatten().any(|(c, _)| c == cell))
+                        .min_by_key(|cell| (self.values[*cell], *cell));
+                    match any {
+                        Some(cell) => self.hidden[cell] = Some(Hidden::Secondary),
+                        None => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// The withheld cells the sums determine, given the shown ones, in cell order.
+    pub fn determined(&self) -> Vec<CellId> {
+        let unknowns: Vec<CellId> =
+            (0..self.values.len()).filter(|cell| self.hidden[*cell].is_some()).collect();
+        if unknowns.is_empty() {
+            return Vec::new();
+        }
+        let column = |cell: CellId| unknowns.binary_search(&cell).ok();
+        let mut rows: Vec<Vec<f64>> = self
+            .sums
+            .iter()
+            .map(|sum| {
+                let mut row = vec![0.0; unknowns.len()];
+                for (cell, coefficient) in sum {
+                    if let Some(index) = column(*cell) {
+                        row[index] += *coefficient as f64;
+                    }
+                }
+                row
+            })
+            .filter(|row| row.iter().any(|x| *x != 0.0))
+            .collect();
+        let pivots = reduce(&mut rows, unknowns.len());
+        pivots
+            .iter()
+            .enumerate()
+            .filter(|(row, pivot)| {
+                (0..unknowns.len()).all(|col| {
+                    col == **pivot || pivots.contains(&col) || rows[*row][col].abs() < EPSILON
+                })
+            })
+            .map(|(_, pivot)| unknowns[*pivot])
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect()
+    }
+}
+
+const EPSILON: f64 = 1e-9;
+
+/// Brings `rows` to reduced row echelon form; the pivot column of each nonzero row, in order.
+fn reduce(rows: &mut Vec<Vec<f64>>, columns: usize) -> Vec<usize> {
+    let mut pivots = Vec::new();
+    let mut next = 0;
+    for col in 0..columns {
+        let Some(found) = (next..rows.len())
+            .max_by(|a, b| rows[*a][col].abs().total_cmp(&rows[*b][col].abs()).then(b.cmp(a)))
+        else {
+            break;
+        };
+        if rows[found][col].abs() < EPSILON {
+            continue;
+        }
+        rows.swap(next, found);
+        let scale = rows[next][col];
+        rows[next].iter_mut().for_each(|x| *x /= scale);
+        let pivot_row = rows[next].clone();
+        for (index, row) in rows.iter_mut().enumerate() {
+            if index != next && row[col].abs() >= EPSILON {
+                let factor = row[col];
+                row.iter_mut().zip(&pivot_row).for_each(|(x, p)| *x -= factor * p);
+            }
+        }
+        pivots.push(col);
+        next += 1;
+    }
+    rows.truncate(next);
+    pivots
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A total of 20 with parts 3, 10, 7: the 3 alone withheld is given away by the total.
+    #[test]
+    fn a_single_withheld_part_of_a_shown_total_is_determined_and_protected() {
+        let mut grid = Grid::default();
+        let total = grid.cell(20);
+        let parts = [grid.cell(3), grid.cell(10), grid.cell(7)];
+        grid.sum(total, &parts);
+        assert_eq!(grid.determined(), vec![parts[0]]);
+        grid.protect();
+        assert!(grid.determined().is_empty());
+        assert_eq!(grid.hidden(parts[2]), Some(Hidden::Secondary), "the smaller of the rest");
+        assert_eq!(grid.hidden(parts[1]), None);
+        assert_eq!(grid.hidden(total), None);
+    }
+
+    /// Two rows and two columns with a total each way: withholding a 2×2 rectangle protects
+    /// every corner, while one cell per row alone is worked out through the columns.
+    #[test]
+    fn a_rectangle_of_withheld_cells_survives_rows_and_columns_together() {
+        // a b | a+b
+        // c d | c+d
+        let mut grid = Grid::default();
+        let [a, b, c, d] = [grid.cell(2), grid.cell(9), grid.cell(8), grid.cell(6)];
+        let (ab, cd, ac, bd) = (grid.cell(11), grid.cell(14), grid.cell(10), grid.cell(15));
+        grid.sum(ab, &[a, b]);
+        grid.sum(cd, &[c, d]);
+        grid.sum(ac, &[a, c]);
+        grid.sum(bd, &[b, d]);
+        grid.protect();
+        assert!(grid.determined().is_empty());
+        let withheld: Vec<CellId> = [a, b, c, d, ab, cd, ac, bd]
+            .into_iter()
+            .filter(|x| grid.hidden(*x).is_some())
+            .collect();
+        assert!(withheld.len() >= 4, "{withheld:?}");
+        // Withholding only a and d (one per row) is not enough: a = ab − b once b is shown...
+        let mut diagonal = Grid::default();
+        let [a, b, c, d] = [diagonal.cell(2), diagonal.cell(9), diagonal.cell(8), diagonal.cell(3)];
+        let (ab, cd) = (diagonal.cell(11), diagonal.cell(11));
+        diagonal.sum(ab, &[a, b]);
+        diagonal.sum(cd, &[c, d]);
+        assert_eq!(diagonal.determined(), vec![a, d]);
+    }
+
+    /// Three sums over three withheld cells: each sum holds two of them, so no sum alone gives
+    /// one away, yet together they pin down all three.
+    #[test]
+    fn cells_determined_only_by_combining_sums_are_found() {
+        let mut grid = Grid::default();
+        let [a, b, c] = [grid.cell(2), grid.cell(3), grid.cell(4)];
+        let (x, y, z) = (grid.cell(5), grid.cell(7), grid.cell(6));
+        grid.sum(x, &[a, b]);
+        grid.sum(y, &[b, c]);
+        grid.sum(z, &[a, c]);
+        // Three equations, three unknowns: each is determined though no sum has one unknown.
+        assert_eq!(grid.determined(), vec![a, b, c]);
+        grid.protect();
+        assert!(grid.determined().is_empty());
+    }
+
+    #[test]
+    fn zeros_and_large_counts_are_shown_and_nothing_else_is_withheld_without_need() {
+        let mut grid = Grid::default();
+        let total = grid.cell(30);
+        let parts = [grid.cell(0), grid.cell(10), grid.cell(20)];
+        grid.sum(total, &parts);
+        grid.protect();
+        assert!([total, parts[0], parts[1], parts[2]].iter().all(|c| grid.hidden(*c).is_none()));
+    }
+}

@@ -1,0 +1,591 @@
+//! Recidivism definition 2 (`jejak-recidivism-2`): domain.md §(d) kept to the letter, every
+//! choice it leaves open decided with its reason (docs/reports.md, "Recidivism, definition
+//! 2"), and the counts of the whole report protected together (`crate::disclosure`), so that
+//! no withheld count can be worked out from the others.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+
+use super::Input;
+use super::people::{People, add_months, convicted, quarter};
+use crate::disclosure::{CellId, Grid, Hidden};
+use crate::people::{PersonParticipationRow, ReleaseRow};
+use crate::report::{Cell, Report, Section, median, wilson_interval};
+
+pub const VERSION: &str = "jejak-recidivism-2";
+/// Follow-up windows, in calendar months from the release; each ends exclusive.
+pub const WINDOWS: [u32; 4] = [12, 24, 36, 60];
+/// The waiting period for convictions, in months, unless the options say otherwise.
+pub const WAITING_MONTHS_DEFAULT: u32 = 6;
+/// The smallest group, followed in full, a difference between groups is shown for.
+pub const COMPARISON_SIZE_MIN: i64 = 30;
+
+/// The release types that make a cohort (§(d).1); any other release is an exclusion.
+pub const COHORT_RELEASE_TYPES: [&str; 5] = [
+    "bebas_murni",
+    "pembebasan_bersyarat",
+    "cuti_bersyarat",
+    "cuti_menjelang_bebas",
+    "bebas_demi_hukum",
+];
+
+const TIERS: [&str; 3] = ["proven", "readmission", "revocation"];
+
+/// The groups of §(d).5 that partition the cohort: each member is in exactly one.
+pub const LEAVES: [(&str, &str); 8] = [
+    ("graduate", "Graduates (kompeten)"),
+    ("completed_not_competent", "Completed, belum kompeten"),
+    ("non_completer", "Non-completers (participant reasons)"),
+    (
+        "administrative_exit",
+        "Administrative exits (cancelled, transferred, released before the training ended)",
+    ),
+    ("personal_exit", "Personal and health exits"),
+    ("nominated_not_enrolled", "Nominated, approved or waitlisted, never started"),
+    (
+        "nominated_not_approved",
+        "Nominated, never approved (rejected, withdrawn, or undecided at release)",
+    ),
+    ("never_nominated", "Never nominated"),
+];
+/// Intention to treat: the union of the first five leaves (started a package).
+const ITT_LEAVES: usize = 5;
+const NEVER_NOMINATED: usize = 7;
+
+/// The rows of the table: the cohort, intention to treat, then the leaves.
+fn rows() -> Vec<(&'static str, &'static str)> {
+    let mut rows = vec![
+        ("all", "All released to the community (cohort)"),
+        ("itt", "Intention to treat: started a package in the custody episode"),
+    ];
+    rows.extend(LEAVES);
+    rows
+}
+
+/// Why a release is not in the cohort, in the order the reasons are tried.
+pub const EXCLUSIONS: [(&str, &str); 5] = [
+    ("after_cut_off", "released after the data cut-off"),
+    ("pre_trial", "not convicted when released (tahanan)"),
+    ("acquitted", "released by acquittal (putusan bebas)"),
+    ("other_release_type", "another release type (lainnya)"),
+    ("later_release", "a later release of a person already in the cohort"),
+];
+
+fn definition_text(waiting: u32) -> Vec<String> {
+    vec![
+        format!(
+            "Definition {VERSION}. Cohort: persons convicted (narapidana, anak binaan) released to the community in the cohort period by one of the five release types of the definition (bebas murni, pembebasan bersyarat, cuti bersyarat, cuti menjelang bebas, bebas demi hukum); each person once, at their first such release in the period. Excluded and counted: releases after the data cut-off, of persons not convicted, by acquittal (putusan bebas), of another type, and later releases of a person already in the cohort. Transfers and deaths in custody are not releases."
+        ),
+        format!(
+            "Index date t0: the release date. Windows of 12, 24, 36 and 60 calendar months from t0, end exclusive (a month added clamps to the month's last day), each followed by a waiting period of {waiting} months for convictions. A person is followed in full for a window when its waiting period has ended on or before the data cut-off and they were alive on the window's last day; everyone else in the cohort is censored for it (death, loss of follow-up, the cut-off)."
+        ),
+        "Deaths: a person who dies on or before a window's last day is censored for that window whatever happened before the death, an outcome included; rates are over those followed in full only, so a death neither adds to nor takes from a rate (treating deaths after an outcome differently from deaths without one would bias the rate upward). Time to an outcome with every person followed so far is the Kaplan-Meier analysis.".to_owned(),
+        format!(
+            "Outcomes, kept apart: (1) proven reoffending: a new case whose offence date is in the window (the release day included) and whose conviction date falls before the end of the waiting period ({waiting} months after the window's end); (2) readmission for a new case whose offence date is in the window, readmitted before the end of the waiting period; (3) revocation of parole or conditional leave in the window. Rate: people with the outcome over people followed in full; frequency: outcomes per 100 people followed in full (two offences in a window count two there, one in the rate)."
+        ),
+        "Groups: a participation belongs to the release it precedes: nominated on or after the custody episode's admission, after any earlier release of the person (a revocation-readmission starts afresh), and on or before t0. Of those started by t0 the one that ended last counts (one still running at t0 counts as ending at t0; ties: the later start, then the participation id). Its group: graduate when its training was completed by t0 and a competence result of kompeten is recorded, whenever the result was recorded; completed, belum kompeten when completed by t0 without that result; else the reason it ended by t0 (participant reasons, personal and health, administrative); a participation still running at t0 or ended after it is an administrative exit (released before the training ended). With none started: nominated, not enrolled when one was approved, waitlisted or accepted; nominated, never approved when none was (rejected, withdrawn or undecided at release); never nominated with none in the episode. The eight groups partition the cohort; intention to treat is the union of the first five.".to_owned(),
+        format!(
+            "Measures: cohort N (everyone of the group in the cohort), N followed in full, censored N (cohort N minus N followed in full), outcome n, rate, 95% Wilson interval, outcomes per 100, median days from t0 to the first outcome. A difference from the never-nominated group is shown only when both groups have at least {COMPARISON_SIZE_MIN} people followed in full."
+        ),
+        "Small numbers: every count from 1 to 4 is withheld (<5), and every count of a group whose size is withheld; then further counts are withheld (x) until no withheld count can be worked out from the shown ones through any combination of the totals of the table (groups adding up to the cohort, followed plus censored equal to the cohort, the same cohort in every window, the quarters adding up to the cohort, the exclusions and their totals). A rate, interval, frequency, median or difference is withheld with its counts.".to_owned(),
+        "Caveat: participation is selected (review-board approval, good-conduct and sentence rules), so raw differences between groups are not programme effects.".to_owned(),
+    ]
+}
+
+/// A person in the cohort.
+pub(super) struct Member<'p> {
+    pub(super) person_ref: &'p str,
+    pub(super) t0: NaiveDate,
+    /// Their group: an index into `LEAVES`.
+    leaf: usize,
+    pub(super) grant_handed_over: bool,
+    from_sdp: bool,
+}
+
+impl Member<'_> {
+    /// Whether the member is counted in row `row` of `rows()`.
+    fn in_row(&self, row: usize) -> bool {
+        match row {
+            0 => true,
+            1 => self.leaf < ITT_LEAVES,
+            leaf => self.leaf == leaf - 2,
+        }
+    }
+}
+
+/// The cohort and, per quarter of release, how many releases joined it and how many were
+/// excluded for each reason of `EXCLUSIONS`.
+pub(super) type Quarters = BTreeMap<String, [i64; 1 + EXCLUSIONS.len()]>;
+
+pub(super) fn cohort<'p>(people: &'p People, cut_off: NaiveDate) -> (Vec<Member<'p>>, Quarters) {
+    let mut members = Vec::new();
+    let mut quarters = Quarters::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for release in &people.releases {
+        let figures = quarters.entry(quarter(release.released_on)).or_default();
+        let exclusion = if release.released_on > cut_off {
+            Some(0)
+        } else if !convicted(release) {
+            Some(1)
+        } else if release.release_type == "putusan_bebas" {
+            Some(2)
+        } else if !COHORT_RELEASE_TYPES.contains(&release.release_type.as_str()) {
+            Some(3)
+        } else if !seen.insert(release.person_ref.as_str()) {
+            Some(4)
+        } else {
+            None
+        };
+        if let Some(reason) = exclusion {
+            figures[1 + reason] += 1;
+            continue;
+        }
+        figures[0] += 1;
+        let (leaf, grant_handed_over) = leaf_of(people, release);
+        members.push(Member {
+            person_ref: &release.person_ref,
+            t0: release.released_on,
+            leaf,
+            grant_handed_over,
+            from_sdp: release.from_sdp,
+        });
+    }
+    (members, quarters)
+}
+
+/// The group of a release, and whether a grant was handed over for a participation of its
+/// episode.
+fn leaf_of(people: &People, release: &ReleaseRow) -> (usize, bool) {
+    let t0 = release.released_on;
+    let admitted = release.episode_admitted_on.unwrap_or(NaiveDate::MIN);
+    let earlier_release = people
+        .release_dates
+        .get(&release.person_ref)
+        .and_then(|dates| dates.iter().rev().find(|date| **date < t0).copied());
+    let in_episode: Vec<&PersonParticipationRow> = people
+        .participations
+        .get(&release.person_ref)
+        .into_iter()
+        .flatten()
+        .filter(|p| p.nominated_on >= admitted && p.nominated_on <= t0)
+        .filter(|p| earlier_release.is_none_or(|earlier| p.nominated_on > earlier))
+        .collect();
+    let grant_handed_over = in_episode.iter().any(|p| p.grant_handed_over);
+    let counted = in_episode
+        .iter()
+        .filter(|p| p.started_on.is_some_and(|started| started <= t0))
+        .max_by_key(|p| (p.ended_on.unwrap_or(t0).min(t0), p.started_on, p.participation_id));
+    let leaf = match counted {
+        Some(p) => started_leaf(p, t0),
+        None if in_episode.iter().any(|p| p.approved || p.waitlisted || p.accepted) => 5,
+        None if !in_episode.is_empty() => 6,
+        None => NEVER_NOMINATED,
+    };
+    (leaf, grant_handed_over)
+}
+
+/// The group of a participation started by `t0`.
+fn started_leaf(participation: &PersonParticipationRow, t0: NaiveDate) -> usize {
+    if participation.completed_on.is_some_and(|completed| completed <= t0) {
+        return if participation.outcome.as_deref() == Some("graduate") { 0 } else { 1 };
+    }
+    match (participation.ended_on, participation.outcome.as_deref()) {
+        (Some(ended), Some("non_completer")) if ended <= t0 => 2,
+        (Some(ended), Some("personal_exit")) if ended <= t0 => 4,
+        _ => 3,
+    }
+}
+
+/// What one member shows in one window: followed in full or not, and per tier the dates of
+/// the outcomes (empty when not followed in full).
+struct Followed {
+    full: bool,
+    outcomes: [Vec<NaiveDate>; 3],
+}
+
+fn follow(
+    people: &People,
+    member: &Member<'_>,
+    window: u32,
+    waiting: u32,
+    cut_off: NaiveDate,
+) -> Followed {
+    let end = add_months(member.t0, window);
+    let waiting_end = add_months(end, waiting);
+    let observed = cut_off.succ_opt().is_some_and(|after| waiting_end <= after);
+    let alive = people.died_on(member.person_ref).is_none_or(|died| died >= end);
+    let mut followed = Followed { full: observed && alive, outcomes: Default::default() };
+    if !followed.full {
+        return followed;
+    }
+    let in_window = |date: NaiveDate| member.t0 <= date && date < end;
+    let cases = people.cases.get(member.person_ref).into_iter().flatten();
+    for case in cases.filter(|case| in_window(case.offence_date)) {
+        if case.conviction_date.is_some_and(|convicted| convicted < waiting_end) {
+            followed.outcomes[0].push(case.offence_date);
+        }
+        if case.readmission_date.is_some_and(|readmitted| readmitted < waiting_end) {
+            followed.outcomes[1].push(case.offence_date);
+        }
+    }
+    let revocations = people.revocations.get(member.person_ref).into_iter().flatten();
+    followed.outcomes[2] =
+        revocations.filter(|r| in_window(r.revoked_on)).map(|r| r.revoked_on).collect();
+    followed
+}
+
+/// The figures of one row in one window and tier.
+#[derive(Default, Clone)]
+struct Tally {
+    outcome: i64,
+    occurrences: i64,
+    days: Vec<i64>,
+}
+
+/// Every count of the report, as cells of one grid tied by its sums.
+struct Counts {
+    grid: Grid,
+    /// Per row: the cohort.
+    cohort: Vec<CellId>,
+    /// Per window and row: followed in full, censored.
+    full: Vec<Vec<CellId>>,
+    censored: Vec<Vec<CellId>>,
+    /// Per window, tier and row: the outcome count, with what the measures need.
+    outcome: Vec<Vec<Vec<(CellId, Tally)>>>,
+    /// Per quarter: in the cohort, and each exclusion; then the totals of the exclusions.
+    quarters: Vec<(String, Vec<CellId>)>,
+    exclusion_totals: Vec<CellId>,
+    with_grant: CellId,
+    matched: CellId,
+    unmatched: CellId,
+}
+
+fn count_all(
+    people: &People,
+    members: &[Member<'_>],
+    quarters: &Quarters,
+    waiting: u32,
+    cut_off: NaiveDate,
+) -> Counts {
+    let rows = rows().len();
+    let mut grid = Grid::default();
+    let in_row = |row: usize| members.iter().filter(move |m| m.in_row(row));
+    let cohort: Vec<CellId> = (0..rows).map(|row| grid.cell(in_row(row).count() as i64)).collect();
+    let (mut full, mut censored, mut outcome) = (Vec::new(), Vec::new(), Vec::new());
+    for window in WINDOWS {
+        let followed: Vec<Followed> =
+            members.iter().map(|m| follow(people, m, window, waiting, cut_off)).collect();
+        let rows_of =
+            |row: usize| members.iter().zip(&followed).filter(move |(m, _)| m.in_row(row));
+        let full_n: Vec<i64> =
+            (0..rows).map(|row| rows_of(row).filter(|(_, f)| f.full).count() as i64).collect();
+        full.push(full_n.iter().map(|n| grid.cell(*n)).collect::<Vec<_>>());
+        censored.push(
+            (0..rows)
+                .map(|row| grid.cell(grid.value(cohort[row]) - full_n[row]))
+                .collect::<Vec<_>>(),
+        );
+        let mut tiers = Vec::new();
+        for tier in 0..TIERS.len() {
+            let mut cells = Vec::new();
+            for row in 0..rows {
+                let mut tally = Tally::default();
+                for (member, f) in rows_of(row) {
+                    if let Some(first) = f.outcomes[tier].iter().min() {
+                        tally.outcome += 1;
+                        tally.occurrences += f.outcomes[tier].len() as i64;
+                        tally.days.push((*first - member.t0).num_days());
+                    }
+                }
+                cells.push((grid.cell(tally.outcome), tally));
+            }
+            tiers.push(cells);
+        }
+        outcome.push(tiers);
+    }
+    let quarters: Vec<(String, Vec<CellId>)> = quarters
+        .iter()
+        .map(|(quarter, figures)| {
+            (quarter.clone(), figures.iter().map(|figure| grid.cell(*figure)).collect())
+        })
+        .collect();
+    let exclusion_totals: Vec<CellId> = (0..EXCLUSIONS.len())
+        .map(|reason| grid.cell(quarters.iter().map(|(_, c)| grid.value(c[1 + reason])).sum()))
+        .collect();
+    let with_grant = grid.cell(members.iter().filter(|m| m.grant_handed_over).count() as i64);
+    let matched_n = members.iter().filter(|m| m.from_sdp).count() as i64;
+    let matched = grid.cell(matched_n);
+    let unmatched = grid.cell(members.len() as i64 - matched_n);
+    let mut counts = Counts {
+        grid,
+        cohort,
+        full,
+        censored,
+        outcome,
+        quarters,
+        exclusion_totals,
+        with_grant,
+        matched,
+        unmatched,
+    };
+    counts.tie();
+    counts
+}
+
+impl Counts {
+    /// Declares every sum the report's counts obey, and withholds what a withheld group size
+    /// or a withheld number followed would give away.
+    fn tie(&mut self) {
+        let grid = &mut self.grid;
+        let column = |grid: &mut Grid, cells: &[CellId]| {
+            grid.sum(cells[0], &cells[2..]);
+            grid.sum(cells[1], &cells[2..2 + ITT_LEAVES]);
+        };
+        column(grid, &self.cohort);
+        for (w, full) in self.full.iter().enumerate() {
+            column(grid, full);
+            column(grid, &self.censored[w]);
+            for (row, cohort) in self.cohort.iter().enumerate() {
+                grid.sum(*cohort, &[full[row], self.censored[w][row]]);
+            }
+            for tier in &self.outcome[w] {
+                let cells: Vec<CellId> = tier.iter().map(|(cell, _)| *cell).collect();
+                column(grid, &cells);
+            }
+        }
+        let in_cohort: Vec<CellId> = self.quarters.iter().map(|(_, cells)| cells[0]).collect();
+        grid.sum(self.cohort[0], &in_cohort);
+        for (reason, total) in self.exclusion_totals.iter().enumerate() {
+            let parts: Vec<CellId> =
+                self.quarters.iter().map(|(_, cells)| cells[1 + reason]).collect();
+            grid.sum(*total, &parts);
+        }
+        grid.sum(self.cohort[0], &[self.matched, self.unmatched]);
+        // Nothing is shown about a group whose size is withheld, nor an outcome count beside a
+        // withheld number followed: a 0 there would say something of every one of them.
+        for (row, cohort) in self.cohort.iter().enumerate() {
+            let group_hidden = grid.hidden(*cohort).is_some();
+            for (w, full) in self.full.iter().enumerate() {
+                if group_hidden {
+                    grid.hide(full[row]);
+                    grid.hide(self.censored[w][row]);
+                }
+                if grid.hidden(full[row]).is_some() {
+                    for tier in &self.outcome[w] {
+                        grid.hide(tier[row].0);
+                    }
+                }
+            }
+        }
+        grid.protect();
+    }
+
+    fn shown(&self, cell: CellId) -> Cell {
+        marker(self.grid.hidden(cell)).unwrap_or(Cell::Int(self.grid.value(cell)))
+    }
+}
+
+fn marker(hidden: Option<Hidden>) -> Option<Cell> {
+    hidden.map(|hidden| match hidden {
+        Hidden::Primary => Cell::Suppressed,
+        Hidden::Secondary => Cell::Withheld,
+    })
+}
+
+/// The marker of a figure derived from two counts: suppressed when either is, else withheld
+/// when either is.
+fn either(a: Option<Hidden>, b: Option<Hidden>) -> Option<Hidden> {
+    match (a, b) {
+        (Some(Hidden::Primary), _) | (_, Some(Hidden::Primary)) => Some(Hidden::Primary),
+        (None, None) => None,
+        _ => Some(Hidden::Secondary),
+    }
+}
+
+/// The rate of a row: outcome over followed in full, in percent, when both are shown.
+fn rate(counts: &Counts, full: CellId, outcome: CellId) -> Result<Option<f64>, Cell> {
+    let grid = &counts.grid;
+    if let Some(cell) = marker(either(grid.hidden(full), grid.hidden(outcome))) {
+        return Err(cell);
+    }
+    let (n, k) = (grid.value(full), grid.value(outcome));
+    Ok((n > 0).then(|| k as f64 * 100.0 / n as f64))
+}
+
+/// The data cut-off: as asked, else the date of the latest SDP extract, else the date the
+/// figures are as of.
+pub(super) fn cut_off(input: &Input<'_>) -> NaiveDate {
+    let sdp_extract = crate::people::sdp_extract(input.tables);
+    input.options.cut_off.or(sdp_extract).unwrap_or(input.as_of)
+}
+
+pub(super) fn build(input: &Input<'_>) -> Report {
+    let people = People::load(input);
+    let sdp_extract = crate::people::sdp_extract(input.tables);
+    let cut_off = cut_off(input);
+    let waiting = input.options.waiting_months.unwrap_or(WAITING_MONTHS_DEFAULT);
+    let (members, quarters) = cohort(&people, cut_off);
+    let counts = count_all(&people, &members, &quarters, waiting, cut_off);
+
+    let mut table = Section::new(
+        "table",
+        "Post-release reoffending by release cohort (Laporan pengulangan tindak pidana pasca-bebas)",
+        &[
+            "group",
+            "label",
+            "window_months",
+            "outcome",
+            "cohort_n",
+            "full_follow_up_n",
+            "censored_n",
+            "outcome_n",
+            "rate_percent",
+            "ci_low_percent",
+            "ci_high_percent",
+            "per_100",
+            "median_days_to_first",
+            "difference_vs_never_nominated",
+        ],
+    );
+    for (w, window) in WINDOWS.into_iter().enumerate() {
+        for (t, tier) in TIERS.into_iter().enumerate() {
+            for (row, (group, label)) in rows().into_iter().enumerate() {
+                let mut cells = vec![
+                    Cell::text(group),
+                    Cell::text(label),
+                    Cell::Int(i64::from(window)),
+                    Cell::text(tier),
+                    counts.shown(counts.cohort[row]),
+                    counts.shown(counts.full[w][row]),
+                    counts.shown(counts.censored[w][row]),
+                    counts.shown(counts.outcome[w][t][row].0),
+                ];
+                cells.extend(measures(&counts, w, t, row));
+                table.push(cells);
+            }
+        }
+    }
+    let cohorts = cohorts_section(&counts);
+    let mut notes = definition_text(waiting);
+    notes.extend(metadata(input, &counts, cut_off, sdp_extract, waiting));
+    let mut parameters = input.options.parameters();
+    parameters.insert("cut_off".to_owned(), cut_off.to_string());
+    parameters.insert("waiting_months".to_owned(), waiting.to_string());
+    parameters.insert("definition".to_owned(), "2".to_owned());
+    Report {
+        view: "recidivism".to_owned(),
+        title: "Laporan pengulangan tindak pidana pasca-bebas — kohort rilis (post-release reoffending)".to_owned(),
+        provenance: input.provenance(Some(VERSION)),
+        parameters,
+        sections: vec![table, cohorts],
+        notes,
+    }
+}
+
+/// Rate, interval, frequency, median days and the difference from the never-nominated group.
+fn measures(counts: &Counts, w: usize, t: usize, row: usize) -> Vec<Cell> {
+    let (full, (outcome, tally)) = (counts.full[w][row], &counts.outcome[w][t][row]);
+    let rate = match rate(counts, full, *outcome) {
+        Err(marker) => return vec![marker; 6],
+        Ok(None) => return vec![Cell::Empty; 6],
+        Ok(Some(rate)) => rate,
+    };
+    let n = counts.grid.value(full);
+    let (low, high) = wilson_interval(tally.outcome, n).expect("a denominator");
+    let mut days = tally.days.clone();
+    let never = counts.full[w][NEVER_NOMINATED + 2];
+    let never_rate = rate_of(counts, never, counts.outcome[w][t][NEVER_NOMINATED + 2].0);
+    let difference = match (row, never_rate) {
+        (0, _) => Cell::Empty,
+        (row, _) if row == NEVER_NOMINATED + 2 => Cell::Empty,
+        (_, Some(never_rate))
+            if n >= COMPARISON_SIZE_MIN && counts.grid.value(never) >= COMPARISON_SIZE_MIN =>
+        {
+            Cell::decimal(rate - never_rate)
+        }
+        _ => Cell::text("insufficient numbers to compare"),
+    };
+    vec![
+        Cell::decimal(rate),
+        Cell::decimal(low),
+        Cell::decimal(high),
+        Cell::decimal(tally.occurrences as f64 * 100.0 / n as f64),
+        median(&mut days).map_or(Cell::Empty, Cell::decimal),
+        difference,
+    ]
+}
+
+fn rate_of(counts: &Counts, full: CellId, outcome: CellId) -> Option<f64> {
+    rate(counts, full, outcome).ok().flatten()
+}
+
+fn cohorts_section(counts: &Counts) -> Section {
+    let mut columns = vec!["quarter", "in_cohort"];
+    let names: Vec<String> =
+        EXCLUSIONS.iter().map(|(name, _)| format!("excluded_{name}")).collect();
+    columns.extend(names.iter().map(String::as_str));
+    let mut section = Section::new("cohorts", "Release cohorts and exclusions", &columns);
+    for (quarter, cells) in &counts.quarters {
+        let mut row = vec![Cell::text(quarter)];
+        row.extend(cells.iter().map(|cell| counts.shown(*cell)));
+        section.push(row);
+    }
+    let mut total = vec![Cell::text("total"), counts.shown(counts.cohort[0])];
+    total.extend(counts.exclusion_totals.iter().map(|cell| counts.shown(*cell)));
+    section.push(total);
+    section
+}
+
+/// §(d).8: what every table is printed with.
+fn metadata(
+    input: &Input<'_>,
+    counts: &Counts,
+    cut_off: NaiveDate,
+    sdp_extract: Option<NaiveDate>,
+    waiting: u32,
+) -> Vec<String> {
+    let period = match (input.options.from, input.options.to) {
+        (None, None) => "every release up to the data cut-off".to_owned(),
+        (from, to) => format!(
+            "releases from {} to {}",
+            from.map_or("the first".to_owned(), |d| d.to_string()),
+            to.map_or("the data cut-off".to_owned(), |d| d.to_string())
+        ),
+    };
+    let cut_off_source = match (input.options.cut_off, sdp_extract) {
+        (Some(_), _) => "as asked".to_owned(),
+        (None, Some(_)) => "the date of the latest SDP extract".to_owned(),
+        (None, None) => "no SDP extract is recorded, so the date the figures are as of".to_owned(),
+    };
+    let exclusions: Vec<String> = EXCLUSIONS
+        .iter()
+        .zip(&counts.exclusion_totals)
+        .map(|((_, words), cell)| format!("{words}: {}", counts.shown(*cell).display()))
+        .collect();
+    let matched = match (counts.grid.hidden(counts.matched), counts.grid.hidden(counts.unmatched)) {
+        (None, None) => {
+            Cell::percent(counts.grid.value(counts.matched), counts.grid.value(counts.cohort[0]))
+                .display()
+        }
+        _ => "withheld (small numbers)".to_owned(),
+    };
+    vec![
+        format!(
+            "Cohort period: {period}. Windows: 12, 24, 36 and 60 months; waiting period: {waiting} months. Definition: {VERSION}."
+        ),
+        format!(
+            "Data cut-off: {cut_off} ({cut_off_source}). SDP extract date: {}. Bapas data date: not recorded in the log; post-release cases and contacts count up to the cut-off.",
+            sdp_extract.map_or("none recorded".to_owned(), |d| d.to_string())
+        ),
+        format!("Exclusions: {}.", exclusions.join("; ")),
+        format!(
+            "Identity: people are matched across custody episodes by their pseudonymous ref, a keyed hash of the SDP number, and merged records are followed to the surviving one; the release of {matched}% of the cohort came from an SDP extract."
+        ),
+        format!(
+            "Of the cohort, {} had a grant handed over in the episode.",
+            counts.shown(counts.with_grant).display()
+        ),
+        format!("Log position: {} (the figures include every event up to it).", input.position),
+    ]
+}

@@ -1,0 +1,277 @@
+//! Histories of people built by hand for the recidivism tests: custody, releases, cases,
+//! deaths, revocations and participations, folded through the `people` projection.
+
+#![allow(dead_code)] // each test file uses its own part of it
+
+use chrono::NaiveDate;
+use events::Timestamp;
+use events::catalogue::*;
+use events::envelope::Source;
+use events::state::{Fact, FactMeta};
+use events::vocabulary::*;
+use projections::projection::{Config, Replay};
+use projections::report::{Cell, Options, Report};
+use projections::views::{self, Input};
+use uuid::Uuid;
+
+pub fn date(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+pub struct History {
+    pub replay: Replay,
+    next: u128,
+}
+
+impl Default for History {
+    fn default() -> Self {
+        History::new()
+    }
+}
+
+impl History {
+    pub fn new() -> History {
+        History { replay: Replay::new(projections::people::DEF, Config::default()), next: 0 }
+    }
+
+    pub fn push(&mut self, stream_id: String, on: &str, event: impl Into<Event>) {
+        self.next += 1;
+        let occurred_at = Timestamp::start_of_day(date(on)).unwrap();
+        let fact = Fact {
+            event: event.into(),
+            meta: FactMeta {
+                stream_id,
+                event_id: Uuid::from_u128(self.next),
+                position: self.next as i64,
+                actor: "sdp-import".to_owned(),
+                role: "system".to_owned(),
+                organisation: "SYSTEM".to_owned(),
+                facility: Some("RUTAN-SOE".to_owned()),
+                source: Source::Import,
+                occurred_at,
+                recorded_at: occurred_at,
+                reason: None,
+                document_ref: None,
+            },
+        };
+        self.replay.apply_fact(&fact);
+    }
+
+    /// A person admitted on 2022-01-01 with this legal status.
+    pub fn person(&mut self, name: &str, legal_status: LegalStatus) -> String {
+        let person_ref =
+            format!("p{:0>32}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>());
+        self.admitted(&person_ref, "2022-01-01", legal_status);
+        person_ref
+    }
+
+    /// A custody episode of `person_ref` beginning on `on`.
+    pub fn admitted(&mut self, person_ref: &str, on: &str, legal_status: LegalStatus) {
+        let episode = CustodyEpisodeRecorded {
+            person_ref: person_ref.to_owned(),
+            episode_ref: format!("reg-{person_ref}-{on}"),
+            facility: "RUTAN-SOE".to_owned(),
+            admitted_on: date(on),
+            legal_status,
+            register_class: None,
+            attributes: PersonAttributes::default(),
+            sdp: None,
+        };
+        self.push(format!("person-{person_ref}"), on, episode);
+    }
+
+    pub fn release(&mut self, person_ref: &str, on: &str, legal_status: LegalStatus) {
+        self.release_as(person_ref, on, legal_status, ReleaseType::BebasMurni, None);
+    }
+
+    /// A release of this type, imported from an SDP extract taken on `extract` when given.
+    pub fn release_as(
+        &mut self,
+        person_ref: &str,
+        on: &str,
+        legal_status: LegalStatus,
+        release_type: ReleaseType,
+        extract: Option<&str>,
+    ) {
+        let sdp = extract.map(|extract| SdpSource {
+            extract_at: Timestamp::start_of_day(date(extract)).unwrap(),
+            row_ref: format!("row-{}", self.next),
+        });
+        let released = PersonReleased {
+            person_ref: person_ref.to_owned(),
+            facility: "RUTAN-SOE".to_owned(),
+            release_type,
+            released_on: date(on),
+            legal_status,
+            sdp,
+        };
+        self.push(format!("person-{person_ref}"), on, released);
+    }
+
+    pub fn case(&mut self, person_ref: &str, offence: &str, conviction: Option<&str>) {
+        self.case_readmitted(person_ref, offence, conviction, None);
+    }
+
+    pub fn case_readmitted(
+        &mut self,
+        person_ref: &str,
+        offence: &str,
+        conviction: Option<&str>,
+        readmission: Option<&str>,
+    ) {
+        self.next += 1;
+        let case = NewCaseRecorded {
+            person_ref: person_ref.to_owned(),
+            case_id: Uuid::from_u128(0xca5e_0000 + self.next),
+            offence_date: date(offence),
+            arrest_date: None,
+            conviction_date: conviction.map(date),
+            readmission_date: readmission.map(date),
+            offence_group: None,
+            source: CaseSource::Sdp,
+            sdp: None,
+        };
+        self.push(format!("person-{person_ref}"), conviction.unwrap_or(offence), case);
+    }
+
+    pub fn died(&mut self, person_ref: &str, on: &str) {
+        self.push(
+            format!("person-{person_ref}"),
+            on,
+            PersonDied { person_ref: person_ref.to_owned(), died_on: date(on), sdp: None },
+        );
+    }
+
+    pub fn revoked(&mut self, person_ref: &str, on: &str) {
+        let revoked = IntegrationRevoked {
+            person_ref: person_ref.to_owned(),
+            revoked_on: date(on),
+            reason: RevocationReason::PelanggaranSyarat,
+            sdp: None,
+        };
+        self.push(format!("person-{person_ref}"), on, revoked);
+    }
+
+    /// A participation nominated on `nominated`, and what became of it by `ended`:
+    /// `pending` (nothing more), `rejected`, `waitlisted`, `approved`, `accepted`, `running`
+    /// (started on the nomination day), `graduate` (completed and kompeten on `ended`),
+    /// `completed` (completed on `ended`, no result), `non_completer`, `personal_exit` or
+    /// `administrative_exit` (ended on `ended`).
+    pub fn participation(
+        &mut self,
+        person_ref: &str,
+        nominated: &str,
+        outcome: &str,
+        ended: &str,
+    ) -> Uuid {
+        self.next += 1;
+        let participation_id = Uuid::from_u128(0x9a00_0000 + self.next);
+        let stream = format!("participation-{participation_id}");
+        let nominated_event = ParticipantNominated {
+            participation_id,
+            package_id: Uuid::from_u128(1),
+            person_ref: person_ref.to_owned(),
+            custody_episode_ref: "reg".to_owned(),
+            category: ParticipantCategory::Wbp,
+            legal_status: LegalStatus::Narapidana,
+            register_class: None,
+            attributes: PersonAttributes::default(),
+        };
+        self.push(stream.clone(), nominated, nominated_event);
+        let on = nominated;
+        match outcome {
+            "pending" => {}
+            "waitlisted" => {
+                self.push(stream, on, ParticipantWaitlisted { participation_id, position: 1 })
+            }
+            "rejected" => self.push(
+                stream,
+                on,
+                NominationRejected { participation_id, reason: NominationRejectionReason::Other },
+            ),
+            "approved" | "accepted" => {
+                let approved = NominationApproved {
+                    participation_id,
+                    tpp_session_date: date(on),
+                    nominated_by: "petugas".to_owned(),
+                };
+                self.push(stream.clone(), on, approved);
+                if outcome == "accepted" {
+                    let accepted = ParticipantAccepted { participation_id, accepted_on: date(on) };
+                    self.push(stream, on, accepted);
+                }
+            }
+            _ => {
+                let started = ParticipationStarted { participation_id, started_on: date(on) };
+                self.push(stream.clone(), on, started);
+                self.finish(&stream, participation_id, outcome, ended);
+            }
+        }
+        participation_id
+    }
+
+    fn finish(&mut self, stream: &str, participation_id: Uuid, outcome: &str, ended: &str) {
+        let reason = match outcome {
+            "running" => return,
+            "graduate" | "completed" => {
+                let completed = TrainingCompleted {
+                    participation_id,
+                    completed_on: date(ended),
+                    sessions_attended: 10,
+                    sessions_expected: 10,
+                    hours_attended: 40,
+                };
+                self.push(stream.to_owned(), ended, completed);
+                if outcome == "graduate" {
+                    self.graduated(participation_id, ended);
+                }
+                return;
+            }
+            "personal_exit" => EndReason::Kesehatan,
+            "administrative_exit" => EndReason::PaketDibatalkan,
+            _ => EndReason::MengundurkanDiri,
+        };
+        let ended_event = ParticipationEnded {
+            participation_id,
+            reason,
+            category: reason.category(),
+            system_only: false,
+            ended_on: date(ended),
+        };
+        self.push(stream.to_owned(), ended, ended_event);
+    }
+
+    /// A competence result of kompeten recorded on `on`.
+    pub fn graduated(&mut self, participation_id: Uuid, on: &str) {
+        let graduated = ParticipantGraduated {
+            participation_id,
+            assessment_id: Uuid::from_u128(2),
+            graduated_on: date(on),
+        };
+        self.push(format!("participation-{participation_id}"), on, graduated);
+    }
+
+    /// The recidivism report of this history with these options, as of `as_of`.
+    pub fn report(&self, options: &Options, as_of: &str) -> Report {
+        let input = Input {
+            tables: &self.replay.tables,
+            projection: projections::people::DEF,
+            config: Config::default(),
+            position: self.replay.position,
+            hash: &self.replay.hash,
+            as_of: date(as_of),
+            options,
+        };
+        (views::named("recidivism").unwrap().build)(&input)
+    }
+}
+
+/// The displayed cells of the table row for a group, window and outcome, from `cohort_n` on.
+pub fn row(report: &Report, group: &str, window: i64, outcome: &str) -> Vec<String> {
+    let table = &report.sections[0];
+    let found = table.rows.iter().find(|r| {
+        r[0] == Cell::text(group) && r[2] == Cell::Int(window) && r[3] == Cell::text(outcome)
+    });
+    let found = found.unwrap_or_else(|| panic!("no row {group} {window} {outcome}"));
+    found[4..].iter().map(Cell::display).collect()
+}

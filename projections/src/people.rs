@@ -101,9 +101,9 @@ record!(
 );
 
 record!(
-    /// The date of the latest extract a source's data came from (`sdp`: the latest
-    /// `extract_at` of an imported custody fact, as a local date): the recidivism report's
-    /// default data cut-off.
+    /// The date of each source's data (`sdp`: the latest `extract_at` of an imported custody
+    /// fact; `bapas`: the day the latest follow-up contact or Bapas-sourced case was
+    /// recorded; local dates): the recidivism report's default data cut-off is the earlier.
     "people_extracts" => ExtractRow {
         source: String;
         extract_on: NaiveDate,
@@ -146,11 +146,38 @@ fn sdp_source(event: &Event) -> Option<&events::catalogue::SdpSource> {
     }
 }
 
+/// Whether an event is post-release data from Bapas: a follow-up contact, or a new case
+/// learned from Bapas. Its data date is the day it was recorded.
+fn from_bapas(event: &Event) -> bool {
+    match event {
+        Event::FollowUpContactRecorded(_) => true,
+        Event::NewCaseRecorded(e) => e.source == events::vocabulary::CaseSource::Bapas,
+        _ => false,
+    }
+}
+
 const SDP: &str = "sdp";
+const BAPAS: &str = "bapas";
 
 /// The date of the latest SDP extract the log holds a custody fact from.
 pub fn sdp_extract(tables: &Tables) -> Option<NaiveDate> {
-    tables.get::<ExtractRow>(&vec![SDP.to_owned().to_value()]).map(|row| row.extract_on)
+    extract(tables, SDP)
+}
+
+/// The date of the latest post-release record from Bapas.
+pub fn bapas_data(tables: &Tables) -> Option<NaiveDate> {
+    extract(tables, BAPAS)
+}
+
+fn extract(tables: &Tables, source: &str) -> Option<NaiveDate> {
+    tables.get::<ExtractRow>(&vec![source.to_owned().to_value()]).map(|row| row.extract_on)
+}
+
+/// Keeps the latest data date of `source`.
+fn dated(tables: &mut Tables, source: &str, on: NaiveDate) {
+    if extract(tables, source).is_none_or(|latest| latest < on) {
+        tables.put(&ExtractRow { source: source.to_owned(), extract_on: on });
+    }
 }
 
 fn person_key(person_ref: &str) -> Key {
@@ -167,6 +194,9 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
     let participation = |id: Uuid| RowRef::of::<PersonParticipationRow>(id_key(id));
     if sdp_source(&fact.event).is_some() {
         out.push(RowRef::of::<ExtractRow>(vec![SDP.to_owned().to_value()]));
+    }
+    if from_bapas(&fact.event) {
+        out.push(RowRef::of::<ExtractRow>(vec![BAPAS.to_owned().to_value()]));
     }
     match &fact.event {
         CustodyEpisodeRecorded(e) => out.push(person(&e.person_ref)),
@@ -235,11 +265,10 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
 fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
     use Event::*;
     if let Some(sdp) = sdp_source(&fact.event) {
-        let extract_on = config.local_date(sdp.extract_at);
-        let key = vec![SDP.to_owned().to_value()];
-        if tables.get::<ExtractRow>(&key).is_none_or(|row| row.extract_on < extract_on) {
-            tables.put(&ExtractRow { source: SDP.to_owned(), extract_on });
-        }
+        dated(tables, SDP, config.local_date(sdp.extract_at));
+    }
+    if from_bapas(&fact.event) {
+        dated(tables, BAPAS, config.local_date(fact.meta.recorded_at));
     }
     match &fact.event {
         CustodyEpisodeRecorded(e) => {

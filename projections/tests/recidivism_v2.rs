@@ -284,6 +284,27 @@ fn the_default_cut_off_is_the_latest_sdp_extract_not_the_last_event() {
 }
 
 #[test]
+fn the_default_cut_off_is_the_earlier_of_the_sdp_extract_and_the_bapas_data() {
+    let mut history = History::new();
+    for i in 0..5 {
+        let person = history.person(&format!("S{i}"), LegalStatus::Narapidana);
+        let bm = ReleaseType::BebasMurni;
+        history.release_as(&person, T0, LegalStatus::Narapidana, bm, Some("2025-06-30"));
+        history.contact(&person, "2025-03-31");
+    }
+    let report = history.report(&Options::default(), "2026-03-01");
+    assert_eq!(report.parameters["cut_off"], "2025-03-31");
+    let notes = report.notes.join("\n");
+    assert!(notes.contains("(the date of the Bapas data, the earlier)"), "{notes}");
+    assert!(notes.contains("Bapas data date (the day the latest follow-up contact or Bapas case was recorded): 2025-03-31"));
+    // A later Bapas record moves the Bapas date; the SDP extract, now the earlier, decides.
+    let person = history.person("S9", LegalStatus::Narapidana);
+    history.contact(&person, "2025-11-30");
+    let report = history.report(&Options::default(), "2026-03-01");
+    assert_eq!(report.parameters["cut_off"], "2025-06-30");
+}
+
+#[test]
 fn nothing_is_shown_of_a_group_whose_size_is_withheld() {
     let mut history = History::new();
     people(

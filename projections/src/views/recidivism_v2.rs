@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use super::Input;
 use super::people::{People, add_months, convicted, quarter};
 use crate::disclosure::{CellId, Grid, Hidden};
-use crate::people::{PersonParticipationRow, ReleaseRow};
+use crate::people::{ContactRow, PersonParticipationRow, ReleaseRow};
 use crate::report::{Cell, Report, Section, median, wilson_interval};
 
 pub const VERSION: &str = "jejak-recidivism-2";
@@ -259,6 +259,9 @@ struct Counts {
     with_grant: CellId,
     matched: CellId,
     unmatched: CellId,
+    /// The post-release view: per quarter with releases, the `FOLLOW_UP` columns; the first
+    /// is the quarter's cell of the cohort, shared with `quarters`.
+    follow_up: Vec<(String, Vec<CellId>)>,
 }
 
 fn count_all(
@@ -317,6 +320,15 @@ fn count_all(
     let matched_n = members.iter().filter(|m| m.from_sdp).count() as i64;
     let matched = grid.cell(matched_n);
     let unmatched = grid.cell(members.len() as i64 - matched_n);
+    let follow_up = follow_up(people, members)
+        .into_iter()
+        .map(|(quarter, figures)| {
+            let in_cohort = quarters.iter().find(|(q, _)| *q == quarter).expect("a quarter").1[0];
+            let mut cells = vec![in_cohort];
+            cells.extend(figures[1..].iter().map(|figure| grid.cell(*figure)));
+            (quarter, cells)
+        })
+        .collect();
     let mut counts = Counts {
         grid,
         cohort,
@@ -328,6 +340,7 @@ fn count_all(
         with_grant,
         matched,
         unmatched,
+        follow_up,
     };
     counts.tie();
     counts
@@ -362,6 +375,13 @@ impl Counts {
             grid.sum(*total, &parts);
         }
         grid.sum(self.cohort[0], &[self.matched, self.unmatched]);
+        let with_grant: Vec<CellId> = self.follow_up.iter().map(|(_, cells)| cells[8]).collect();
+        grid.sum(self.with_grant, &with_grant);
+        for (_, cells) in &self.follow_up {
+            if grid.hidden(cells[0]).is_some() {
+                cells[1..].iter().for_each(|cell| grid.hide(*cell));
+            }
+        }
         // Nothing is shown about a group whose size is withheld, nor an outcome count beside a
         // withheld number followed: a 0 there would say something of every one of them.
         for (row, cohort) in self.cohort.iter().enumerate() {
@@ -413,16 +433,39 @@ fn rate(counts: &Counts, full: CellId, outcome: CellId) -> Result<Option<f64>, C
     Ok((n > 0).then(|| k as f64 * 100.0 / n as f64))
 }
 
-/// The data cut-off: as asked, else the date of the latest SDP extract, else the date the
-/// figures are as of.
+/// The dates of the data: the latest SDP extract and the latest Bapas record.
+#[derive(Clone, Copy)]
+struct DataDates {
+    sdp: Option<NaiveDate>,
+    bapas: Option<NaiveDate>,
+}
+
+impl DataDates {
+    fn of(input: &Input<'_>) -> DataDates {
+        DataDates {
+            sdp: crate::people::sdp_extract(input.tables),
+            bapas: crate::people::bapas_data(input.tables),
+        }
+    }
+
+    /// The earlier of the two, or the one there is.
+    fn earlier(self) -> Option<NaiveDate> {
+        match (self.sdp, self.bapas) {
+            (Some(sdp), Some(bapas)) => Some(sdp.min(bapas)),
+            (sdp, bapas) => sdp.or(bapas),
+        }
+    }
+}
+
+/// The data cut-off: as asked, else the earlier of the SDP extract and Bapas data dates,
+/// else the date the figures are as of.
 pub(super) fn cut_off(input: &Input<'_>) -> NaiveDate {
-    let sdp_extract = crate::people::sdp_extract(input.tables);
-    input.options.cut_off.or(sdp_extract).unwrap_or(input.as_of)
+    input.options.cut_off.or(DataDates::of(input).earlier()).unwrap_or(input.as_of)
 }
 
 pub(super) fn build(input: &Input<'_>) -> Report {
     let people = People::load(input);
-    let sdp_extract = crate::people::sdp_extract(input.tables);
+    let dates = DataDates::of(input);
     let cut_off = cut_off(input);
     let waiting = input.options.waiting_months.unwrap_or(WAITING_MONTHS_DEFAULT);
     let (members, quarters) = cohort(&people, cut_off);
@@ -468,7 +511,7 @@ pub(super) fn build(input: &Input<'_>) -> Report {
     }
     let cohorts = cohorts_section(&counts);
     let mut notes = definition_text(waiting);
-    notes.extend(metadata(input, &counts, cut_off, sdp_extract, waiting));
+    notes.extend(metadata(input, &counts, cut_off, dates, waiting));
     let mut parameters = input.options.parameters();
     parameters.insert("cut_off".to_owned(), cut_off.to_string());
     parameters.insert("waiting_months".to_owned(), waiting.to_string());
@@ -542,7 +585,7 @@ fn metadata(
     input: &Input<'_>,
     counts: &Counts,
     cut_off: NaiveDate,
-    sdp_extract: Option<NaiveDate>,
+    dates: DataDates,
     waiting: u32,
 ) -> Vec<String> {
     let period = match (input.options.from, input.options.to) {
@@ -553,11 +596,16 @@ fn metadata(
             to.map_or("the data cut-off".to_owned(), |d| d.to_string())
         ),
     };
-    let cut_off_source = match (input.options.cut_off, sdp_extract) {
-        (Some(_), _) => "as asked".to_owned(),
-        (None, Some(_)) => "the date of the latest SDP extract".to_owned(),
-        (None, None) => "no SDP extract is recorded, so the date the figures are as of".to_owned(),
+    let cut_off_source = match (input.options.cut_off, dates.sdp, dates.bapas) {
+        (Some(_), ..) => "as asked",
+        (None, Some(sdp), Some(bapas)) if bapas < sdp => "the date of the Bapas data, the earlier",
+        (None, Some(_), Some(_)) => "the date of the latest SDP extract, the earlier",
+        (None, Some(_), None) => "the date of the latest SDP extract",
+        (None, None, Some(_)) => "the date of the Bapas data",
+        (None, None, None) => "no SDP extract or Bapas data is dated, so the date of the figures",
     };
+    let date_or_none =
+        |date: Option<NaiveDate>| date.map_or("none recorded".to_owned(), |d| d.to_string());
     let exclusions: Vec<String> = EXCLUSIONS
         .iter()
         .zip(&counts.exclusion_totals)
@@ -575,8 +623,9 @@ fn metadata(
             "Cohort period: {period}. Windows: 12, 24, 36 and 60 months; waiting period: {waiting} months. Definition: {VERSION}."
         ),
         format!(
-            "Data cut-off: {cut_off} ({cut_off_source}). SDP extract date: {}. Bapas data date: not recorded in the log; post-release cases and contacts count up to the cut-off.",
-            sdp_extract.map_or("none recorded".to_owned(), |d| d.to_string())
+            "Data cut-off: {cut_off} ({cut_off_source}). SDP extract date: {}. Bapas data date (the day the latest follow-up contact or Bapas case was recorded): {}.",
+            date_or_none(dates.sdp),
+            date_or_none(dates.bapas)
         ),
         format!("Exclusions: {}.", exclusions.join("; ")),
         format!(
@@ -588,4 +637,89 @@ fn metadata(
         ),
         format!("Log position: {} (the figures include every event up to it).", input.position),
     ]
+}
+
+/// The columns of the post-release view after the quarter.
+const FOLLOW_UP: [&str; 10] = [
+    "released",
+    "contacted_by_3_months",
+    "contacted_by_6_months",
+    "contacted_by_12_months",
+    "bekerja",
+    "wirausaha",
+    "tidak_bekerja",
+    "using_trained_skill",
+    "with_grant",
+    "grant_in_use",
+];
+
+/// Per quarter of release with members, the `FOLLOW_UP` figures of the cohort.
+fn follow_up(people: &People, members: &[Member<'_>]) -> BTreeMap<String, [i64; 10]> {
+    let mut by_quarter: BTreeMap<String, [i64; 10]> = BTreeMap::new();
+    for member in members {
+        let figures = by_quarter.entry(quarter(member.t0)).or_default();
+        figures[0] += 1;
+        let contacts: Vec<&ContactRow> = people
+            .contacts
+            .get(member.person_ref)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.contacted_on >= member.t0)
+            .collect();
+        for (index, (from, to)) in [(1, 4), (4, 9), (9, 15)].into_iter().enumerate() {
+            let window = (add_months(member.t0, from), add_months(member.t0, to));
+            figures[1 + index] += i64::from(
+                contacts.iter().any(|c| window.0 <= c.contacted_on && c.contacted_on < window.1),
+            );
+        }
+        if let Some(latest) = contacts.iter().max_by_key(|c| (c.contacted_on, c.contact_id)) {
+            let status = match latest.employment_status.as_str() {
+                "bekerja" => 4,
+                "wirausaha" => 5,
+                _ => 6,
+            };
+            figures[status] += 1;
+            figures[7] += i64::from(latest.uses_trained_skill);
+            figures[9] += i64::from(member.grant_handed_over && latest.uses_grant == Some(true));
+        }
+        figures[8] += i64::from(member.grant_handed_over);
+    }
+    by_quarter
+}
+
+/// The post-release view: follow-up by quarter of release over the cohort of this definition,
+/// its counts protected together with the recidivism report's (the same quarters' releases,
+/// the same grant count), so neither view gives away what the other withholds.
+pub(super) fn post_release(input: &Input<'_>) -> Report {
+    let people = People::load(input);
+    let cut_off = cut_off(input);
+    let waiting = input.options.waiting_months.unwrap_or(WAITING_MONTHS_DEFAULT);
+    let (members, quarters) = cohort(&people, cut_off);
+    let counts = count_all(&people, &members, &quarters, waiting, cut_off);
+    let mut columns = vec!["quarter"];
+    columns.extend(FOLLOW_UP);
+    let mut section = Section::new(
+        "cohorts",
+        "Pasca bebas: follow-up after release, by release quarter",
+        &columns,
+    );
+    for (quarter, cells) in &counts.follow_up {
+        let mut row = vec![Cell::text(quarter)];
+        row.extend(cells.iter().map(|cell| counts.shown(*cell)));
+        section.push(row);
+    }
+    let notes = vec![
+        format!("Released: the recidivism cohort of definition {VERSION} (convicted, released to the community by one of the five release types, each person once). Contacts by 3, 6 and 12 months: a follow-up contact in months 1–3, 4–8 and 9–14 after release."),
+        "Employment, skill use and grant use are from each person's latest contact. Counts from 1 to 4 are suppressed (<5), and further counts withheld (x) so that neither this view nor the recidivism report gives away one of them.".to_owned(),
+    ];
+    let mut parameters = input.options.parameters();
+    parameters.insert("cut_off".to_owned(), cut_off.to_string());
+    Report {
+        view: "post_release".to_owned(),
+        title: "Pasca bebas (post-release outcomes)".to_owned(),
+        provenance: input.provenance(None),
+        parameters,
+        sections: vec![section],
+        notes,
+    }
 }

@@ -251,6 +251,49 @@ impl History {
         self.push(format!("participation-{participation_id}"), on, graduated);
     }
 
+    /// A follow-up contact by Bapas on `on`, recorded the same day.
+    pub fn contact(&mut self, person_ref: &str, on: &str) {
+        self.next += 1;
+        let contact = FollowUpContactRecorded {
+            person_ref: person_ref.to_owned(),
+            contact_id: Uuid::from_u128(0xc0_0000 + self.next),
+            contacted_on: date(on),
+            employment_status: EmploymentStatus::Bekerja,
+            uses_trained_skill: true,
+            uses_grant: None,
+        };
+        self.push(format!("person-{person_ref}"), on, contact);
+    }
+
+    /// A grant for `participation_id` proposed and handed over on `on`.
+    pub fn grant_handed_over(&mut self, person_ref: &str, participation_id: Uuid, on: &str) {
+        self.next += 1;
+        let grant_id = Uuid::from_u128(0x6a00_0000 + self.next);
+        let stream = format!("grant-{grant_id}");
+        let proposed = GrantProposed {
+            grant_id,
+            participation_id,
+            package_id: Uuid::from_u128(1),
+            person_ref: person_ref.to_owned(),
+            items: Vec::new(),
+            capital_rupiah: 1_000_000,
+            total_rupiah: 1_000_000,
+            funding_source: "APBD".to_owned(),
+            budget_line: "5.1.02".to_owned(),
+        };
+        self.push(stream.clone(), on, proposed);
+        let handed_over = GrantHandedOver {
+            grant_id,
+            bast_number: format!("BAST-{}", self.next),
+            handed_over_on: date(on),
+            place: "RUTAN-SOE".to_owned(),
+            recipient: RecipientKind::Sendiri,
+            authority_ref: None,
+            approved_by: "ppk".to_owned(),
+        };
+        self.push(stream, on, handed_over);
+    }
+
     /// The recidivism report of this history with these options, as of `as_of`.
     pub fn report(&self, options: &Options, as_of: &str) -> Report {
         let input = Input {

@@ -164,6 +164,12 @@ enum Command {
         #[command(subcommand)]
         what: ProveWhat,
     },
+    /// Witness other parties' logs (docs/witness.md): cosign each new checkpoint that extends
+    /// the last one cosigned, refuse forks and rollbacks. Needs no log of its own.
+    Witness {
+        #[command(subcommand)]
+        what: WitnessWhat,
+    },
     /// Rebuild read models from position 1 (all, or the ones named), then swap them in.
     Rebuild {
         /// Projections to rebuild: programme, people, monthly (default: all).
@@ -526,6 +532,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{reference}");
             return Ok(ExitCode::SUCCESS);
         }
+        Command::Witness { what: WitnessWhat::Serve(args) } => {
+            return run_witness(args).await;
+        }
         Command::KeygenPerson { out } => {
             write_new_file(&out, &format!("{}\n", keys::new_key_hex()))?;
             println!("wrote a new person key to {}; keep it outside the database", out.display());
@@ -666,6 +675,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::PersonRef { .. }
         | Command::KeygenPerson { .. }
         | Command::Keygen { .. }
+        | Command::Witness { .. }
         | Command::Restore { .. }
         | Command::Copy { .. } => {
             unreachable!("handled above")
@@ -1522,6 +1532,59 @@ async fn print_tree_timings(
         proofs.consistency_p99_ms
     );
     Ok((took, proofs))
+}
+
+/// What `jejak witness` does.
+#[derive(Debug, Subcommand)]
+pub enum WitnessWhat {
+    /// Serve the C2SP tlog-witness protocol (`POST /add-checkpoint`).
+    Serve(WitnessArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WitnessArgs {
+    /// The witness's signing key (from `jejak keygen`).
+    #[arg(long)]
+    key: PathBuf,
+    /// The witness's name, as its cosignatures and verifier key carry it (for example
+    /// `saksi.disnakertrans.contoh`).
+    #[arg(long)]
+    name: String,
+    /// A log to witness: ORIGIN=PUBLIC_KEY, the key as a verifier key (name+id+base64) or the
+    /// 64 hex digits of `jejak keygen`'s FILE.pub. Repeat for each log.
+    #[arg(long = "log", required = true)]
+    logs: Vec<String>,
+    /// The witness's own SQLite file: what it cosigned, and what it refused.
+    #[arg(long)]
+    db: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:7380")]
+    listen: std::net::SocketAddr,
+}
+
+async fn run_witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
+    let key = crate::checkpoints::read_signing_key(&args.key)?;
+    if args.name.is_empty() || args.name.chars().any(|c| c == '+' || c.is_whitespace()) {
+        anyhow::bail!(
+            "--name {:?}: a witness name is non-empty and holds no space or `+`",
+            args.name
+        );
+    }
+    let mut logs = std::collections::BTreeMap::new();
+    for text in &args.logs {
+        let log = crate::witness::WitnessedLog::parse(text).map_err(anyhow::Error::msg)?;
+        logs.insert(log.origin.clone(), log);
+    }
+    let store = crate::witness::WitnessStore::open(&args.db)?;
+    let witness = crate::witness::Witness {
+        name: args.name,
+        key,
+        logs,
+        store,
+        stall_after_record: std::env::var_os("JEJAK_WITNESS_STALL_AFTER_RECORD").is_some(),
+    };
+    println!("witness key: {}", witness.verifier_key());
+    crate::witness::serve(witness, args.listen).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// What `jejak prove` proves.

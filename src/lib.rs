@@ -35,3 +35,4 @@ pub mod tree;
 pub mod users;
 pub mod vault;
 pub mod verify;
+pub mod witness;

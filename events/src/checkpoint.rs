@@ -15,8 +15,8 @@
 //!
 //! Each line ends with `\n`. Keys are 32-byte Ed25519 seeds and public keys, written as hex.
 
-pub use ed25519_dalek::SigningKey;
-use ed25519_dalek::{Signature, Signer, VerifyingKey};
+use ed25519_dalek::{Signature, Signer};
+pub use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use crate::time::Timestamp;

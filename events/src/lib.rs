@@ -33,6 +33,7 @@ pub mod state;
 pub mod streams;
 pub mod time;
 pub mod vocabulary;
+pub mod witness;
 
 pub use envelope::{
     AppendRequest, ExpectedVersion, InputError, Metadata, NewEvent, RecordedEvent, Source,

@@ -85,10 +85,15 @@ fn check_name(name: &str) -> Result<(), NoteError> {
 /// The key ID of an Ed25519 key named `name`: the first four bytes of
 /// `SHA-256(name ‖ "\n" ‖ 0x01 ‖ public key)`.
 pub fn key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
+    typed_key_id(name, ED25519, key)
+}
+
+/// The key ID of a key of signature type `kind`: `SHA-256(name ‖ "\n" ‖ kind ‖ key)[..4]`.
+pub(crate) fn typed_key_id(name: &str, kind: u8, key: &VerifyingKey) -> [u8; 4] {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
     hasher.update(b"\n");
-    hasher.update([ED25519]);
+    hasher.update([kind]);
     hasher.update(key.as_bytes());
     let digest = hasher.finalize();
     [digest[0], digest[1], digest[2], digest[3]]
@@ -97,14 +102,29 @@ pub fn key_id(name: &str, key: &VerifyingKey) -> [u8; 4] {
 /// The verifier key as signed notes write it: `name+keyid(hex)+base64(0x01 ‖ public key)`.
 pub fn verifier_key(name: &str, key: &VerifyingKey) -> Result<String, NoteError> {
     check_name(name)?;
-    let mut typed = vec![ED25519];
+    Ok(typed_verifier_key(name, ED25519, key))
+}
+
+/// `name+keyid(hex)+base64(kind ‖ public key)`.
+pub(crate) fn typed_verifier_key(name: &str, kind: u8, key: &VerifyingKey) -> String {
+    let mut typed = vec![kind];
     typed.extend_from_slice(key.as_bytes());
-    Ok(format!("{name}+{}+{}", hex::encode(key_id(name, key)), STANDARD.encode(typed)))
+    let id = hex::encode(typed_key_id(name, kind, key));
+    format!("{name}+{id}+{}", STANDARD.encode(typed))
 }
 
 /// Reads a verifier key (`name+keyid+base64`): the name and the key.
 pub fn parse_verifier_key(text: &str) -> Result<(String, VerifyingKey), NoteError> {
     let bad = NoteError::Malformed("a verifier key is name+keyid+base64(0x01 ‖ key)");
+    parse_typed_verifier_key(text, ED25519, bad)
+}
+
+/// Reads a verifier key of signature type `kind`; `bad` when it is not one.
+pub(crate) fn parse_typed_verifier_key(
+    text: &str,
+    kind: u8,
+    bad: NoteError,
+) -> Result<(String, VerifyingKey), NoteError> {
     let mut parts = text.trim().split('+');
     let (Some(name), Some(id), Some(key), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
@@ -113,10 +133,10 @@ pub fn parse_verifier_key(text: &str) -> Result<(String, VerifyingKey), NoteErro
     };
     check_name(name)?;
     let typed = STANDARD.decode(key).map_err(|_| bad.clone())?;
-    let (&kind, key) = typed.split_first().ok_or(bad.clone())?;
+    let (&typed_kind, key) = typed.split_first().ok_or(bad.clone())?;
     let key: [u8; 32] = key.try_into().map_err(|_| bad.clone())?;
     let key = VerifyingKey::from_bytes(&key).map_err(|_| bad.clone())?;
-    if kind != ED25519 || hex::encode(key_id(name, &key)) != id {
+    if typed_kind != kind || hex::encode(typed_key_id(name, kind, &key)) != id {
         return Err(bad);
     }
     Ok((name.to_owned(), key))

@@ -35,3 +35,4 @@ mod support;
 mod tamper;
 mod tidy;
 mod vault;
+mod witness;

@@ -1,0 +1,263 @@
+//! `jejak witness serve` (docs/witness.md), run as its own process as a partner would run it.
+//!
+//! The fork test: two copies of one log share their first events, then each is written on
+//! differently and signed with the log's own key, so both chains and both signatures are
+//! valid. The witness cosigns the copy it sees first and refuses the other — a checkpoint of
+//! the same size with another root, and a larger one whose proof cannot reach back to what it
+//! cosigned — also after a restart, and keeps the refused requests as evidence. Killed with
+//! SIGKILL after recording a checkpoint and before answering, it comes back knowing it, so it
+//! never cosigns two inconsistent checkpoints.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use events::ExpectedVersion;
+use events::checkpoint::{SigningKey, VerifyingKey};
+use events::witness::{self, AddCheckpoint};
+use jejak::store::{Backend, Store};
+
+use crate::support::{TestDb, append_seeded, clock_at};
+
+const ORIGIN: &str = "jejak.rutan-contoh.example/log";
+
+/// A witness process and the address it listens on.
+struct Served {
+    child: Child,
+    address: String,
+    stderr: Option<BufReader<std::process::ChildStderr>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_witness(dir: &Path, log_public_key: &str, stall: bool) -> Served {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jejak"));
+    command
+        .args(["witness", "serve", "--name", "saksi.disnaker-contoh.example"])
+        .arg("--key")
+        .arg(dir.join("witness.key"))
+        .arg("--log")
+        .arg(format!("{ORIGIN}={log_public_key}"))
+        .arg("--db")
+        .arg(dir.join("witness.db"))
+        .args(["--listen", "127.0.0.1:0"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if stall {
+        command.env("JEJAK_WITNESS_STALL_AFTER_RECORD", "1");
+    }
+    let mut child = command.spawn().expect("the jejak binary runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let key_line = lines.next().unwrap().unwrap();
+    assert!(key_line.starts_with("witness key: saksi.disnaker-contoh.example+"), "{key_line}");
+    let listening = lines.next().unwrap().unwrap();
+    let address = listening.strip_prefix("witness listening on ").unwrap().to_owned();
+    let stderr = Some(BufReader::new(child.stderr.take().unwrap()));
+    Served { child, address, stderr }
+}
+
+/// POSTs an add-checkpoint request: the status code, the content type and the body.
+fn add_checkpoint(address: &str, request: &AddCheckpoint) -> (u16, String, String) {
+    let body = request.encode();
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST /add-checkpoint HTTP/1.1\r\nHost: {address}\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|line| {
+            line.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_owned)
+        })
+        .unwrap_or_default();
+    (status, content_type, body.to_owned())
+}
+
+/// A request to move the witness from `old` to the checkpoint of `store`'s head.
+async fn request(store: &Store, key: &SigningKey, old: u64) -> AddCheckpoint {
+    let now = events::Timestamp::parse("2026-12-06T09:00:00Z").unwrap();
+    let note = jejak::checkpoints::sign_head(store, key, now, ORIGIN).await.unwrap().note;
+    let size = store.head().await.unwrap().position as u64;
+    let proof = if old == 0 || old == size {
+        Vec::new()
+    } else {
+        jejak::tree::prove_consistency(store, old, size).await.unwrap().proof
+    };
+    AddCheckpoint { old, proof, checkpoint: note }
+}
+
+/// Appends `count` events in a stream of their own, the same for any store given the seed.
+async fn grow(store: &Store, seed: u128, count: i64) {
+    let stream = format!("noted-{seed}");
+    store.append(append_seeded(seed, &stream, ExpectedVersion::NO_STREAM, count)).await.unwrap();
+}
+
+/// Two stores that share their first 300 events and then go apart: `a` gains 40 of its own,
+/// `b` 90 others. Both on one simulated clock, so the shared part is the same bytes.
+async fn forked_logs() -> (TestDb, TestDb, Store, Store) {
+    let a_db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let clock = clock_at("2026-12-01T08:00:00Z");
+    let a = a_db.open_with(clock.clone()).await;
+    for seed in 1..=6 {
+        grow(&a, seed, 50).await;
+    }
+    a.close().await;
+    let b_db = a_db.copy().await;
+    let a = a_db.open_with(clock.clone()).await;
+    let b = b_db.open_with(clock).await;
+    grow(&a, 100, 40).await;
+    grow(&b, 200, 90).await;
+    (a_db, b_db, a, b)
+}
+
+/// The log's key and its public key, and the witness's key (written to `witness.key`) as its
+/// public key.
+fn keys(dir: &Path) -> (SigningKey, String, VerifyingKey) {
+    let log_key = events::checkpoint::signing_key(&"11".repeat(32)).unwrap();
+    let public = events::checkpoint::public_key_hex(&log_key);
+    std::fs::write(dir.join("witness.key"), format!("{}\n", "22".repeat(32))).unwrap();
+    let witness_key = events::checkpoint::signing_key(&"22".repeat(32)).unwrap();
+    (log_key, public, witness_key.verifying_key())
+}
+
+/// The witness's cosignature on `request`'s checkpoint checks with its key, by our code and by
+/// the `signed_note` crate with a cosignature/v1 verifier written here from the C2SP text.
+fn assert_cosigned(
+    request: &AddCheckpoint,
+    answer: &(u16, String, String),
+    witness: &VerifyingKey,
+) {
+    assert_eq!(answer.0, 200, "cosigned: {}", answer.2);
+    let cosigned = format!("{}{}", request.checkpoint, answer.2);
+    let time = witness::cosignature_time(&cosigned, "saksi.disnaker-contoh.example", witness);
+    assert!(time.as_ref().is_ok_and(|t| *t > 1_700_000_000), "{time:?}");
+    let note = signed_note::Note::from_bytes(cosigned.as_bytes()).expect("a signed note");
+    let known = signed_note::VerifierList::new(vec![Box::new(CosignatureV1::new(witness))]);
+    let (verified, unverified) = note.verify(&known).expect("the cosignature verifies");
+    assert_eq!((verified.len(), unverified.len()), (1, 1), "the witness's, and the log's own");
+}
+
+/// A C2SP cosignature/v1 verifier (c2sp.org/tlog-cosignature) on the `signed_note` crate: key
+/// ID `SHA-256(name ‖ "\n" ‖ 0x04 ‖ key)[..4]`; the signature is an 8-byte big-endian time
+/// and an Ed25519 signature over `cosignature/v1\ntime T\n` and the note's text.
+struct CosignatureV1 {
+    id: u32,
+    ed25519: signed_note::StandardVerifier,
+}
+
+impl CosignatureV1 {
+    fn new(key: &VerifyingKey) -> CosignatureV1 {
+        let name = "saksi.disnaker-contoh.example";
+        let mut typed = vec![0x04];
+        typed.extend_from_slice(key.as_bytes());
+        let vkey = events::note::verifier_key(name, key).unwrap();
+        let ed25519 = signed_note::StandardVerifier::new(&vkey).unwrap();
+        CosignatureV1 { id: signed_note::key_id(name, &typed), ed25519 }
+    }
+}
+
+impl signed_note::Verifier for CosignatureV1 {
+    fn name(&self) -> &str {
+        self.ed25519.name()
+    }
+    fn key_id(&self) -> u32 {
+        self.id
+    }
+    fn verify(&self, msg: &[u8], sig: &[u8]) -> bool {
+        let Some((time, signature)) = sig.split_first_chunk::<8>() else { return false };
+        let time = u64::from_be_bytes(*time);
+        let mut message = format!("cosignature/v1\ntime {time}\n").into_bytes();
+        message.extend_from_slice(msg);
+        signature.len() == 64 && self.ed25519.verify(&message, signature)
+    }
+}
+
+#[tokio::test]
+async fn the_witness_cosigns_one_of_two_forks_and_refuses_the_other_also_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log_key, public, witness_key) = keys(dir.path());
+    let (_a_db, _b_db, a, b) = forked_logs().await;
+    let served = serve_witness(dir.path(), &public, false);
+
+    // The witness learns `a` at its head (340 events).
+    let first = request(&a, &log_key, 0).await;
+    assert_cosigned(&first, &add_checkpoint(&served.address, &first), &witness_key);
+    // `b`, believing the witness new, is told the size it cosigned...
+    let (status, content_type, body) =
+        add_checkpoint(&served.address, &request(&b, &log_key, 0).await);
+    assert_eq!((status, content_type.as_str(), body.as_str()), (409, "text/x.tlog.size", "340\n"));
+    // ...and cannot prove its 390 events extend `a`'s 340.
+    let fork = request(&b, &log_key, 340).await;
+    let (status, _, body) = add_checkpoint(&served.address, &fork);
+    assert_eq!(status, 422, "{body}");
+    assert!(body.contains("disimpan sebagai bukti"), "the refusal says it is kept: {body}");
+
+    drop(served);
+    let served = serve_witness(dir.path(), &public, false);
+    let (status, ..) = add_checkpoint(&served.address, &fork);
+    assert_eq!(status, 422, "still refused after a restart");
+    // `a` goes on: 40 more events, proven consistent with the 340 cosigned.
+    grow(&a, 101, 40).await;
+    let next = request(&a, &log_key, 340).await;
+    assert_cosigned(&next, &add_checkpoint(&served.address, &next), &witness_key);
+    // A checkpoint signed by another key is not the log's.
+    let stranger = events::checkpoint::signing_key(&"33".repeat(32)).unwrap();
+    let (status, ..) = add_checkpoint(&served.address, &request(&a, &stranger, 380).await);
+    assert_eq!(status, 403);
+    drop(served);
+
+    let store = jejak::witness::WitnessStore::open(&dir.path().join("witness.db")).unwrap();
+    assert_eq!(store.refused(ORIGIN).unwrap(), 2, "both refusals of the fork are kept");
+    let witnessed = store.witnessed().unwrap();
+    assert_eq!((witnessed[0].origin.as_str(), witnessed[0].size), (ORIGIN, 380));
+}
+
+#[tokio::test]
+async fn a_witness_killed_between_recording_and_answering_never_cosigns_the_other_fork() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log_key, public, witness_key) = keys(dir.path());
+    let (_a_db, _b_db, a, b) = forked_logs().await;
+    let mut served = serve_witness(dir.path(), &public, true);
+    let first = request(&a, &log_key, 0).await;
+    let address = served.address.clone();
+    let waiting = std::thread::spawn(move || {
+        let mut stream = TcpStream::connect(&address).unwrap();
+        let body = first.encode();
+        write!(stream, "POST /add-checkpoint HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+        let mut response = String::new();
+        let _ = std::io::Read::read_to_string(&mut stream, &mut response);
+        response
+    });
+    // The witness says it recorded the checkpoint; it is killed before it answers.
+    let mut line = String::new();
+    served.stderr.as_mut().unwrap().read_line(&mut line).unwrap();
+    assert_eq!(line.trim(), format!("witness: recorded {ORIGIN} at 340"));
+    served.child.kill().unwrap(); // SIGKILL
+    served.child.wait().unwrap();
+    assert!(!waiting.join().unwrap().contains("200"), "no cosignature left the witness");
+    drop(served);
+
+    let served = serve_witness(dir.path(), &public, false);
+    // It remembers 340 of `a`: `b` cannot be cosigned from nothing, nor from 340.
+    let (status, _, body) = add_checkpoint(&served.address, &request(&b, &log_key, 0).await);
+    assert_eq!((status, body.as_str()), (409, "340\n"));
+    let (status, ..) = add_checkpoint(&served.address, &request(&b, &log_key, 340).await);
+    assert_eq!(status, 422);
+    // The checkpoint it recorded can be asked for again, and is cosigned.
+    let again = request(&a, &log_key, 340).await;
+    assert_cosigned(&again, &add_checkpoint(&served.address, &again), &witness_key);
+}

@@ -99,8 +99,11 @@ impl Grid {
 
     /// The withheld cells the sums determine, given the shown ones, in cell order.
     pub fn determined(&self) -> Vec<CellId> {
+        // A withheld cell in no sum is never determined: only those in a sum are unknowns.
+        let in_sums: std::collections::BTreeSet<CellId> =
+            self.sums.iter().flatten().map(|(cell, _)| *cell).collect();
         let unknowns: Vec<CellId> =
-            (0..self.values.len()).filter(|cell| self.hidden[*cell].is_some()).collect();
+            in_sums.into_iter().filter(|cell| self.hidden[*cell].is_some()).collect();
         if unknowns.is_empty() {
             return Vec::new();
         }

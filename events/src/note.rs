@@ -125,7 +125,8 @@ pub(crate) fn parse_typed_verifier_key(
     kind: u8,
     bad: NoteError,
 ) -> Result<(String, VerifyingKey), NoteError> {
-    let mut parts = text.trim().split('+');
+    // The name holds no `+` and the key ID is hex; the base64 after them may hold `+`.
+    let mut parts = text.trim().splitn(3, '+');
     let (Some(name), Some(id), Some(key), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
@@ -224,6 +225,16 @@ mod tests {
         let vkey = verifier_key("jejak.contoh/log", &key().verifying_key()).unwrap();
         let (name, parsed) = parse_verifier_key(&vkey).unwrap();
         assert_eq!((name.as_str(), parsed), ("jejak.contoh/log", key().verifying_key()));
+    }
+
+    #[test]
+    fn a_verifier_key_whose_base64_holds_a_plus_reads_back() {
+        let key = (0u8..=255)
+            .map(|seed| SigningKey::from_bytes(&[seed; 32]).verifying_key())
+            .find(|key| verifier_key("k", key).unwrap().matches('+').count() > 2)
+            .expect("some key's base64 holds a plus");
+        let vkey = verifier_key("k", &key).unwrap();
+        assert_eq!(parse_verifier_key(&vkey).unwrap(), ("k".to_owned(), key));
     }
 
     #[test]

@@ -52,8 +52,7 @@ async fn everything(world: &World) -> Vec<Value> {
     let auditor = world.tokens[&Role::Auditor].as_str();
     let events = world.store.read_all(1, 10_000).await.unwrap();
     let events: Vec<String> = events.iter().map(|event| format!("{event:?}")).collect();
-    let (_, status) = call(&world.router, Method::GET, "/api/status", Some(auditor), None).await;
-    let mut seen = vec![json!(events), status];
+    let mut seen = vec![json!(events)];
     for view in projections::views::all() {
         let uri = format!("/api/views/{}", view.name);
         let (_, mut report) = call(&world.router, Method::GET, &uri, Some(auditor), None).await;
@@ -62,6 +61,10 @@ async fn everything(world: &World) -> Vec<Value> {
         }
         seen.push(report);
     }
+    // The read models' checkpoints once every view has been read, so each is caught up:
+    // whether the fuzz happened to ask for a view first is not a change it made.
+    let (_, status) = call(&world.router, Method::GET, "/api/status", Some(auditor), None).await;
+    seen.push(status);
     seen
 }
 

@@ -1398,6 +1398,10 @@ pub struct ServeArgs {
     /// The certificate's private key (PEM).
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// A witness to offer each new checkpoint of `--checkpoint-out` to (docs/witness.md):
+    /// URL=KEY, the key its verifier key (name+keyid+base64). Repeat for each witness.
+    #[arg(long = "witness", requires = "checkpoint_out")]
+    witnesses: Vec<String>,
 }
 
 /// The rest of the command line `jejak serve` uses.
@@ -1435,7 +1439,13 @@ async fn run_serve(
         person_key_file,
         tls_cert,
         tls_key,
+        witnesses,
     } = args;
+    let witnesses = witnesses
+        .iter()
+        .map(|text| crate::witness::client::WitnessEndpoint::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(anyhow::Error::msg)?;
     let Opened { url, store, commands, clock } = *opened;
     let master = serve_master_key(settings.master_key_file, demo)?;
     let mut tokens = Vec::new();
@@ -1487,6 +1497,19 @@ async fn run_serve(
         let key = crate::checkpoints::read_signing_key(&key)?;
         let every = Duration::from_secs(checkpoint_minutes.max(1) * 60);
         state.serve_checkpoints_from(out.clone());
+        if !witnesses.is_empty() {
+            let board = Arc::new(crate::witness::client::Witnesses::new(witnesses)?);
+            state.report_witnesses(board.clone());
+            let (store, clock) = (store.clone(), state.inner.clock.clone());
+            let offering = crate::witness::client::keep_offering(
+                store,
+                board,
+                out.clone(),
+                clock,
+                stopped.clone(),
+            );
+            tokio::spawn(offering);
+        }
         let signer = crate::server::Signer { key, out, every, origin: checkpoint_origin };
         tokio::spawn(crate::server::sign_checkpoints(state.clone(), signer, stopped.clone()));
     }
@@ -1582,7 +1605,6 @@ async fn run_witness(args: WitnessArgs) -> anyhow::Result<ExitCode> {
         store,
         stall_after_record: std::env::var_os("JEJAK_WITNESS_STALL_AFTER_RECORD").is_some(),
     };
-    println!("witness key: {}", witness.verifier_key());
     crate::witness::serve(witness, args.listen).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -140,8 +140,35 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiE
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let projections = state.inner.projector.status().await.unwrap_or_default();
     let stalls = state.inner.store.stalls().await.unwrap_or_default();
-    let text = state.inner.metrics.render(state.inner.store.metrics(), &projections, &stalls);
+    let mut text = state.inner.metrics.render(state.inner.store.metrics(), &projections, &stalls);
+    text.push_str(&witness_metrics(&state.witness_states()));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Each witness's cosigned size and failed attempts, in the Prometheus text format.
+fn witness_metrics(witnesses: &[crate::witness::client::WitnessState]) -> String {
+    if witnesses.is_empty() {
+        return String::new();
+    }
+    let mut text = String::from(
+        "# HELP jejak_witness_cosigned_size The largest checkpoint the witness has cosigned.\n\
+         # TYPE jejak_witness_cosigned_size gauge\n",
+    );
+    for w in witnesses {
+        let size = w.cosigned_size.unwrap_or(0);
+        text.push_str(&format!("jejak_witness_cosigned_size{{witness=\"{}\"}} {size}\n", w.name));
+    }
+    text.push_str(
+        "# HELP jejak_witness_failures_total Attempts to have a checkpoint cosigned that failed.\n\
+         # TYPE jejak_witness_failures_total counter\n",
+    );
+    for w in witnesses {
+        text.push_str(&format!(
+            "jejak_witness_failures_total{{witness=\"{}\"}} {}\n",
+            w.name, w.failures
+        ));
+    }
+    text
 }
 
 pub async fn not_found() -> Response {
@@ -174,6 +201,9 @@ pub struct LogStatus {
     pub head_hash: String,
     pub head_recorded_at: Option<String>,
     pub projections: Vec<ProjectionState>,
+    /// The witnesses the server offers its checkpoints to (docs/witness.md), and what each
+    /// has cosigned.
+    pub witnesses: Vec<crate::witness::client::WitnessState>,
 }
 
 /// The head of the log and each read model's lag.
@@ -201,6 +231,7 @@ pub async fn status(
                 rebuilding_at: s.rebuilding_at,
             })
             .collect(),
+        witnesses: state.witness_states(),
     }))
 }
 

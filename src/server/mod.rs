@@ -71,6 +71,8 @@ pub struct Inner {
     opening_day: std::sync::OnceLock<chrono::NaiveDate>,
     /// Where the server appends the checkpoints it signs, served at `/log/checkpoint`.
     checkpoints_file: std::sync::OnceLock<std::path::PathBuf>,
+    /// The witnesses the server offers its checkpoints to, and what each has cosigned.
+    witnesses: std::sync::OnceLock<Arc<crate::witness::client::Witnesses>>,
     users: RwLock<Option<(Instant, Users)>>,
 }
 
@@ -100,6 +102,7 @@ impl AppState {
                 person_key: std::sync::OnceLock::new(),
                 opening_day: std::sync::OnceLock::new(),
                 checkpoints_file: std::sync::OnceLock::new(),
+                witnesses: std::sync::OnceLock::new(),
                 users: RwLock::new(None),
             }),
         }
@@ -118,6 +121,16 @@ impl AppState {
 
     pub fn checkpoints_file(&self) -> Option<&std::path::Path> {
         self.inner.checkpoints_file.get().map(std::path::PathBuf::as_path)
+    }
+
+    /// Shows `witnesses` and their states on `/api/status` and `/metrics`.
+    pub fn report_witnesses(&self, witnesses: Arc<crate::witness::client::Witnesses>) {
+        let _ = self.inner.witnesses.set(witnesses);
+    }
+
+    /// What each witness has cosigned; empty when the server has none.
+    pub fn witness_states(&self) -> Vec<crate::witness::client::WitnessState> {
+        self.inner.witnesses.get().map(|w| w.states()).unwrap_or_default()
     }
 
     /// Makes the overview open on `day` when no day is asked for (`serve --demo`).

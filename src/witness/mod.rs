@@ -6,6 +6,7 @@
 //! not extend what it cosigned — a fork, a rollback — is refused, also after a restart, and
 //! kept as evidence.
 
+pub mod client;
 pub mod store;
 
 use std::collections::BTreeMap;
@@ -85,7 +86,15 @@ pub fn router(witness: Arc<Witness>) -> Router {
 /// Serves the witness on `addr` until the process is stopped.
 pub async fn serve(witness: Witness, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("witness listening on {}", listener.local_addr()?);
+    // Said once it listens; a closed stdout never stops the witness.
+    let greeting = format!(
+        "witness key: {}\nwitness listening on {}\n",
+        witness.verifier_key(),
+        listener.local_addr()?
+    );
+    let mut stdout = std::io::stdout();
+    let _ = std::io::Write::write_all(&mut stdout, greeting.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut stdout));
     axum::serve(listener, router(Arc::new(witness))).await?;
     Ok(())
 }

@@ -18,7 +18,8 @@ use events::checkpoint::{SigningKey, VerifyingKey};
 use events::witness::{self, AddCheckpoint};
 use jejak::store::{Backend, Store};
 
-use crate::support::{TestDb, append_seeded, clock_at};
+use crate::serve::read_response;
+use crate::support::{TestDb, append_seeded, clock_at, jejak, stdout};
 
 const ORIGIN: &str = "jejak.rutan-contoh.example/log";
 
@@ -26,6 +27,8 @@ const ORIGIN: &str = "jejak.rutan-contoh.example/log";
 struct Served {
     child: Child,
     address: String,
+    /// The witness's verifier key, as it printed it.
+    key: String,
     stderr: Option<BufReader<std::process::ChildStderr>>,
 }
 
@@ -37,6 +40,10 @@ impl Drop for Served {
 }
 
 fn serve_witness(dir: &Path, log_public_key: &str, stall: bool) -> Served {
+    serve_witness_on(dir, log_public_key, stall, "127.0.0.1:0")
+}
+
+fn serve_witness_on(dir: &Path, log_public_key: &str, stall: bool, listen: &str) -> Served {
     let mut command = Command::new(env!("CARGO_BIN_EXE_jejak"));
     command
         .args(["witness", "serve", "--name", "saksi.disnaker-contoh.example"])
@@ -46,7 +53,7 @@ fn serve_witness(dir: &Path, log_public_key: &str, stall: bool) -> Served {
         .arg(format!("{ORIGIN}={log_public_key}"))
         .arg("--db")
         .arg(dir.join("witness.db"))
-        .args(["--listen", "127.0.0.1:0"])
+        .args(["--listen", listen])
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -56,11 +63,12 @@ fn serve_witness(dir: &Path, log_public_key: &str, stall: bool) -> Served {
     let mut child = command.spawn().expect("the jejak binary runs");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let key_line = lines.next().unwrap().unwrap();
-    assert!(key_line.starts_with("witness key: saksi.disnaker-contoh.example+"), "{key_line}");
+    let key = key_line.strip_prefix("witness key: ").unwrap().to_owned();
+    assert!(key.starts_with("saksi.disnaker-contoh.example+"), "{key_line}");
     let listening = lines.next().unwrap().unwrap();
     let address = listening.strip_prefix("witness listening on ").unwrap().to_owned();
     let stderr = Some(BufReader::new(child.stderr.take().unwrap()));
-    Served { child, address, stderr }
+    Served { child, address, key, stderr }
 }
 
 /// POSTs an add-checkpoint request: the status code, the content type and the body.
@@ -260,4 +268,139 @@ async fn a_witness_killed_between_recording_and_answering_never_cosigns_the_othe
     // The checkpoint it recorded can be asked for again, and is cosigned.
     let again = request(&a, &log_key, 340).await;
     assert_cosigned(&again, &add_checkpoint(&served.address, &again), &witness_key);
+}
+
+/// `jejak serve` signing into `file` and offering its checkpoints to the witness at
+/// `witness`; its stderr, where it logs each witness's answer.
+fn serve_log(
+    db: &TestDb,
+    dir: &Path,
+    witness: &Served,
+) -> (Child, String, BufReader<std::process::ChildStderr>) {
+    let file = dir.join("checkpoints.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--checkpoint-origin", ORIGIN])
+        .arg("--checkpoint-key")
+        .arg(dir.join("log.key"))
+        .arg("--checkpoint-out")
+        .arg(&file)
+        .arg("--witness")
+        .arg(format!("http://{}={}", witness.address, witness.key))
+        .env("JEJAK_DATABASE_URL", &db.url)
+        .env("RUST_LOG", "info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the jejak binary runs");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let listening = lines.next().unwrap().unwrap();
+    let address = listening.split("://").nth(1).unwrap().split_whitespace().next().unwrap();
+    let address = address.to_owned();
+    std::thread::spawn(move || for _ in lines {});
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    (child, address, stderr)
+}
+
+/// Reads the server's log until a line holds `words`.
+fn until_logged(stderr: &mut BufReader<std::process::ChildStderr>, words: &str) -> String {
+    let mut line = String::new();
+    loop {
+        line.clear();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "the server stopped before: {words}");
+        if line.contains(words) {
+            return line;
+        }
+    }
+}
+
+fn get(address: &str, path: &str, token: &str) -> String {
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
+         Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    read_response(stream).unwrap().1
+}
+
+/// Signs the log's head into the checkpoints file, on demand, as `jejak checkpoint` does.
+fn sign_now(db: &TestDb, dir: &Path) {
+    let key = dir.join("log.key");
+    let file = dir.join("checkpoints.jsonl");
+    let args = [
+        "checkpoint",
+        "--origin",
+        ORIGIN,
+        "--key",
+        key.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ];
+    let output = jejak(&db.url, &args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+#[tokio::test]
+async fn serve_offers_each_checkpoint_to_its_witness_and_reports_what_it_cosigned() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log_key, public, witness_key) = keys(dir.path());
+    std::fs::write(dir.path().join("log.key"), format!("{}\n", "11".repeat(32))).unwrap();
+    let _ = log_key;
+    let db = TestDb::new(Backend::Sqlite).await.unwrap();
+    let store = db.open().await;
+    for seed in 1..=6 {
+        grow(&store, seed, 50).await;
+    }
+    let auditor =
+        jejak(&db.url, &["user", "add", "audit.satu", "--role", "auditor", "--org", "INSPEKTORAT"]);
+    let token = stdout(&auditor).trim().to_owned();
+    sign_now(&db, dir.path());
+    let witness = serve_witness(dir.path(), &public, false);
+    let (mut server, address, mut log) = serve_log(&db, dir.path(), &witness);
+
+    // The checkpoint of 300 is offered at once and cosigned.
+    until_logged(&mut log, "checkpoint cosigned");
+    let status: serde_json::Value =
+        serde_json::from_str(&get(&address, "/api/status", &token)).unwrap();
+    let seen = &status["witnesses"][0];
+    assert_eq!(
+        (seen["name"].as_str(), seen["cosigned_size"].as_u64()),
+        (Some("saksi.disnaker-contoh.example"), Some(300))
+    );
+    assert!(seen["last_error"].is_null(), "{seen}");
+    let metrics = get(&address, "/metrics", &token);
+    assert!(
+        metrics
+            .contains("jejak_witness_cosigned_size{witness=\"saksi.disnaker-contoh.example\"} 300"),
+        "{metrics}"
+    );
+    let file = std::fs::read_to_string(dir.path().join("checkpoints.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(file.lines().last().unwrap()).unwrap();
+    let cosigned = last["note"].as_str().unwrap();
+    assert!(
+        witness::cosignature_time(cosigned, "saksi.disnaker-contoh.example", &witness_key).is_ok()
+    );
+
+    // The witness goes down: the log is written and signed on as before, the failure shown.
+    let port = witness.address.clone();
+    drop(witness);
+    grow(&store, 7, 50).await;
+    sign_now(&db, dir.path());
+    until_logged(&mut log, "checkpoint not cosigned");
+    let status: serde_json::Value =
+        serde_json::from_str(&get(&address, "/api/status", &token)).unwrap();
+    let seen = &status["witnesses"][0];
+    assert_eq!(seen["cosigned_size"].as_u64(), Some(300));
+    assert!(seen["failures"].as_u64().unwrap() >= 1 && seen["last_error"].is_string(), "{seen}");
+    // It comes back on its address: the checkpoint of 350 is cosigned, proven from 300.
+    let _witness = serve_witness_on(dir.path(), &public, false, &port);
+    until_logged(&mut log, "checkpoint cosigned");
+    let status: serde_json::Value =
+        serde_json::from_str(&get(&address, "/api/status", &token)).unwrap();
+    assert_eq!(status["witnesses"][0]["cosigned_size"].as_u64(), Some(350));
+    assert!(status["witnesses"][0]["last_error"].is_null());
+    let _ = server.kill();
+    let _ = server.wait();
 }

@@ -341,3 +341,43 @@ async fn check_note(
         None => Ok(Finding::Matches),
     }
 }
+
+/// A tree checkpoint of the file and the witnesses that cosigned it, over all its copies.
+#[derive(Debug, Clone)]
+pub struct Cosigned {
+    /// The first line the checkpoint is on.
+    pub line: usize,
+    pub size: u64,
+    /// The names of the witnesses given whose cosignature on it verifies.
+    pub witnesses: std::collections::BTreeSet<String>,
+}
+
+/// Each distinct tree checkpoint of `checkpoints` (its copies, one per witness that cosigned
+/// it, are one checkpoint) with the witnesses among `witnesses` whose cosignature on it
+/// verifies. Chain-format checkpoints cannot carry cosignatures and are left out.
+pub fn cosigned(
+    checkpoints: &[(usize, Signed)],
+    witnesses: &[(String, checkpoint::VerifyingKey)],
+) -> Vec<Cosigned> {
+    let mut by_text: Vec<(String, Cosigned)> = Vec::new();
+    for (line, signed) in checkpoints {
+        let Signed::Note(found) = signed else { continue };
+        let Ok((text, _)) = note::split(&found.note) else { continue };
+        let Ok(body) = CheckpointBody::parse(text) else { continue };
+        let index = match by_text.iter().position(|(seen, _)| seen == text) {
+            Some(index) => index,
+            None => {
+                let witnesses = std::collections::BTreeSet::new();
+                let first = Cosigned { line: *line, size: body.size, witnesses };
+                by_text.push((text.to_owned(), first));
+                by_text.len() - 1
+            }
+        };
+        for (name, key) in witnesses {
+            if events::witness::cosignature_time(&found.note, name, key).is_ok() {
+                by_text[index].1.witnesses.insert(name.clone());
+            }
+        }
+    }
+    by_text.into_iter().map(|(_, cosigned)| cosigned).collect()
+}

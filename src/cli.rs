@@ -109,6 +109,14 @@ enum Command {
         /// The public key (FILE.pub of `jejak keygen`) the checkpoints must be signed with.
         #[arg(long, requires = "checkpoints")]
         public_key: Option<PathBuf>,
+        /// A witness's verifier key (name+keyid+base64, docs/witness.md) whose cosignatures
+        /// count toward the quorum. Repeat for each witness.
+        #[arg(long = "witness", requires = "checkpoints")]
+        witnesses: Vec<String>,
+        /// How many of the witnesses given must have cosigned every tree checkpoint of the
+        /// file (default: 1 when witnesses are given).
+        #[arg(long, requires = "witnesses")]
+        quorum: Option<usize>,
     },
     /// Run commands given as JSON lines (docs/commands.md), one JSON result per line.
     Exec {
@@ -720,8 +728,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { checkpoints, public_key } => {
+        Command::Verify { checkpoints, public_key, witnesses, quorum } => {
             let mut code = run_verify(&store).await?;
+            if let (Some(file), false) = (&checkpoints, witnesses.is_empty()) {
+                let quorum = quorum.unwrap_or(1);
+                if !quorum_met(file, &witnesses, quorum)? {
+                    code = ExitCode::from(1);
+                }
+            }
             if let (Some(checkpoints), Some(public_key)) = (checkpoints, public_key) {
                 let public_key = crate::checkpoints::read_key(&public_key)?;
                 let signed = crate::checkpoints::read_file(&checkpoints)?;
@@ -1555,6 +1569,50 @@ async fn print_tree_timings(
         proofs.consistency_p99_ms
     );
     Ok((took, proofs))
+}
+
+/// Whether every tree checkpoint of `file` is cosigned by at least `quorum` of `witnesses`
+/// (verifier keys); says so for each.
+fn quorum_met(file: &std::path::Path, witnesses: &[String], quorum: usize) -> anyhow::Result<bool> {
+    let keys = witnesses
+        .iter()
+        .map(|text| {
+            events::witness::parse_verifier_key(text)
+                .map_err(|e| anyhow::anyhow!("--witness {text}: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if quorum == 0 || quorum > keys.len() {
+        anyhow::bail!(
+            "--quorum {quorum}: give a number from 1 to the {} witnesses named",
+            keys.len()
+        );
+    }
+    let signed = crate::checkpoints::read_file(file)?;
+    let cosigned = crate::checkpoints::cosigned(&signed, &keys);
+    if cosigned.is_empty() {
+        println!("{} holds no tree checkpoint: the quorum cannot be met", file.display());
+        return Ok(false);
+    }
+    let mut met = true;
+    for found in cosigned {
+        let names: Vec<&str> = found.witnesses.iter().map(String::as_str).collect();
+        let enough = found.witnesses.len() >= quorum;
+        met &= enough;
+        println!(
+            "tree checkpoint at line {} (size {}): cosigned by {} of the {quorum} witnesses required{}{}",
+            found.line,
+            found.size,
+            found.witnesses.len(),
+            if names.is_empty() { String::new() } else { format!(" ({})", names.join(", ")) },
+            if enough { "" } else { ": QUORUM NOT MET" }
+        );
+    }
+    if !met {
+        println!(
+            "the quorum of {quorum} witnesses is NOT met: a checkpoint no witness vouches for may be of a rewritten log"
+        );
+    }
+    Ok(met)
 }
 
 /// What `jejak witness` does.

@@ -198,12 +198,14 @@ impl signed_note::Verifier for CosignatureV1 {
 async fn the_witness_cosigns_one_of_two_forks_and_refuses_the_other_also_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let (log_key, public, witness_key) = keys(dir.path());
-    let (_a_db, _b_db, a, b) = forked_logs().await;
+    let (a_db, b_db, a, b) = forked_logs().await;
     let served = serve_witness(dir.path(), &public, false);
 
     // The witness learns `a` at its head (340 events).
     let first = request(&a, &log_key, 0).await;
-    assert_cosigned(&first, &add_checkpoint(&served.address, &first), &witness_key);
+    let answer = add_checkpoint(&served.address, &first);
+    assert_cosigned(&first, &answer, &witness_key);
+    let first_cosigned = format!("{}{}", first.checkpoint, answer.2);
     // `b`, believing the witness new, is told the size it cosigned...
     let (status, content_type, body) =
         add_checkpoint(&served.address, &request(&b, &log_key, 0).await);
@@ -221,7 +223,9 @@ async fn the_witness_cosigns_one_of_two_forks_and_refuses_the_other_also_after_a
     // `a` goes on: 40 more events, proven consistent with the 340 cosigned.
     grow(&a, 101, 40).await;
     let next = request(&a, &log_key, 340).await;
-    assert_cosigned(&next, &add_checkpoint(&served.address, &next), &witness_key);
+    let answer = add_checkpoint(&served.address, &next);
+    assert_cosigned(&next, &answer, &witness_key);
+    let next_cosigned = format!("{}{}", next.checkpoint, answer.2);
     // A checkpoint signed by another key is not the log's.
     let stranger = events::checkpoint::signing_key(&"33".repeat(32)).unwrap();
     let (status, ..) = add_checkpoint(&served.address, &request(&a, &stranger, 380).await);
@@ -232,6 +236,35 @@ async fn the_witness_cosigns_one_of_two_forks_and_refuses_the_other_also_after_a
     assert_eq!(store.refused(ORIGIN).unwrap(), 2, "both refusals of the fork are kept");
     let witnessed = store.witnessed().unwrap();
     assert_eq!((witnessed[0].origin.as_str(), witnessed[0].size), (ORIGIN, 380));
+
+    // An auditor verifies each copy with its own checkpoints and a quorum of one witness: the
+    // rewritten copy's chain and its own signature are valid, yet no witness vouches for it.
+    let witness_vkey = witness::verifier_key("saksi.disnaker-contoh.example", &witness_key);
+    let cosigned_a = vec![first_cosigned, next_cosigned];
+    let (a_file, b_file) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    write_checkpoints(&a_file, &cosigned_a);
+    write_checkpoints(&b_file, std::slice::from_ref(&fork.checkpoint));
+    std::fs::write(dir.path().join("log.pub"), format!("{public}\n")).unwrap();
+    let verify = |db: &TestDb, file: &Path| {
+        let (file, public) = (file.to_str().unwrap(), dir.path().join("log.pub"));
+        let args = ["verify", "--checkpoints", file, "--public-key", public.to_str().unwrap()];
+        jejak(&db.url, &[&args[..], &["--witness", &witness_vkey, "--quorum", "1"]].concat())
+    };
+    let a_verified = verify(&a_db, &a_file);
+    assert!(a_verified.status.success(), "{}", stdout(&a_verified));
+    assert!(stdout(&a_verified).contains("cosigned by 1 of the 1 witnesses required (saksi"));
+    let b_verified = verify(&b_db, &b_file);
+    assert_eq!(b_verified.status.code(), Some(1), "{}", stdout(&b_verified));
+    let said = stdout(&b_verified);
+    assert!(said.contains("all 1 checkpoints match the log"), "its own signature holds: {said}");
+    assert!(said.contains("QUORUM NOT MET"), "{said}");
+}
+
+/// A checkpoints file of these notes, one line each, as `jejak serve` writes them.
+fn write_checkpoints(path: &Path, notes: &[String]) {
+    let lines: Vec<String> =
+        notes.iter().map(|note| serde_json::json!({ "note": note }).to_string() + "\n").collect();
+    std::fs::write(path, lines.concat()).unwrap();
 }
 
 #[tokio::test]

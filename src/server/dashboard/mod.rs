@@ -815,6 +815,27 @@ async fn compliance(
                 } }
             } }
         }
+        (witnesses(lang, &state.witness_states()))
     };
     page(&web, "compliance", t(lang, "nav.compliance"), body)
+}
+
+/// The witnesses the server offers its checkpoints to, and what each has cosigned
+/// (docs/witness.md); nothing when it has none.
+fn witnesses(lang: Lang, states: &[crate::witness::client::WitnessState]) -> Markup {
+    html! {
+        @if !states.is_empty() {
+            h2 { (t(lang, "ui.witnesses")) }
+            div.scroll { table data-section="witnesses" {
+                thead { tr { th { (t(lang, "ui.witness")) } th { (t(lang, "ui.cosigned_size")) } th { (t(lang, "ui.cosigned_at")) } th { (t(lang, "ui.state")) } } }
+                tbody { @for w in states {
+                    tr { td { (w.name) } td.n { (w.cosigned_size.map_or("—".to_owned(), |s| s.to_string())) } td { (w.cosigned_at.as_deref().unwrap_or("—")) }
+                         td style="white-space:normal" { @match &w.last_error {
+                             None => (t(lang, "ui.witness_ok")),
+                             Some(error) => { (t(lang, "ui.witness_failing")) " (" (w.failures) "): " (error) }
+                         } } }
+                } }
+            } }
+        }
+    }
 }

@@ -350,6 +350,8 @@ pub struct Cosigned {
     pub size: u64,
     /// The names of the witnesses given whose cosignature on it verifies.
     pub witnesses: std::collections::BTreeSet<String>,
+    /// The note with every signature line of its copies, each once, in the order found.
+    pub note: String,
 }
 
 /// Each distinct tree checkpoint of `checkpoints` (its copies, one per witness that cosigned
@@ -359,25 +361,38 @@ pub fn cosigned(
     checkpoints: &[(usize, Signed)],
     witnesses: &[(String, checkpoint::VerifyingKey)],
 ) -> Vec<Cosigned> {
-    let mut by_text: Vec<(String, Cosigned)> = Vec::new();
+    let mut found: Vec<(String, Vec<String>, Cosigned)> = Vec::new();
     for (line, signed) in checkpoints {
-        let Signed::Note(found) = signed else { continue };
-        let Ok((text, _)) = note::split(&found.note) else { continue };
+        let Signed::Note(copy) = signed else { continue };
+        let Ok((text, lines)) = note::split(&copy.note) else { continue };
         let Ok(body) = CheckpointBody::parse(text) else { continue };
-        let index = match by_text.iter().position(|(seen, _)| seen == text) {
+        let index = match found.iter().position(|(seen, ..)| seen == text) {
             Some(index) => index,
             None => {
                 let witnesses = std::collections::BTreeSet::new();
-                let first = Cosigned { line: *line, size: body.size, witnesses };
-                by_text.push((text.to_owned(), first));
-                by_text.len() - 1
+                let first =
+                    Cosigned { line: *line, size: body.size, witnesses, note: String::new() };
+                found.push((text.to_owned(), Vec::new(), first));
+                found.len() - 1
             }
         };
+        let (_, signatures, cosigned) = &mut found[index];
+        for line in lines {
+            if !signatures.iter().any(|seen| seen == line) {
+                signatures.push(line.to_owned());
+            }
+        }
         for (name, key) in witnesses {
-            if events::witness::cosignature_time(&found.note, name, key).is_ok() {
-                by_text[index].1.witnesses.insert(name.clone());
+            if events::witness::cosignature_time(&copy.note, name, key).is_ok() {
+                cosigned.witnesses.insert(name.clone());
             }
         }
     }
-    by_text.into_iter().map(|(_, cosigned)| cosigned).collect()
+    found
+        .into_iter()
+        .map(|(text, signatures, mut cosigned)| {
+            cosigned.note = format!("{text}\n{}\n", signatures.join("\n"));
+            cosigned
+        })
+        .collect()
 }

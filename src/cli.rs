@@ -252,6 +252,10 @@ enum Command {
         /// Sign the manifest with this key (from `jejak keygen`).
         #[arg(long)]
         key: Option<PathBuf>,
+        /// A witness's verifier key (docs/witness.md): the checkpoints it cosigned at the
+        /// period's ends go in `witnessed.json` with the proofs tying them to the events.
+        #[arg(long = "witness", requires = "checkpoints")]
+        witnesses: Vec<String>,
     },
     /// Serve the HTTP API (docs/api.md) until interrupted.
     Serve(ServeArgs),
@@ -885,14 +889,22 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(if review.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Command::Evidence { from, to, out, checkpoints, key } => {
+        Command::Evidence { from, to, out, checkpoints, key, witnesses } => {
             let key = key.map(|path| crate::checkpoints::read_signing_key(&path)).transpose()?;
+            let witnesses = witnesses
+                .iter()
+                .map(|text| {
+                    events::witness::parse_verifier_key(text)
+                        .map_err(|error| anyhow::anyhow!("--witness {text}: {error}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
             let request = crate::evidence::Request {
                 from,
                 to,
                 out: &out,
                 checkpoints: checkpoints.as_deref(),
+                witnesses: &witnesses,
                 key: key.as_ref(),
                 config,
                 now: clock.now(),

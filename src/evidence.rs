@@ -55,6 +55,9 @@ pub struct Request<'a> {
     pub to: NaiveDate,
     pub out: &'a Path,
     pub checkpoints: Option<&'a Path>,
+    /// Witnesses (name, key) whose cosigned checkpoints at the period's ends go in
+    /// `witnessed.json`; none, no such file.
+    pub witnesses: &'a [(String, checkpoint::VerifyingKey)],
     pub key: Option<&'a SigningKey>,
     pub config: Config,
     pub now: Timestamp,
@@ -87,7 +90,7 @@ pub struct Manifest {
 
 /// Writes the bundle and returns its manifest.
 pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifest, EvidenceError> {
-    let Request { from, to, out, checkpoints, key, config, now } = request;
+    let Request { from, to, out, checkpoints, witnesses, key, config, now } = request;
     if from > to {
         return Err(EvidenceError::BackwardsPeriod(from, to));
     }
@@ -184,6 +187,14 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
     std::fs::write(&path, text).map_err(|e| write_error(&path, e))?;
     files.insert(name.to_owned(), digest(&path)?);
 
+    if let (Some(file), false) = (checkpoints, witnesses.is_empty()) {
+        let cosigned = crate::checkpoints::cosigned(&read_file(file)?, witnesses);
+        let (name, text) = witnessed(store, &cosigned, first, last, last_event.event_id).await?;
+        let path = out.join(name);
+        std::fs::write(&path, text).map_err(|e| write_error(&path, e))?;
+        files.insert(name.to_owned(), digest(&path)?);
+    }
+
     let manifest = Manifest {
         format: FORMAT,
         period: BTreeMap::from([("from", from.to_string()), ("to", to.to_string())]),
@@ -207,6 +218,45 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
         std::fs::write(&path, signature + "\n").map_err(|e| write_error(&path, e))?;
     }
     Ok(manifest)
+}
+
+/// `witnessed.json` (docs/evidence.md): the latest checkpoint cosigned by a witness before the
+/// period and the first one after it, the consistency proof between them and the inclusion
+/// proof of the period's last event in the second; or `witnessed.txt` when no cosigned
+/// checkpoint covers the period's end yet.
+async fn witnessed(
+    store: &Store,
+    cosigned: &[crate::checkpoints::Cosigned],
+    first: i64,
+    last: i64,
+    last_event: uuid::Uuid,
+) -> Result<(&'static str, String), EvidenceError> {
+    let vouched = cosigned.iter().filter(|c| !c.witnesses.is_empty());
+    let start = vouched.clone().filter(|c| (c.size as i64) < first).max_by_key(|c| c.size);
+    let Some(end) = vouched.filter(|c| c.size as i64 >= last).min_by_key(|c| c.size) else {
+        let text = format!("no checkpoint cosigned by a witness covers position {last} yet\n");
+        return Ok(("witnessed.txt", text));
+    };
+    let from = start.map_or(0, |start| start.size);
+    let tree = |error: crate::tree::TreeError| EvidenceError::Report(error.to_string());
+    let consistency = if from == 0 {
+        Vec::new()
+    } else {
+        crate::tree::prove_consistency(store, from, end.size).await.map_err(tree)?.proof
+    };
+    let inclusion =
+        crate::tree::prove_inclusion(store, last_event, Some(end.size)).await.map_err(tree)?;
+    let base64 = |hashes: &[events::merkle::Hash]| {
+        hashes.iter().map(crate::tree::base64).collect::<Vec<_>>()
+    };
+    let checkpoint = |c: &crate::checkpoints::Cosigned| serde_json::json!({ "size": c.size, "note": c.note, "witnesses": c.witnesses });
+    let value = serde_json::json!({
+        "start": start.map(checkpoint),
+        "end": checkpoint(end),
+        "consistency": base64(&consistency),
+        "last_inclusion": base64(&inclusion.proof),
+    });
+    Ok(("witnessed.json", serde_json::to_string_pretty(&value).expect("serialises") + "\n"))
 }
 
 /// The bundle goes into a new or empty directory.

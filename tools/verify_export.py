@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Verify a jejak export or evidence bundle offline, with nothing but Python's standard library.
 
-Usage: verify_export.py FILE.ndjson|BUNDLE_DIR [--checkpoints FILE --public-key FILE.pub [--proof FILE.json]]
+Usage: verify_export.py FILE.ndjson|BUNDLE_DIR [--checkpoints FILE --public-key FILE.pub [--proof FILE.json]] [--witness KEY ... [--quorum K]]
 
 An export holds one JSON object per line, one per event, in position order (docs/export-format.md).
 This program recomputes every event's hash from the canonical encoding in docs/hash-chain.md and
@@ -23,7 +23,11 @@ checkpoint of the same tree size.
 Given a directory, it checks an evidence bundle (docs/evidence.md): the manifest's signature
 (or, unsigned, that it is exactly as jejak wrote it), every file's SHA-256 against the manifest,
 no file more or less, the events as a chain continuing from the manifest's prev_hash over
-exactly its range, and the bundled checkpoints. The first problem is named with its file.
+exactly its range, and the bundled checkpoints. The first problem is named with its file. A
+bundle's witnessed.json (docs/evidence.md) is checked too: both checkpoints signed by the log's
+key, cosigned (C2SP cosignature/v1) by at least --quorum (default 1) of the witnesses whose
+verifier keys are given with --witness, the later one consistent with the earlier (RFC 9162
+§2.1.4.2) and holding the bundle's last event (so, through the chain, all of them).
 
 Exit status: 0 when the export is intact, 1 when the chain is broken (the first break is named)
 or a checkpoint does not match, 2 when the export or a key file cannot be read at all (a bundle
@@ -262,6 +266,131 @@ def check_checkpoints(lines, public_key_hex, hashes, roots=None):
     return results
 
 
+def consistency_holds(first, second, first_root, second_root, proof):
+    """RFC 9162 §2.1.4.2: whether `proof` shows the tree of `first` leaves with `first_root`
+    is a prefix of the tree of `second` leaves with `second_root`."""
+    if first > second:
+        return False
+    if first == second:
+        return not proof and first_root == second_root
+    if first == 0:
+        return not proof
+    if not proof:
+        return False
+    path = ([first_root] if first & (first - 1) == 0 else []) + list(proof)
+    fn, sn = first - 1, second - 1
+    while fn & 1:
+        fn, sn = fn >> 1, sn >> 1
+    fr = sr = path[0]
+    for node in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = hashlib.sha256(b"\x01" + node + fr).digest()
+            sr = hashlib.sha256(b"\x01" + node + sr).digest()
+            while not fn & 1 and fn != 0:
+                fn, sn = fn >> 1, sn >> 1
+        else:
+            sr = hashlib.sha256(b"\x01" + sr + node).digest()
+        fn, sn = fn >> 1, sn >> 1
+    return sn == 0 and fr == first_root and sr == second_root
+
+
+def witness_key(text):
+    """A witness's verifier key, name+keyid+base64(0x04, key) (docs/witness.md): (name, key)."""
+    name, _, rest = text.strip().partition("+")
+    key_id, _, encoded = rest.partition("+")
+    try:
+        typed = base64.b64decode(encoded, validate=True)
+    except ValueError:
+        typed = b""
+    if not name or len(typed) != 33 or typed[0] != 4 or \
+            cosigner_key_id(name, typed[1:]).hex() != key_id:
+        raise ValueError(f"{text.strip()}: not a witness's verifier key (name+keyid+base64)")
+    return name, typed[1:]
+
+
+def cosigner_key_id(name, public_key):
+    """A cosigner's key ID: SHA-256(name, newline, 0x04, key), 4 bytes (C2SP tlog-cosignature)."""
+    return hashlib.sha256(name.encode("utf-8") + b"\n\x04" + public_key).digest()[:4]
+
+
+def signature_lines(signatures):
+    """(name, bytes) of each signature line whose base64 reads."""
+    found = []
+    for line in signatures:
+        name, _, encoded = line[2:].partition(" ")
+        try:
+            found.append((name, base64.b64decode(encoded, validate=True)))
+        except ValueError:
+            continue
+    return found
+
+
+def cosigners(text, signatures, witnesses):
+    """The names of `witnesses` whose cosignature/v1 on the note's text verifies."""
+    names = []
+    for name, key in witnesses:
+        for signer, raw in signature_lines(signatures):
+            if signer == name and len(raw) == 76 and raw[:4] == cosigner_key_id(name, key):
+                time = int.from_bytes(raw[4:12], "big")
+                message = f"cosignature/v1\ntime {time}\n{text}".encode("utf-8")
+                if ed25519_verify(key, message, raw[12:]):
+                    names.append(name)
+                    break
+    return names
+
+
+def witnessed_checkpoint(where, entry, log_key, witnesses, quorum):
+    """A checkpoint of witnessed.json signed by the log and cosigned by the quorum: (size, root),
+    or raises BundleError naming what fails."""
+    read = read_note(entry.get("note", "")) if isinstance(entry, dict) else None
+    if read is None:
+        raise BundleError(f"witnessed.json: the {where} checkpoint is not a signed note")
+    text, (origin, size_text, root_text, *_), signatures = read
+    size, root = int(size_text), base64.b64decode(root_text)
+    logged = [raw for name, raw in signature_lines(signatures)
+              if name == origin and len(raw) == 68 and raw[:4] == note_key_id(origin, log_key)]
+    if not logged or not ed25519_verify(log_key, text.encode("utf-8"), logged[0][4:]):
+        raise BundleError(f"witnessed.json: the {where} checkpoint (size {size}) is NOT signed "
+                          "by the log's key")
+    names = cosigners(text, signatures, witnesses)
+    if witnesses and len(names) < quorum:
+        raise BundleError(f"witnessed.json: the {where} checkpoint (size {size}) is cosigned by "
+                          f"{len(names)} of the {quorum} witnesses required: QUORUM NOT MET")
+    return size, root, names
+
+
+def check_witnessed(directory, log_key_hex, witnesses, quorum, last, last_hash):
+    """Checks a bundle's witnessed.json; returns the lines to print, or raises BundleError."""
+    import os
+    with open(os.path.join(directory, "witnessed.json"), encoding="utf-8") as data:
+        witnessed = json.load(data)
+    if not log_key_hex:
+        raise BundleError("witnessed.json: no key of the log to check it with: give --public-key")
+    log_key = bytes.fromhex(log_key_hex.strip())
+    try:
+        end_size, end_root, end_names = witnessed_checkpoint(
+            "end", witnessed["end"], log_key, witnesses, quorum)
+        start = witnessed.get("start")
+        start_size, start_root, _ = (0, b"", []) if start is None else witnessed_checkpoint(
+            "start", start, log_key, witnesses, quorum)
+        consistency = [base64.b64decode(h, validate=True) for h in witnessed["consistency"]]
+        inclusion = [base64.b64decode(h, validate=True) for h in witnessed["last_inclusion"]]
+    except (KeyError, TypeError, ValueError):
+        raise BundleError("witnessed.json: not as jejak writes it") from None
+    if not consistency_holds(start_size, end_size, start_root, end_root, consistency):
+        raise BundleError(f"witnessed.json: the tree of {end_size} events does NOT extend the "
+                          f"one of {start_size}: the log was rewritten between them")
+    if end_size < last or not inclusion_holds(leaf_hash(last_hash), last - 1, end_size,
+                                              inclusion, end_root):
+        raise BundleError(f"witnessed.json: the bundle's last event (position {last}) is NOT in "
+                          f"the witnessed tree of {end_size} events")
+    who = ", ".join(end_names) if end_names else "no witness key given: cosignatures NOT checked"
+    return [f"witnessed: the log's tree grew from {start_size} to {end_size} events without "
+            f"rewriting, and holds these events ({who})"]
+
+
 def inclusion_holds(leaf, index, size, proof, root):
     """RFC 9162 §2.1.3.2: whether `proof` leads from leaf `index` of a tree of `size` to `root`."""
     if index >= size:
@@ -488,7 +617,7 @@ def canonical_manifest(manifest):
     return json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def verify_bundle(directory, public_key_hex=None):
+def verify_bundle(directory, public_key_hex=None, witnesses=(), quorum=1):
     """Checks an evidence bundle; returns lines to print, or raises BundleError."""
     import os
 
@@ -577,6 +706,12 @@ def verify_bundle(directory, public_key_hex=None):
         lines.append(f"{len(results)} signed checkpoints match these events")
     else:
         lines.append("no signed checkpoint covers this range")
+    if "witnessed.json" in files:
+        lines.extend(check_witnessed(directory, trusted, list(witnesses), quorum, last,
+                                     manifest["range"]["last_hash"]))
+    elif witnesses:
+        raise BundleError("witnessed.json: missing: witnesses were given, but the bundle holds no "
+                          "checkpoint they cosigned")
     reports = sorted(name for name in files if name.startswith("reports/"))
     lines.append(f"{len(reports)} reports and compliance.json match the manifest "
                  f"({manifest.get('findings', 0)} findings)")
@@ -585,10 +720,14 @@ def verify_bundle(directory, public_key_hex=None):
 
 def parse_arguments(argv):
     """PATH and the optional --checkpoints and --public-key files, or None when malformed."""
-    options, rest = {}, []
+    options, rest = {"--witness": []}, []
     arguments = iter(argv[1:])
     for argument in arguments:
-        if argument in ("--checkpoints", "--public-key", "--proof"):
+        if argument == "--witness":
+            options["--witness"].append(next(arguments, None))
+            if options["--witness"][-1] is None:
+                return None
+        elif argument in ("--checkpoints", "--public-key", "--proof", "--quorum"):
             options[argument] = next(arguments, None)
             if options[argument] is None:
                 return None
@@ -618,7 +757,13 @@ def main(argv):
                 print(f"error: cannot read the public key: {error}", file=sys.stderr)
                 return 2
         try:
-            lines = verify_bundle(path, public_key)
+            witnesses = [witness_key(text) for text in options["--witness"]]
+            quorum = int(options.get("--quorum", "1"))
+        except ValueError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
+        try:
+            lines = verify_bundle(path, public_key, witnesses, quorum)
         except BundleError as error:
             print(f"bundle BROKEN: {error}")
             return 1

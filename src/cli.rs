@@ -891,13 +891,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Evidence { from, to, out, checkpoints, key, witnesses } => {
             let key = key.map(|path| crate::checkpoints::read_signing_key(&path)).transpose()?;
-            let witnesses = witnesses
-                .iter()
-                .map(|text| {
-                    events::witness::parse_verifier_key(text)
-                        .map_err(|error| anyhow::anyhow!("--witness {text}: {error}"))
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
+            let witnesses = witness_keys(&witnesses)?;
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
             let request = crate::evidence::Request {
                 from,
@@ -1583,16 +1577,23 @@ async fn print_tree_timings(
     Ok((took, proofs))
 }
 
-/// Whether every tree checkpoint of `file` is cosigned by at least `quorum` of `witnesses`
-/// (verifier keys); says so for each.
-fn quorum_met(file: &std::path::Path, witnesses: &[String], quorum: usize) -> anyhow::Result<bool> {
-    let keys = witnesses
+/// The witnesses' verifier keys given with `--witness`, read.
+fn witness_keys(
+    texts: &[String],
+) -> anyhow::Result<Vec<(String, events::checkpoint::VerifyingKey)>> {
+    texts
         .iter()
         .map(|text| {
             events::witness::parse_verifier_key(text)
-                .map_err(|e| anyhow::anyhow!("--witness {text}: {e}"))
+                .map_err(|error| anyhow::anyhow!("--witness {text}: {error}"))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
+        .collect()
+}
+
+/// Whether every tree checkpoint of `file` is cosigned by at least `quorum` of `witnesses`
+/// (verifier keys); says so for each.
+fn quorum_met(file: &std::path::Path, witnesses: &[String], quorum: usize) -> anyhow::Result<bool> {
+    let keys = witness_keys(witnesses)?;
     if quorum == 0 || quorum > keys.len() {
         anyhow::bail!(
             "--quorum {quorum}: give a number from 1 to the {} witnesses named",

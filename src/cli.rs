@@ -172,6 +172,25 @@ enum Command {
         #[command(subcommand)]
         what: ProveWhat,
     },
+    /// A receipt of a grant handover or a certificate (docs/witness.md): the event, its
+    /// inclusion proof and a checkpoint that holds it, signed and cosigned, as JSON; check it
+    /// offline with tools/verify_receipt.py.
+    Receipt {
+        #[arg(long)]
+        event: uuid::Uuid,
+        /// The checkpoints file (of `jejak serve --checkpoint-out`, with the cosigned copies).
+        #[arg(long)]
+        checkpoints: PathBuf,
+        /// The log's public key (FILE.pub of `jejak keygen`).
+        #[arg(long)]
+        public_key: PathBuf,
+        /// A witness's verifier key: the checkpoint must carry its cosignature. Repeatable.
+        #[arg(long = "witness")]
+        witnesses: Vec<String>,
+        /// Write the receipt here instead of printing it.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Witness other parties' logs (docs/witness.md): cosign each new checkpoint that extends
     /// the last one cosigned, refuse forks and rollbacks. Needs no log of its own.
     Witness {
@@ -760,6 +779,23 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(code)
         }
         Command::Prove { what } => run_prove(&store, what).await,
+        Command::Receipt { event, checkpoints, public_key, witnesses, out } => {
+            let key =
+                events::checkpoint::verifying_key(&crate::checkpoints::read_key(&public_key)?)?;
+            let signed = crate::checkpoints::read_file(&checkpoints)?;
+            let witnesses = witness_keys(&witnesses)?;
+            let receipt = crate::receipts::make(&store, event, &signed, &key, &witnesses).await?;
+            let text = serde_json::to_string_pretty(&receipt)? + "\n";
+            match out {
+                Some(path) => write_new_file(&path, &text)?,
+                None => print!("{text}"),
+            }
+            if let Some(pending) = &receipt.pending {
+                eprintln!("{pending}");
+                return Ok(ExitCode::from(1));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Checkpoint { key, out, origin } => {
             let key = crate::checkpoints::read_signing_key(&key)?;
             let origin = match origin {
@@ -1517,6 +1553,7 @@ async fn run_serve(
         let key = crate::checkpoints::read_signing_key(&key)?;
         let every = Duration::from_secs(checkpoint_minutes.max(1) * 60);
         state.serve_checkpoints_from(out.clone());
+        state.set_log_key(key.verifying_key());
         if !witnesses.is_empty() {
             let board = Arc::new(crate::witness::client::Witnesses::new(witnesses)?);
             state.report_witnesses(board.clone());

@@ -27,6 +27,7 @@ pub mod history;
 pub mod import;
 pub mod keys;
 pub mod projector;
+pub mod receipts;
 pub mod reports;
 pub mod server;
 pub mod store;

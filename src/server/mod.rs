@@ -73,6 +73,8 @@ pub struct Inner {
     checkpoints_file: std::sync::OnceLock<std::path::PathBuf>,
     /// The witnesses the server offers its checkpoints to, and what each has cosigned.
     witnesses: std::sync::OnceLock<Arc<crate::witness::client::Witnesses>>,
+    /// The public key the server signs its checkpoints with, for receipts and `/log/keys`.
+    log_key: std::sync::OnceLock<events::checkpoint::VerifyingKey>,
     users: RwLock<Option<(Instant, Users)>>,
 }
 
@@ -103,6 +105,7 @@ impl AppState {
                 opening_day: std::sync::OnceLock::new(),
                 checkpoints_file: std::sync::OnceLock::new(),
                 witnesses: std::sync::OnceLock::new(),
+                log_key: std::sync::OnceLock::new(),
                 users: RwLock::new(None),
             }),
         }
@@ -126,6 +129,20 @@ impl AppState {
     /// Shows `witnesses` and their states on `/api/status` and `/metrics`.
     pub fn report_witnesses(&self, witnesses: Arc<crate::witness::client::Witnesses>) {
         let _ = self.inner.witnesses.set(witnesses);
+    }
+
+    /// The witnesses' names and keys; empty when the server has none.
+    pub fn witness_keys(&self) -> Vec<(String, events::checkpoint::VerifyingKey)> {
+        self.inner.witnesses.get().map(|w| w.keys()).unwrap_or_default()
+    }
+
+    /// Publishes the checkpoints' public key (on `/log/keys`, in receipts).
+    pub fn set_log_key(&self, key: events::checkpoint::VerifyingKey) {
+        let _ = self.inner.log_key.set(key);
+    }
+
+    pub fn log_key(&self) -> Option<&events::checkpoint::VerifyingKey> {
+        self.inner.log_key.get()
     }
 
     /// What each witness has cosigned; empty when the server has none.
@@ -227,6 +244,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/proofs/inclusion", get(proofs::inclusion))
         .route("/api/proofs/consistency", get(proofs::consistency))
         .route("/log/checkpoint", get(proofs::checkpoint))
+        .route("/log/keys", get(proofs::keys))
         .route("/log/consistency", get(proofs::public_consistency))
         .route("/log/tile/{level}/{*rest}", get(proofs::tile))
         .route("/healthz", get(api::healthz))

@@ -191,6 +191,27 @@ pub async fn checkpoint(State(state): State<AppState>) -> Response {
     }
 }
 
+/// `GET /log/keys`, public: the log's checkpoint key and its witnesses' keys, each as a
+/// verifier key with its fingerprint, so that anyone holding a receipt can check it with keys
+/// they did not get from the receipt.
+pub async fn keys(State(state): State<AppState>) -> Response {
+    let Some(log_key) = state.log_key() else {
+        let message = "this server signs no checkpoints (jejak serve --checkpoint-key)";
+        return (StatusCode::NOT_FOUND, message).into_response();
+    };
+    let origin = latest_note(&state)
+        .and_then(|note| note.lines().next().map(str::to_owned))
+        .unwrap_or_default();
+    let vkey = events::note::verifier_key(&origin, log_key).unwrap_or_default();
+    let fingerprint = crate::receipts::fingerprint;
+    let mut text = format!("log {vkey}\nfingerprint {}\n", fingerprint(log_key));
+    for (name, key) in state.witness_keys() {
+        let vkey = events::witness::verifier_key(&name, &key);
+        text.push_str(&format!("witness {vkey}\nfingerprint {}\n", fingerprint(&key)));
+    }
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
+}
+
 /// A tile's coordinates from its C2SP path: `N` in groups of three digits, all but the last
 /// prefixed `x`, and `.p/W` for a partial tile.
 fn tile_path(path: &str) -> Option<(u64, Option<u64>)> {

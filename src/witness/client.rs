@@ -95,6 +95,11 @@ impl Witnesses {
         Ok(Witnesses { endpoints, states: Mutex::new(states), client })
     }
 
+    /// Each witness's name and key.
+    pub fn keys(&self) -> Vec<(String, VerifyingKey)> {
+        self.endpoints.iter().map(|e| (e.name.clone(), e.key)).collect()
+    }
+
     pub fn states(&self) -> Vec<WitnessState> {
         self.states.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }

@@ -26,6 +26,7 @@ mod nodes;
 mod offline;
 mod outside;
 mod projections;
+mod receipt;
 mod register_send;
 mod rules;
 mod serve;

@@ -444,7 +444,7 @@ async fn serve_offers_each_checkpoint_to_its_witness_and_reports_what_it_cosigne
 }
 
 /// A dashboard page as the user of `token` sees it, signed in through the form.
-fn dashboard_page(address: &str, token: &str, path: &str) -> String {
+pub fn dashboard_page(address: &str, token: &str, path: &str) -> String {
     let mut stream = TcpStream::connect(address).unwrap();
     let form = format!("token={token}");
     write!(

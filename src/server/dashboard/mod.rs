@@ -13,6 +13,7 @@ pub mod form_labels;
 pub mod forms;
 pub mod i18n;
 pub mod offline;
+pub mod receipt;
 pub mod refusals;
 pub mod register;
 pub mod render;
@@ -63,6 +64,7 @@ pub fn routes() -> Router<AppState> {
         .route("/act/{command}/done", get(actions::done))
         .route("/audit", get(audit))
         .route("/compliance", get(compliance))
+        .route("/receipt/{event}", get(receipt::show))
         .route("/{page}", get(report_page))
 }
 

@@ -589,6 +589,11 @@ pub async fn scoped_report(
     if !access::may_read_view(&scope, name) {
         return Err(forbidden(&format!("read the {name} view")));
     }
+    if scope == Scope::Aggregates
+        && let Err(why) = published_cut(&wanted)
+    {
+        return Err(ApiError::Forbidden(why));
+    }
     let mut options = Options {
         facility: wanted.facility,
         skill: wanted.skill,
@@ -622,6 +627,47 @@ pub async fn scoped_report(
     } else {
         report
     })
+}
+
+/// Whether a question is a published cut (docs/reports.md, "Published cuts"), the only ones
+/// roles that see aggregates may ask: the latest data (no `as_of`, `known_at`, `cut_off`,
+/// waiting period or older definition) over all time, a calendar year or a calendar quarter,
+/// for everything or a whole facility or skill. Free periods and dates would let the
+/// difference of two answers give away what each withholds. Why not, in both languages.
+fn published_cut(wanted: &ViewParams) -> Result<(), String> {
+    let fixed = [
+        ("as_of", wanted.as_of.is_some()),
+        ("known_at", wanted.known_at.is_some()),
+        ("cut_off", wanted.cut_off.is_some()),
+        ("waiting_months", wanted.waiting_months.is_some()),
+        ("definition", wanted.definition.is_some()),
+    ];
+    let period_ok = match (wanted.from, wanted.to) {
+        (None, None) => true,
+        (Some(from), Some(to)) => is_calendar_cut(from, to),
+        _ => false,
+    };
+    match fixed.iter().find(|(_, given)| *given).map(|(name, _)| *name) {
+        None if period_ok => Ok(()),
+        found => Err(format!(
+            "Peran ini hanya melihat potongan terbitan: data terbaru, seluruh waktu atau satu \
+             tahun/triwulan kalender (from/to), satu fasilitas atau keahlian utuh{}. / This role \
+             sees published cuts only: the latest data, over all time or one calendar year or \
+             quarter (from/to), for a whole facility or skill{}.",
+            found.map_or(String::new(), |name| format!("; hapus `{name}`")),
+            found.map_or(String::new(), |name| format!("; leave out `{name}`")),
+        )),
+    }
+}
+
+/// Whether `from`..=`to` is exactly a calendar year or quarter.
+fn is_calendar_cut(from: NaiveDate, to: NaiveDate) -> bool {
+    use chrono::Datelike;
+    let quarter_start = from.day() == 1 && (from.month() - 1).is_multiple_of(3);
+    let end_of = |months: u32| {
+        from.checked_add_months(chrono::Months::new(months)).and_then(|next| next.pred_opt())
+    };
+    quarter_start && (end_of(3) == Some(to) || (from.month() == 1 && end_of(12) == Some(to)))
 }
 
 /// Narrows `options` to what `scope` may read of the programme: its facility's, or its

@@ -30,6 +30,7 @@ backend_tests!(
     bad_input_gets_a_clear_status_and_writes_nothing,
     the_openapi_document_is_valid_and_every_endpoint_answers_as_documented,
     the_live_feed_sends_every_event_in_order_and_then_new_ones,
+    an_analyst_reads_published_cuts_only,
 );
 
 /// The test's master key: fictional, for tests only.
@@ -680,4 +681,43 @@ async fn the_live_feed_sends_every_event_in_order_and_then_new_ones(db: TestDb) 
     let expected: Vec<i64> = (1..=head + 1).collect();
     assert_eq!(ids[..expected.len()], expected[..], "every event once, in order");
     world.store.close().await;
+}
+
+/// Roles that see aggregates ask published cuts only (docs/reports.md): the latest data over
+/// all time, a calendar year or a quarter; any other period, date or setting is refused with
+/// its reason in both languages, and a role that may see names asks freely.
+async fn an_analyst_reads_published_cuts_only(db: TestDb) {
+    let world = world(&db).await;
+    let analyst = world.tokens[&Role::Analis].as_str();
+    let auditor = world.tokens[&Role::Auditor].as_str();
+    for uri in [
+        "/api/views/recidivism",
+        "/api/views/recidivism?from=2025-01-01&to=2025-12-31",
+        "/api/views/recidivism?from=2025-04-01&to=2025-06-30",
+        "/api/views/post_release?from=2024-10-01&to=2024-12-31",
+        "/api/views/outcomes?facility=RUTAN-SOE",
+    ] {
+        let (status, body) = call(&world.router, Method::GET, uri, Some(analyst), None).await;
+        assert_eq!(status, StatusCode::OK, "{uri}: {body}");
+    }
+    for uri in [
+        "/api/views/recidivism?from=2025-01-01&to=2025-06-30",
+        "/api/views/recidivism?from=2025-02-01&to=2025-04-30",
+        "/api/views/recidivism?from=2025-01-01",
+        "/api/views/recidivism?cut_off=2025-06-30",
+        "/api/views/recidivism?as_of=2025-06-30",
+        "/api/views/recidivism?waiting_months=12",
+        "/api/views/recidivism?definition=1",
+        "/api/views/post_release?known_at=2025-06-30",
+    ] {
+        let (status, body) = call(&world.router, Method::GET, uri, Some(analyst), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {body}");
+        let message = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("potongan terbitan") && message.contains("published cuts"),
+            "{uri}: {body}"
+        );
+        let (status, body) = call(&world.router, Method::GET, uri, Some(auditor), None).await;
+        assert_eq!(status, StatusCode::OK, "the auditor asks freely: {uri}: {body}");
+    }
 }

@@ -195,20 +195,63 @@ pub fn is_count_column(name: &str) -> bool {
 }
 
 /// The report with every count from 1 to 4 withheld, for readers who see aggregates only
-/// (analysts): a count that small could single a person out.
+/// (analysts): a count that small could single a person out. A sum of money or a percentage
+/// in the same row as a withheld count is withheld with it (three grants' total in rupiah
+/// says what each was worth), and so is an indicator of money beside its withheld count.
 pub fn suppress_small_counts(mut report: Report) -> Report {
     for section in &mut report.sections {
         let counts: Vec<bool> = section.columns.iter().map(|name| is_count_column(name)).collect();
+        let derived: Vec<bool> =
+            section.columns.iter().map(|name| is_derived_column(name)).collect();
         for row in &mut section.rows {
+            let mut withheld = false;
             for (cell, is_count) in row.iter_mut().zip(&counts) {
                 if *is_count && matches!(cell, Cell::Int(1..=4)) {
                     *cell = Cell::Suppressed;
+                    withheld = true;
+                }
+            }
+            if withheld {
+                for (cell, is_derived) in row.iter_mut().zip(&derived) {
+                    if *is_derived && !matches!(cell, Cell::Empty) {
+                        *cell = Cell::Suppressed;
+                    }
                 }
             }
         }
+        withhold_money_indicators(section);
     }
-    report.notes.push("Counts from 1 to 4 are suppressed (<5).".to_owned());
+    report.notes.push(
+        "Counts from 1 to 4 are suppressed (<5), and money and rates beside them.".to_owned(),
+    );
     report
+}
+
+/// Columns computed from a row's counts: money and percentages.
+fn is_derived_column(name: &str) -> bool {
+    name.contains("rupiah") || name.ends_with("_percent")
+}
+
+/// Indicators of money and the count each is the total of.
+const MONEY_INDICATORS: [(&str, &str); 1] =
+    [("grant_rupiah_handed_over_this_year", "grants_handed_over_this_year")];
+
+/// In an indicator section (`indicator`, `value`), withholds a money indicator whose count is
+/// withheld.
+fn withhold_money_indicators(section: &mut Section) {
+    if section.columns != ["indicator", "value"] {
+        return;
+    }
+    let withheld = |rows: &[Vec<Cell>], name: &str| {
+        rows.iter().any(|row| row[0] == Cell::text(name) && row[1] == Cell::Suppressed)
+    };
+    for (money, count) in MONEY_INDICATORS {
+        if withheld(&section.rows, count) {
+            for row in section.rows.iter_mut().filter(|row| row[0] == Cell::text(money)) {
+                row[1] = Cell::Suppressed;
+            }
+        }
+    }
 }
 
 /// A count as shown: suppressed from 1 to 4.
@@ -302,5 +345,34 @@ mod tests {
         assert_eq!(median(&mut [5, 1, 3]), Some(3.0));
         assert_eq!(median(&mut [4, 1, 3, 2]), Some(2.5));
         assert_eq!(median(&mut []), None);
+    }
+
+    #[test]
+    fn money_and_rates_beside_a_withheld_count_are_withheld_too() {
+        let mut table = Section::new("t", "t", &["grants", "total_rupiah", "rate_percent"]);
+        table.push(vec![Cell::Int(3), Cell::Int(8_250_000), Cell::Tenths(500)]);
+        table.push(vec![Cell::Int(7), Cell::Int(19_250_000), Cell::Tenths(700)]);
+        let mut indicators = Section::new("i", "i", &["indicator", "value"]);
+        indicators.push(vec![Cell::text("grants_handed_over_this_year"), Cell::Int(2)]);
+        indicators
+            .push(vec![Cell::text("grant_rupiah_handed_over_this_year"), Cell::Int(5_500_000)]);
+        let report = Report {
+            view: "v".into(),
+            title: "v".into(),
+            provenance: Provenance {
+                log_position: 1,
+                chain_hash: String::new(),
+                projection: "p".into(),
+                projection_version: 1,
+                definition_version: None,
+            },
+            parameters: BTreeMap::new(),
+            sections: vec![table, indicators],
+            notes: vec![],
+        };
+        let report = suppress_small_counts(report);
+        assert_eq!(report.sections[0].rows[0], vec![Cell::Suppressed; 3]);
+        assert_eq!(report.sections[0].rows[1][1], Cell::Int(19_250_000));
+        assert_eq!(report.sections[1].rows[1][1], Cell::Suppressed, "the money beside 2 grants");
     }
 }

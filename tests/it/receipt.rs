@@ -218,4 +218,12 @@ async fn the_receipt_page_prints_the_proof_and_keys_and_its_file_verifies() {
         &format!("/receipt/{handover}"),
     );
     assert!(!analyst.contains("Bukti keanggotaan"), "an analyst sees no receipt: {analyst}");
+    // The demo opens the overview on its lively day; an analyst's, asking the latest data
+    // (a published cut), opens on today's.
+    let overview =
+        crate::witness::dashboard_page(&served.address, served.token("analis"), "/overview");
+    assert!(
+        overview.contains("id=\"provenance\"") && !overview.contains("id=\"opening-day\""),
+        "{overview}"
+    );
 }

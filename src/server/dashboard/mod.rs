@@ -403,7 +403,9 @@ async fn overview(
     web: Web,
     Query(mut query): Query<PageQuery>,
 ) -> Response {
-    let opening = state.opening_day().filter(|_| non_empty(&query.as_of).is_none());
+    // Readers of aggregates ask published cuts only, the latest data: no opening day for them.
+    let aggregates = Scope::of(&web.user) == Scope::Aggregates;
+    let opening = state.opening_day().filter(|_| non_empty(&query.as_of).is_none() && !aggregates);
     if let Some(day) = opening {
         query.as_of = Some(day.to_string());
     }

@@ -25,6 +25,7 @@ pub mod programme;
 pub mod projection;
 pub mod report;
 pub mod scope;
+pub mod survival;
 pub mod table;
 pub mod value;
 pub mod views;

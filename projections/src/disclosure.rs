@@ -64,6 +64,14 @@ impl Grid {
         self.hidden[cell] = Some(Hidden::Primary);
     }
 
+    /// Withholds `cell` as a secondary suppression (e.g. a count that would tell a withheld
+    /// group's size), unless it is withheld already.
+    pub fn withhold(&mut self, cell: CellId) {
+        if self.hidden[cell].is_none() {
+            self.hidden[cell] = Some(Hidden::Secondary);
+        }
+    }
+
     pub fn hidden(&self, cell: CellId) -> Option<Hidden> {
         self.hidden[cell]
     }

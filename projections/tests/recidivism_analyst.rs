@@ -3,8 +3,9 @@
 //! add up to the cohort and the first five to intention to treat, followed plus censored is
 //! the cohort in every window, the cohort is the same in every window and outcome, the
 //! quarters add up to the cohort and each exclusion to its total, the notes print the
-//! exclusion totals and the grant count, and the post-release view prints each quarter's
-//! releases and grants. They write every one of those as an equation and solve them all
+//! exclusion totals and the grant count, the post-release view prints each quarter's
+//! releases and grants, and the people followed and reoffended at each point of the time to
+//! reoffence add up over the groups too. They write every one of those as an equation and solve them all
 //! together, exactly (integer elimination, written here, sharing nothing with the report's
 //! own protection). They recover no withheld count.
 
@@ -199,6 +200,26 @@ fn attack(recidivism: &Report, post_release: &Report) -> Attack {
         let total =
             if column == "in_cohort" { "cohort all".to_owned() } else { format!("{column} total") };
         attack.sum(&total, &parts);
+    }
+    // Time to the first proven reoffence: people followed and reoffended at each point, the
+    // groups adding up to the whole and to intention to treat.
+    let time = recidivism.sections.iter().find(|s| s.name == "time_to_first_proven").unwrap();
+    let mut points = Vec::new();
+    for row in &time.rows {
+        let (Cell::Text(group), Cell::Int(months)) = (&row[0], &row[1]) else { panic!("keys") };
+        attack.read(format!("at_risk {group} {months}"), &row[2]);
+        attack.read(format!("reoffended {group} {months}"), &row[3]);
+        if !points.contains(months) {
+            points.push(*months);
+        }
+    }
+    for months in points {
+        for what in ["at_risk", "reoffended"] {
+            let name = |group: &str| format!("{what} {group} {months}");
+            let leaves: Vec<String> = GROUPS[2..].iter().map(|g| name(g)).collect();
+            attack.sum(&name("all"), &leaves);
+            attack.sum(&name("itt"), &leaves[..5]);
+        }
     }
     // The notes: the grant count (the exclusions are the total row again).
     let notes = recidivism.notes.join("\n");

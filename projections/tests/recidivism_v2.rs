@@ -347,3 +347,26 @@ fn definition_1_is_still_computable_for_published_figures() {
     assert_eq!(v2.provenance.definition_version.as_deref(), Some("jejak-recidivism-2"));
     assert!(v1.sections[0].rows.iter().all(|r| r[0] != Cell::text("nominated_not_approved")));
 }
+
+#[test]
+fn time_to_the_first_proven_reoffence_uses_everyone_followed_so_far() {
+    let mut history = History::new();
+    // Five reoffend 50 days after release (convicted soon after); five do not, followed to the
+    // cut-off less the waiting period (2025-06-30). Kaplan-Meier: 50% not reoffended from day
+    // 50; Greenwood: 5 / (10 × 5) = 0.1, se = √0.1 / ln 2 = 0.45622, interval
+    // 0.5^exp(±1.96 × 0.45621) = 0.5^2.4453 to 0.5^0.40895 = 18.4% to 75.3%.
+    people(&mut history, "R", 5, nothing, |h, p| h.case(p, "2023-03-01", Some("2023-06-01")));
+    people(&mut history, "C", 5, nothing, nothing);
+    let report = report(&history);
+    let section = report.sections.iter().find(|s| s.name == "time_to_first_proven").unwrap();
+    let at = |group: &str, months: i64| -> Vec<String> {
+        let row =
+            section.rows.iter().find(|r| r[0] == Cell::text(group) && r[1] == Cell::Int(months));
+        row.unwrap()[2..].iter().map(Cell::display).collect()
+    };
+    assert_eq!(at("all", 6), ["5", "5", "50.0", "18.4", "75.3"]);
+    assert_eq!(at("never_nominated", 24), ["5", "5", "50.0", "18.4", "75.3"]);
+    // 36 months after release is past 2025-06-30: no one is followed that long.
+    assert_eq!(at("all", 36), ["0", "5", "", "", ""]);
+    assert_eq!(at("graduate", 6), ["0", "0", "", "", ""]);
+}

@@ -16,6 +16,7 @@
 mod monthly;
 mod people;
 mod programme;
+mod recidivism_time;
 mod recidivism_v1;
 mod recidivism_v2;
 

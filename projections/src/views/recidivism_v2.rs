@@ -89,6 +89,9 @@ fn definition_text(waiting: u32) -> Vec<String> {
             "Measures: cohort N (everyone of the group in the cohort), N followed in full, censored N (cohort N minus N followed in full), outcome n, rate, 95% Wilson interval, outcomes per 100, median days from t0 to the first outcome. A difference from the never-nominated group is shown only when both groups have at least {COMPARISON_SIZE_MIN} people followed in full."
         ),
         "Small numbers: every count from 1 to 4 is withheld (<5), and every count of a group whose size is withheld; then further counts are withheld (x) until no withheld count can be worked out from the shown ones through any combination of the totals of the table (groups adding up to the cohort, followed plus censored equal to the cohort, the same cohort in every window, the quarters adding up to the cohort, the exclusions and their totals). A rate, interval, frequency, median or difference is withheld with its counts.".to_owned(),
+        format!(
+            "Time to the first proven reoffence (table time_to_first_proven): everyone in the cohort followed from t0 to the earliest of their death and the data cut-off less the waiting period ({waiting} months; an offence later may not be convicted yet), the event the first offence in that time convicted by the cut-off; the Kaplan-Meier share not reoffended at 6, 12, 24, 36 and 60 months (a month is 365.25/12 days) with its 95% pointwise interval (Greenwood's variance, log-log scale), the people still followed and those reoffended by then. A group whose size is withheld shows no curve."
+        ),
         "Caveat: participation is selected (review-board approval, good-conduct and sentence rules), so raw differences between groups are not programme effects.".to_owned(),
     ]
 }
@@ -262,6 +265,11 @@ struct Counts {
     /// The post-release view: per quarter with releases, the `FOLLOW_UP` columns; the first
     /// is the quarter's cell of the cohort, shared with `quarters`.
     follow_up: Vec<(String, Vec<CellId>)>,
+    /// Time to the first proven reoffence: per row its Kaplan–Meier curve, and per point of
+    /// `recidivism_time::MONTHS` and row the people still followed and those reoffended by then.
+    curves: Vec<Vec<crate::survival::Step>>,
+    at_risk: Vec<Vec<CellId>>,
+    reoffended: Vec<Vec<CellId>>,
 }
 
 fn count_all(
@@ -329,6 +337,7 @@ fn count_all(
             (quarter, cells)
         })
         .collect();
+    let (curves, at_risk, reoffended) = time_cells(&mut grid, people, members, waiting, cut_off);
     let mut counts = Counts {
         grid,
         cohort,
@@ -341,9 +350,44 @@ fn count_all(
         matched,
         unmatched,
         follow_up,
+        curves,
+        at_risk,
+        reoffended,
     };
     counts.tie();
     counts
+}
+
+type TimeCells = (Vec<Vec<crate::survival::Step>>, Vec<Vec<CellId>>, Vec<Vec<CellId>>);
+
+/// Each row's curve of time to the first proven reoffence, and its counts at each point.
+fn time_cells(
+    grid: &mut Grid,
+    people: &People,
+    members: &[Member<'_>],
+    waiting: u32,
+    cut_off: NaiveDate,
+) -> TimeCells {
+    use super::recidivism_time::{MONTHS, at, days, observation};
+    let observed: Vec<Option<crate::survival::Observation>> =
+        members.iter().map(|m| observation(people, m.person_ref, m.t0, waiting, cut_off)).collect();
+    let of_row = |row: usize| -> Vec<crate::survival::Observation> {
+        members
+            .iter()
+            .zip(&observed)
+            .filter(|(m, _)| m.in_row(row))
+            .filter_map(|(_, o)| *o)
+            .collect()
+    };
+    let rows: Vec<Vec<crate::survival::Observation>> = (0..rows().len()).map(of_row).collect();
+    let curves = rows.iter().map(|o| crate::survival::kaplan_meier(o)).collect();
+    let (mut at_risk, mut reoffended) = (Vec::new(), Vec::new());
+    for months in MONTHS {
+        let counts: Vec<(i64, i64)> = rows.iter().map(|o| at(o, days(months))).collect();
+        at_risk.push(counts.iter().map(|(n, _)| grid.cell(*n)).collect());
+        reoffended.push(counts.iter().map(|(_, e)| grid.cell(*e)).collect());
+    }
+    (curves, at_risk, reoffended)
 }
 
 impl Counts {
@@ -375,6 +419,9 @@ impl Counts {
             grid.sum(*total, &parts);
         }
         grid.sum(self.cohort[0], &[self.matched, self.unmatched]);
+        for cells in self.at_risk.iter().chain(&self.reoffended) {
+            column(grid, cells);
+        }
         let with_grant: Vec<CellId> = self.follow_up.iter().map(|(_, cells)| cells[8]).collect();
         grid.sum(self.with_grant, &with_grant);
         for (_, cells) in &self.follow_up {
@@ -398,7 +445,28 @@ impl Counts {
                 }
             }
         }
-        grid.protect();
+        // The people followed at a point tell their group's size when no one has left it yet:
+        // a group whose size is withheld shows no curve, and withholding its counts may call
+        // for more withheld elsewhere, until nothing changes.
+        loop {
+            grid.protect();
+            let mut changed = false;
+            for (row, cohort) in self.cohort.iter().enumerate() {
+                let Some(hidden) = grid.hidden(*cohort) else { continue };
+                for cells in self.at_risk.iter().chain(&self.reoffended) {
+                    if grid.hidden(cells[row]).is_none() {
+                        match hidden {
+                            Hidden::Primary => grid.hide(cells[row]),
+                            Hidden::Secondary => grid.withhold(cells[row]),
+                        }
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
     }
 
     fn shown(&self, cell: CellId) -> Cell {
@@ -521,7 +589,7 @@ pub(super) fn build(input: &Input<'_>) -> Report {
         title: "Laporan pengulangan tindak pidana pasca-bebas — kohort rilis (post-release reoffending)".to_owned(),
         provenance: input.provenance(Some(VERSION)),
         parameters,
-        sections: vec![table, cohorts],
+        sections: vec![table, cohorts, time_section(&counts)],
         notes,
     }
 }
@@ -561,6 +629,54 @@ fn measures(counts: &Counts, w: usize, t: usize, row: usize) -> Vec<Cell> {
 
 fn rate_of(counts: &Counts, full: CellId, outcome: CellId) -> Option<f64> {
     rate(counts, full, outcome).ok().flatten()
+}
+
+/// Time to the first proven reoffence: per group and point, the people followed, those
+/// reoffended, and the Kaplan–Meier share not reoffended with its 95% interval.
+fn time_section(counts: &Counts) -> Section {
+    use super::recidivism_time::{MONTHS, days};
+    let mut section = Section::new(
+        "time_to_first_proven",
+        "Time to the first proven reoffence (Kaplan-Meier), everyone followed so far",
+        &[
+            "group",
+            "months",
+            "at_risk_n",
+            "reoffended_n",
+            "not_reoffended_percent",
+            "ci_low_percent",
+            "ci_high_percent",
+        ],
+    );
+    for (row, (group, _)) in rows().into_iter().enumerate() {
+        for (point, months) in MONTHS.into_iter().enumerate() {
+            let (at_risk, reoffended) = (counts.at_risk[point][row], counts.reoffended[point][row]);
+            let mut cells = vec![
+                Cell::text(group),
+                Cell::Int(i64::from(months)),
+                counts.shown(at_risk),
+                counts.shown(reoffended),
+            ];
+            let hidden = either(counts.grid.hidden(at_risk), counts.grid.hidden(reoffended));
+            cells.extend(match marker(hidden) {
+                Some(marker) => vec![marker; 3],
+                None if counts.grid.value(at_risk) == 0 => vec![Cell::Empty; 3],
+                None => {
+                    let steps = &counts.curves[row];
+                    let before = steps.iter().take_while(|s| s.day <= days(months)).last();
+                    let survival = before.map_or(1.0, |s| s.survival);
+                    let (low, high) = before
+                        .and_then(|s| s.interval)
+                        .map_or((Cell::Empty, Cell::Empty), |(l, h)| {
+                            (Cell::decimal(l * 100.0), Cell::decimal(h * 100.0))
+                        });
+                    vec![Cell::decimal(survival * 100.0), low, high]
+                }
+            });
+            section.push(cells);
+        }
+    }
+    section
 }
 
 fn cohorts_section(counts: &Counts) -> Section {

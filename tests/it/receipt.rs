@@ -218,6 +218,10 @@ async fn the_receipt_page_prints_the_proof_and_keys_and_its_file_verifies() {
         &format!("/receipt/{handover}"),
     );
     assert!(!analyst.contains("Bukti keanggotaan"), "an analyst sees no receipt: {analyst}");
+    // The recidivism page draws the time to reoffence as step lines, without script.
+    let recidivism = crate::witness::dashboard_page(&served.address, auditor, "/recidivism");
+    let chart = recidivism.split("data-chart=\"time-to-reoffence\"").nth(1).expect("the chart");
+    assert!(chart.contains("<polyline") && recidivism.contains("Belum mengulang tindak pidana"));
     // The demo opens the overview on its lively day; an analyst's, asking the latest data
     // (a published cut), opens on today's.
     let overview =

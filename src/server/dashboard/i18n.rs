@@ -385,6 +385,11 @@ const LABELS: &[(&str, &str, &str)] = &[
         "This server signs no checkpoints; run it with --checkpoint-key.",
     ),
     ("ui.witness", "Saksi", "Witness"),
+    (
+        "ui.time_to_reoffence",
+        "Belum mengulang tindak pidana (terbukti), bulan setelah bebas",
+        "Not reoffended (proven), months after release",
+    ),
     ("ui.cosigned_size", "Ditandatangani sampai peristiwa", "Cosigned up to event"),
     ("ui.cosigned_at", "Terakhir ditandatangani", "Last cosigned"),
     ("ui.state", "Keadaan", "State"),

@@ -595,6 +595,7 @@ async fn recidivism(
         (query.filters(lang, "/recidivism"))
         (render::provenance(lang, &report))
         @if let Some(table) = report.sections.iter().find(|s| s.name == "table") { (render::recidivism_chart(lang, table)) }
+        @if let Some(time) = report.sections.iter().find(|s| s.name == "time_to_first_proven") { (render::survival_chart(lang, time)) }
         h2 { (t(lang, "ui.definition")) }
         (render::notes(&report))
         @for section in &report.sections { (render::section_table(lang, section, &none)) }

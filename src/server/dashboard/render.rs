@@ -372,6 +372,67 @@ pub fn cards(lang: Lang, section: &Section) -> Markup {
 }
 
 /// The recidivism rates with their 95% intervals, a chart per window, for the proven tier.
+/// The groups the time-to-reoffence chart draws: the whole cohort, intention to treat and the
+/// two comparison groups (every group is in the table below it).
+const CURVES: [(&str, &str); 4] = [
+    ("all", "#1d2733"),
+    ("itt", "#2f855a"),
+    ("nominated_not_enrolled", "#b7791f"),
+    ("never_nominated", "#6b46c1"),
+];
+
+/// The share not reoffended over the months after release (section `time_to_first_proven`)
+/// as step lines, one per group of `CURVES`; a withheld point ends its line. No script.
+pub fn survival_chart(lang: Lang, section: &Section) -> Markup {
+    let col = |name: &str| section.columns.iter().position(|c| c == name);
+    let (Some(group), Some(months), Some(share)) =
+        (col("group"), col("months"), col("not_reoffended_percent"))
+    else {
+        return html! {};
+    };
+    let (left, top, width, height) = (44.0, 10.0, 480.0, 200.0);
+    let x = |m: f64| left + width * m / 60.0;
+    let y = |percent: f64| top + height * (1.0 - percent / 100.0);
+    let line = |key: &str| -> String {
+        let mut points = vec![(x(0.0), y(100.0))];
+        let mut last = 100.0;
+        for row in section.rows.iter().filter(|row| row[group] == Cell::text(key)) {
+            let (Cell::Int(m), Cell::Tenths(tenths)) = (&row[months], &row[share]) else { break };
+            let value = *tenths as f64 / 10.0;
+            points.push((x(*m as f64), y(last)));
+            points.push((x(*m as f64), y(value)));
+            last = value;
+        }
+        points.iter().map(|(px, py)| format!("{px:.1},{py:.1}")).collect::<Vec<_>>().join(" ")
+    };
+    let title = t(lang, "ui.time_to_reoffence");
+    html! {
+        h2 { (title) }
+        svg role="img" aria-label=(title) width=(left + width + 20.0) height=(top + height + 40.0)
+            style="max-width:100%;height:auto" viewBox=(format!("0 0 {} {}", left + width + 20.0, top + height + 40.0))
+            data-chart="time-to-reoffence" {
+            title { (title) }
+            line x1=(left) y1=(top) x2=(left) y2=(top + height) stroke="#8a96a3" {}
+            line x1=(left) y1=(top + height) x2=(left + width) y2=(top + height) stroke="#8a96a3" {}
+            @for percent in [0.0, 50.0, 100.0] {
+                text x="2" y=(y(percent) + 4.0) { (percent) "%" }
+            }
+            @for m in [0.0, 6.0, 12.0, 24.0, 36.0, 60.0] {
+                text x=(x(m) - 6.0) y=(top + height + 16.0) { (m) }
+            }
+            text x=(left + width / 2.0 - 40.0) y=(top + height + 32.0) { (t(lang, "col.months")) }
+            @for (key, colour) in CURVES {
+                polyline points=(line(key)) fill="none" stroke=(colour) stroke-width="2" {}
+            }
+        }
+        ul.legend style="list-style:none;padding:0" {
+            @for (key, colour) in CURVES {
+                li { span style={ "display:inline-block;width:.8em;height:.8em;margin-right:.4em;background:" (colour) } {} (t(lang, &format!("group.{key}"))) }
+            }
+        }
+    }
+}
+
 pub fn recidivism_chart(lang: Lang, section: &Section) -> Markup {
     let col = |name: &str| section.columns.iter().position(|c| c == name);
     let (Some(label), Some(window), Some(outcome), Some(rate), Some(low), Some(high)) = (

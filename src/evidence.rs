@@ -168,32 +168,9 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
     std::fs::write(&path, text).map_err(|e| write_error(&path, e))?;
     files.insert("compliance.json".to_owned(), digest(&path)?);
 
-    // The signed checkpoints whose position falls in the range: those a verifier can check
-    // against these events.
-    let covering: Vec<String> = match checkpoints {
-        Some(file) => read_file(file)?
-            .into_iter()
-            .filter(|(_, checkpoint)| (first..=last).contains(&checkpoint.position()))
-            .map(|(_, checkpoint)| serde_json::to_string(&checkpoint).expect("serialises"))
-            .collect(),
-        None => Vec::new(),
-    };
-    let (name, text) = if covering.is_empty() {
-        ("checkpoints.txt", format!("no signed checkpoint covers positions {first} to {last}\n"))
-    } else {
-        ("checkpoints.jsonl", covering.join("\n") + "\n")
-    };
-    let path = out.join(name);
-    std::fs::write(&path, text).map_err(|e| write_error(&path, e))?;
-    files.insert(name.to_owned(), digest(&path)?);
-
-    if let (Some(file), false) = (checkpoints, witnesses.is_empty()) {
-        let cosigned = crate::checkpoints::cosigned(&read_file(file)?, witnesses);
-        let (name, text) = witnessed(store, &cosigned, first, last, last_event.event_id).await?;
-        let path = out.join(name);
-        std::fs::write(&path, text).map_err(|e| write_error(&path, e))?;
-        files.insert(name.to_owned(), digest(&path)?);
-    }
+    let last_event_id = last_event.event_id;
+    let bundled = Bundled { store, out, files: &mut files, first, last };
+    let covering = bundle_checkpoints(bundled, checkpoints, witnesses, last_event_id).await?;
 
     let manifest = Manifest {
         format: FORMAT,
@@ -201,7 +178,7 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
         utc_offset_hours: config.utc_offset_hours,
         range: Range { first, last, prev_hash, last_hash: last_event.hash },
         files,
-        checkpoints: covering.len(),
+        checkpoints: covering,
         findings: review.findings.len(),
         generated_at: now.to_string(),
         signer_public_key: key.map(checkpoint::public_key_hex),
@@ -218,6 +195,55 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
         std::fs::write(&path, signature + "\n").map_err(|e| write_error(&path, e))?;
     }
     Ok(manifest)
+}
+
+/// Where a bundle's files go, and the range its events span.
+struct Bundled<'a> {
+    store: &'a Store,
+    out: &'a Path,
+    files: &'a mut BTreeMap<String, String>,
+    first: i64,
+    last: i64,
+}
+
+impl Bundled<'_> {
+    fn write(&mut self, name: &str, text: &str) -> Result<(), EvidenceError> {
+        let path = self.out.join(name);
+        std::fs::write(&path, text).map_err(|e| write_error(&path, e))?;
+        self.files.insert(name.to_owned(), digest(&path)?);
+        Ok(())
+    }
+}
+
+/// Writes the signed checkpoints whose position falls in the range (those a verifier can check
+/// against these events) and, given witnesses, `witnessed.json`; how many checkpoints.
+async fn bundle_checkpoints(
+    mut bundled: Bundled<'_>,
+    checkpoints: Option<&Path>,
+    witnesses: &[(String, checkpoint::VerifyingKey)],
+    last_event: uuid::Uuid,
+) -> Result<usize, EvidenceError> {
+    let (first, last) = (bundled.first, bundled.last);
+    let covering: Vec<String> = match checkpoints {
+        Some(file) => read_file(file)?
+            .into_iter()
+            .filter(|(_, checkpoint)| (first..=last).contains(&checkpoint.position()))
+            .map(|(_, checkpoint)| serde_json::to_string(&checkpoint).expect("serialises"))
+            .collect(),
+        None => Vec::new(),
+    };
+    if covering.is_empty() {
+        let text = format!("no signed checkpoint covers positions {first} to {last}\n");
+        bundled.write("checkpoints.txt", &text)?;
+    } else {
+        bundled.write("checkpoints.jsonl", &(covering.join("\n") + "\n"))?;
+    }
+    if let (Some(file), false) = (checkpoints, witnesses.is_empty()) {
+        let cosigned = crate::checkpoints::cosigned(&read_file(file)?, witnesses);
+        let (name, text) = witnessed(bundled.store, &cosigned, first, last, last_event).await?;
+        bundled.write(name, &text)?;
+    }
+    Ok(covering.len())
 }
 
 /// `witnessed.json` (docs/evidence.md): the latest checkpoint cosigned by a witness before the

@@ -14,7 +14,7 @@ mod people_history;
 use std::collections::BTreeMap;
 
 use events::vocabulary::{LegalStatus, ReleaseType};
-use people_history::{History, date};
+use people_history::{GROUPS, History, date};
 use projections::report::{Cell, Options, Report};
 use projections::views::{self, Input};
 use proptest::prelude::*;
@@ -126,19 +126,6 @@ fn rank(mut rows: Vec<Vec<i128>>) -> usize {
 fn gcd(a: i128, b: i128) -> i128 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
-
-const GROUPS: [&str; 10] = [
-    "all",
-    "itt",
-    "graduate",
-    "completed_not_competent",
-    "non_completer",
-    "administrative_exit",
-    "personal_exit",
-    "nominated_not_enrolled",
-    "nominated_not_approved",
-    "never_nominated",
-];
 
 /// Reads the recidivism report and the post-release view and writes every equation an
 /// analyst knows.

@@ -10,7 +10,7 @@ mod people_history;
 
 use chrono::{Months, NaiveDate};
 use events::vocabulary::{LegalStatus, ReleaseType};
-use people_history::{History, date};
+use people_history::{GROUPS, History, date};
 use projections::report::{Cell, Options, Report};
 use proptest::prelude::*;
 
@@ -18,18 +18,6 @@ const CUT_OFF: &str = "2025-12-31";
 const WAITING: u32 = 6;
 const WINDOWS: [u32; 4] = [12, 24, 36, 60];
 const TIERS: [&str; 3] = ["proven", "readmission", "revocation"];
-const GROUPS: [&str; 10] = [
-    "all",
-    "itt",
-    "graduate",
-    "completed_not_competent",
-    "non_completer",
-    "administrative_exit",
-    "personal_exit",
-    "nominated_not_enrolled",
-    "nominated_not_approved",
-    "never_nominated",
-];
 const KINDS: [&str; 11] = [
     "pending",
     "rejected",

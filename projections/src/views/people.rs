@@ -98,6 +98,31 @@ pub(super) fn small(n: i64) -> bool {
     (1..=4).contains(&n)
 }
 
+/// The recidivism report's table of rates, as both definitions print it: a row per group,
+/// window and outcome.
+pub(super) fn rates_table() -> Section {
+    Section::new(
+        "table",
+        "Post-release reoffending by release cohort (Laporan pengulangan tindak pidana pasca-bebas)",
+        &[
+            "group",
+            "label",
+            "window_months",
+            "outcome",
+            "cohort_n",
+            "full_follow_up_n",
+            "censored_n",
+            "outcome_n",
+            "rate_percent",
+            "ci_low_percent",
+            "ci_high_percent",
+            "per_100",
+            "median_days_to_first",
+            "difference_vs_never_nominated",
+        ],
+    )
+}
+
 /// The recidivism release-cohort report, by the definition the options ask for (the latest
 /// when none).
 pub(super) fn recidivism(input: &Input<'_>) -> Report {

@@ -539,26 +539,7 @@ pub(super) fn build(input: &Input<'_>) -> Report {
     let (members, quarters) = cohort(&people, cut_off);
     let counts = count_all(&people, &members, &quarters, waiting, cut_off);
 
-    let mut table = Section::new(
-        "table",
-        "Post-release reoffending by release cohort (Laporan pengulangan tindak pidana pasca-bebas)",
-        &[
-            "group",
-            "label",
-            "window_months",
-            "outcome",
-            "cohort_n",
-            "full_follow_up_n",
-            "censored_n",
-            "outcome_n",
-            "rate_percent",
-            "ci_low_percent",
-            "ci_high_percent",
-            "per_100",
-            "median_days_to_first",
-            "difference_vs_never_nominated",
-        ],
-    );
+    let mut table = super::people::rates_table();
     for (w, window) in WINDOWS.into_iter().enumerate() {
         for (t, tier) in TIERS.into_iter().enumerate() {
             for (row, (group, label)) in rows().into_iter().enumerate() {

@@ -14,6 +14,21 @@ use projections::report::{Cell, Options, Report};
 use projections::views::{self, Input};
 use uuid::Uuid;
 
+/// The rows of the recidivism report (definition 2): the cohort, intention to treat, the
+/// eight groups that partition the cohort.
+pub const GROUPS: [&str; 10] = [
+    "all",
+    "itt",
+    "graduate",
+    "completed_not_competent",
+    "non_completer",
+    "administrative_exit",
+    "personal_exit",
+    "nominated_not_enrolled",
+    "nominated_not_approved",
+    "never_nominated",
+];
+
 pub fn date(text: &str) -> NaiveDate {
     text.parse().unwrap()
 }

@@ -343,6 +343,15 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
         PersonMergedInto(e) => {
             person(tables, &e.person_ref, |row| row.merged_into = Some(e.surviving_ref.clone()))
         }
+        EventReversed(e) => reversed(fact, e, tables),
+        _ => apply_participation(fact, tables, config),
+    }
+}
+
+/// The participation and grant events: each participation's course, as the groups read it.
+fn apply_participation(fact: &Fact, tables: &mut Tables, config: &Config) {
+    use Event::*;
+    match &fact.event {
         ParticipantNominated(e) => open(
             tables,
             e.participation_id,
@@ -399,18 +408,19 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
                 participation(tables, grant.participation_id, |row| row.grant_handed_over = true);
             }
         }
-        EventReversed(e) => {
-            let person_ref =
-                fact.meta.stream_id.strip_prefix("person-").unwrap_or_default().to_owned();
-            match (e.reversed_event_type.as_str(), e.target.parse::<Uuid>()) {
-                ("NewCaseRecorded", Ok(case)) => {
-                    tables.delete::<CaseRow>(&vec![person_ref.to_value(), case.to_value()])
-                }
-                ("FollowUpContactRecorded", Ok(contact)) => {
-                    tables.delete::<ContactRow>(&vec![person_ref.to_value(), contact.to_value()]);
-                }
-                _ => {}
-            }
+        _ => {}
+    }
+}
+
+/// A reversed new case or follow-up contact leaves the person's record.
+fn reversed(fact: &Fact, e: &events::catalogue::EventReversed, tables: &mut Tables) {
+    let person_ref = fact.meta.stream_id.strip_prefix("person-").unwrap_or_default().to_owned();
+    match (e.reversed_event_type.as_str(), e.target.parse::<Uuid>()) {
+        ("NewCaseRecorded", Ok(case)) => {
+            tables.delete::<CaseRow>(&vec![person_ref.to_value(), case.to_value()])
+        }
+        ("FollowUpContactRecorded", Ok(contact)) => {
+            tables.delete::<ContactRow>(&vec![person_ref.to_value(), contact.to_value()]);
         }
         _ => {}
     }

@@ -191,7 +191,7 @@ async fn the_receipt_page_prints_the_proof_and_keys_and_its_file_verifies() {
 
     let auditor = served.token("auditor");
     let page =
-        crate::witness::dashboard_page(&served.address, auditor, &format!("/receipt/{handover}"));
+        crate::serve::dashboard_page(&served.address, auditor, &format!("/receipt/{handover}"));
     assert!(page.contains("Serah terima bantuan") && page.contains("Bukti keanggotaan"), "{page}");
     assert!(page.contains("saksi.contoh") && !page.contains("id=\"pending\""), "{page}");
     let keys = served.get("/log/keys", None).1;
@@ -202,7 +202,7 @@ async fn the_receipt_page_prints_the_proof_and_keys_and_its_file_verifies() {
     assert!(keys.contains(&format!("witness {vkey}")), "{keys}");
     assert!(page.contains(&fingerprint), "the page prints the log key's fingerprint");
 
-    let json = crate::witness::dashboard_page(
+    let json = crate::serve::dashboard_page(
         &served.address,
         auditor,
         &format!("/receipt/{handover}?format=json"),
@@ -212,20 +212,20 @@ async fn the_receipt_page_prints_the_proof_and_keys_and_its_file_verifies() {
     assert_eq!(code, 0, "{report}");
     assert!(report.contains(&fingerprint), "the script prints the same fingerprint: {report}");
 
-    let analyst = crate::witness::dashboard_page(
+    let analyst = crate::serve::dashboard_page(
         &served.address,
         served.token("analis"),
         &format!("/receipt/{handover}"),
     );
     assert!(!analyst.contains("Bukti keanggotaan"), "an analyst sees no receipt: {analyst}");
     // The recidivism page draws the time to reoffence as step lines, without script.
-    let recidivism = crate::witness::dashboard_page(&served.address, auditor, "/recidivism");
+    let recidivism = crate::serve::dashboard_page(&served.address, auditor, "/recidivism");
     let chart = recidivism.split("data-chart=\"time-to-reoffence\"").nth(1).expect("the chart");
     assert!(chart.contains("<polyline") && recidivism.contains("Belum mengulang tindak pidana"));
     // The demo opens the overview on its lively day; an analyst's, asking the latest data
     // (a published cut), opens on today's.
     let overview =
-        crate::witness::dashboard_page(&served.address, served.token("analis"), "/overview");
+        crate::serve::dashboard_page(&served.address, served.token("analis"), "/overview");
     assert!(
         overview.contains("id=\"provenance\"") && !overview.contains("id=\"opening-day\""),
         "{overview}"

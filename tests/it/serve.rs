@@ -144,6 +144,42 @@ pub fn post_to(
     read_response(stream)
 }
 
+/// Signs in to the dashboard at `address` through its form with `token`: the whole answer and
+/// the session cookie it sets (`jejak_session=…`), empty when it sets none.
+pub fn sign_in(address: &str, token: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(address).unwrap();
+    let form = format!("token={token}");
+    write!(
+        stream,
+        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let cookie = answer
+        .lines()
+        .find_map(|line| line.strip_prefix("set-cookie: "))
+        .and_then(|value| value.split(';').next())
+        .unwrap_or_default()
+        .to_owned();
+    (answer, cookie)
+}
+
+/// A dashboard page as the user of `token` sees it, signed in through the form.
+pub fn dashboard_page(address: &str, token: &str, path: &str) -> String {
+    let (_, cookie) = sign_in(address, token);
+    assert!(!cookie.is_empty(), "a session cookie");
+    let mut stream = TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    read_response(stream).unwrap().1
+}
+
 /// Reads a whole HTTP/1.1 response (the request said `Connection: close`): its status line and
 /// its body, de-chunked.
 pub fn read_response(mut stream: TcpStream) -> std::io::Result<(String, String)> {
@@ -194,25 +230,9 @@ fn serve_demo_answers_with_working_tokens_and_stops_on_sigterm() {
     let (status, _) = served.get("/api/me", Some("jejak_bukan"));
     assert!(status.contains("401"), "{status}");
     // The dashboard's sign-in takes a token in a form body.
-    let stream = TcpStream::connect(&served.address).unwrap();
-    let form = format!("token={token}");
-    let mut stream = stream;
-    write!(
-        stream,
-        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
-        form.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).unwrap();
+    let (answer, cookie) = sign_in(&served.address, token);
     assert!(answer.contains("jejak_session="), "{answer}");
-    let cookie = answer
-        .lines()
-        .find_map(|line| line.strip_prefix("set-cookie: jejak_session="))
-        .and_then(|rest| rest.split(';').next())
-        .unwrap()
-        .to_owned();
+    let cookie = cookie.strip_prefix("jejak_session=").unwrap().to_owned();
     let tokens: Vec<String> = served.tokens.values().map(|(_, token)| token.clone()).collect();
     let exit = served.stop();
     assert!(exit.success(), "a clean shutdown: {exit:?}");

@@ -435,38 +435,10 @@ async fn serve_offers_each_checkpoint_to_its_witness_and_reports_what_it_cosigne
     assert_eq!(status["witnesses"][0]["cosigned_size"].as_u64(), Some(350));
     assert!(status["witnesses"][0]["last_error"].is_null());
     // The auditor's compliance page shows it too.
-    let page = dashboard_page(&address, &token, "/compliance");
+    let page = crate::serve::dashboard_page(&address, &token, "/compliance");
     let table = page.split("data-section=\"witnesses\"").nth(1).expect("a witnesses table");
     assert!(table.contains("saksi.disnaker-contoh.example") && table.contains(">350<"), "{table}");
     assert!(table.contains("Mutakhir"), "up to date, in Bahasa Indonesia: {table}");
     let _ = server.kill();
     let _ = server.wait();
-}
-
-/// A dashboard page as the user of `token` sees it, signed in through the form.
-pub fn dashboard_page(address: &str, token: &str, path: &str) -> String {
-    let mut stream = TcpStream::connect(address).unwrap();
-    let form = format!("token={token}");
-    write!(
-        stream,
-        "POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{form}",
-        form.len()
-    )
-    .unwrap();
-    let mut answer = String::new();
-    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
-    let cookie = answer
-        .lines()
-        .find_map(|line| line.strip_prefix("set-cookie: "))
-        .and_then(|value| value.split(';').next())
-        .expect("a session cookie")
-        .to_owned();
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    read_response(stream).unwrap().1
 }

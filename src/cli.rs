@@ -752,49 +752,11 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify { checkpoints, public_key, witnesses, quorum } => {
-            let mut code = run_verify(&store).await?;
-            if let (Some(file), false) = (&checkpoints, witnesses.is_empty()) {
-                let quorum = quorum.unwrap_or(1);
-                if !quorum_met(file, &witnesses, quorum)? {
-                    code = ExitCode::from(1);
-                }
-            }
-            if let (Some(checkpoints), Some(public_key)) = (checkpoints, public_key) {
-                let public_key = crate::checkpoints::read_key(&public_key)?;
-                let signed = crate::checkpoints::read_file(&checkpoints)?;
-                let checked = crate::checkpoints::check(&store, &signed, &public_key).await?;
-                for found in &checked {
-                    println!("{found}");
-                }
-                let failed = checked.iter().filter(|found| !found.matches()).count();
-                if signed.is_empty() {
-                    println!("{} holds no checkpoint", checkpoints.display());
-                } else if failed == 0 {
-                    println!("all {} checkpoints match the log", checked.len());
-                } else {
-                    println!("{failed} of {} checkpoints do NOT match the log", checked.len());
-                    code = ExitCode::from(1);
-                }
-            }
-            Ok(code)
+            run_verify_all(&store, checkpoints, public_key, witnesses, quorum).await
         }
         Command::Prove { what } => run_prove(&store, what).await,
         Command::Receipt { event, checkpoints, public_key, witnesses, out } => {
-            let key =
-                events::checkpoint::verifying_key(&crate::checkpoints::read_key(&public_key)?)?;
-            let signed = crate::checkpoints::read_file(&checkpoints)?;
-            let witnesses = witness_keys(&witnesses)?;
-            let receipt = crate::receipts::make(&store, event, &signed, &key, &witnesses).await?;
-            let text = serde_json::to_string_pretty(&receipt)? + "\n";
-            match out {
-                Some(path) => write_new_file(&path, &text)?,
-                None => print!("{text}"),
-            }
-            if let Some(pending) = &receipt.pending {
-                eprintln!("{pending}");
-                return Ok(ExitCode::from(1));
-            }
-            Ok(ExitCode::SUCCESS)
+            run_receipt(&store, event, checkpoints, public_key, witnesses, out).await
         }
         Command::Checkpoint { key, out, origin } => {
             let key = crate::checkpoints::read_signing_key(&key)?;
@@ -1612,6 +1574,67 @@ async fn print_tree_timings(
         proofs.consistency_p99_ms
     );
     Ok((took, proofs))
+}
+
+/// `jejak verify`: the chain and tree, then the checkpoints file against the log and, with
+/// witnesses, against the quorum.
+async fn run_verify_all(
+    store: &Store,
+    checkpoints: Option<PathBuf>,
+    public_key: Option<PathBuf>,
+    witnesses: Vec<String>,
+    quorum: Option<usize>,
+) -> anyhow::Result<ExitCode> {
+    let mut code = run_verify(store).await?;
+    if let (Some(file), false) = (&checkpoints, witnesses.is_empty()) {
+        let quorum = quorum.unwrap_or(1);
+        if !quorum_met(file, &witnesses, quorum)? {
+            code = ExitCode::from(1);
+        }
+    }
+    if let (Some(checkpoints), Some(public_key)) = (checkpoints, public_key) {
+        let public_key = crate::checkpoints::read_key(&public_key)?;
+        let signed = crate::checkpoints::read_file(&checkpoints)?;
+        let checked = crate::checkpoints::check(store, &signed, &public_key).await?;
+        for found in &checked {
+            println!("{found}");
+        }
+        let failed = checked.iter().filter(|found| !found.matches()).count();
+        if signed.is_empty() {
+            println!("{} holds no checkpoint", checkpoints.display());
+        } else if failed == 0 {
+            println!("all {} checkpoints match the log", checked.len());
+        } else {
+            println!("{failed} of {} checkpoints do NOT match the log", checked.len());
+            code = ExitCode::from(1);
+        }
+    }
+    Ok(code)
+}
+
+/// `jejak receipt`: the receipt as JSON; exit 1 while it is pending.
+async fn run_receipt(
+    store: &Store,
+    event: uuid::Uuid,
+    checkpoints: PathBuf,
+    public_key: PathBuf,
+    witnesses: Vec<String>,
+    out: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let key = events::checkpoint::verifying_key(&crate::checkpoints::read_key(&public_key)?)?;
+    let signed = crate::checkpoints::read_file(&checkpoints)?;
+    let witnesses = witness_keys(&witnesses)?;
+    let receipt = crate::receipts::make(store, event, &signed, &key, &witnesses).await?;
+    let text = serde_json::to_string_pretty(&receipt)? + "\n";
+    match out {
+        Some(path) => write_new_file(&path, &text)?,
+        None => print!("{text}"),
+    }
+    if let Some(pending) = &receipt.pending {
+        eprintln!("{pending}");
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The witnesses' verifier keys given with `--witness`, read.

@@ -222,6 +222,10 @@ enum Command {
         /// with it (docs/reports.md).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
         definition: Option<u32>,
+        /// Recidivism comparisons: the smallest group, followed in full, a difference between
+        /// groups is shown for (default 30).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(5..=100_000))]
+        comparison_min: Option<u32>,
         /// The world on this business date, including facts recorded later.
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
@@ -838,6 +842,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             cut_off,
             waiting_months,
             definition,
+            comparison_min,
             as_of,
             known_at,
             from,
@@ -850,6 +855,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 cut_off,
                 waiting_months,
                 definition,
+                comparison_min,
                 provider: None,
                 from,
                 to,

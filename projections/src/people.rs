@@ -16,7 +16,7 @@ use crate::table::{Key, Record, RowRef, TableDef, Tables};
 use crate::value::Cell;
 
 pub const DEF: ProjectionDef =
-    ProjectionDef { name: "people", version: 2, tables, touches, apply, keeps: None };
+    ProjectionDef { name: "people", version: 3, tables, touches, apply, keeps: None };
 
 record!(
     "people_persons" => PersonRow {
@@ -111,6 +111,14 @@ record!(
 );
 
 record!(
+    /// A package's trade (*kejuruan*), for the recidivism breakdown by skill.
+    "people_packages" => PackageSkillRow {
+        package_id: Uuid;
+        skill: String,
+    }
+);
+
+record!(
     "people_grants" => PersonGrantRow {
         grant_id: Uuid;
         participation_id: Uuid,
@@ -128,6 +136,7 @@ fn tables() -> Vec<TableDef> {
         PersonParticipationRow::def(),
         PersonGrantRow::def(),
         ExtractRow::def(),
+        PackageSkillRow::def(),
     ]
 }
 
@@ -226,6 +235,7 @@ fn touches(fact: &Fact, tables: &Tables, out: &mut Vec<RowRef>) {
             e.contact_id.to_value(),
         ])),
         PersonMergedInto(e) => out.push(person(&e.person_ref)),
+        PackageDefined(e) => out.push(RowRef::of::<PackageSkillRow>(id_key(e.package_id))),
         ParticipantNominated(e) => out.push(participation(e.participation_id)),
         PublicApplicantRegistered(e) => out.push(participation(e.participation_id)),
         ParticipantWaitlisted(e) => out.push(participation(e.participation_id)),
@@ -352,6 +362,9 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
 fn apply_participation(fact: &Fact, tables: &mut Tables, config: &Config) {
     use Event::*;
     match &fact.event {
+        PackageDefined(e) => {
+            tables.put(&PackageSkillRow { package_id: e.package_id, skill: e.skill.clone() })
+        }
         ParticipantNominated(e) => open(
             tables,
             e.participation_id,

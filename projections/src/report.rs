@@ -148,6 +148,8 @@ pub struct Options {
     pub waiting_months: Option<u32>,
     /// The recidivism definition (1 or 2); the latest when absent.
     pub definition: Option<u32>,
+    /// The smallest group, followed in full, the recidivism report compares (default 30).
+    pub comparison_min: Option<u32>,
     /// Only the packages of this training provider (the training office's own view).
     pub provider: Option<String>,
     /// The period asked about, both days included: packages that run in it (programme

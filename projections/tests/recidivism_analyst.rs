@@ -208,6 +208,7 @@ fn attack(recidivism: &Report, post_release: &Report) -> Attack {
             attack.sum(&name("itt"), &leaves[..5]);
         }
     }
+    comparisons(recidivism, &mut attack);
     // The notes: the grant count (the exclusions are the total row again).
     let notes = recidivism.notes.join("\n");
     let grants = notes.split("Of the cohort, ").nth(1).and_then(|rest| rest.split(' ').next());
@@ -231,13 +232,72 @@ fn attack(recidivism: &Report, post_release: &Report) -> Attack {
     attack
 }
 
+/// The comparisons repeat the groups' counts; the breakdowns split them by release type,
+/// skill and grant, each breakdown's values adding up to its group.
+fn comparisons(recidivism: &Report, attack: &mut Attack) {
+    let section = |name: &str| recidivism.sections.iter().find(|s| s.name == name).unwrap();
+    let comparisons = section("comparisons");
+    let at = |name: &str| comparisons.columns.iter().position(|c| c == name).unwrap();
+    for row in &comparisons.rows {
+        let [Cell::Text(group), Cell::Text(against), Cell::Int(window)] = &row[..3] else {
+            panic!("keys")
+        };
+        attack.read(format!("full {group} {window}"), &row[at("group_n")]);
+        attack.read(format!("outcome {group} {window} proven"), &row[at("group_reoffended_n")]);
+        attack.read(format!("full {against} {window}"), &row[at("comparison_n")]);
+        let outcome = format!("outcome {against} {window} proven");
+        attack.read(outcome, &row[at("comparison_reoffended_n")]);
+    }
+    let breakdowns = section("breakdowns");
+    let at = |name: &str| breakdowns.columns.iter().position(|c| c == name).unwrap();
+    let mut parts: BTreeMap<(String, String, i64), Vec<String>> = BTreeMap::new();
+    for row in &breakdowns.rows {
+        let [
+            Cell::Text(by),
+            Cell::Text(value),
+            Cell::Text(group),
+            Cell::Text(against),
+            Cell::Int(w),
+        ] = &row[..5]
+        else {
+            panic!("keys")
+        };
+        let mut sides = vec![(group, "group")];
+        if by == "release_type" {
+            sides.push((against, "comparison"));
+        }
+        for (who, side) in sides {
+            let name = format!("{by} {value} {who} {w}");
+            attack.read(format!("full {name}"), &row[at(&format!("{side}_n"))]);
+            let outcome = format!("outcome {name} proven");
+            attack.read(outcome, &row[at(&format!("{side}_reoffended_n"))]);
+            let key = (by.clone(), who.clone(), *w);
+            let list = parts.entry(key).or_default();
+            if !list.contains(&value.to_string()) {
+                list.push(value.clone());
+            }
+        }
+    }
+    for ((by, who, w), values) in parts {
+        for what in ["full", "outcome"] {
+            let tier = if what == "outcome" { " proven" } else { "" };
+            let names: Vec<String> =
+                values.iter().map(|v| format!("{what} {by} {v} {who} {w}{tier}")).collect();
+            attack.sum(&format!("{what} {who} {w}{tier}"), &names);
+        }
+    }
+}
+
 /// A generated person, in days from 2022-01-01: released, nominated, what became of the
 /// participation, died, a new case (offence, days to conviction), a grant handed over.
 type Generated = (u32, u32, u8, Option<u32>, Option<(u32, u32)>, bool);
 
 fn person_history(people: &[Generated]) -> History {
     let mut history = History::new();
+    history.package(1, "menjahit");
+    history.package(2, "pangkas_rambut");
     for (n, (released, nominated, kind, died, case, grant)) in people.iter().enumerate() {
+        history.package = uuid::Uuid::from_u128(1 + n as u128 % 2);
         let person = history.person(&format!("Q{n:03}"), LegalStatus::Narapidana);
         let day = |d: u32| (date("2022-01-01") + chrono::Days::new(u64::from(d))).to_string();
         let kinds = ["none", "graduate", "non_completer", "waitlisted", "rejected", "completed"];
@@ -248,7 +308,11 @@ fn person_history(people: &[Generated]) -> History {
                 history.grant_handed_over(&person, id, &day(nominated + 70));
             }
         }
-        let release_type = if n % 11 == 0 { ReleaseType::Lainnya } else { ReleaseType::BebasMurni };
+        let release_type = match n % 11 {
+            0 => ReleaseType::Lainnya,
+            n if n % 3 == 0 => ReleaseType::PembebasanBersyarat,
+            _ => ReleaseType::BebasMurni,
+        };
         history.release_as(&person, &day(*released), LegalStatus::Narapidana, release_type, None);
         if let Some((offence, convicted)) = case {
             history.case(&person, &day(*offence), Some(&day(offence + convicted)));

@@ -10,8 +10,9 @@
 
 mod people_history;
 
-use events::vocabulary::{LegalStatus, ReleaseType};
-use people_history::{History, date, row};
+use events::catalogue::PersonAttributes;
+use events::vocabulary::{LegalStatus, ReleaseType, Sex};
+use people_history::{History, date, row, section_row};
 use projections::report::{Cell, Options, Report};
 
 const T0: &str = "2023-01-10";
@@ -369,4 +370,122 @@ fn time_to_the_first_proven_reoffence_uses_everyone_followed_so_far() {
     // 36 months after release is past 2025-06-30: no one is followed that long.
     assert_eq!(at("all", 36), ["0", "5", "", "", ""]);
     assert_eq!(at("graduate", 6), ["0", "0", "", "", ""]);
+}
+
+/// `n` people released on t0 with these attributes, in group `outcome` (`none`: never
+/// nominated), `reoffending` of them with a proven reoffence in the first window.
+fn group_of(
+    history: &mut History,
+    name: &str,
+    n: usize,
+    (sex, outcome, release_type): (Sex, &str, ReleaseType),
+    reoffending: usize,
+) {
+    for i in 0..n {
+        let attributes = PersonAttributes { sex: Some(sex), ..PersonAttributes::default() };
+        let person = history.person_with(&format!("{name}{i}"), attributes);
+        if outcome != "none" {
+            history.participation(&person, "2022-06-01", outcome, "2022-09-01");
+        }
+        history.release_as(&person, T0, LegalStatus::Narapidana, release_type, None);
+        if i < reoffending {
+            history.case(&person, "2023-03-01", Some("2023-06-01"));
+        }
+    }
+}
+
+fn forty_graduates_and_forty_never_nominated() -> History {
+    let mut history = History::new();
+    let graduate = (Sex::LakiLaki, "graduate", ReleaseType::BebasMurni);
+    group_of(&mut history, "G", 40, graduate, 10);
+    let never = (Sex::LakiLaki, "none", ReleaseType::BebasMurni);
+    group_of(&mut history, "N", 40, never, 20);
+    history
+}
+
+/// 10 of 40 against 20 of 40: −25 points, Newcombe's interval −43.3 to −3.8 (by hand from
+/// the two Wilson intervals, 0.1408–0.4036 and 0.3519–0.6481).
+#[test]
+fn a_difference_is_shown_with_newcombes_interval_when_both_groups_reach_the_minimum() {
+    let report = report(&forty_graduates_and_forty_never_nominated());
+    let found = section_row(&report, "comparisons", &["graduate", "never_nominated", "12"]);
+    let figures: Vec<&str> = [
+        "group_n",
+        "group_reoffended_n",
+        "group_rate_percent",
+        "comparison_n",
+        "comparison_reoffended_n",
+        "comparison_rate_percent",
+        "difference_points",
+        "ci_low_points",
+        "ci_high_points",
+        "note",
+    ]
+    .iter()
+    .map(|column| found[*column].as_str())
+    .collect();
+    assert_eq!(figures, ["40", "10", "25.0", "40", "20", "50.0", "-25.0", "-43.3", "-3.8", ""]);
+}
+
+#[test]
+fn below_the_minimum_size_the_definitions_words_replace_the_difference() {
+    let history = forty_graduates_and_forty_never_nominated();
+    let options = Options { comparison_min: Some(41), ..options() };
+    let report = history.report(&options, "2025-12-31");
+    let found = section_row(&report, "comparisons", &["graduate", "never_nominated", "12"]);
+    assert_eq!(found["group_rate_percent"], "25.0");
+    assert_eq!(found["difference_points"], "");
+    assert_eq!(found["note"], "insufficient numbers to compare");
+    assert!(report.sections.iter().any(|s| s.title.contains("not a programme effect")));
+}
+
+/// Graduates released on parole are compared with the never nominated released on parole,
+/// not with every never-nominated person.
+#[test]
+fn a_breakdown_by_release_type_compares_within_the_same_release_type() {
+    let mut history = History::new();
+    let parole = ReleaseType::PembebasanBersyarat;
+    group_of(&mut history, "G", 30, (Sex::LakiLaki, "graduate", parole), 6);
+    group_of(&mut history, "N", 30, (Sex::LakiLaki, "none", parole), 15);
+    group_of(&mut history, "M", 30, (Sex::LakiLaki, "none", ReleaseType::BebasMurni), 0);
+    let report = report(&history);
+    let keys = ["release_type", "pembebasan_bersyarat", "graduate", "never_nominated", "12"];
+    let found = section_row(&report, "breakdowns", &keys);
+    assert_eq!(
+        [&found["group_n"], &found["comparison_n"], &found["comparison_reoffended_n"]],
+        ["30", "30", "15"]
+    );
+    assert_eq!(found["difference_points"], "-30.0");
+    let keys = ["grant", "not_handed_over", "graduate", "never_nominated", "12"];
+    let found = section_row(&report, "breakdowns", &keys);
+    assert_eq!([&found["group_n"], &found["comparison_n"]], ["30", "60"]);
+}
+
+/// Men reoffend more here, and graduates are half women while the cohort is five sevenths
+/// men: standardised to the cohort's sex mix, graduates' rate rises from 25% to 35.7%
+/// (5/7 × 50% + 2/7 × 0%).
+#[test]
+fn a_rate_is_standardised_to_the_sex_and_age_mix_of_the_whole_cohort() {
+    let mut history = History::new();
+    let bm = ReleaseType::BebasMurni;
+    group_of(&mut history, "GL", 10, (Sex::LakiLaki, "graduate", bm), 5);
+    group_of(&mut history, "GP", 10, (Sex::Perempuan, "graduate", bm), 0);
+    group_of(&mut history, "CL", 10, (Sex::LakiLaki, "completed", bm), 0);
+    group_of(&mut history, "NL", 30, (Sex::LakiLaki, "none", bm), 6);
+    group_of(&mut history, "NP", 10, (Sex::Perempuan, "none", bm), 0);
+    let report = report(&history);
+    let graduates = section_row(&report, "standardised", &["graduate", "12"]);
+    assert_eq!(graduates["standard_n"], "70");
+    assert_eq!(graduates["crude_rate_percent"], "25.0");
+    assert_eq!(graduates["standardised_rate_percent"], "35.7");
+    let never = section_row(&report, "standardised", &["never_nominated", "12"]);
+    let rates = [&never["crude_rate_percent"], &never["standardised_rate_percent"]];
+    assert_eq!(rates, ["15.0", "14.3"]);
+    let all = section_row(&report, "standardised", &["all", "12"]);
+    assert_eq!(all["crude_rate_percent"], all["standardised_rate_percent"]);
+    // The completers are all men: with no woman among them there is no standardised rate.
+    let men_only = section_row(&report, "standardised", &["completed_not_competent", "12"]);
+    assert_eq!(men_only["crude_rate_percent"], "0.0");
+    assert_eq!(men_only["standardised_rate_percent"], "");
+    assert!(men_only["note"].starts_with("not computable"), "{men_only:?}");
 }

@@ -399,6 +399,10 @@ pub struct ViewQuery {
     /// Recidivism definition: 2 (the default) or 1, to reproduce a figure published with it.
     #[param(minimum = 1, maximum = 2)]
     pub definition: Option<u32>,
+    /// Recidivism comparisons: the smallest group, followed in full, a difference is shown
+    /// for (default 30).
+    #[param(minimum = 5, maximum = 100000)]
+    pub comparison_min: Option<u32>,
     /// The period, first day: packages running in it, months in it, releases in it.
     pub from: Option<NaiveDate>,
     /// The period, last day (included).
@@ -502,6 +506,7 @@ pub async fn view(
         cut_off: params.cut_off,
         waiting_months: params.waiting_months,
         definition: params.definition,
+        comparison_min: params.comparison_min,
         from: params.from,
         to: params.to,
     };
@@ -520,9 +525,13 @@ pub struct ViewParams {
     pub cut_off: Option<NaiveDate>,
     pub waiting_months: Option<u32>,
     pub definition: Option<u32>,
+    pub comparison_min: Option<u32>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
 }
+
+/// The smallest and largest minimum group size for recidivism comparisons.
+pub const COMPARISON_MIN: std::ops::RangeInclusive<u32> = 5..=100_000;
 
 /// The longest recidivism waiting period a view takes, in months.
 pub const WAITING_MONTHS_MAX: u32 = 60;
@@ -533,6 +542,14 @@ impl ViewParams {
     fn check(&self) -> Result<(), ApiError> {
         if let Some(months) = self.waiting_months.filter(|months| *months > WAITING_MONTHS_MAX) {
             let message = format!("waiting_months is 0 to {WAITING_MONTHS_MAX}, not {months}");
+            return Err(ApiError::bad_request("bad_query", message));
+        }
+        if let Some(min) = self.comparison_min.filter(|min| !COMPARISON_MIN.contains(min)) {
+            let message = format!(
+                "comparison_min is {} to {}, not {min}",
+                COMPARISON_MIN.start(),
+                COMPARISON_MIN.end()
+            );
             return Err(ApiError::bad_request("bad_query", message));
         }
         let definitions = projections::views::RECIDIVISM_DEFINITIONS;
@@ -600,6 +617,7 @@ pub async fn scoped_report(
         cut_off: wanted.cut_off,
         waiting_months: wanted.waiting_months,
         definition: wanted.definition,
+        comparison_min: wanted.comparison_min,
         provider: None,
         from: wanted.from,
         to: wanted.to,
@@ -641,6 +659,7 @@ fn published_cut(wanted: &ViewParams) -> Result<(), String> {
         ("cut_off", wanted.cut_off.is_some()),
         ("waiting_months", wanted.waiting_months.is_some()),
         ("definition", wanted.definition.is_some()),
+        ("comparison_min", wanted.comparison_min.is_some()),
     ];
     let period_ok = match (wanted.from, wanted.to) {
         (None, None) => true,

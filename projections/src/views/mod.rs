@@ -110,5 +110,9 @@ pub fn named(name: &str) -> Option<ViewDef> {
 
 /// The recidivism definition a report is computed by unless asked for another.
 pub use recidivism_v2::VERSION as RECIDIVISM_DEFINITION_VERSION;
+/// The words a recidivism comparison prints instead of a figure it may not give.
+pub use recidivism_v2::{
+    INSUFFICIENT as COMPARISON_INSUFFICIENT, NOT_COMPUTABLE as STANDARDISED_NOT_COMPUTABLE,
+};
 /// The recidivism definitions that can be asked for (`--definition`).
 pub const RECIDIVISM_DEFINITIONS: [u32; 2] = [1, 2];

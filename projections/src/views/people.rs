@@ -7,7 +7,8 @@ use chrono::{Datelike, Months, NaiveDate};
 
 use super::Input;
 use crate::people::{
-    CaseRow, ContactRow, PersonParticipationRow, PersonRow, ReleaseRow, RevocationRow,
+    CaseRow, ContactRow, PackageSkillRow, PersonParticipationRow, PersonRow, ReleaseRow,
+    RevocationRow,
 };
 use crate::report::{Cell, Report, Section, count};
 
@@ -22,6 +23,8 @@ pub(super) struct People {
     /// Every release of each person, whatever the filters, in date order: where a custody
     /// episode's participations end.
     pub(super) release_dates: BTreeMap<String, Vec<NaiveDate>>,
+    /// Each package's trade.
+    pub(super) skills: BTreeMap<uuid::Uuid, String>,
 }
 
 impl People {
@@ -74,7 +77,17 @@ impl People {
         for contact in tables.all::<ContactRow>() {
             contacts.entry(canonical(&contact.person_ref)).or_default().push(contact);
         }
-        People { persons, releases, cases, revocations, participations, contacts, release_dates }
+        let skills = tables.all::<PackageSkillRow>().map(|p| (p.package_id, p.skill)).collect();
+        People {
+            persons,
+            releases,
+            cases,
+            revocations,
+            participations,
+            contacts,
+            release_dates,
+            skills,
+        }
     }
 
     pub(super) fn died_on(&self, person_ref: &str) -> Option<NaiveDate> {

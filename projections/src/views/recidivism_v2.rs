@@ -3,6 +3,10 @@
 //! 2"), and the counts of the whole report protected together (`crate::disclosure`), so that
 //! no withheld count can be worked out from the others.
 
+mod compare;
+
+pub use compare::{INSUFFICIENT, NOT_COMPUTABLE};
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
@@ -101,14 +105,19 @@ pub(super) struct Member<'p> {
     pub(super) person_ref: &'p str,
     pub(super) t0: NaiveDate,
     /// Their group: an index into `LEAVES`.
-    leaf: usize,
+    pub(super) leaf: usize,
     pub(super) grant_handed_over: bool,
-    from_sdp: bool,
+    pub(super) from_sdp: bool,
+    pub(super) release_type: &'p str,
+    /// The trade of the participation that sets the group, for those who started one.
+    pub(super) skill: Option<&'p str>,
+    /// The person's coarse attributes, for the standardised rates.
+    pub(super) person: Option<&'p crate::people::PersonRow>,
 }
 
 impl Member<'_> {
     /// Whether the member is counted in row `row` of `rows()`.
-    fn in_row(&self, row: usize) -> bool {
+    pub(super) fn in_row(&self, row: usize) -> bool {
         match row {
             0 => true,
             1 => self.leaf < ITT_LEAVES,
@@ -145,21 +154,24 @@ pub(super) fn cohort<'p>(people: &'p People, cut_off: NaiveDate) -> (Vec<Member<
             continue;
         }
         figures[0] += 1;
-        let (leaf, grant_handed_over) = leaf_of(people, release);
+        let (leaf, grant_handed_over, package) = leaf_of(people, release);
         members.push(Member {
             person_ref: &release.person_ref,
             t0: release.released_on,
             leaf,
             grant_handed_over,
             from_sdp: release.from_sdp,
+            release_type: &release.release_type,
+            skill: package.and_then(|id| people.skills.get(&id)).map(String::as_str),
+            person: people.persons.get(&release.person_ref),
         });
     }
     (members, quarters)
 }
 
-/// The group of a release, and whether a grant was handed over for a participation of its
-/// episode.
-fn leaf_of(people: &People, release: &ReleaseRow) -> (usize, bool) {
+/// The group of a release, whether a grant was handed over for a participation of its
+/// episode, and the package of the participation that sets the group.
+fn leaf_of(people: &People, release: &ReleaseRow) -> (usize, bool, Option<uuid::Uuid>) {
     let t0 = release.released_on;
     let admitted = release.episode_admitted_on.unwrap_or(NaiveDate::MIN);
     let earlier_release = people
@@ -185,7 +197,7 @@ fn leaf_of(people: &People, release: &ReleaseRow) -> (usize, bool) {
         None if !in_episode.is_empty() => 6,
         None => NEVER_NOMINATED,
     };
-    (leaf, grant_handed_over)
+    (leaf, grant_handed_over, counted.map(|p| p.package_id))
 }
 
 /// The group of a participation started by `t0`.
@@ -270,6 +282,10 @@ struct Counts {
     curves: Vec<Vec<crate::survival::Step>>,
     at_risk: Vec<Vec<CellId>>,
     reoffended: Vec<Vec<CellId>>,
+    /// Per window, each member as followed in it.
+    followed: Vec<Vec<Followed>>,
+    /// The comparisons' breakdowns by release type, skill and grant.
+    strata: Vec<compare::Stratum>,
 }
 
 fn count_all(
@@ -284,6 +300,7 @@ fn count_all(
     let in_row = |row: usize| members.iter().filter(move |m| m.in_row(row));
     let cohort: Vec<CellId> = (0..rows).map(|row| grid.cell(in_row(row).count() as i64)).collect();
     let (mut full, mut censored, mut outcome) = (Vec::new(), Vec::new(), Vec::new());
+    let mut followed_all = Vec::new();
     for window in WINDOWS {
         let followed: Vec<Followed> =
             members.iter().map(|m| follow(people, m, window, waiting, cut_off)).collect();
@@ -314,6 +331,7 @@ fn count_all(
             tiers.push(cells);
         }
         outcome.push(tiers);
+        followed_all.push(followed);
     }
     let quarters: Vec<(String, Vec<CellId>)> = quarters
         .iter()
@@ -338,6 +356,7 @@ fn count_all(
         })
         .collect();
     let (curves, at_risk, reoffended) = time_cells(&mut grid, people, members, waiting, cut_off);
+    let strata = compare::strata(&mut grid, members, &followed_all);
     let mut counts = Counts {
         grid,
         cohort,
@@ -353,6 +372,8 @@ fn count_all(
         curves,
         at_risk,
         reoffended,
+        followed: followed_all,
+        strata,
     };
     counts.tie();
     counts
@@ -394,6 +415,7 @@ impl Counts {
     /// Declares every sum the report's counts obey, and withholds what a withheld group size
     /// or a withheld number followed would give away.
     fn tie(&mut self) {
+        compare::tie(self);
         let grid = &mut self.grid;
         let column = |grid: &mut Grid, cells: &[CellId]| {
             grid.sum(cells[0], &cells[2..]);
@@ -449,8 +471,9 @@ impl Counts {
         // a group whose size is withheld shows no curve, and withholding its counts may call
         // for more withheld elsewhere, until nothing changes.
         loop {
-            grid.protect();
-            let mut changed = false;
+            self.grid.protect();
+            let mut changed = compare::hide_beside_withheld(self);
+            let grid = &mut self.grid;
             for (row, cohort) in self.cohort.iter().enumerate() {
                 let Some(hidden) = grid.hidden(*cohort) else { continue };
                 for cells in self.at_risk.iter().chain(&self.reoffended) {
@@ -559,18 +582,27 @@ pub(super) fn build(input: &Input<'_>) -> Report {
         }
     }
     let cohorts = cohorts_section(&counts);
+    let min = input.options.comparison_min.map_or(COMPARISON_SIZE_MIN, i64::from);
     let mut notes = definition_text(waiting);
     notes.extend(metadata(input, &counts, cut_off, dates, waiting));
     let mut parameters = input.options.parameters();
     parameters.insert("cut_off".to_owned(), cut_off.to_string());
     parameters.insert("waiting_months".to_owned(), waiting.to_string());
     parameters.insert("definition".to_owned(), "2".to_owned());
+    parameters.insert("comparison_min".to_owned(), min.to_string());
     Report {
         view: "recidivism".to_owned(),
         title: "Laporan pengulangan tindak pidana pasca-bebas — kohort rilis (post-release reoffending)".to_owned(),
         provenance: input.provenance(Some(VERSION)),
         parameters,
-        sections: vec![table, cohorts, time_section(&counts)],
+        sections: vec![
+            table,
+            cohorts,
+            time_section(&counts),
+            compare::comparisons_section(&counts, min),
+            compare::breakdowns_section(&counts, min),
+            compare::standardised_section(&counts, &members, &counts.followed),
+        ],
         notes,
     }
 }

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of it
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use events::Timestamp;
 use events::catalogue::*;
@@ -36,6 +38,8 @@ pub fn date(text: &str) -> NaiveDate {
 pub struct History {
     pub replay: Replay,
     next: u128,
+    /// The package the next participations are in (`package` defines one).
+    pub package: Uuid,
 }
 
 impl Default for History {
@@ -46,7 +50,35 @@ impl Default for History {
 
 impl History {
     pub fn new() -> History {
-        History { replay: Replay::new(projections::people::DEF, Config::default()), next: 0 }
+        History {
+            replay: Replay::new(projections::people::DEF, Config::default()),
+            next: 0,
+            package: Uuid::from_u128(1),
+        }
+    }
+
+    /// Defines package `n` in `skill`; participations go to it after this.
+    pub fn package(&mut self, n: u128, skill: &str) {
+        self.package = Uuid::from_u128(n);
+        let defined = PackageDefined {
+            package_id: self.package,
+            title: format!("Paket {n}"),
+            provider: "DISNAKER-X".to_owned(),
+            skill: skill.to_owned(),
+            skkni_units: Vec::new(),
+            venue_type: VenueType::InFacility,
+            location: "Bengkel".to_owned(),
+            facilities: vec!["RUTAN-A".to_owned()],
+            planned_hours: 40,
+            start_date: date("2022-01-01"),
+            end_date: date("2022-03-01"),
+            quota_total: 20,
+            quota_inmates: None,
+            attendance_threshold_percent: 80,
+            funding_source: "APBD".to_owned(),
+            grant_policy: GrantPolicy::GraduatesOnly,
+        };
+        self.push(format!("package-{}", self.package), "2022-01-01", defined);
     }
 
     pub fn push(&mut self, stream_id: String, on: &str, event: impl Into<Event>) {
@@ -77,6 +109,24 @@ impl History {
         let person_ref =
             format!("p{:0>32}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>());
         self.admitted(&person_ref, "2022-01-01", legal_status);
+        person_ref
+    }
+
+    /// A sentenced person admitted on 2022-01-01 with these attributes.
+    pub fn person_with(&mut self, name: &str, attributes: PersonAttributes) -> String {
+        let person_ref =
+            format!("p{:0>32}", name.bytes().map(|b| format!("{b:02x}")).collect::<String>());
+        let episode = CustodyEpisodeRecorded {
+            person_ref: person_ref.clone(),
+            episode_ref: format!("reg-{person_ref}"),
+            facility: "RUTAN-SOE".to_owned(),
+            admitted_on: date("2022-01-01"),
+            legal_status: LegalStatus::Narapidana,
+            register_class: None,
+            attributes,
+            sdp: None,
+        };
+        self.push(format!("person-{person_ref}"), "2022-01-01", episode);
         person_ref
     }
 
@@ -184,7 +234,7 @@ impl History {
         let stream = format!("participation-{participation_id}");
         let nominated_event = ParticipantNominated {
             participation_id,
-            package_id: Uuid::from_u128(1),
+            package_id: self.package,
             person_ref: person_ref.to_owned(),
             custody_episode_ref: "reg".to_owned(),
             category: ParticipantCategory::Wbp,
@@ -288,7 +338,7 @@ impl History {
         let proposed = GrantProposed {
             grant_id,
             participation_id,
-            package_id: Uuid::from_u128(1),
+            package_id: self.package,
             person_ref: person_ref.to_owned(),
             items: Vec::new(),
             capital_rupiah: 1_000_000,
@@ -322,6 +372,18 @@ impl History {
         };
         (views::named("recidivism").unwrap().build)(&input)
     }
+}
+
+/// The displayed cells of the first row of section `name` whose first cells are `keys`, by
+/// column name.
+pub fn section_row(report: &Report, name: &str, keys: &[&str]) -> BTreeMap<String, String> {
+    let section = report.sections.iter().find(|s| s.name == name).expect("the section");
+    let found = section
+        .rows
+        .iter()
+        .find(|r| keys.iter().zip(r.iter()).all(|(key, cell)| cell.display() == *key));
+    let found = found.unwrap_or_else(|| panic!("no row {keys:?} in {name}"));
+    section.columns.iter().cloned().zip(found.iter().map(Cell::display)).collect()
 }
 
 /// The displayed cells of the table row for a group, window and outcome, from `cohort_n` on.

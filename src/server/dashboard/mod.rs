@@ -604,16 +604,36 @@ async fn recidivism(
 }
 
 /// The comparison groups' labels in the page's language (the report names each group by a
-/// key in its `group` column and describes it in English in `label`).
+/// key in its `group` column and describes it in English in `label`, or names the groups
+/// compared in `group` and `comparison`), and the comparisons' breakdowns and notes.
 fn translate_groups(lang: Lang, report: &mut Report) {
     for section in &mut report.sections {
         let column = |name: &str| section.columns.iter().position(|c| c == name);
-        let (Some(group), Some(label)) = (column("group"), column("label")) else { continue };
+        let label = column("label");
+        let (group, comparison) = (column("group"), column("comparison"));
+        let (breakdown, note) = (column("breakdown"), column("note"));
         for row in &mut section.rows {
-            if let Cell::Text(key) = &row[group] {
-                let key = format!("group.{key}");
-                if i18n::has(&key) {
-                    row[label] = Cell::text(t(lang, &key));
+            let key_of = |row: &[Cell], at: Option<usize>, prefix: &str| match at.map(|at| &row[at])
+            {
+                Some(Cell::Text(key)) => Some(format!("{prefix}.{key}")),
+                _ => None,
+            };
+            if let Some(key) = key_of(row, group, "group").filter(|key| i18n::has(key)) {
+                row[label.or(group).expect("a group column")] = Cell::text(t(lang, &key));
+            }
+            for (at, prefix) in [(comparison, "group"), (breakdown, "breakdown")] {
+                if let Some(key) = key_of(row, at, prefix).filter(|key| i18n::has(key)) {
+                    row[at.expect("the column")] = Cell::text(t(lang, &key));
+                }
+            }
+            if let Some(at) = note {
+                let words = [
+                    (projections::views::COMPARISON_INSUFFICIENT, "note.insufficient"),
+                    (projections::views::STANDARDISED_NOT_COMPUTABLE, "note.not_computable"),
+                ];
+                if let Some((_, key)) = words.iter().find(|(text, _)| row[at] == Cell::text(*text))
+                {
+                    row[at] = Cell::text(t(lang, key));
                 }
             }
         }

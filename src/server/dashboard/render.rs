@@ -281,7 +281,7 @@ fn cell(lang: Lang, value: &Cell) -> (String, &'static str) {
 }
 
 /// Columns whose values are codes of a word list or a state: shown as words.
-const CODE_COLUMNS: [&str; 22] = [
+const CODE_COLUMNS: [&str; 23] = [
     "state",
     "status",
     "category",
@@ -304,6 +304,8 @@ const CODE_COLUMNS: [&str; 22] = [
     "employment_status",
     "competency_result",
     "certificate_type",
+    // The recidivism comparisons' breakdown values (release types, skills, grant or not).
+    "value",
 ];
 
 /// A cell as a table shows it: a code as its word in the language.

@@ -168,6 +168,9 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("CompetencyAssessed", "Hasil uji kompetensi", "Competency result"),
     ("CertificateIssued", "Sertifikat", "Certificate"),
     ("GrantUseMonitored", "Kunjungan monitoring", "Monitoring visit"),
+    // The recidivism comparisons' breakdown values
+    ("not_handed_over", "Tidak diserahkan", "Not handed over"),
+    ("unknown", "Tidak diketahui", "Unknown"),
     // Skills of the demo and the source case
     ("menjahit", "Menjahit", "Sewing"),
     ("kecantikan", "Tata kecantikan", "Beauty"),

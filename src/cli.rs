@@ -241,6 +241,20 @@ enum Command {
         to: Option<chrono::NaiveDate>,
         #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
         format: ReportFormat,
+        /// The recidivism report's person-level extract for an evaluator (docs/vault.md):
+        /// one row per release, people named by a pseudonym made for this extract alone,
+        /// written to --out with its data dictionary beside it, recorded in the access log.
+        #[arg(long, requires_all = ["out", "purpose", "user"])]
+        person_level: bool,
+        /// Where the person-level extract goes (CSV).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Why the extract is taken: the agreement and the study.
+        #[arg(long)]
+        purpose: Option<String>,
+        /// The evaluator taking the extract: an active user with the evaluator role.
+        #[arg(long = "as", value_name = "USER")]
+        user: Option<String>,
     },
     /// Show the head of the log, the durability settings, and each read model's checkpoint and lag.
     Status,
@@ -848,6 +862,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             from,
             to,
             format,
+            person_level,
+            out,
+            purpose,
+            user,
         } => {
             let options = report::Options {
                 facility,
@@ -862,6 +880,34 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let projector =
                 projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
+            if person_level {
+                let (Some(out), Some(purpose), Some(user)) = (out, purpose, user) else {
+                    anyhow::bail!("--person-level needs --out, --purpose and --as");
+                };
+                if view != "recidivism" || as_of.is_some() || known_at.is_some() {
+                    anyhow::bail!(
+                        "--person-level is an extract of the recidivism report at the head of the log: give the view recidivism, without --as-of or --known-at"
+                    );
+                }
+                let who = (user.as_str(), purpose.as_str());
+                let (extract, dictionary) = crate::extract::write_files(
+                    &store,
+                    &projector,
+                    &options,
+                    who,
+                    &out,
+                    clock.now(),
+                )
+                .await?;
+                println!(
+                    "extract {}: {} rows to {}, data dictionary {}; recorded in the access log",
+                    extract.id,
+                    extract.rows(),
+                    out.display(),
+                    dictionary.display()
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
             let config = projector.config();
             let known_at = known_at.map(|text| parse_moment(&text, &config)).transpose()?;
             let history = crate::history::History::new(store.clone(), config)

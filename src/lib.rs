@@ -22,6 +22,7 @@ pub mod demo;
 pub mod evidence;
 pub mod exec;
 pub mod export;
+pub mod extract;
 pub mod forget;
 pub mod history;
 pub mod import;

@@ -128,7 +128,10 @@ pub async fn current(
 }
 
 /// The day the figures are as of: the local date of the last event they include.
-async fn as_of(projector: &Projector, position: i64) -> Result<chrono::NaiveDate, ProjectorError> {
+pub async fn as_of(
+    projector: &Projector,
+    position: i64,
+) -> Result<chrono::NaiveDate, ProjectorError> {
     let store = projector.store();
     let recorded = if position == 0 {
         None

@@ -256,6 +256,44 @@ fn open(cipher: &XChaCha20Poly1305, sealed: &[u8], aad: &[u8]) -> Option<Vec<u8>
     cipher.decrypt(&nonce, Payload { msg: ciphertext, aad }).ok()
 }
 
+/// Records one line of the access log: `who` did `action` on `subject` (a person ref, or
+/// what else was read, such as an extract) for `purpose`. Needs no master key: the log holds
+/// no personal data.
+pub async fn log_access(
+    store: &Store,
+    who: &Accessor,
+    subject: &str,
+    action: &str,
+    purpose: &str,
+    at: Timestamp,
+) -> Result<(), VaultError> {
+    let time = match store.backend() {
+        Backend::Postgres => "$1::timestamptz",
+        Backend::Sqlite => "$1",
+    };
+    let sql = dialect(
+        store.backend(),
+        &format!(
+            "INSERT INTO vault_access (at, actor, role, organisation, person_ref, action, purpose, request_id) \
+             VALUES ({time}, $2, $3, $4, $5, $6, $7, $8)"
+        ),
+    );
+    on_pool!(store, |pool| {
+        sqlx::query(&sql)
+            .bind(at.to_string())
+            .bind(&who.actor)
+            .bind(&who.role)
+            .bind(&who.organisation)
+            .bind(subject)
+            .bind(action)
+            .bind(purpose)
+            .bind(&who.request_id)
+            .execute(pool)
+            .await?;
+    });
+    Ok(())
+}
+
 impl Vault {
     /// A statement in this store's dialect.
     fn sql(&self, sql: &str) -> String {
@@ -299,25 +337,7 @@ impl Vault {
         purpose: &str,
         at: Timestamp,
     ) -> Result<(), VaultError> {
-        let sql = self.sql(&format!(
-            "INSERT INTO vault_access (at, actor, role, organisation, person_ref, action, purpose, request_id) \
-             VALUES ({}, $2, $3, $4, $5, $6, $7, $8)",
-            self.time_param(1)
-        ));
-        on_pool!(self.store, |pool| {
-            sqlx::query(&sql)
-                .bind(at.to_string())
-                .bind(&who.actor)
-                .bind(&who.role)
-                .bind(&who.organisation)
-                .bind(person_ref)
-                .bind(action)
-                .bind(purpose)
-                .bind(&who.request_id)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        log_access(&self.store, who, person_ref, action, purpose, at).await
     }
 
     /// Stores (or replaces) a person's record, under their existing key or a new one.

@@ -86,6 +86,9 @@ code_enum! {
         Auditor = "auditor",
         /// Analyst: pseudonymous, suppressed aggregates only.
         Analis = "analis",
+        /// Evaluator (Bappeda, a university) under a data-sharing agreement: aggregates like
+        /// the analyst, and the recidivism person-level extract with a pseudonym per extract.
+        Evaluator = "evaluator",
         /// Data-protection officer.
         Dpo = "dpo",
         /// Importers and automation; the only role that may use system-only reasons.

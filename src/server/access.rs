@@ -33,7 +33,7 @@ impl Scope {
             | Role::Asesor
             | Role::Ppk
             | Role::PetugasSerahTerima => Scope::Provider(user.organisation.clone()),
-            Role::Analis | Role::PkBapas => Scope::Aggregates,
+            Role::Analis | Role::PkBapas | Role::Evaluator => Scope::Aggregates,
         }
     }
 }

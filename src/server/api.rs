@@ -43,7 +43,7 @@ pub struct Caller {
 }
 
 impl Caller {
-    fn accessor(&self) -> Accessor {
+    pub fn accessor(&self) -> Accessor {
         Accessor {
             actor: self.user.name.clone(),
             role: self.user.role.as_str().to_owned(),
@@ -539,7 +539,7 @@ pub const WAITING_MONTHS_MAX: u32 = 60;
 impl ViewParams {
     /// Refuses a date outside the range the log and its reports cover, and a waiting period
     /// longer than [`WAITING_MONTHS_MAX`].
-    fn check(&self) -> Result<(), ApiError> {
+    pub fn check(&self) -> Result<(), ApiError> {
         if let Some(months) = self.waiting_months.filter(|months| *months > WAITING_MONTHS_MAX) {
             let message = format!("waiting_months is 0 to {WAITING_MONTHS_MAX}, not {months}");
             return Err(ApiError::bad_request("bad_query", message));

@@ -15,6 +15,7 @@ pub mod access;
 pub mod api;
 pub mod dashboard;
 pub mod error;
+pub mod extracts;
 pub mod metrics;
 pub mod openapi;
 pub mod proofs;
@@ -241,6 +242,8 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/people/{person_ref}/forget", post(api::forget))
         .route("/api/people/{person_ref}/access-export", get(api::subject_access))
+        .route("/api/extracts/recidivism", get(extracts::recidivism))
+        .route("/api/extracts/recidivism/dictionary", get(extracts::dictionary))
         .route("/api/proofs/inclusion", get(proofs::inclusion))
         .route("/api/proofs/consistency", get(proofs::consistency))
         .route("/log/checkpoint", get(proofs::checkpoint))

@@ -37,6 +37,8 @@ use super::api;
         api::person_lookup,
         api::forget,
         api::subject_access,
+        super::extracts::recidivism,
+        super::extracts::dictionary,
         super::proofs::inclusion,
         super::proofs::consistency,
     ),

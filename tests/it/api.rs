@@ -59,6 +59,7 @@ pub fn users() -> Vec<(&'static str, Role, &'static str)> {
         ("bapas.api", Role::PkBapas, "BAPAS-KUPANG"),
         ("auditor.api", Role::Auditor, "INSPEKTORAT-NTT"),
         ("analis.api", Role::Analis, "KANWIL-NTT"),
+        ("evaluator.api", Role::Evaluator, "BAPPEDA-NTT"),
         ("dpo.api", Role::Dpo, "KANWIL-NTT"),
         ("system.api", Role::System, "SYSTEM"),
     ]
@@ -217,7 +218,7 @@ fn allowed_command(role: Role, participations: &[Uuid]) -> (&'static str, Value,
             json!({"code": "LAPAS-KUPANG", "name": "Lapas Kupang", "kind": "lapas", "time_zone": "Asia/Makassar"}),
             StatusCode::OK,
         ),
-        Role::Auditor | Role::Analis => {
+        Role::Auditor | Role::Analis | Role::Evaluator => {
             let (command, body, _) = allowed_command(Role::DisnakerAdmin, participations);
             (command, body, StatusCode::FORBIDDEN)
         }
@@ -574,6 +575,8 @@ async fn the_openapi_document_is_valid_and_every_endpoint_answers_as_documented(
             // the auditor for the rest.
             let role = if path.starts_with("/api/people") {
                 Role::Dpo
+            } else if path == "/api/extracts/recidivism" {
+                Role::Evaluator
             } else if path.starts_with("/api/commands") {
                 Role::System
             } else {
@@ -590,6 +593,9 @@ async fn the_openapi_document_is_valid_and_every_endpoint_answers_as_documented(
                 "/api/events/live" => "/api/events/live?from=1".to_owned(),
                 "/api/proofs/consistency" => "/api/proofs/consistency?from=1&to=3".to_owned(),
                 "/api/proofs/inclusion" => format!("/api/proofs/inclusion?event={first_event}"),
+                "/api/extracts/recidivism" => {
+                    "/api/extracts/recidivism?purpose=PKS-001%20studi%20contoh".to_owned()
+                }
                 // Forgetting someone else than the person the other calls read.
                 "/api/people/{person_ref}/forget" => fill(path).replace(&person(0), &person(2)),
                 _ => fill(path),
@@ -720,4 +726,24 @@ async fn an_analyst_reads_published_cuts_only(db: TestDb) {
         let (status, body) = call(&world.router, Method::GET, uri, Some(auditor), None).await;
         assert_eq!(status, StatusCode::OK, "the auditor asks freely: {uri}: {body}");
     }
+    // The person-level extract is the evaluator's alone: not the analyst's, nor the auditor's.
+    let extract = "/api/extracts/recidivism?purpose=PKS-001%20studi%20contoh";
+    for token in [analyst, auditor] {
+        let (status, body) = call(&world.router, Method::GET, extract, Some(token), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("Only the evaluator role"));
+    }
+    let evaluator = world.tokens[&Role::Evaluator].as_str();
+    let (status, body) = call(&world.router, Method::GET, extract, Some(evaluator), None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.as_str().unwrap().starts_with("pseudonym,released_on,"), "{body}");
+    let (status, _) = call(
+        &world.router,
+        Method::GET,
+        "/api/extracts/recidivism?purpose=x",
+        Some(evaluator),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "a purpose, not a word");
 }

@@ -13,6 +13,7 @@ mod copy;
 mod crash;
 mod evidence;
 mod export_python;
+mod extract;
 mod faults;
 mod fixtures;
 mod forms;

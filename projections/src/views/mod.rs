@@ -116,3 +116,10 @@ pub use recidivism_v2::{
 };
 /// The recidivism definitions that can be asked for (`--definition`).
 pub const RECIDIVISM_DEFINITIONS: [u32; 2] = [1, 2];
+
+/// The evaluator's person-level extract of the recidivism report (not a view: it names
+/// people, by ref, and only the shell's evaluator path builds it, replacing every ref with a
+/// pseudonym of the extract's own).
+pub mod person_level {
+    pub use super::recidivism_v2::extract::{VIEW, build, dictionary};
+}

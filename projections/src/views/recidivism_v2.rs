@@ -4,6 +4,7 @@
 //! no withheld count can be worked out from the others.
 
 mod compare;
+pub(super) mod extract;
 
 pub use compare::{INSUFFICIENT, NOT_COMPUTABLE};
 
@@ -133,9 +134,28 @@ pub(super) type Quarters = BTreeMap<String, [i64; 1 + EXCLUSIONS.len()]>;
 pub(super) fn cohort<'p>(people: &'p People, cut_off: NaiveDate) -> (Vec<Member<'p>>, Quarters) {
     let mut members = Vec::new();
     let mut quarters = Quarters::new();
-    let mut seen = std::collections::BTreeSet::new();
-    for release in &people.releases {
+    for (release, decided) in decide(people, cut_off) {
         let figures = quarters.entry(quarter(release.released_on)).or_default();
+        match decided {
+            Err(reason) => figures[1 + reason] += 1,
+            Ok(member) => {
+                figures[0] += 1;
+                members.push(member);
+            }
+        }
+    }
+    (members, quarters)
+}
+
+/// Each release of the period in order, as a member of the cohort or the index into
+/// `EXCLUSIONS` of why it is not.
+pub(super) fn decide<'p>(
+    people: &'p People,
+    cut_off: NaiveDate,
+) -> Vec<(&'p ReleaseRow, Result<Member<'p>, usize>)> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut decided = Vec::new();
+    for release in &people.releases {
         let exclusion = if release.released_on > cut_off {
             Some(0)
         } else if !convicted(release) {
@@ -150,12 +170,11 @@ pub(super) fn cohort<'p>(people: &'p People, cut_off: NaiveDate) -> (Vec<Member<
             None
         };
         if let Some(reason) = exclusion {
-            figures[1 + reason] += 1;
+            decided.push((release, Err(reason)));
             continue;
         }
-        figures[0] += 1;
         let (leaf, grant_handed_over, package) = leaf_of(people, release);
-        members.push(Member {
+        let member = Member {
             person_ref: &release.person_ref,
             t0: release.released_on,
             leaf,
@@ -164,9 +183,10 @@ pub(super) fn cohort<'p>(people: &'p People, cut_off: NaiveDate) -> (Vec<Member<
             release_type: &release.release_type,
             skill: package.and_then(|id| people.skills.get(&id)).map(String::as_str),
             person: people.persons.get(&release.person_ref),
-        });
+        };
+        decided.push((release, Ok(member)));
     }
-    (members, quarters)
+    decided
 }
 
 /// The group of a release, whether a grant was handed over for a participation of its

@@ -17,6 +17,7 @@ pub const WORDS: &[(&str, &str, &str)] = &[
     ("pk_bapas", "Pembimbing Kemasyarakatan (Bapas)", "Probation officer (Bapas)"),
     ("auditor", "Auditor", "Auditor"),
     ("analis", "Analis", "Analyst"),
+    ("evaluator", "Evaluator", "Evaluator"),
     ("dpo", "Pejabat pelindungan data", "Data protection officer"),
     ("system", "Sistem", "System"),
     // Organisations

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of it
 
+pub mod generated;
+
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;

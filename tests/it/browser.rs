@@ -460,3 +460,147 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
     });
     assert!(demo.served.stop().success());
 }
+/// The time to reoffence on the recidivism page: the step lines are the report's points (the
+/// cohort's curve not withheld and stepping down), and the comparisons section is a table with
+/// the API's rows and columns, under a heading in words; screenshots of both, in both
+/// languages for the chart.
+#[test]
+fn the_recidivism_page_draws_time_to_reoffence_curves_and_comparisons() {
+    if !Driver::available() {
+        return;
+    }
+    let demo = Demo::start();
+    let (runtime, served, driver) = (&demo.runtime, &demo.served, &demo.driver);
+    let base = demo.base.as_str();
+    let auditor = served.token("auditor").to_owned();
+    let report = served.json("/api/views/recidivism", &auditor);
+    let section = |name: &str| -> Value {
+        let sections = report["sections"].as_array().unwrap();
+        let found = sections.iter().find(|s| s["name"] == name);
+        found.unwrap_or_else(|| panic!("the recidivism report has a section {name}")).clone()
+    };
+    // The cohort's curve as the page draws it: the start, then two points per shown point of
+    // the group `all` (a withheld one passed over) up to where no one is followed.
+    let time = section("time_to_first_proven");
+    let time_columns = time["columns"].as_array().unwrap();
+    let column = |name: &str| time_columns.iter().position(|c| c == name).unwrap();
+    let (group, share) = (column("group"), column("not_reoffended_percent"));
+    let shown = time["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|row| row[group] == "all")
+        .take_while(|row| !row[share].is_null())
+        .filter(|row| row[share].is_f64())
+        .count();
+    assert!(shown > 0, "the demo's cohort has a curve (not withheld): {time}");
+    let comparisons = section("comparisons");
+    let columns: Vec<&str> =
+        comparisons["columns"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+    let rows = comparisons["rows"].as_array().unwrap();
+    assert!(!rows.is_empty(), "the demo has comparisons to show (else the page has no table)");
+
+    runtime.block_on(async {
+        let client = driver.client().await;
+        sign_in_at(&client, base, &auditor, "/overview").await;
+        client.goto(&format!("{base}/recidivism")).await.unwrap();
+        arrive(&client, "svg[data-chart=time-to-reoffence]").await;
+
+        // The step lines: one per group, the cohort's with the API's points, and a step down.
+        let chart = client.find(Locator::Css("svg[data-chart=time-to-reoffence]")).await.unwrap();
+        let mut lines = Vec::new();
+        for polyline in chart.find_all(Locator::Css("polyline")).await.unwrap() {
+            let stroke = polyline.attr("stroke").await.unwrap().unwrap();
+            let points: Vec<(f64, f64)> = polyline
+                .attr("points")
+                .await
+                .unwrap()
+                .unwrap()
+                .split_whitespace()
+                .map(|xy| {
+                    let (x, y) = xy.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect();
+            lines.push((stroke, points));
+        }
+        assert_eq!(lines.len(), 4, "a line per group: {lines:?}");
+        let all = &lines.iter().find(|(stroke, _)| stroke == "#1d2733").expect("the cohort").1;
+        assert_eq!(all.len(), 1 + 2 * shown, "the cohort's line is the report's points: {all:?}");
+        let steps = |points: &[(f64, f64)]| {
+            points.windows(2).filter(|p| p[0].0 == p[1].0 && p[0].1 != p[1].1).count()
+        };
+        assert!(steps(all.as_slice()) > 0, "the cohort's share not reoffended steps down: {all:?}");
+        let legend = client.find(Locator::Css("ul.legend")).await.unwrap().text().await.unwrap();
+        assert!(legend.contains("Semua yang bebas"), "the groups in Bahasa Indonesia: {legend}");
+        client
+            .execute(
+                "document.querySelector('svg[data-chart=time-to-reoffence]').scrollIntoView();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        shoot(&client, "auditor-recidivism-curves").await;
+
+        // The comparisons: a table of the API's rows, columns and numbers, under a heading in
+        // words (not the label's key).
+        arrive(&client, "table[data-section=comparisons] tbody tr").await;
+        let shown_rows = "table[data-section=comparisons] tbody tr";
+        let on_page = client.find_all(Locator::Css(shown_rows)).await.unwrap();
+        assert_eq!(on_page.len(), rows.len(), "the comparisons are the API's rows");
+        for (row, api_row) in on_page.iter().zip(rows) {
+            let cells = row.find_all(Locator::Css("td")).await.unwrap();
+            let mut names = Vec::new();
+            for (cell, value) in cells.iter().zip(api_row.as_array().unwrap()) {
+                let name = cell.attr("data-col").await.unwrap().unwrap();
+                if value.is_number() {
+                    let text = cell.text().await.unwrap();
+                    assert_eq!(text.trim(), display(value, false), "comparisons {name}");
+                }
+                names.push(name);
+            }
+            assert_eq!(names, columns, "the comparisons' columns are the API's");
+        }
+        let heading = client
+            .execute(
+                "return document.querySelector('table[data-section=comparisons]')
+                     .closest('div.scroll').previousElementSibling.textContent;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        let heading = heading.as_str().unwrap();
+        assert!(
+            !heading.is_empty() && !heading.starts_with("section."),
+            "the comparisons' heading is in words: {heading}"
+        );
+        client
+            .execute(
+                "document.querySelector('table[data-section=comparisons]').scrollIntoView();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        shoot(&client, "auditor-recidivism-comparisons").await;
+
+        // In English: the same chart, its groups in English.
+        client.goto(&format!("{base}/lang/en?next=/recidivism")).await.unwrap();
+        arrive(&client, "svg[data-chart=time-to-reoffence]").await;
+        let legend = client.find(Locator::Css("ul.legend")).await.unwrap().text().await.unwrap();
+        assert!(legend.contains("All released to the community"), "in English: {legend}");
+        client
+            .execute(
+                "document.querySelector('svg[data-chart=time-to-reoffence]').scrollIntoView();",
+                vec![],
+            )
+            .await
+            .unwrap();
+        shoot(&client, "auditor-recidivism-curves-en").await;
+        client.goto(&format!("{base}/lang/id?next=/recidivism")).await.unwrap();
+        arrive(&client, "main h1").await;
+
+        sign_out(&client).await;
+        client.close().await.unwrap();
+    });
+    assert!(demo.served.stop().success());
+}

@@ -589,13 +589,18 @@ async fn recidivism(
         Err(response) => return response,
     };
     let lang = web.lang;
+    // The charts read the groups' keys; the tables show them in words.
+    let section = |name: &str| report.sections.iter().find(|s| s.name == name);
+    let charts = html! {
+        @if let Some(table) = section("table") { (render::recidivism_chart(lang, table)) }
+        @if let Some(time) = section("time_to_first_proven") { (render::survival_chart(lang, time)) }
+    };
     translate_groups(lang, &mut report);
     let none = |_: &str, _: &Cell| None;
     let body = html! {
         (query.filters(lang, "/recidivism"))
         (render::provenance(lang, &report))
-        @if let Some(table) = report.sections.iter().find(|s| s.name == "table") { (render::recidivism_chart(lang, table)) }
-        @if let Some(time) = report.sections.iter().find(|s| s.name == "time_to_first_proven") { (render::survival_chart(lang, time)) }
+        (charts)
         h2 { (t(lang, "ui.definition")) }
         (render::notes(&report))
         @for section in &report.sections { (render::section_table(lang, section, &none)) }

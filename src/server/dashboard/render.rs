@@ -399,7 +399,14 @@ pub fn survival_chart(lang: Lang, section: &Section) -> Markup {
         let mut points = vec![(x(0.0), y(100.0))];
         let mut last = 100.0;
         for row in section.rows.iter().filter(|row| row[group] == Cell::text(key)) {
-            let (Cell::Int(m), Cell::Tenths(tenths)) = (&row[months], &row[share]) else { break };
+            // A withheld point is passed over (the line steps at the next shown one); the
+            // curve ends where no one is followed any more.
+            let (Cell::Int(m), Cell::Tenths(tenths)) = (&row[months], &row[share]) else {
+                match row[share] {
+                    Cell::Suppressed | Cell::Withheld => continue,
+                    _ => break,
+                }
+            };
             let value = *tenths as f64 / 10.0;
             points.push((x(*m as f64), y(last)));
             points.push((x(*m as f64), y(value)));

@@ -531,6 +531,25 @@ fn the_recidivism_page_draws_time_to_reoffence_curves_and_comparisons() {
             points.windows(2).filter(|p| p[0].0 == p[1].0 && p[0].1 != p[1].1).count()
         };
         assert!(steps(all.as_slice()) > 0, "the cohort's share not reoffended steps down: {all:?}");
+        // The numbers still followed under the axis: the cohort's are the API's.
+        let figures = chart.find_all(Locator::Css("g[data-at-risk=all] text")).await.unwrap();
+        let at_risk = column("at_risk_n");
+        let expected: Vec<String> = time["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|row| row[group] == "all")
+            .map(|row| match row[at_risk].as_str() {
+                Some("suppressed") => "<5".to_owned(),
+                Some("withheld") => "x".to_owned(),
+                _ => display(&row[at_risk], false),
+            })
+            .collect();
+        let mut drawn = Vec::new();
+        for figure in figures {
+            drawn.push(figure.text().await.unwrap());
+        }
+        assert_eq!(drawn, expected, "the numbers at risk under the curve");
         let legend = client.find(Locator::Css("ul.legend")).await.unwrap().text().await.unwrap();
         assert!(legend.contains("Semua yang bebas"), "the groups in Bahasa Indonesia: {legend}");
         client

@@ -465,6 +465,7 @@ const LABELS: &[(&str, &str, &str)] = &[
         "Rates directly standardised to the whole cohort",
     ),
     ("breakdown.release_type", "Jenis bebas", "Release type"),
+    ("ui.at_risk", "Masih diikuti pada bulan itu", "Still followed at that month"),
     ("breakdown.skill", "Kejuruan", "Skill"),
     ("breakdown.grant", "Bantuan diserahkan", "Grant handed over"),
     (

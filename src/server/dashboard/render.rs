@@ -384,15 +384,41 @@ const CURVES: [(&str, &str); 4] = [
 ];
 
 /// The share not reoffended over the months after release (section `time_to_first_proven`)
-/// as step lines, one per group of `CURVES`; a withheld point ends its line. No script.
+/// as step lines, one per group of `CURVES` (a withheld point passed over), with the numbers
+/// still followed under the axis. No script.
 pub fn survival_chart(lang: Lang, section: &Section) -> Markup {
     let col = |name: &str| section.columns.iter().position(|c| c == name);
-    let (Some(group), Some(months), Some(share)) =
-        (col("group"), col("months"), col("not_reoffended_percent"))
+    let (Some(group), Some(months), Some(share), Some(at_risk)) =
+        (col("group"), col("months"), col("not_reoffended_percent"), col("at_risk_n"))
     else {
         return html! {};
     };
     let (left, top, width, height) = (44.0, 10.0, 480.0, 200.0);
+    // The numbers at risk: a line per group under the axis label, one figure per point.
+    let below = top + height + 56.0;
+    let at_risk_rows: Vec<(&str, Vec<(f64, String)>)> = CURVES
+        .iter()
+        .map(|(key, colour)| {
+            let figures = section
+                .rows
+                .iter()
+                .filter(|row| row[group] == Cell::text(*key))
+                .filter_map(|row| match &row[months] {
+                    // Short markers: the figures stand in a narrow column.
+                    Cell::Int(m) => Some((
+                        *m as f64,
+                        match &row[at_risk] {
+                            hidden @ (Cell::Suppressed | Cell::Withheld) => hidden.display(),
+                            shown => cell(lang, shown).0,
+                        },
+                    )),
+                    _ => None,
+                })
+                .collect();
+            (*colour, figures)
+        })
+        .collect();
+    let full_height = below + 14.0 * at_risk_rows.len() as f64 + 6.0;
     let x = |m: f64| left + width * m / 60.0;
     let y = |percent: f64| top + height * (1.0 - percent / 100.0);
     let line = |key: &str| -> String {
@@ -417,8 +443,8 @@ pub fn survival_chart(lang: Lang, section: &Section) -> Markup {
     let title = t(lang, "ui.time_to_reoffence");
     html! {
         h2 { (title) }
-        svg role="img" aria-label=(title) width=(left + width + 20.0) height=(top + height + 40.0)
-            style="max-width:100%;height:auto" viewBox=(format!("0 0 {} {}", left + width + 20.0, top + height + 40.0))
+        svg role="img" aria-label=(title) width=(left + width + 20.0) height=(full_height)
+            style="max-width:100%;height:auto" viewBox=(format!("0 0 {} {}", left + width + 20.0, full_height))
             data-chart="time-to-reoffence" {
             title { (title) }
             line x1=(left) y1=(top) x2=(left) y2=(top + height) stroke="#8a96a3" {}
@@ -432,6 +458,15 @@ pub fn survival_chart(lang: Lang, section: &Section) -> Markup {
             text x=(left + width / 2.0 - 40.0) y=(top + height + 32.0) { (t(lang, "col.months")) }
             @for (key, colour) in CURVES {
                 polyline points=(line(key)) fill="none" stroke=(colour) stroke-width="2" {}
+            }
+            text x="2" y=(below - 4.0) font-size="11" { (t(lang, "ui.at_risk")) }
+            @for (n, (colour, figures)) in at_risk_rows.iter().enumerate() {
+                g data-at-risk=(CURVES[n].0) fill=(colour) font-size="11" {
+                    rect x="2" y=(below + 14.0 * n as f64 + 2.0) width="10" height="10" {}
+                    @for (m, figure) in figures {
+                        text x=(x(*m) - 8.0) y=(below + 14.0 * n as f64 + 11.0) { (figure) }
+                    }
+                }
             }
         }
         ul.legend style="list-style:none;padding:0" {

@@ -17,6 +17,10 @@ use crate::store::StoreFailure;
 pub enum ReportError {
     #[error("no view `{name}`: use {}", views::all().iter().map(|v| v.name).collect::<Vec<_>>().join(", "))]
     UnknownView { name: String },
+    #[error(
+        "Laporan {view} tidak dipersempit per kejuruan (orang yang tidak pernah diusulkan tidak punya kejuruan); lihat rincian per kejuruan di dalam laporan, dan hapus `skill`. / The {view} report is not narrowed by skill (people never nominated have none); see its breakdown by skill, and leave out `skill`."
+    )]
+    NotBySkill { view: String },
     #[error(transparent)]
     Projector(#[from] ProjectorError),
     #[error(transparent)]
@@ -28,7 +32,7 @@ impl StoreFailure for ReportError {
         match self {
             ReportError::Projector(error) => error.store_error(),
             ReportError::History(error) => error.store_error(),
-            ReportError::UnknownView { .. } => None,
+            ReportError::UnknownView { .. } | ReportError::NotBySkill { .. } => None,
         }
     }
 }
@@ -45,9 +49,19 @@ pub async fn build_at(
     if moment == Moment::default() {
         return build(projector, view, options).await;
     }
-    let view =
-        views::named(view).ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
+    let view = named(view, options)?;
     Ok(build_as_of(history, view, options, moment).await?)
+}
+
+/// The view of that name, if `options` may narrow it: the people views (recidivism, stock,
+/// post-release) are about releases, which have no skill.
+fn named(name: &str, options: &Options) -> Result<ViewDef, ReportError> {
+    let view =
+        views::named(name).ok_or_else(|| ReportError::UnknownView { name: name.to_owned() })?;
+    if view.projection == projections::people::DEF.name && options.skill.is_some() {
+        return Err(ReportError::NotBySkill { view: name.to_owned() });
+    }
+    Ok(view)
 }
 
 /// Computes a view from the fold at `moment`, narrowed to the scope its options ask about.
@@ -91,8 +105,7 @@ pub async fn build(
     view: &str,
     options: &Options,
 ) -> Result<Report, ReportError> {
-    let view =
-        views::named(view).ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
+    let view = named(view, options)?;
     let projection =
         projections::projection::named(view.projection).expect("views name known projections");
     let (tables, position, hash) = current(projector, projection, options).await?;

@@ -638,6 +638,9 @@ pub async fn scoped_report(
             crate::reports::ReportError::UnknownView { .. } => {
                 ApiError::NotFound(error.to_string())
             }
+            crate::reports::ReportError::NotBySkill { .. } => {
+                ApiError::bad_request("bad_query", error.to_string())
+            }
             error => ApiError::failed(error, request_id),
         })?;
     Ok(if scope == Scope::Aggregates {

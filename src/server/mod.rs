@@ -397,6 +397,7 @@ pub fn demo_users() -> Vec<(&'static str, events::vocabulary::Role, &'static str
         ("demo.pk-bapas", PkBapas, "BAPAS-KUPANG"),
         ("demo.auditor", Auditor, "INSPEKTORAT-NTT"),
         ("demo.analis", Analis, "KANWIL-NTT"),
+        ("demo.evaluator", Evaluator, "BAPPEDA-NTT"),
         ("demo.dpo", Dpo, "KANWIL-NTT"),
         ("demo.system", System, "DITJENPAS"),
     ]

@@ -76,3 +76,59 @@ async fn two_extracts_share_no_pseudonym_and_only_an_evaluator_takes_one(db: Tes
     let all = db.count("SELECT count(*) FROM vault_access WHERE action LIKE 'recidivism%'").await;
     assert_eq!(all, 2);
 }
+
+/// The dashboard's recidivism page offers the evaluator, and no one else, a form that takes
+/// the extract for a purpose (CSRF-protected like every form that writes) and downloads it.
+#[tokio::test]
+async fn the_recidivism_page_offers_the_extract_to_the_evaluator_alone() {
+    use std::io::Write;
+    let db = TestDb::new(jejak::store::Backend::Sqlite).await.unwrap();
+    let served = crate::serve::Served::demo(&db);
+    for role in ["analis", "auditor"] {
+        let page = crate::serve::dashboard_page(&served.address, served.token(role), "/recidivism");
+        assert!(page.contains("Kohort rilis"), "{role}: the page: {page}");
+        assert!(!page.contains("/recidivism/extract\""), "{role} is offered the extract");
+    }
+    let evaluator = served.token("evaluator");
+    let (_, cookie) = crate::serve::sign_in(&served.address, evaluator);
+    let page = crate::serve::dashboard_page(&served.address, evaluator, "/recidivism");
+    assert!(page.contains("action=\"/recidivism/extract\""), "{page}");
+    let post = |cookie: &str, form: &str| {
+        let mut stream = std::net::TcpStream::connect(&served.address).unwrap();
+        write!(
+            stream,
+            "POST /recidivism/extract HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{form}",
+            form.len()
+        )
+        .unwrap();
+        crate::serve::read_response(stream).unwrap()
+    };
+    // The session's CSRF token is on its page.
+    let page = {
+        let mut stream = std::net::TcpStream::connect(&served.address).unwrap();
+        write!(
+            stream,
+            "GET /recidivism HTTP/1.1\r\nHost: x\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        crate::serve::read_response(stream).unwrap().1
+    };
+    let csrf = page.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    let (status, _) = post(&cookie, "csrf=forged&purpose=PKS-014%20evaluasi%20program");
+    assert!(status.contains("403"), "a forged form: {status}");
+    let (status, body) = post(&cookie, &format!("csrf={csrf}&purpose=singkat"));
+    assert!(status.contains("400") && body.contains("purpose"), "{status}: {body}");
+    let (status, body) =
+        post(&cookie, &format!("csrf={csrf}&purpose=PKS-014%20evaluasi%20program"));
+    assert!(status.contains("200"), "{status}: {body}");
+    assert!(body.starts_with("pseudonym,released_on,"), "{body}");
+    let store = db.open().await;
+    drop(store);
+    let logged = db
+        .count("SELECT count(*) FROM vault_access WHERE action = 'recidivism_person_level_extract'")
+        .await;
+    assert_eq!(logged, 1, "only the extract taken is in the access log");
+    assert!(served.stop().success());
+}

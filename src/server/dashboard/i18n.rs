@@ -456,16 +456,33 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     (
         "section.breakdowns",
-        "Selisih menurut jenis bebas, kejuruan dan bantuan",
-        "Differences by release type, skill and grant",
+        "Selisih menurut jenis bebas, kejuruan dan bantuan (partisipasi terseleksi: bukan efek program)",
+        "Differences by release type, skill and grant (participation is selected: not programme effects)",
     ),
     (
         "section.standardised",
-        "Angka terstandardisasi langsung ke seluruh kohort",
-        "Rates directly standardised to the whole cohort",
+        "Angka terstandardisasi langsung ke seluruh kohort (partisipasi terseleksi: bukan efek program)",
+        "Rates directly standardised to the whole cohort (participation is selected: not programme effects)",
     ),
     ("breakdown.release_type", "Jenis bebas", "Release type"),
     ("ui.at_risk", "Masih diikuti pada bulan itu", "Still followed at that month"),
+    (
+        "extract.title",
+        "Ekstrak tingkat orang untuk evaluator",
+        "Person-level extract for evaluators",
+    ),
+    (
+        "extract.intro",
+        "Satu baris per pembebasan, setiap orang dengan pseudonim khusus ekstrak ini. Pengambilan dicatat beserta tujuannya; gunakan hanya sesuai perjanjian berbagi data.",
+        "One row per release, each person by a pseudonym of this extract alone. Taking it is recorded with its purpose; use it only as the data-sharing agreement allows.",
+    ),
+    (
+        "extract.purpose",
+        "Tujuan (nomor perjanjian dan studi)",
+        "Purpose (agreement number and study)",
+    ),
+    ("extract.take", "Ambil ekstrak (CSV)", "Take the extract (CSV)"),
+    ("extract.dictionary", "Kamus data (CSV)", "Data dictionary (CSV)"),
     ("breakdown.skill", "Kejuruan", "Skill"),
     ("breakdown.grant", "Bantuan diserahkan", "Grant handed over"),
     (

@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod catalogue;
+pub mod extract;
 pub mod form_labels;
 pub mod forms;
 pub mod i18n;
@@ -51,6 +52,8 @@ pub fn routes() -> Router<AppState> {
         .route("/overview", get(overview))
         .route("/enrolment", get(enrolment))
         .route("/recidivism", get(recidivism))
+        .route("/recidivism/extract", post(extract::take_extract))
+        .route("/recidivism/extract/dictionary", get(extract::dictionary))
         .route("/inbox", get(inbox))
         .route("/tugas", get(work::tugas))
         .route("/register/{session}", get(register::show).post(register::submit))
@@ -589,18 +592,21 @@ async fn recidivism(
         Err(response) => return response,
     };
     let lang = web.lang;
-    // The charts read the groups' keys; the tables show them in words.
-    let section = |name: &str| report.sections.iter().find(|s| s.name == name);
-    let charts = html! {
-        @if let Some(table) = section("table") { (render::recidivism_chart(lang, table)) }
-        @if let Some(time) = section("time_to_first_proven") { (render::survival_chart(lang, time)) }
-    };
+    // The curves find their groups by key; the rates chart and the tables show them in words.
+    let time = report.sections.iter().find(|s| s.name == "time_to_first_proven");
+    let curves = time.map(|time| render::survival_chart(lang, time));
     translate_groups(lang, &mut report);
+    let rates = report.sections.iter().find(|s| s.name == "table");
+    let charts = html! {
+        @if let Some(table) = rates { (render::recidivism_chart(lang, table)) }
+        @if let Some(curves) = curves { (curves) }
+    };
     let none = |_: &str, _: &Cell| None;
     let body = html! {
         (query.filters(lang, "/recidivism"))
         (render::provenance(lang, &report))
         (charts)
+        (extract::form(&web))
         h2 { (t(lang, "ui.definition")) }
         (render::notes(&report))
         @for section in &report.sections { (render::section_table(lang, section, &none)) }

@@ -203,59 +203,7 @@ enum Command {
         names: Vec<String>,
     },
     /// Print a view, after bringing its read model up to the head of the log.
-    Report {
-        /// enrolment, attendance, funnel, outcomes, grants, inbox, monthly, recidivism,
-        /// recidivism_stock or post_release.
-        view: String,
-        #[arg(long)]
-        facility: Option<String>,
-        #[arg(long)]
-        skill: Option<String>,
-        /// Recidivism data cut-off (default: the date of the latest SDP extract; with
-        /// `--definition 1`, the day of the last event).
-        #[arg(long)]
-        cut_off: Option<chrono::NaiveDate>,
-        /// Recidivism waiting period for convictions, in months (default 6, at most 60).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=60))]
-        waiting_months: Option<u32>,
-        /// The recidivism definition: 2 (the default) or 1, to reproduce a figure published
-        /// with it (docs/reports.md).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
-        definition: Option<u32>,
-        /// Recidivism comparisons: the smallest group, followed in full, a difference between
-        /// groups is shown for (default 30).
-        #[arg(long, value_parser = clap::value_parser!(u32).range(5..=100_000))]
-        comparison_min: Option<u32>,
-        /// The world on this business date, including facts recorded later.
-        #[arg(long)]
-        as_of: Option<chrono::NaiveDate>,
-        /// What the log knew at this moment: an RFC 3339 timestamp, or a date for the end of
-        /// that day in the deployment's time zone.
-        #[arg(long)]
-        known_at: Option<String>,
-        /// The period's first day: packages running in it, months in it, releases in it.
-        #[arg(long)]
-        from: Option<chrono::NaiveDate>,
-        /// The period's last day (included).
-        #[arg(long)]
-        to: Option<chrono::NaiveDate>,
-        #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
-        format: ReportFormat,
-        /// The recidivism report's person-level extract for an evaluator (docs/vault.md):
-        /// one row per release, people named by a pseudonym made for this extract alone,
-        /// written to --out with its data dictionary beside it, recorded in the access log.
-        #[arg(long, requires_all = ["out", "purpose", "user"])]
-        person_level: bool,
-        /// Where the person-level extract goes (CSV).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Why the extract is taken: the agreement and the study.
-        #[arg(long)]
-        purpose: Option<String>,
-        /// The evaluator taking the extract: an active user with the evaluator role.
-        #[arg(long = "as", value_name = "USER")]
-        user: Option<String>,
-    },
+    Report(ReportArgs),
     /// Show the head of the log, the durability settings, and each read model's checkpoint and lag.
     Status,
     /// Every breach of the programme's rules found in the log (docs/compliance.md); exits 1
@@ -849,78 +797,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Report {
-            view,
-            facility,
-            skill,
-            cut_off,
-            waiting_months,
-            definition,
-            comparison_min,
-            as_of,
-            known_at,
-            from,
-            to,
-            format,
-            person_level,
-            out,
-            purpose,
-            user,
-        } => {
-            let options = report::Options {
-                facility,
-                skill,
-                cut_off,
-                waiting_months,
-                definition,
-                comparison_min,
-                provider: None,
-                from,
-                to,
-            };
+        Command::Report(args) => {
             let projector =
                 projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
-            if person_level {
-                let (Some(out), Some(purpose), Some(user)) = (out, purpose, user) else {
-                    anyhow::bail!("--person-level needs --out, --purpose and --as");
-                };
-                if view != "recidivism" || as_of.is_some() || known_at.is_some() {
-                    anyhow::bail!(
-                        "--person-level is an extract of the recidivism report at the head of the log: give the view recidivism, without --as-of or --known-at"
-                    );
-                }
-                let who = (user.as_str(), purpose.as_str());
-                let (extract, dictionary) = crate::extract::write_files(
-                    &store,
-                    &projector,
-                    &options,
-                    who,
-                    &out,
-                    clock.now(),
-                )
-                .await?;
-                println!(
-                    "extract {}: {} rows to {}, data dictionary {}; recorded in the access log",
-                    extract.id,
-                    extract.rows(),
-                    out.display(),
-                    dictionary.display()
-                );
-                return Ok(ExitCode::SUCCESS);
-            }
-            let config = projector.config();
-            let known_at = known_at.map(|text| parse_moment(&text, &config)).transpose()?;
-            let history = crate::history::History::new(store.clone(), config)
-                .with_snapshot_every(cli.snapshot_every);
-            let moment = crate::history::Moment { as_of, known_at };
-            let report =
-                crate::reports::build_at(&projector, &history, &view, &options, moment).await?;
-            crate::reports::print(
-                &report,
-                format == ReportFormat::Json,
-                format == ReportFormat::Csv,
-            )?;
-            Ok(ExitCode::SUCCESS)
+            run_report(&store, &projector, args, (cli.snapshot_every, clock.now())).await
         }
         Command::Compliance { from, to, late_after_days, format } => {
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
@@ -1262,6 +1142,58 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// `jejak report`: a view at the head or at a past moment, or the evaluator's person-level
+/// extract.
+async fn run_report(
+    store: &Store,
+    projector: &Projector,
+    args: ReportArgs,
+    (snapshot_every, now): (i64, Timestamp),
+) -> anyhow::Result<ExitCode> {
+    let options = report::Options {
+        facility: args.facility,
+        skill: args.skill,
+        cut_off: args.cut_off,
+        waiting_months: args.waiting_months,
+        definition: args.definition,
+        comparison_min: args.comparison_min,
+        provider: None,
+        from: args.from,
+        to: args.to,
+    };
+    if args.person_level {
+        let (Some(out), Some(purpose), Some(user)) = (args.out, args.purpose, args.user) else {
+            anyhow::bail!("--person-level needs --out, --purpose and --as");
+        };
+        if args.view != "recidivism" || args.as_of.is_some() || args.known_at.is_some() {
+            anyhow::bail!(
+                "--person-level is an extract of the recidivism report at the head of the log: give the view recidivism, without --as-of or --known-at"
+            );
+        }
+        let who = (user.as_str(), purpose.as_str());
+        let (extract, dictionary) =
+            crate::extract::write_files(store, projector, &options, who, &out, now).await?;
+        println!(
+            "extract {}: {} rows to {}, data dictionary {}; recorded in the access log",
+            extract.id,
+            extract.rows(),
+            out.display(),
+            dictionary.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = projector.config();
+    let known_at = args.known_at.map(|text| parse_moment(&text, &config)).transpose()?;
+    let history =
+        crate::history::History::new(store.clone(), config).with_snapshot_every(snapshot_every);
+    let moment = crate::history::Moment { as_of: args.as_of, known_at };
+    let report =
+        crate::reports::build_at(projector, &history, &args.view, &options, moment).await?;
+    let format = args.format;
+    crate::reports::print(&report, format == ReportFormat::Json, format == ReportFormat::Csv)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn run_import(commands: &CommandLoop, kind: ImportKind) -> anyhow::Result<ExitCode> {
     let (imported, options) = match kind {
         ImportKind::Attendance { file, options, issuer } => {
@@ -1433,6 +1365,62 @@ fn spinner(message: &'static str) -> ProgressBar {
     let bar = ProgressBar::new_spinner().with_message(message);
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
+}
+
+/// `jejak report`'s options.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// enrolment, attendance, funnel, outcomes, grants, inbox, monthly, recidivism,
+    /// recidivism_stock or post_release.
+    view: String,
+    #[arg(long)]
+    facility: Option<String>,
+    #[arg(long)]
+    skill: Option<String>,
+    /// Recidivism data cut-off (default: the date of the latest SDP extract; with
+    /// `--definition 1`, the day of the last event).
+    #[arg(long)]
+    cut_off: Option<chrono::NaiveDate>,
+    /// Recidivism waiting period for convictions, in months (default 6, at most 60).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=60))]
+    waiting_months: Option<u32>,
+    /// The recidivism definition: 2 (the default) or 1, to reproduce a figure published
+    /// with it (docs/reports.md).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=2))]
+    definition: Option<u32>,
+    /// Recidivism comparisons: the smallest group, followed in full, a difference between
+    /// groups is shown for (default 30).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(5..=100_000))]
+    comparison_min: Option<u32>,
+    /// The world on this business date, including facts recorded later.
+    #[arg(long)]
+    as_of: Option<chrono::NaiveDate>,
+    /// What the log knew at this moment: an RFC 3339 timestamp, or a date for the end of
+    /// that day in the deployment's time zone.
+    #[arg(long)]
+    known_at: Option<String>,
+    /// The period's first day: packages running in it, months in it, releases in it.
+    #[arg(long)]
+    from: Option<chrono::NaiveDate>,
+    /// The period's last day (included).
+    #[arg(long)]
+    to: Option<chrono::NaiveDate>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    format: ReportFormat,
+    /// The recidivism report's person-level extract for an evaluator (docs/vault.md):
+    /// one row per release, people named by a pseudonym made for this extract alone,
+    /// written to --out with its data dictionary beside it, recorded in the access log.
+    #[arg(long, requires_all = ["out", "purpose", "user"])]
+    person_level: bool,
+    /// Where the person-level extract goes (CSV).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Why the extract is taken: the agreement and the study.
+    #[arg(long)]
+    purpose: Option<String>,
+    /// The evaluator taking the extract: an active user with the evaluator role.
+    #[arg(long = "as", value_name = "USER")]
+    user: Option<String>,
 }
 
 /// `jejak serve`'s options.

@@ -339,7 +339,7 @@ fn view(history: &History, name: &str) -> Report {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 20, ..ProptestConfig::default() })]
 
     #[test]
     fn an_analyst_recovers_no_withheld_count_from_the_people_views(

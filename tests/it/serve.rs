@@ -248,3 +248,26 @@ fn serve_demo_answers_with_working_tokens_and_stops_on_sigterm() {
     assert!(!logged.contains(&hex::encode(key)), "the master key in the log");
     assert!(!logged.contains(std::str::from_utf8(&key).unwrap()), "the master key in the log");
 }
+
+/// A role that sees aggregates is offered published cuts only (a period of a calendar year or
+/// quarter, a whole facility or skill), which the server then answers; a role that may see
+/// names keeps its dates.
+#[tokio::test]
+async fn an_analysts_filters_offer_published_cuts_only() {
+    let db = TestDb::new(jejak::store::Backend::Sqlite).await.unwrap();
+    let served = Served::demo(&db);
+    let analyst = served.token("analis");
+    let page = dashboard_page(&served.address, analyst, "/recidivism");
+    assert!(page.contains("name=\"period\"") && page.contains("value=\"2025-Q2\""), "{page}");
+    assert!(!page.contains("name=\"as_of\"") && !page.contains("name=\"from\""), "{page}");
+    let quarter = dashboard_page(&served.address, analyst, "/recidivism?period=2025-Q2");
+    assert!(quarter.contains("from=2025-04-01") && quarter.contains("to=2025-06-30"), "{quarter}");
+    assert!(quarter.contains("value=\"2025-Q2\" selected"), "the cut stays chosen: {quarter}");
+    let year = dashboard_page(&served.address, analyst, "/outcomes?period=2025");
+    assert!(year.contains("from=2025-01-01") && year.contains("to=2025-12-31"), "{year}");
+    let wrong = dashboard_page(&served.address, analyst, "/recidivism?period=2025-Q5");
+    assert!(wrong.contains("give a year (2025) or a quarter (2025-Q2)"), "{wrong}");
+    let auditor = dashboard_page(&served.address, served.token("auditor"), "/recidivism");
+    assert!(auditor.contains("name=\"as_of\"") && !auditor.contains("name=\"period\""));
+    assert!(served.stop().success());
+}

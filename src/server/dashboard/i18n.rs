@@ -466,6 +466,14 @@ const LABELS: &[(&str, &str, &str)] = &[
     ),
     ("breakdown.release_type", "Jenis bebas", "Release type"),
     ("ui.at_risk", "Masih diikuti pada bulan itu", "Still followed at that month"),
+    ("ui.period", "Periode", "Period"),
+    ("ui.all_time", "Seluruh waktu", "All time"),
+    ("ui.quarter", "Triwulan", "Quarter"),
+    (
+        "ui.published_cuts",
+        "Peran ini melihat potongan terbitan saja: data terbaru, seluruh waktu atau satu tahun/triwulan kalender, satu fasilitas atau keahlian utuh.",
+        "This role sees published cuts only: the latest data, over all time or one calendar year or quarter, for a whole facility or skill.",
+    ),
     (
         "extract.title",
         "Ekstrak tingkat orang untuk evaluator",

@@ -96,6 +96,8 @@ pub struct Web {
     pub utc_offset_hours: i64,
     /// The session's CSRF token: every form that changes something carries it.
     pub csrf: String,
+    /// The current year where the deployment is: the latest published cut offered.
+    pub year: i32,
 }
 
 /// The CSRF token of a session: a digest of its cookie, which a page of another site cannot
@@ -141,6 +143,9 @@ impl FromRequestParts<AppState> for Web {
                 path,
                 utc_offset_hours: state.inner.config.utc_offset_hours,
                 csrf: csrf_token(session),
+                year: chrono::Datelike::year(
+                    &state.inner.config.local_date(state.inner.clock.now()),
+                ),
             }),
             Ok(None) => Err(PageError::SignIn),
             Err(error) => {
@@ -196,6 +201,8 @@ fn page(web: &Web, active: &str, title: &str, body: Markup) -> Response {
 /// The common query of every report page.
 #[derive(Debug, Default, Deserialize)]
 pub struct PageQuery {
+    /// A published cut's period, for roles that see aggregates: `2025` or `2025-Q2`.
+    pub period: Option<String>,
     pub as_of: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -219,19 +226,66 @@ fn page_date(name: &str, value: &Option<String>) -> Result<Option<chrono::NaiveD
     super::api::supported_date(name, date).map(Some)
 }
 
+/// A published cut's period as its first and last day: a calendar year (`2025`) or quarter
+/// (`2025-Q2`).
+fn period_days(text: &str) -> Result<(chrono::NaiveDate, chrono::NaiveDate), ApiError> {
+    let refused = || {
+        ApiError::bad_request(
+            "bad_period",
+            format!("period {text}: give a year (2025) or a quarter (2025-Q2)"),
+        )
+    };
+    let (year, quarter) = match text.split_once("-Q") {
+        Some((year, quarter)) => (year, Some(quarter.parse::<u32>().map_err(|_| refused())?)),
+        None => (text, None),
+    };
+    let year: i32 = year.parse().map_err(|_| refused())?;
+    let (first, months) = match quarter {
+        Some(q @ 1..=4) => (3 * (q - 1) + 1, 3),
+        Some(_) => return Err(refused()),
+        None => (1, 12),
+    };
+    let from = chrono::NaiveDate::from_ymd_opt(year, first, 1).ok_or_else(refused)?;
+    let to = from
+        .checked_add_months(chrono::Months::new(months))
+        .and_then(|next| next.pred_opt())
+        .ok_or_else(refused)?;
+    super::api::supported_date("period", from)?;
+    Ok((from, to))
+}
+
 impl PageQuery {
     fn params(&self) -> Result<ViewParams, ApiError> {
+        let period = non_empty(&self.period).map(|text| period_days(&text)).transpose()?;
         Ok(ViewParams {
             as_of: page_date("as_of", &self.as_of)?,
-            from: page_date("from", &self.from)?,
-            to: page_date("to", &self.to)?,
+            from: period
+                .map(|(from, _)| from)
+                .map_or_else(|| page_date("from", &self.from), |d| Ok(Some(d)))?,
+            to: period
+                .map(|(_, to)| to)
+                .map_or_else(|| page_date("to", &self.to), |d| Ok(Some(d)))?,
             facility: non_empty(&self.facility),
             skill: non_empty(&self.skill),
             ..ViewParams::default()
         })
     }
 
-    fn filters(&self, lang: Lang, action: &str) -> Markup {
+    /// The filters a user may use: published cuts (a period, a whole facility or skill) for
+    /// roles that see aggregates, any date and period for the others.
+    fn filters(&self, web: &Web, action: &str) -> Markup {
+        let lang = web.lang;
+        if Scope::of(&web.user) == Scope::Aggregates {
+            let (period, facility, skill) =
+                (non_empty(&self.period), non_empty(&self.facility), non_empty(&self.skill));
+            let cut = render::Cut {
+                period: period.as_deref(),
+                facility: facility.as_deref(),
+                skill: skill.as_deref(),
+                years: (web.year - 4..=web.year).rev().collect(),
+            };
+            return render::cut_filters(lang, action, &cut);
+        }
         render::filters(
             lang,
             action,
@@ -419,7 +473,7 @@ async fn overview(
     let lang = web.lang;
     let body = html! {
         @if let Some(day) = opening { p.msg #opening-day { (t(lang, "ui.demo_day")) " " (day) "." } }
-        (query.filters(lang, "/overview"))
+        (query.filters(&web, "/overview"))
         (render::provenance(lang, &report))
         @for section in &report.sections { (render::cards(lang, section)) }
         (render::notes(&report))
@@ -471,7 +525,7 @@ async fn enrolment(
         None => html! {},
     };
     let body = html! {
-        (query.filters(lang, "/enrolment"))
+        (query.filters(&web, "/enrolment"))
         (tools)
         (render::provenance(lang, &report))
         @for section in &report.sections { (render::section_table(lang, section, &link)) }
@@ -603,7 +657,7 @@ async fn recidivism(
     };
     let none = |_: &str, _: &Cell| None;
     let body = html! {
-        (query.filters(lang, "/recidivism"))
+        (query.filters(&web, "/recidivism"))
         (render::provenance(lang, &report))
         (charts)
         (extract::form(&web))
@@ -668,7 +722,7 @@ async fn report_page(
     let lang = web.lang;
     let none = |_: &str, _: &Cell| None;
     let body = html! {
-        (query.filters(lang, &format!("/{view}")))
+        (query.filters(&web, &format!("/{view}")))
         (render::provenance(lang, &report))
         @for section in &report.sections { (render::section_table(lang, section, &none)) }
         (render::notes(&report))
@@ -692,7 +746,7 @@ async fn inbox(
     let col = |name: &str| tasks.and_then(|s| s.columns.iter().position(|c| c == name));
     let body = html! {
         @if query.done.is_some() { p.msg.ok #done { (t(lang, "ui.acknowledged")) } }
-        (query.filters(lang, "/inbox"))
+        (query.filters(&web, "/inbox"))
         (render::provenance(lang, &report))
         @for section in report.sections.iter().filter(|s| s.name != "tasks") { (render::section_table(lang, section, &none)) }
         @if let (Some(tasks), Some(task), Some(person), Some(open)) = (tasks, col("task_id"), col("person_ref"), col("open")) {

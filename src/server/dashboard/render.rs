@@ -232,6 +232,42 @@ pub fn filters(
     }
 }
 
+/// The published cut a role that sees aggregates asks for: a period, a facility, a skill,
+/// and the years it may choose from.
+pub struct Cut<'a> {
+    pub period: Option<&'a str>,
+    pub facility: Option<&'a str>,
+    pub skill: Option<&'a str>,
+    pub years: Vec<i32>,
+}
+
+/// The filters of a role that sees aggregates: only published cuts (all time, a calendar year
+/// or quarter, a whole facility or skill, the latest data), so that the form offers nothing
+/// the server would refuse.
+pub fn cut_filters(lang: Lang, action: &str, cut: &Cut<'_>) -> Markup {
+    let option = |value: String, label: String| {
+        let selected = cut.period == Some(value.as_str());
+        html! { option value=(value) selected[selected] { (label) } }
+    };
+    html! {
+        form.filters method="get" action=(action) {
+            label { (t(lang, "ui.period")) select #period name="period" {
+                (option(String::new(), t(lang, "ui.all_time").to_owned()))
+                @for year in &cut.years {
+                    (option(year.to_string(), year.to_string()))
+                    @for quarter in 1..=4 {
+                        (option(format!("{year}-Q{quarter}"), format!("{year} · {} {quarter}", t(lang, "ui.quarter"))))
+                    }
+                }
+            } }
+            label { (t(lang, "ui.facility")) input #facility type="text" name="facility" placeholder=(t(lang, "ui.all")) value=[cut.facility]; }
+            label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[cut.skill]; }
+            button #apply type="submit" { (t(lang, "ui.apply")) }
+            p.notes { (t(lang, "ui.published_cuts")) }
+        }
+    }
+}
+
 /// What a report reflects, in a line.
 pub fn provenance(lang: Lang, report: &Report) -> Markup {
     let p = &report.provenance;

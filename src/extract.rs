@@ -18,8 +18,9 @@ use crate::vault::Accessor;
 
 /// The access log's action for an extract.
 pub const ACTION: &str = "recidivism_person_level_extract";
-/// The shortest purpose accepted: a reason, not a word.
+/// The shortest purpose accepted (a reason, not a word), and the longest.
 const PURPOSE_MIN: usize = 10;
+const PURPOSE_MAX: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
@@ -28,7 +29,7 @@ pub enum ExtractError {
     )]
     NotEvaluator(String),
     #[error(
-        "Tuliskan tujuan pengambilan (minimal {PURPOSE_MIN} karakter), misalnya nomor perjanjian dan nama studi. / Give the purpose (at least {PURPOSE_MIN} characters), e.g. the agreement number and the study."
+        "Tuliskan tujuan pengambilan dalam {PURPOSE_MIN} sampai {PURPOSE_MAX} karakter, misalnya nomor perjanjian dan nama studi. / Give the purpose in {PURPOSE_MIN} to {PURPOSE_MAX} characters, e.g. the agreement number and the study."
     )]
     NoPurpose,
     #[error(transparent)]
@@ -94,7 +95,7 @@ pub async fn take(
         return Err(ExtractError::NotEvaluator(who.role.clone()));
     }
     let purpose = purpose.trim();
-    if purpose.chars().count() < PURPOSE_MIN {
+    if !(PURPOSE_MIN..=PURPOSE_MAX).contains(&purpose.chars().count()) {
         return Err(ExtractError::NoPurpose);
     }
     let projection = projections::people::DEF;
@@ -114,20 +115,29 @@ pub async fn take(
     pseudonymise(&mut report, &rand::random::<[u8; 32]>());
     let extract = Extract { id: uuid::Uuid::new_v4(), report };
     let subject = format!("extract:{}", extract.id);
-    let logged = format!("{purpose} ({} rows, log position {position})", extract.rows());
+    let asked: Vec<String> =
+        extract.report.parameters.iter().map(|(name, value)| format!("{name}={value}")).collect();
+    let logged = format!(
+        "{purpose} ({} rows, log position {position}, {})",
+        extract.rows(),
+        asked.join(" ")
+    );
     crate::vault::log_access(store, who, &subject, ACTION, &logged, now).await?;
     Ok(extract)
 }
 
 /// Replaces the person ref in the first column of every row by HMAC-SHA256 under `key`
-/// (the first 16 bytes, in hex).
+/// (the first 16 bytes, in hex); anything else there is blanked, never passed on.
 fn pseudonymise(report: &mut Report, key: &[u8; 32]) {
     for row in &mut report.sections[0].rows {
-        if let Cell::Text(person_ref) = &row[0] {
-            let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any length");
-            mac.update(person_ref.as_bytes());
-            row[0] = Cell::text(hex::encode(&mac.finalize().into_bytes()[..16]));
-        }
+        row[0] = match &row[0] {
+            Cell::Text(person_ref) => {
+                let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("any length");
+                mac.update(person_ref.as_bytes());
+                Cell::text(hex::encode(&mac.finalize().into_bytes()[..16]))
+            }
+            _ => Cell::Empty,
+        };
     }
 }
 

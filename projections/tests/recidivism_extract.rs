@@ -293,7 +293,7 @@ fn check_standardised(report: &Report, rows: &[Row]) -> Result<(), TestCaseError
         let what = format!("standardised {group} {w}");
         check(&row[3], standard_people.len().to_string(), &format!("{what} standard"))?;
         let mine = counts(&full(&group), offence);
-        if mine.is_empty() || standard.keys().any(|k| !mine.contains_key(k)) {
+        if standard.keys().any(|k| mine.get(k).is_none_or(|(n, _)| *n < 5)) {
             continue;
         }
         let total = standard_people.len() as f64;

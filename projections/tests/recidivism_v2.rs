@@ -439,7 +439,7 @@ fn below_the_minimum_size_the_definitions_words_replace_the_difference() {
     assert!(report.sections.iter().any(|s| s.title.contains("not a programme effect")));
 }
 
-/// Graduates released on parole are compared with the never nominated released on parole,
+/// Starters released on parole are compared with the never nominated released on parole,
 /// not with every never-nominated person.
 #[test]
 fn a_breakdown_by_release_type_compares_within_the_same_release_type() {
@@ -449,14 +449,14 @@ fn a_breakdown_by_release_type_compares_within_the_same_release_type() {
     group_of(&mut history, "N", 30, (Sex::LakiLaki, "none", parole), 15);
     group_of(&mut history, "M", 30, (Sex::LakiLaki, "none", ReleaseType::BebasMurni), 0);
     let report = report(&history);
-    let keys = ["release_type", "pembebasan_bersyarat", "graduate", "never_nominated", "12"];
+    let keys = ["release_type", "pembebasan_bersyarat", "itt", "never_nominated", "12"];
     let found = section_row(&report, "breakdowns", &keys);
     assert_eq!(
         [&found["group_n"], &found["comparison_n"], &found["comparison_reoffended_n"]],
         ["30", "30", "15"]
     );
     assert_eq!(found["difference_points"], "-30.0");
-    let keys = ["grant", "not_handed_over", "graduate", "never_nominated", "12"];
+    let keys = ["grant", "not_handed_over", "itt", "never_nominated", "12"];
     let found = section_row(&report, "breakdowns", &keys);
     assert_eq!([&found["group_n"], &found["comparison_n"]], ["30", "60"]);
 }
@@ -483,7 +483,8 @@ fn a_rate_is_standardised_to_the_sex_and_age_mix_of_the_whole_cohort() {
     assert_eq!(rates, ["15.0", "14.3"]);
     let all = section_row(&report, "standardised", &["all", "12"]);
     assert_eq!(all["crude_rate_percent"], all["standardised_rate_percent"]);
-    // The completers are all men: with no woman among them there is no standardised rate.
+    // The completers are all men: with fewer than 5 women among them (none) there is no
+    // standardised rate.
     let men_only = section_row(&report, "standardised", &["completed_not_competent", "12"]);
     assert_eq!(men_only["crude_rate_percent"], "0.0");
     assert_eq!(men_only["standardised_rate_percent"], "");

@@ -376,7 +376,8 @@ fn count_all(
         })
         .collect();
     let (curves, at_risk, reoffended) = time_cells(&mut grid, people, members, waiting, cut_off);
-    let strata = compare::strata(&mut grid, members, &followed_all);
+    let skills: Vec<String> = people.skills.values().cloned().collect();
+    let strata = compare::strata(&mut grid, (members, &skills), &followed_all);
     let mut counts = Counts {
         grid,
         cohort,
@@ -472,49 +473,55 @@ impl Counts {
             }
         }
         // Nothing is shown about a group whose size is withheld, nor an outcome count beside a
-        // withheld number followed: a 0 there would say something of every one of them.
-        for (row, cohort) in self.cohort.iter().enumerate() {
-            let group_hidden = grid.hidden(*cohort).is_some();
-            for (w, full) in self.full.iter().enumerate() {
-                if group_hidden {
-                    grid.hide(full[row]);
-                    grid.hide(self.censored[w][row]);
-                }
-                if grid.hidden(full[row]).is_some() {
-                    for tier in &self.outcome[w] {
-                        grid.hide(tier[row].0);
-                    }
-                }
-            }
-        }
-        // The people followed at a point tell their group's size when no one has left it yet:
-        // a group whose size is withheld shows no curve, and withholding its counts may call
-        // for more withheld elsewhere, until nothing changes.
+        // withheld number followed: a 0 there would say something of every one of them. The
+        // people followed at a point tell their group's size when no one has left it yet: a
+        // group whose size is withheld shows no curve. Withholding these may call for more
+        // withheld elsewhere, until nothing changes; each takes the kind of the count it is
+        // withheld beside (<5 beside <5, x beside x).
         loop {
+            self.beside_withheld();
+            compare::hide_beside_withheld(self);
             self.grid.protect();
-            let mut changed = compare::hide_beside_withheld(self);
-            let grid = &mut self.grid;
-            for (row, cohort) in self.cohort.iter().enumerate() {
-                let Some(hidden) = grid.hidden(*cohort) else { continue };
-                for cells in self.at_risk.iter().chain(&self.reoffended) {
-                    if grid.hidden(cells[row]).is_none() {
-                        match hidden {
-                            Hidden::Primary => grid.hide(cells[row]),
-                            Hidden::Secondary => grid.withhold(cells[row]),
-                        }
-                        changed = true;
-                    }
-                }
-            }
-            if !changed {
+            let more = self.beside_withheld();
+            if !(compare::hide_beside_withheld(self) || more) {
                 break;
             }
         }
     }
 
+    /// Withholds, with the same kind of marker, every count of a group whose size is withheld
+    /// and every outcome count beside a withheld number followed. Whether anything changed.
+    fn beside_withheld(&mut self) -> bool {
+        let grid = &mut self.grid;
+        let mut changed = false;
+        for (row, cohort) in self.cohort.iter().enumerate() {
+            for (w, full) in self.full.iter().enumerate() {
+                changed |= copy_marker(grid, *cohort, full[row]);
+                changed |= copy_marker(grid, *cohort, self.censored[w][row]);
+                for tier in &self.outcome[w] {
+                    changed |= copy_marker(grid, full[row], tier[row].0);
+                }
+            }
+            for cells in self.at_risk.iter().chain(&self.reoffended) {
+                changed |= copy_marker(grid, *cohort, cells[row]);
+            }
+        }
+        changed
+    }
+
     fn shown(&self, cell: CellId) -> Cell {
         marker(self.grid.hidden(cell)).unwrap_or(Cell::Int(self.grid.value(cell)))
     }
+}
+
+/// Withholds `to` as `from` is withheld, when `to` is shown and `from` is not. Whether it did.
+fn copy_marker(grid: &mut Grid, from: CellId, to: CellId) -> bool {
+    match (grid.hidden(from), grid.hidden(to)) {
+        (Some(Hidden::Primary), None) => grid.hide(to),
+        (Some(Hidden::Secondary), None) => grid.withhold(to),
+        _ => return false,
+    }
+    true
 }
 
 fn marker(hidden: Option<Hidden>) -> Option<Cell> {
@@ -581,6 +588,7 @@ pub(super) fn build(input: &Input<'_>) -> Report {
     let waiting = input.options.waiting_months.unwrap_or(WAITING_MONTHS_DEFAULT);
     let (members, quarters) = cohort(&people, cut_off);
     let counts = count_all(&people, &members, &quarters, waiting, cut_off);
+    let min = input.options.comparison_min.map_or(COMPARISON_SIZE_MIN, i64::from);
 
     let mut table = super::people::rates_table();
     for (w, window) in WINDOWS.into_iter().enumerate() {
@@ -596,13 +604,12 @@ pub(super) fn build(input: &Input<'_>) -> Report {
                     counts.shown(counts.censored[w][row]),
                     counts.shown(counts.outcome[w][t][row].0),
                 ];
-                cells.extend(measures(&counts, w, t, row));
+                cells.extend(measures(&counts, (w, t, row), min));
                 table.push(cells);
             }
         }
     }
     let cohorts = cohorts_section(&counts);
-    let min = input.options.comparison_min.map_or(COMPARISON_SIZE_MIN, i64::from);
     let mut notes = definition_text(waiting);
     notes.extend(metadata(input, &counts, cut_off, dates, waiting));
     let mut parameters = input.options.parameters();
@@ -628,7 +635,7 @@ pub(super) fn build(input: &Input<'_>) -> Report {
 }
 
 /// Rate, interval, frequency, median days and the difference from the never-nominated group.
-fn measures(counts: &Counts, w: usize, t: usize, row: usize) -> Vec<Cell> {
+fn measures(counts: &Counts, (w, t, row): (usize, usize, usize), min: i64) -> Vec<Cell> {
     let (full, (outcome, tally)) = (counts.full[w][row], &counts.outcome[w][t][row]);
     let rate = match rate(counts, full, *outcome) {
         Err(marker) => return vec![marker; 6],
@@ -639,16 +646,15 @@ fn measures(counts: &Counts, w: usize, t: usize, row: usize) -> Vec<Cell> {
     let (low, high) = wilson_interval(tally.outcome, n).expect("a denominator");
     let mut days = tally.days.clone();
     let never = counts.full[w][NEVER_NOMINATED + 2];
-    let never_rate = rate_of(counts, never, counts.outcome[w][t][NEVER_NOMINATED + 2].0);
+    let never_rate = self::rate(counts, never, counts.outcome[w][t][NEVER_NOMINATED + 2].0);
     let difference = match (row, never_rate) {
         (0, _) => Cell::Empty,
         (row, _) if row == NEVER_NOMINATED + 2 => Cell::Empty,
-        (_, Some(never_rate))
-            if n >= COMPARISON_SIZE_MIN && counts.grid.value(never) >= COMPARISON_SIZE_MIN =>
-        {
+        (_, Err(marker)) => marker,
+        (_, Ok(Some(never_rate))) if n >= min && counts.grid.value(never) >= min => {
             Cell::decimal(rate - never_rate)
         }
-        _ => Cell::text("insufficient numbers to compare"),
+        _ => Cell::text(INSUFFICIENT),
     };
     vec![
         Cell::decimal(rate),
@@ -658,10 +664,6 @@ fn measures(counts: &Counts, w: usize, t: usize, row: usize) -> Vec<Cell> {
         median(&mut days).map_or(Cell::Empty, Cell::decimal),
         difference,
     ]
-}
-
-fn rate_of(counts: &Counts, full: CellId, outcome: CellId) -> Option<f64> {
-    rate(counts, full, outcome).ok().flatten()
 }
 
 /// Time to the first proven reoffence: per group and point, the people followed, those

@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Counts, Followed, Member, marker, rate, rows};
+use super::{Counts, Followed, Member, copy_marker, either, marker, rate, rows};
 use crate::disclosure::{CellId, Grid};
 use crate::report::{Cell, Section};
 use crate::survival::newcombe_difference;
@@ -25,12 +25,11 @@ const PROGRAMME_ROWS: [usize; 6] = [1, 2, 3, 4, 5, 6];
 /// The comparison groups: nominated, not enrolled; never nominated.
 const COMPARISON_ROWS: [usize; 2] = [7, 9];
 const ITT_ROW: usize = 1;
-const GRADUATE_ROW: usize = 2;
 
 pub(super) const CAVEAT: &str = "Participation is selected (review-board approval, good-conduct and sentence rules): a difference between groups is not a programme effect.";
 pub const INSUFFICIENT: &str = "insufficient numbers to compare";
 pub const NOT_COMPUTABLE: &str =
-    "not computable: the group has no one followed in full in a stratum of the standard";
+    "not computable: a stratum of the standard holds fewer than 5 of the group followed in full";
 
 /// The members of one group row in one value of a breakdown: followed in full and with a
 /// proven reoffence, per compared window.
@@ -50,27 +49,32 @@ struct Dimension<'m> {
     value_of: Box<dyn Fn(&Member<'_>) -> String + 'm>,
 }
 
-fn dimensions<'m>(members: &[Member<'m>]) -> Vec<Dimension<'m>> {
-    let skill = |m: &Member<'_>| m.skill.unwrap_or("unknown").to_owned();
-    let skills: std::collections::BTreeSet<String> =
-        members.iter().filter(|m| m.in_row(ITT_ROW)).map(skill).collect();
+/// The breakdowns. Intention to treat only: a graduate's stratum inside intention to treat's
+/// would tie the two by a difference the grid does not see. The skills are every trade of the
+/// log's packages and `unknown`, whoever is in them, so that the list of rows says nothing
+/// of who started what.
+fn dimensions<'m>(skills: &[String]) -> Vec<Dimension<'m>> {
+    let mut skills: Vec<String> = skills.to_vec();
+    skills.sort();
+    skills.dedup();
+    skills.push("unknown".to_owned());
     vec![
         Dimension {
             name: "release_type",
             values: super::COHORT_RELEASE_TYPES.iter().map(|t| (*t).to_owned()).collect(),
-            rows: &[ITT_ROW, GRADUATE_ROW, 7, 9],
+            rows: &[ITT_ROW, 7, 9],
             value_of: Box::new(|m| m.release_type.to_owned()),
         },
         Dimension {
             name: "skill",
-            values: skills.into_iter().collect(),
-            rows: &[ITT_ROW, GRADUATE_ROW],
-            value_of: Box::new(skill),
+            values: skills,
+            rows: &[ITT_ROW],
+            value_of: Box::new(|m| m.skill.unwrap_or("unknown").to_owned()),
         },
         Dimension {
             name: "grant",
             values: vec!["handed_over".to_owned(), "not_handed_over".to_owned()],
-            rows: &[ITT_ROW, GRADUATE_ROW],
+            rows: &[ITT_ROW],
             value_of: Box::new(|m| {
                 if m.grant_handed_over { "handed_over" } else { "not_handed_over" }.to_owned()
             }),
@@ -81,11 +85,11 @@ fn dimensions<'m>(members: &[Member<'m>]) -> Vec<Dimension<'m>> {
 /// The breakdowns' counts as cells of `grid`; `followed[w][m]` is member `m` in window `w`.
 pub(super) fn strata(
     grid: &mut Grid,
-    members: &[Member<'_>],
+    (members, skills): (&[Member<'_>], &[String]),
     followed: &[Vec<Followed>],
 ) -> Vec<Stratum> {
     let mut strata = Vec::new();
-    for dimension in dimensions(members) {
+    for dimension in dimensions(skills) {
         for &row in dimension.rows {
             for value in &dimension.values {
                 let (mut full, mut outcome) = (Vec::new(), Vec::new());
@@ -135,23 +139,17 @@ pub(super) fn tie(counts: &mut Counts) {
 
 /// Nothing is shown of a stratum of a group whose size is withheld, and a stratum's outcome
 /// count is withheld with its number followed (a 0 beside either would say something of
-/// every one of them). Returns whether anything changed.
+/// every one of them), each with the kind of marker of the count it is withheld beside.
+/// Returns whether anything changed.
 pub(super) fn hide_beside_withheld(counts: &mut Counts) -> bool {
     let mut changed = false;
     for stratum in &counts.strata {
-        if counts.grid.hidden(counts.cohort[stratum.row]).is_some() {
-            for cell in stratum.full.iter().chain(&stratum.outcome) {
-                if counts.grid.hidden(*cell).is_none() {
-                    counts.grid.hide(*cell);
-                    changed = true;
-                }
-            }
+        let group = counts.cohort[stratum.row];
+        for cell in stratum.full.iter().chain(&stratum.outcome) {
+            changed |= copy_marker(&mut counts.grid, group, *cell);
         }
         for (full, outcome) in stratum.full.iter().zip(&stratum.outcome) {
-            if counts.grid.hidden(*full).is_some() && counts.grid.hidden(*outcome).is_none() {
-                counts.grid.hide(*outcome);
-                changed = true;
-            }
+            changed |= copy_marker(&mut counts.grid, *full, *outcome);
         }
     }
     changed
@@ -192,9 +190,10 @@ fn compare(
     let (mut cells, mine) = side(group);
     let (theirs_cells, theirs) = side(against);
     cells.extend(theirs_cells);
-    let hidden = [group.0, group.1, against.0, against.1]
-        .into_iter()
-        .find_map(|cell| counts.grid.hidden(cell));
+    let hidden_of = |(full, outcome): (CellId, CellId)| {
+        either(counts.grid.hidden(full), counts.grid.hidden(outcome))
+    };
+    let hidden = either(hidden_of(group), hidden_of(against));
     cells.extend(match (marker(hidden), mine, theirs) {
         (Some(marker), ..) => vec![marker.clone(), marker.clone(), marker, Cell::Empty],
         (None, Some((k1, n1)), Some((k2, n2))) if n1 >= min && n2 >= min => {
@@ -248,8 +247,8 @@ pub(super) fn comparisons_section(counts: &Counts, min: i64) -> Section {
     section
 }
 
-/// The comparisons by release type (each group against the comparison groups of the same
-/// release type), by skill and by grant (against the whole comparison groups).
+/// The comparisons of intention to treat by release type (against the comparison groups of
+/// the same release type), by skill and by grant (against the whole comparison groups).
 pub(super) fn breakdowns_section(counts: &Counts, min: i64) -> Section {
     let mut columns = vec!["breakdown", "value", "group", "comparison", "window_months"];
     columns.extend(MEASURES);
@@ -354,8 +353,14 @@ pub(super) fn standardised_section(
                 Err(marker) => vec![marker.clone(), marker, Cell::Empty],
                 Ok(None) => vec![Cell::Empty, Cell::Empty, Cell::Empty],
                 Ok(Some(crude)) => {
+                    // Every stratum of the standard must hold 5 or more of the group: a rate
+                    // from fewer would be a small count's, and which group lacks whom would
+                    // tell where a lone person is. The same words whatever the reason.
                     let mine = tally(with_offence, row);
-                    let missing = standard.keys().filter(|key| !mine.contains_key(*key)).count();
+                    let missing = standard
+                        .keys()
+                        .filter(|key| mine.get(*key).is_none_or(|(n, _)| *n < 5))
+                        .count();
                     let standardised: f64 = standard
                         .iter()
                         .filter_map(|(key, (weight, _))| {

@@ -30,10 +30,10 @@ pub fn dictionary() -> Vec<(String, &'static str, String)> {
         ("from_sdp", "bool", "Whether the release was imported from an SDP extract (matched by the SDP number)."),
         ("grant_handed_over", "bool", "Whether a grant was handed over for a participation of the episode."),
         ("skill", "code", "The trade of the participation that sets the group; 'unknown' when its package is not in the log; empty for those who started none."),
-        ("sex", "code", "The person's latest recorded sex; empty when never recorded."),
-        ("age_band", "code", "The person's latest recorded age band; empty when never recorded."),
-        ("offence_group", "code", "The person's latest recorded offence group; empty when never recorded."),
-        ("died_on", "date", "The date of death, when recorded."),
+        ("sex", "code", "The person's latest recorded sex; empty when never recorded or for an excluded release."),
+        ("age_band", "code", "The person's latest recorded age band; empty when never recorded or for an excluded release."),
+        ("offence_group", "code", "The person's latest recorded offence group; empty when never recorded or for an excluded release."),
+        ("died_on", "date", "The date of death, when recorded; empty for an excluded release."),
     ]
     .into_iter()
     .map(|(name, kind, meaning)| (name.to_owned(), kind, meaning.to_owned()))
@@ -112,10 +112,15 @@ pub fn build(input: &Input<'_>) -> Report {
         row.push(member.as_ref().map_or(Cell::Empty, |m| Cell::Bool(m.grant_handed_over)));
         let skill = member.as_ref().filter(|m| m.in_row(1)).map(|m| m.skill.unwrap_or("unknown"));
         row.push(skill.map_or(Cell::Empty, Cell::text));
-        row.push(attribute(|p| &p.sex));
-        row.push(attribute(|p| &p.age_band));
-        row.push(attribute(|p| &p.offence_group));
-        row.push(people.died_on(&release.person_ref).map_or(Cell::Empty, Cell::Date));
+        // An excluded release carries no more of the person than its exclusion needs.
+        if member.is_some() {
+            row.push(attribute(|p| &p.sex));
+            row.push(attribute(|p| &p.age_band));
+            row.push(attribute(|p| &p.offence_group));
+            row.push(people.died_on(&release.person_ref).map_or(Cell::Empty, Cell::Date));
+        } else {
+            row.extend([Cell::Empty, Cell::Empty, Cell::Empty, Cell::Empty]);
+        }
         row.extend(outcomes(&people, member.as_ref(), waiting, cut_off));
         section.push(row);
     }

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use events::vocabulary::{LegalStatus, ReleaseType};
 use people_history::{GROUPS, History, date};
 use projections::report::{Cell, Options, Report};
-use projections::views::{self, Input};
+use projections::views;
 use proptest::prelude::*;
 
 /// What the analyst reads: a number, or an unknown they name.
@@ -326,16 +326,7 @@ fn person_history(people: &[Generated]) -> History {
 
 fn view(history: &History, name: &str) -> Report {
     let options = Options { cut_off: Some(date("2025-12-31")), ..Options::default() };
-    let input = Input {
-        tables: &history.replay.tables,
-        projection: projections::people::DEF,
-        config: projections::projection::Config::default(),
-        position: history.replay.position,
-        hash: &history.replay.hash,
-        as_of: date("2025-12-31"),
-        options: &options,
-    };
-    (views::named(name).unwrap().build)(&input)
+    history.build(views::named(name).unwrap().build, &options, "2025-12-31")
 }
 
 proptest! {

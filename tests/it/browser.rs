@@ -460,6 +460,14 @@ fn the_dashboard_in_chromium_shows_the_apis_numbers_in_both_languages_and_keeps_
     });
     assert!(demo.served.stop().success());
 }
+/// Scrolls `selector` into view, then takes the screenshot `name` (a screenshot holds the
+/// window only).
+async fn shoot_at(client: &Client, selector: &str, name: &str) {
+    let script = format!("document.querySelector('{selector}').scrollIntoView();");
+    client.execute(&script, vec![]).await.unwrap();
+    shoot(client, name).await;
+}
+
 /// The time to reoffence on the recidivism page: the step lines are the report's points (the
 /// cohort's curve not withheld and stepping down), and the comparisons section is a table with
 /// the API's rows and columns, under a heading in words; screenshots of both, in both
@@ -552,14 +560,7 @@ fn the_recidivism_page_draws_time_to_reoffence_curves_and_comparisons() {
         assert_eq!(drawn, expected, "the numbers at risk under the curve");
         let legend = client.find(Locator::Css("ul.legend")).await.unwrap().text().await.unwrap();
         assert!(legend.contains("Semua yang bebas"), "the groups in Bahasa Indonesia: {legend}");
-        client
-            .execute(
-                "document.querySelector('svg[data-chart=time-to-reoffence]').scrollIntoView();",
-                vec![],
-            )
-            .await
-            .unwrap();
-        shoot(&client, "auditor-recidivism-curves").await;
+        shoot_at(&client, "svg[data-chart=time-to-reoffence]", "auditor-recidivism-curves").await;
 
         // The comparisons: a table of the API's rows, columns and numbers, under a heading in
         // words (not the label's key).
@@ -593,28 +594,16 @@ fn the_recidivism_page_draws_time_to_reoffence_curves_and_comparisons() {
             !heading.is_empty() && !heading.starts_with("section."),
             "the comparisons' heading is in words: {heading}"
         );
-        client
-            .execute(
-                "document.querySelector('table[data-section=comparisons]').scrollIntoView();",
-                vec![],
-            )
-            .await
-            .unwrap();
-        shoot(&client, "auditor-recidivism-comparisons").await;
+        shoot_at(&client, "table[data-section=comparisons]", "auditor-recidivism-comparisons")
+            .await;
 
         // In English: the same chart, its groups in English.
         client.goto(&format!("{base}/lang/en?next=/recidivism")).await.unwrap();
         arrive(&client, "svg[data-chart=time-to-reoffence]").await;
         let legend = client.find(Locator::Css("ul.legend")).await.unwrap().text().await.unwrap();
         assert!(legend.contains("All released to the community"), "in English: {legend}");
-        client
-            .execute(
-                "document.querySelector('svg[data-chart=time-to-reoffence]').scrollIntoView();",
-                vec![],
-            )
-            .await
-            .unwrap();
-        shoot(&client, "auditor-recidivism-curves-en").await;
+        shoot_at(&client, "svg[data-chart=time-to-reoffence]", "auditor-recidivism-curves-en")
+            .await;
         client.goto(&format!("{base}/lang/id?next=/recidivism")).await.unwrap();
         arrive(&client, "main h1").await;
 

@@ -363,6 +363,11 @@ impl History {
 
     /// The recidivism report of this history with these options, as of `as_of`.
     pub fn report(&self, options: &Options, as_of: &str) -> Report {
+        self.build(views::named("recidivism").unwrap().build, options, as_of)
+    }
+
+    /// What `build` makes of this history with these options, as of `as_of`.
+    pub fn build(&self, build: fn(&Input<'_>) -> Report, options: &Options, as_of: &str) -> Report {
         let input = Input {
             tables: &self.replay.tables,
             projection: projections::people::DEF,
@@ -372,7 +377,7 @@ impl History {
             as_of: date(as_of),
             options,
         };
-        (views::named("recidivism").unwrap().build)(&input)
+        build(&input)
     }
 }
 

@@ -98,20 +98,13 @@ pub async fn take(
     if !(PURPOSE_MIN..=PURPOSE_MAX).contains(&purpose.chars().count()) {
         return Err(ExtractError::NoPurpose);
     }
-    let projection = projections::people::DEF;
-    let (tables, position, hash) =
-        crate::reports::current(projector, projection, options).await.map_err(ReportError::from)?;
-    let as_of = crate::reports::as_of(projector, position).await.map_err(ReportError::from)?;
-    let input = projections::views::Input {
-        tables: &tables,
-        projection,
-        config: projector.config(),
-        position,
-        hash: &hash,
-        as_of,
-        options,
+    let view = projections::views::ViewDef {
+        name: person_level::VIEW,
+        projection: projections::people::DEF.name,
+        build: person_level::build,
     };
-    let mut report = person_level::build(&input);
+    let mut report = crate::reports::build_view(projector, view, options).await?;
+    let position = report.provenance.log_position;
     pseudonymise(&mut report, &rand::random::<[u8; 32]>());
     let extract = Extract { id: uuid::Uuid::new_v4(), report };
     let subject = format!("extract:{}", extract.id);

@@ -105,7 +105,16 @@ pub async fn build(
     view: &str,
     options: &Options,
 ) -> Result<Report, ReportError> {
-    let view = named(view, options)?;
+    build_view(projector, named(view, options)?, options).await
+}
+
+/// Computes `view` (a view of `views::all()`, or another computation over a read model, such
+/// as the evaluator's extract) from its read model, after catching it up to the head.
+pub async fn build_view(
+    projector: &Projector,
+    view: ViewDef,
+    options: &Options,
+) -> Result<Report, ReportError> {
     let projection =
         projections::projection::named(view.projection).expect("views name known projections");
     let (tables, position, hash) = current(projector, projection, options).await?;

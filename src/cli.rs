@@ -1160,6 +1160,7 @@ async fn run_report(
         provider: None,
         from: args.from,
         to: args.to,
+        published: false,
     };
     if args.person_level {
         let (Some(out), Some(purpose), Some(user)) = (args.out, args.purpose, args.user) else {

@@ -156,6 +156,9 @@ pub struct Options {
     /// views), months in it (monthly), releases in it (the people views' cohorts).
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
+    /// The reader sees published cuts only (docs/reports.md, "Published cuts"): the people
+    /// views protect their counts together with every other published cut's.
+    pub published: bool,
 }
 
 impl Options {

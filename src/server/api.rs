@@ -621,6 +621,7 @@ pub async fn scoped_report(
         provider: None,
         from: wanted.from,
         to: wanted.to,
+        published: scope == Scope::Aggregates,
     };
     if let Scope::Facility(facility) = &scope
         && options.facility.as_ref().is_some_and(|asked| asked != facility)

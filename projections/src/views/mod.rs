@@ -110,6 +110,8 @@ pub fn named(name: &str) -> Option<ViewDef> {
 
 /// The recidivism definition a report is computed by unless asked for another.
 pub use recidivism_v2::VERSION as RECIDIVISM_DEFINITION_VERSION;
+/// Every published cut of the recidivism report and the post-release view, protected together.
+pub use recidivism_v2::published_cuts;
 /// The words a recidivism comparison prints instead of a figure it may not give.
 pub use recidivism_v2::{
     INSUFFICIENT as COMPARISON_INSUFFICIENT, NOT_COMPUTABLE as STANDARDISED_NOT_COMPUTABLE,

@@ -4,6 +4,9 @@
 //! no withheld count can be worked out from the others.
 
 mod compare;
+mod cuts;
+
+pub use cuts::published_cuts;
 pub(super) mod extract;
 
 pub use compare::{INSUFFICIENT, NOT_COMPUTABLE};
@@ -312,9 +315,16 @@ fn count_all(
     people: &People,
     members: &[Member<'_>],
     quarters: &Quarters,
-    waiting: u32,
-    cut_off: NaiveDate,
+    (waiting, cut_off): (u32, NaiveDate),
+    published: bool,
 ) -> Counts {
+    // A published cut shows its period as one row: its quarters are cuts of their own, and
+    // every cut has the same counts and sums (disclosure::cuts).
+    let quarters = if published { collapse(quarters) } else { quarters.clone() };
+    let mut follow_up = follow_up(people, members);
+    if published {
+        follow_up = collapse(&follow_up);
+    }
     let rows = rows().len();
     let mut grid = Grid::default();
     let in_row = |row: usize| members.iter().filter(move |m| m.in_row(row));
@@ -366,7 +376,7 @@ fn count_all(
     let matched_n = members.iter().filter(|m| m.from_sdp).count() as i64;
     let matched = grid.cell(matched_n);
     let unmatched = grid.cell(members.len() as i64 - matched_n);
-    let follow_up = follow_up(people, members)
+    let follow_up = follow_up
         .into_iter()
         .map(|(quarter, figures)| {
             let in_cohort = quarters.iter().find(|(q, _)| *q == quarter).expect("a quarter").1[0];
@@ -478,6 +488,13 @@ impl Counts {
         // group whose size is withheld shows no curve. Withholding these may call for more
         // withheld elsewhere, until nothing changes; each takes the kind of the count it is
         // withheld beside (<5 beside <5, x beside x).
+        self.settle();
+    }
+
+    /// Applies the rules above and the grid's secondary suppression until nothing changes.
+    /// Whether anything more is withheld.
+    fn settle(&mut self) -> bool {
+        let before = self.grid.withheld();
         loop {
             self.beside_withheld();
             compare::hide_beside_withheld(self);
@@ -487,6 +504,7 @@ impl Counts {
                 break;
             }
         }
+        self.grid.withheld() > before
     }
 
     /// Withholds, with the same kind of marker, every count of a group whose size is withheld
@@ -581,13 +599,49 @@ pub(super) fn cut_off(input: &Input<'_>) -> NaiveDate {
     input.options.cut_off.or(DataDates::of(input).earlier()).unwrap_or(input.as_of)
 }
 
+/// The cohort of the cut asked for and its counts, protected alone, or together with every
+/// other published cut when the reader sees published cuts only (`cuts`).
+fn counted<'p>(
+    input: &Input<'_>,
+    people: &'p People,
+    (waiting, cut_off): (u32, NaiveDate),
+) -> (Vec<Member<'p>>, Counts) {
+    let (members, quarters) = cohort(people, cut_off);
+    let counts = if input.options.published {
+        cuts::protected(input, (waiting, cut_off))
+    } else {
+        count_all(people, &members, &quarters, (waiting, cut_off), false)
+    };
+    (members, counts)
+}
+
+/// Per-quarter figures added into the one row `total`, which is there even when empty.
+fn collapse<const N: usize>(by_quarter: &BTreeMap<String, [i64; N]>) -> BTreeMap<String, [i64; N]> {
+    let mut total = [0; N];
+    for figures in by_quarter.values() {
+        total.iter_mut().zip(figures).for_each(|(sum, figure)| *sum += figure);
+    }
+    BTreeMap::from([(TOTAL.to_owned(), total)])
+}
+
+/// The name of the total row, and of a published cut's one row of its period.
+const TOTAL: &str = "total";
+
+/// The waiting period and the data cut-off of a report.
+fn settings(input: &Input<'_>) -> (u32, NaiveDate) {
+    (input.options.waiting_months.unwrap_or(WAITING_MONTHS_DEFAULT), cut_off(input))
+}
+
 pub(super) fn build(input: &Input<'_>) -> Report {
     let people = People::load(input);
+    let (members, counts) = counted(input, &people, settings(input));
+    render(input, &members, &counts)
+}
+
+/// The report of the cut `input` asks for, from its cohort and its counts.
+fn render(input: &Input<'_>, members: &[Member<'_>], counts: &Counts) -> Report {
     let dates = DataDates::of(input);
-    let cut_off = cut_off(input);
-    let waiting = input.options.waiting_months.unwrap_or(WAITING_MONTHS_DEFAULT);
-    let (members, quarters) = cohort(&people, cut_off);
-    let counts = count_all(&people, &members, &quarters, waiting, cut_off);
+    let (waiting, cut_off) = settings(input);
     let min = input.options.comparison_min.map_or(COMPARISON_SIZE_MIN, i64::from);
 
     let mut table = super::people::rates_table();
@@ -604,14 +658,14 @@ pub(super) fn build(input: &Input<'_>) -> Report {
                     counts.shown(counts.censored[w][row]),
                     counts.shown(counts.outcome[w][t][row].0),
                 ];
-                cells.extend(measures(&counts, (w, t, row), min));
+                cells.extend(measures(counts, (w, t, row), min));
                 table.push(cells);
             }
         }
     }
-    let cohorts = cohorts_section(&counts);
+    let cohorts = cohorts_section(counts);
     let mut notes = definition_text(waiting);
-    notes.extend(metadata(input, &counts, cut_off, dates, waiting));
+    notes.extend(metadata(input, counts, cut_off, dates, waiting));
     let mut parameters = input.options.parameters();
     parameters.insert("cut_off".to_owned(), cut_off.to_string());
     parameters.insert("waiting_months".to_owned(), waiting.to_string());
@@ -625,10 +679,10 @@ pub(super) fn build(input: &Input<'_>) -> Report {
         sections: vec![
             table,
             cohorts,
-            time_section(&counts),
-            compare::comparisons_section(&counts, min),
-            compare::breakdowns_section(&counts, min),
-            compare::standardised_section(&counts, &members, &counts.followed),
+            time_section(counts),
+            compare::comparisons_section(counts, min),
+            compare::breakdowns_section(counts, min),
+            compare::standardised_section(counts, members, &counts.followed),
         ],
         notes,
     }
@@ -720,12 +774,12 @@ fn cohorts_section(counts: &Counts) -> Section {
         EXCLUSIONS.iter().map(|(name, _)| format!("excluded_{name}")).collect();
     columns.extend(names.iter().map(String::as_str));
     let mut section = Section::new("cohorts", "Release cohorts and exclusions", &columns);
-    for (quarter, cells) in &counts.quarters {
+    for (quarter, cells) in counts.quarters.iter().filter(|(quarter, _)| quarter != TOTAL) {
         let mut row = vec![Cell::text(quarter)];
         row.extend(cells.iter().map(|cell| counts.shown(*cell)));
         section.push(row);
     }
-    let mut total = vec![Cell::text("total"), counts.shown(counts.cohort[0])];
+    let mut total = vec![Cell::text(TOTAL), counts.shown(counts.cohort[0])];
     total.extend(counts.exclusion_totals.iter().map(|cell| counts.shown(*cell)));
     section.push(total);
     section
@@ -843,10 +897,12 @@ fn follow_up(people: &People, members: &[Member<'_>]) -> BTreeMap<String, [i64; 
 /// the same grant count), so neither view gives away what the other withholds.
 pub(super) fn post_release(input: &Input<'_>) -> Report {
     let people = People::load(input);
+    let (_, counts) = counted(input, &people, settings(input));
+    render_post_release(input, &counts)
+}
+
+fn render_post_release(input: &Input<'_>, counts: &Counts) -> Report {
     let cut_off = cut_off(input);
-    let waiting = input.options.waiting_months.unwrap_or(WAITING_MONTHS_DEFAULT);
-    let (members, quarters) = cohort(&people, cut_off);
-    let counts = count_all(&people, &members, &quarters, waiting, cut_off);
     let mut columns = vec!["quarter"];
     columns.extend(FOLLOW_UP);
     let mut section = Section::new(

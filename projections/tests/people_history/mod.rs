@@ -42,6 +42,8 @@ pub struct History {
     next: u128,
     /// The package the next participations are in (`package` defines one).
     pub package: Uuid,
+    /// The facility the next releases are from.
+    pub facility: &'static str,
 }
 
 impl Default for History {
@@ -56,6 +58,7 @@ impl History {
             replay: Replay::new(projections::people::DEF, Config::default()),
             next: 0,
             package: Uuid::from_u128(1),
+            facility: "RUTAN-SOE",
         }
     }
 
@@ -166,7 +169,7 @@ impl History {
         });
         let released = PersonReleased {
             person_ref: person_ref.to_owned(),
-            facility: "RUTAN-SOE".to_owned(),
+            facility: self.facility.to_owned(),
             release_type,
             released_on: date(on),
             legal_status,
@@ -368,6 +371,16 @@ impl History {
 
     /// What `build` makes of this history with these options, as of `as_of`.
     pub fn build(&self, build: fn(&Input<'_>) -> Report, options: &Options, as_of: &str) -> Report {
+        self.with_input(options, as_of, build)
+    }
+
+    /// What `f` makes of the views' input of this history with these options, as of `as_of`.
+    pub fn with_input<T>(
+        &self,
+        options: &Options,
+        as_of: &str,
+        f: impl FnOnce(&Input<'_>) -> T,
+    ) -> T {
         let input = Input {
             tables: &self.replay.tables,
             projection: projections::people::DEF,
@@ -377,7 +390,7 @@ impl History {
             as_of: date(as_of),
             options,
         };
-        build(&input)
+        f(&input)
     }
 }
 

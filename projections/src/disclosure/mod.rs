@@ -13,6 +13,13 @@
 //! value, i.e. when its column is a pivot of the reduced equations with no free column in its
 //! row. Cells are added cheapest first (the smallest count in a sum with a determined cell),
 //! so what stays shown is as much as can be.
+//!
+//! [`cuts`] carries the same protection across the published cuts of a report (its quarters
+//! and years, its facilities and the whole), which add up too.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+pub mod cuts;
 
 /// A count in a grid.
 pub type CellId = usize;
@@ -76,6 +83,11 @@ impl Grid {
         self.hidden[cell]
     }
 
+    /// How many cells are withheld.
+    pub fn withheld(&self) -> usize {
+        self.hidden.iter().filter(|hidden| hidden.is_some()).count()
+    }
+
     /// Withholds further cells until no withheld cell is determined by the sums.
     pub fn protect(&mut self) {
         while let Some(exposed) = self.determined().first().copied() {
@@ -107,14 +119,77 @@ impl Grid {
 
     /// The withheld cells the sums determine, given the shown ones, in cell order.
     pub fn determined(&self) -> Vec<CellId> {
+        let Reduced { unknowns, rows, pivots } = self.reduced();
+        let determined: std::collections::BTreeSet<CellId> = pivots
+            .iter()
+            .enumerate()
+            .filter(|(row, pivot)| {
+                (0..unknowns.len()).all(|col| {
+                    col == **pivot || pivots.contains(&col) || rows[*row][col].abs() < EPSILON
+                })
+            })
+            .map(|(_, pivot)| unknowns[*pivot])
+            .collect();
+        determined.into_iter().collect()
+    }
+
+    /// For each withheld cell the sums do not determine, the cells of one change of the
+    /// withheld counts that keeps every sum and moves this cell: the proof that it cannot be
+    /// worked out, and what [`cuts`] must withhold in other cuts for the proof to hold across
+    /// them. Of the changes found (one per free unknown the cell depends on), the smallest
+    /// first, at most [`SUPPORTS`].
+    pub fn null_supports(&self) -> BTreeMap<CellId, Vec<Vec<CellId>>> {
+        let Reduced { unknowns, rows, pivots } = self.reduced();
+        let mut supports: BTreeMap<CellId, Vec<Vec<CellId>>> = (0..self.values.len())
+            .filter(|cell| self.hidden[*cell].is_some() && unknowns.binary_search(cell).is_err())
+            .map(|cell| (cell, vec![vec![cell]]))
+            .collect();
+        let pivot_set: BTreeSet<usize> = pivots.iter().copied().collect();
+        // The change that sets free column `free` to 1 and every other free column to 0.
+        let support = |free: usize| -> Vec<CellId> {
+            let mut cells: Vec<CellId> = pivots
+                .iter()
+                .enumerate()
+                .filter(|(row, _)| rows[*row][free].abs() >= EPSILON)
+                .map(|(_, pivot)| unknowns[*pivot])
+                .collect();
+            cells.push(unknowns[free]);
+            cells.sort_unstable();
+            cells
+        };
+        let free: BTreeMap<usize, Vec<CellId>> = (0..unknowns.len())
+            .filter(|col| !pivot_set.contains(col))
+            .map(|col| (col, support(col)))
+            .collect();
+        for (col, cells) in &free {
+            supports.insert(unknowns[*col], vec![cells.clone()]);
+        }
+        for (row, pivot) in pivots.iter().enumerate() {
+            let mut found: Vec<Vec<CellId>> = free
+                .iter()
+                .filter(|(col, _)| rows[row][**col].abs() >= EPSILON)
+                .map(|(_, cells)| cells.clone())
+                .collect();
+            found.sort_by_key(Vec::len);
+            found.truncate(SUPPORTS);
+            if !found.is_empty() {
+                supports.insert(unknowns[*pivot], found);
+            }
+        }
+        supports
+    }
+
+    /// Whether `other` has the same sums over the same cells: two cuts of one report.
+    pub fn same_shape(&self, other: &Grid) -> bool {
+        self.values.len() == other.values.len() && self.sums == other.sums
+    }
+
+    /// The sums over the withheld cells (the unknowns), in reduced row echelon form.
+    fn reduced(&self) -> Reduced {
         // A withheld cell in no sum is never determined: only those in a sum are unknowns.
-        let in_sums: std::collections::BTreeSet<CellId> =
-            self.sums.iter().flatten().map(|(cell, _)| *cell).collect();
+        let in_sums: BTreeSet<CellId> = self.sums.iter().flatten().map(|(cell, _)| *cell).collect();
         let unknowns: Vec<CellId> =
             in_sums.into_iter().filter(|cell| self.hidden[*cell].is_some()).collect();
-        if unknowns.is_empty() {
-            return Vec::new();
-        }
         let column = |cell: CellId| unknowns.binary_search(&cell).ok();
         let mut rows: Vec<Vec<f64>> = self
             .sums
@@ -131,22 +206,21 @@ impl Grid {
             .filter(|row| row.iter().any(|x| *x != 0.0))
             .collect();
         let pivots = reduce(&mut rows, unknowns.len());
-        pivots
-            .iter()
-            .enumerate()
-            .filter(|(row, pivot)| {
-                (0..unknowns.len()).all(|col| {
-                    col == **pivot || pivots.contains(&col) || rows[*row][col].abs() < EPSILON
-                })
-            })
-            .map(|(_, pivot)| unknowns[*pivot])
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect()
+        Reduced { unknowns, rows, pivots }
     }
 }
 
+/// The sums over the withheld cells: the cells (columns), the reduced rows, each row's pivot.
+struct Reduced {
+    unknowns: Vec<CellId>,
+    rows: Vec<Vec<f64>>,
+    pivots: Vec<usize>,
+}
+
 const EPSILON: f64 = 1e-9;
+
+/// How many changes [`Grid::null_supports`] offers per cell.
+pub const SUPPORTS: usize = 6;
 
 /// Brings `rows` to reduced row echelon form; the pivot column of each nonzero row, in order.
 fn reduce(rows: &mut Vec<Vec<f64>>, columns: usize) -> Vec<usize> {

@@ -131,6 +131,69 @@ pub async fn build_view(
     Ok((view.build)(&input))
 }
 
+/// Every published cut of the people views, as last computed: computing one protects them
+/// all together (docs/reports.md, "Published cuts"), so the server keeps the lot for the log
+/// position it was computed at and answers the next cut from it.
+#[derive(Default)]
+pub struct PublishedCuts {
+    latest: tokio::sync::Mutex<Option<(CutsKey, std::sync::Arc<Vec<Cut>>)>>,
+}
+
+/// What a family of cuts is a function of: the log position and its hash, and the options
+/// other than the cut.
+type CutsKey = (i64, String, Options);
+type Cut = (Options, Report, Report);
+
+/// The people view `view` (`recidivism` or `post_release`) for a reader of published cuts, at
+/// the head: the cut `options` asks for, protected with every other.
+pub async fn build_published(
+    projector: &Projector,
+    cuts: &PublishedCuts,
+    view: &str,
+    options: &Options,
+) -> Result<Report, ReportError> {
+    let def = named(view, options)?;
+    let projection = projections::people::DEF;
+    let (tables, position, hash) = current(projector, projection, options).await?;
+    let as_of = as_of(projector, position).await?;
+    let whole = Options { facility: None, from: None, to: None, ..options.clone() };
+    let key = (position, hash.clone(), whole.clone());
+    let mut latest = cuts.latest.lock().await;
+    let family = match latest.as_ref() {
+        Some((at, family)) if *at == key => family.clone(),
+        _ => {
+            let config = projector.config();
+            let family = tokio::task::spawn_blocking(move || {
+                let input = Input {
+                    tables: &tables,
+                    projection,
+                    config,
+                    position,
+                    hash: &hash,
+                    as_of,
+                    options: &whole,
+                };
+                views::published_cuts(&input)
+            })
+            .await
+            .expect("computing the published cuts does not panic");
+            let family = std::sync::Arc::new(family);
+            *latest = Some((key, family.clone()));
+            family
+        }
+    };
+    drop(latest);
+    let asked = family.iter().find(|(cut, _, _)| {
+        (cut.from, cut.to, &cut.facility) == (options.from, options.to, &options.facility)
+    });
+    match asked {
+        Some((_, recidivism, _)) if def.name == "recidivism" => Ok(recidivism.clone()),
+        Some((_, _, post_release)) if def.name == "post_release" => Ok(post_release.clone()),
+        // A cut with no release in it, or another view: computed alone.
+        _ => build_view(projector, def, options).await,
+    }
+}
+
 /// A projection's read model caught up to the head and loaded within the scope `options` ask
 /// about, with the position and hash it reflects.
 pub async fn current(

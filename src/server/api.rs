@@ -633,17 +633,20 @@ pub async fn scoped_report(
     }
     let moment = Moment { as_of: wanted.as_of, known_at: wanted.known_at };
     let inner = &state.inner;
-    let report = crate::reports::build_at(&inner.projector, &inner.history, name, &options, moment)
-        .await
-        .map_err(|error| match error {
-            crate::reports::ReportError::UnknownView { .. } => {
-                ApiError::NotFound(error.to_string())
-            }
-            crate::reports::ReportError::NotBySkill { .. } => {
-                ApiError::bad_request("bad_query", error.to_string())
-            }
-            error => ApiError::failed(error, request_id),
-        })?;
+    let family = options.published && ["recidivism", "post_release"].contains(&name);
+    let report = if family && moment == Moment::default() {
+        crate::reports::build_published(&inner.projector, &inner.published_cuts, name, &options)
+            .await
+    } else {
+        crate::reports::build_at(&inner.projector, &inner.history, name, &options, moment).await
+    };
+    let report = report.map_err(|error| match error {
+        crate::reports::ReportError::UnknownView { .. } => ApiError::NotFound(error.to_string()),
+        crate::reports::ReportError::NotBySkill { .. } => {
+            ApiError::bad_request("bad_query", error.to_string())
+        }
+        error => ApiError::failed(error, request_id),
+    })?;
     Ok(if scope == Scope::Aggregates {
         projections::report::suppress_small_counts(report)
     } else {

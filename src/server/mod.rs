@@ -77,6 +77,8 @@ pub struct Inner {
     /// The public key the server signs its checkpoints with, for receipts and `/log/keys`.
     log_key: std::sync::OnceLock<events::checkpoint::VerifyingKey>,
     users: RwLock<Option<(Instant, Users)>>,
+    /// The published cuts of the people views, for readers of aggregates.
+    pub published_cuts: crate::reports::PublishedCuts,
 }
 
 /// The active users with their token digests, as last read.
@@ -108,6 +110,7 @@ impl AppState {
                 witnesses: std::sync::OnceLock::new(),
                 log_key: std::sync::OnceLock::new(),
                 users: RwLock::new(None),
+                published_cuts: crate::reports::PublishedCuts::default(),
             }),
         }
     }

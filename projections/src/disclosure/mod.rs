@@ -120,13 +120,13 @@ impl Grid {
     /// The withheld cells the sums determine, given the shown ones, in cell order.
     pub fn determined(&self) -> Vec<CellId> {
         let Reduced { unknowns, rows, pivots } = self.reduced();
-        let determined: std::collections::BTreeSet<CellId> = pivots
+        let mut is_pivot = vec![false; unknowns.len()];
+        pivots.iter().for_each(|pivot| is_pivot[*pivot] = true);
+        let determined: BTreeSet<CellId> = pivots
             .iter()
             .enumerate()
-            .filter(|(row, pivot)| {
-                (0..unknowns.len()).all(|col| {
-                    col == **pivot || pivots.contains(&col) || rows[*row][col].abs() < EPSILON
-                })
+            .filter(|(row, _)| {
+                (0..unknowns.len()).all(|col| is_pivot[col] || rows[*row][col].abs() < EPSILON)
             })
             .map(|(_, pivot)| unknowns[*pivot])
             .collect();
@@ -238,11 +238,18 @@ fn reduce(rows: &mut Vec<Vec<f64>>, columns: usize) -> Vec<usize> {
         rows.swap(next, found);
         let scale = rows[next][col];
         rows[next].iter_mut().for_each(|x| *x /= scale);
-        let pivot_row = rows[next].clone();
+        // The sums are short: only the pivot row's nonzero entries change the other rows.
+        let pivot_row: Vec<(usize, f64)> =
+            rows[next].iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(j, x)| (j, *x)).collect();
         for (index, row) in rows.iter_mut().enumerate() {
             if index != next && row[col].abs() >= EPSILON {
                 let factor = row[col];
-                row.iter_mut().zip(&pivot_row).for_each(|(x, p)| *x -= factor * p);
+                for (j, p) in &pivot_row {
+                    row[*j] -= factor * p;
+                    if row[*j].abs() < EPSILON {
+                        row[*j] = 0.0;
+                    }
+                }
             }
         }
         pivots.push(col);

@@ -495,7 +495,7 @@ fn attack_cuts(cuts: &[(Options, Report, Report)]) -> Attack {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
 
     /// The analyst reads every published cut of both views — all time, each year and quarter,
     /// the whole and each facility — and solves every equation within and between them
@@ -512,7 +512,7 @@ proptest! {
                 prop::option::weighted(0.4, (380u32..1300, 10u32..400)),
                 any::<bool>(),
             ),
-            5..50,
+            5..90,
         )
     ) {
         let history = person_history(&people);

@@ -239,8 +239,12 @@ fn reduce(rows: &mut Vec<Vec<f64>>, columns: usize) -> Vec<usize> {
         let scale = rows[next][col];
         rows[next].iter_mut().for_each(|x| *x /= scale);
         // The sums are short: only the pivot row's nonzero entries change the other rows.
-        let pivot_row: Vec<(usize, f64)> =
-            rows[next].iter().enumerate().filter(|(_, x)| **x != 0.0).map(|(j, x)| (j, *x)).collect();
+        let pivot_row: Vec<(usize, f64)> = rows[next]
+            .iter()
+            .enumerate()
+            .filter(|(_, x)| **x != 0.0)
+            .map(|(j, x)| (j, *x))
+            .collect();
         for (index, row) in rows.iter_mut().enumerate() {
             if index != next && row[col].abs() >= EPSILON {
                 let factor = row[col];

@@ -624,6 +624,9 @@ fn collapse<const N: usize>(by_quarter: &BTreeMap<String, [i64; N]>) -> BTreeMap
     BTreeMap::from([(TOTAL.to_owned(), total)])
 }
 
+/// What a published cut adds to the notes.
+const PUBLISHED: &str = "Published cut: its counts are protected together with every other published cut (all time, each calendar year and quarter, the whole and each facility), so that no sum or difference of cuts gives away a withheld count; a cut shows its period as one row, its quarters being cuts of their own.";
+
 /// The name of the total row, and of a published cut's one row of its period.
 const TOTAL: &str = "total";
 
@@ -665,6 +668,9 @@ fn render(input: &Input<'_>, members: &[Member<'_>], counts: &Counts) -> Report 
     }
     let cohorts = cohorts_section(counts);
     let mut notes = definition_text(waiting);
+    if input.options.published {
+        notes.push(PUBLISHED.to_owned());
+    }
     notes.extend(metadata(input, counts, cut_off, dates, waiting));
     let mut parameters = input.options.parameters();
     parameters.insert("cut_off".to_owned(), cut_off.to_string());
@@ -915,10 +921,13 @@ fn render_post_release(input: &Input<'_>, counts: &Counts) -> Report {
         row.extend(cells.iter().map(|cell| counts.shown(*cell)));
         section.push(row);
     }
-    let notes = vec![
+    let mut notes = vec![
         format!("Released: the recidivism cohort of definition {VERSION} (convicted, released to the community by one of the five release types, each person once). Contacts by 3, 6 and 12 months: a follow-up contact in months 1–3, 4–8 and 9–14 after release."),
         "Employment, skill use and grant use are from each person's latest contact. Counts from 1 to 4 are suppressed (<5), and further counts withheld (x) so that neither this view nor the recidivism report gives away one of them.".to_owned(),
     ];
+    if input.options.published {
+        notes.push(PUBLISHED.to_owned());
+    }
     let mut parameters = input.options.parameters();
     parameters.insert("cut_off".to_owned(), cut_off.to_string());
     Report {

@@ -21,6 +21,8 @@ pub enum ReportError {
         "Laporan {view} tidak dipersempit per kejuruan (orang yang tidak pernah diusulkan tidak punya kejuruan); lihat rincian per kejuruan di dalam laporan, dan hapus `skill`. / The {view} report is not narrowed by skill (people never nominated have none); see its breakdown by skill, and leave out `skill`."
     )]
     NotBySkill { view: String },
+    #[error("computing the published cuts failed: {0}")]
+    Computation(String),
     #[error(transparent)]
     Projector(#[from] ProjectorError),
     #[error(transparent)]
@@ -32,7 +34,9 @@ impl StoreFailure for ReportError {
         match self {
             ReportError::Projector(error) => error.store_error(),
             ReportError::History(error) => error.store_error(),
-            ReportError::UnknownView { .. } | ReportError::NotBySkill { .. } => None,
+            ReportError::UnknownView { .. }
+            | ReportError::NotBySkill { .. }
+            | ReportError::Computation(_) => None,
         }
     }
 }
@@ -176,7 +180,7 @@ pub async fn build_published(
                 views::published_cuts(&input)
             })
             .await
-            .expect("computing the published cuts does not panic");
+            .map_err(|error| ReportError::Computation(error.to_string()))?;
             let family = std::sync::Arc::new(family);
             *latest = Some((key, family.clone()));
             family

@@ -277,6 +277,13 @@ fn attack(recidivism: &Report, post_release: &Report) -> Attack {
         attack.read(format!("in_cohort {quarter}"), &row[column("released")]);
         attack.read(format!("grants {quarter}"), &row[column("with_grant")]);
         grant_parts.push(format!("grants {quarter}"));
+        // The other follow-up counts: tied to nothing within a cut, but they add up across
+        // cuts.
+        for (c, name) in follow.columns.iter().enumerate().skip(1) {
+            if !["released", "with_grant"].contains(&name.as_str()) {
+                attack.read(format!("post_release {name} {quarter}"), &row[c]);
+            }
+        }
     }
     attack.sum("grants", &grant_parts);
     if quarters.is_empty() {
@@ -536,6 +543,8 @@ proptest! {
             prop_assert_eq!(&alone, post_release);
         }
         let attack = attack_cuts(&cuts);
+        let within: usize = cuts.iter().map(|(_, r, p)| self::attack(r, p).equations.len()).sum();
+        prop_assert!(attack.equations.len() > within, "the sums between cuts are written");
         let withheld = attack.cells.values().filter(|t| matches!(t, Term::Unknown(_))).count();
         let recovered = attack.recovered();
         prop_assert!(recovered.is_empty(), "recovered {:?} of {} withheld", recovered, withheld);

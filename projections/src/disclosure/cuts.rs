@@ -13,7 +13,7 @@
 //! only withheld counts. Where there is one, no arithmetic on the shown counts can tell the
 //! withheld count (the shown counts are the same with the change made). A witness is built as
 //! a product: a change `u` within one cut that keeps that cut's sums (from
-//! [`Grid::null_supports`]), times a *flow* through the periods (+1 on this period and each
+//! [`Grid::null_changes`]), times a *flow* through the periods (+1 on this period and each
 //! period above it, or +1 here and −1 on a sibling, each carried down to a quarter) and a flow
 //! through the places (the same, over facilities and the whole). Such a product keeps every
 //! sum. Where the cells it touches are not all withheld, they are withheld (the cheapest flows
@@ -25,9 +25,9 @@
 //! and once in the whole), and the difference is a count an analyst may know: taking the sums
 //! as exact protects against an analyst who knows it.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use super::{CellId, Grid};
+use super::{CellId, Change, Grid};
 
 /// A hierarchy of cuts along one dimension: node 0 is the whole (all time, every facility),
 /// every other node has a parent, and a parent's counts are the sums of its children's.
@@ -71,10 +71,10 @@ impl Tree {
         below.into_iter().map(|path| std::iter::once(node).chain(path).collect()).collect()
     }
 
-    /// The nodes of each flow through `node`: a change at `node` balanced in every sum of the
-    /// tree, either carried up to the root or set against a sibling, and carried down to a
-    /// leaf. Signs are left out: every such set of nodes has signs that keep the sums.
-    fn flows(&self, node: usize) -> Vec<BTreeSet<usize>> {
+    /// Each flow through `node`, as its nodes and signs: +1 at `node`, balanced in every sum
+    /// of the tree, either carried up to the root (+1 on each node above) or set against a
+    /// sibling (−1 there), and carried down to a leaf.
+    fn flows(&self, node: usize) -> Vec<Flow> {
         let mut flows = Vec::new();
         let mut up = Vec::new();
         let mut at = Some(node);
@@ -83,19 +83,23 @@ impl Tree {
             at = self.parent[n];
         }
         for down in self.down(node) {
-            flows.push(up.iter().chain(&down).copied().collect());
+            flows.push(up.iter().chain(&down).map(|n| (*n, 1)).collect());
         }
         let Some(parent) = self.parent[node] else { return flows };
         for sibling in self.children(parent).filter(|s| *s != node) {
             for down in self.down(node) {
                 for across in self.down(sibling) {
-                    flows.push(down.iter().chain(&across).copied().collect());
+                    let this = down.iter().map(|n| (*n, 1));
+                    flows.push(this.chain(across.iter().map(|n| (*n, -1))).collect());
                 }
             }
         }
         flows
     }
 }
+
+/// A flow through a tree: each node it changes, with the sign of the change.
+type Flow = BTreeMap<usize, i64>;
 
 /// A cut's counts with the rules of its report: after more is withheld, [`Cut::settle`] applies
 /// the report's own rules (what is withheld beside a withheld count, and the cut's own
@@ -111,7 +115,10 @@ pub trait Cut {
 /// place`, every one with the same cells and sums.
 pub fn protect<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) {
     assert_eq!(cuts.len(), periods.len() * places.len(), "one cut per period and place");
-    debug_assert!(cuts.windows(2).all(|pair| pair[0].grid().same_shape(pair[1].grid())));
+    assert!(
+        cuts.windows(2).all(|pair| pair[0].grid().same_shape(pair[1].grid())),
+        "every cut has the same counts and sums"
+    );
     let mut witnessed: Vec<BTreeSet<CellId>> = vec![BTreeSet::new(); cuts.len()];
     loop {
         let mut changed = false;
@@ -122,6 +129,7 @@ pub fn protect<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) {
             changed |= witness(cuts, k, (periods, places), &mut witnessed);
         }
         if !changed {
+            debug_assert!(cuts.iter().all(|cut| cut.grid().determined().is_empty()));
             return;
         }
     }
@@ -136,31 +144,32 @@ fn witness<C: Cut>(
     witnessed: &mut [BTreeSet<CellId>],
 ) -> bool {
     let (period, place) = (k / places.len(), k % places.len());
-    let supports = cuts[k].grid().null_supports();
     let mut changed = false;
     let (along, across) = (periods.flows(period), places.flows(place));
-    for (cell, changes) in supports {
+    for (cell, changes) in cuts[k].grid().null_changes() {
         if witnessed[k].contains(&cell) {
             continue;
         }
-        let mut best: Option<Choice<'_>> = None;
-        for support in &changes {
+        let mut best: Option<(Choice, Touched, &Change)> = None;
+        for change in &changes {
             for along in &along {
                 for across in &across {
-                    let touched: Vec<usize> = along
+                    let touched: Vec<(usize, i64)> = along
                         .iter()
-                        .flat_map(|p| across.iter().map(move |f| p * places.len() + f))
+                        .flat_map(|(p, a)| {
+                            across.iter().map(move |(f, b)| (p * places.len() + f, a * b))
+                        })
                         .collect();
-                    let cost = cost(cuts, &touched, support, (periods, places));
-                    if best.as_ref().is_none_or(|(least, _, _)| cost < *least) {
-                        best = Some((cost, touched, support));
+                    let choice = choose(cuts, &touched, change, (periods, places));
+                    if best.as_ref().is_none_or(|(least, _, _)| choice < *least) {
+                        best = Some((choice, touched, change));
                     }
                 }
             }
         }
-        let Some((_, touched, support)) = best else { continue };
-        for t in touched {
-            for c in support {
+        let Some((_, touched, change)) = best else { continue };
+        for (t, _) in touched {
+            for (c, _) in change {
                 cuts[t].grid_mut().withhold(*c);
                 witnessed[t].insert(*c);
             }
@@ -170,29 +179,41 @@ fn witness<C: Cut>(
     changed
 }
 
-/// A witness chosen: its cost, the cuts it touches, the cells it touches in each.
-type Choice<'a> = ((u64, i64), Vec<usize>, &'a Vec<CellId>);
+/// The cuts a witness touches, each with the sign of its change there.
+type Touched = Vec<(usize, i64)>;
 
-/// What withholding `support` in every cut of `touched` costs: the counts newly withheld,
-/// each weighed by how wide its cut is (a count of a year weighs as much as all its quarters',
-/// of the whole as all its facilities'), then how many people they hold. The widest cuts are
-/// the most read; what is withheld goes to the narrowest first.
-fn cost<C: Cut>(
+/// How a witness ranks: one the counts can take comes first, then the cheapest.
+type Choice = (bool, (u64, i64));
+
+/// Ranks the witness `change` ⊗ `touched`: whether counts can take it — whole, never below
+/// zero, in one direction or the other (a change that would make a 0 negative proves nothing
+/// to an analyst who knows counts are not negative) — and what withholding it costs: the
+/// counts newly withheld, each weighed by how wide its cut is (a count of a year weighs as
+/// much as all its quarters', of the whole as all its facilities'), then how many people they
+/// hold. The widest cuts are the most read; what is withheld goes to the narrowest first.
+fn choose<C: Cut>(
     cuts: &[C],
-    touched: &[usize],
-    support: &[CellId],
+    touched: &[(usize, i64)],
+    change: &Change,
     (periods, places): (&Tree, &Tree),
-) -> (u64, i64) {
+) -> Choice {
     let mut cost = (0, 0);
-    for t in touched {
+    let mut possible = [true, true];
+    for (t, sign) in touched {
         let weight = periods.width(t / places.len()) * places.width(t % places.len());
         let grid = cuts[*t].grid();
-        for c in support.iter().filter(|c| grid.hidden(**c).is_none()) {
-            cost.0 += weight;
-            cost.1 += grid.value(*c);
+        for (c, gain) in change {
+            let value = grid.value(*c);
+            for (direction, possible) in [1, -1].iter().zip(&mut possible) {
+                *possible &= value + direction * sign * gain >= 0;
+            }
+            if grid.hidden(*c).is_none() {
+                cost.0 += weight;
+                cost.1 += value;
+            }
         }
     }
-    cost
+    (!possible.contains(&true), cost)
 }
 
 #[cfg(test)]
@@ -252,15 +273,39 @@ mod tests {
     }
 
     /// A facility with a single quarter: no sibling quarter can balance it, so the change goes
-    /// up through the year, and the year's figure for that facility is withheld with the
-    /// other facility's.
+    /// up through the year; a facility with a sibling may be set against it instead.
     #[test]
     fn flows_go_up_where_there_is_no_sibling() {
         let tree = Tree::new(vec![None, Some(0), Some(1)]);
-        assert_eq!(tree.flows(2), vec![BTreeSet::from([0, 1, 2])]);
+        assert_eq!(tree.flows(2), vec![BTreeMap::from([(0, 1), (1, 1), (2, 1)])]);
         let wide = Tree::new(vec![None, Some(0), Some(0), Some(1), Some(2)]);
         let flows = wide.flows(1);
-        assert!(flows.contains(&BTreeSet::from([0, 1, 3])), "up: {flows:?}");
-        assert!(flows.contains(&BTreeSet::from([1, 3, 2, 4])), "against a sibling: {flows:?}");
+        assert!(flows.contains(&BTreeMap::from([(0, 1), (1, 1), (3, 1)])), "up: {flows:?}");
+        let against = BTreeMap::from([(1, 1), (3, 1), (2, -1), (4, -1)]);
+        assert!(flows.contains(&against), "against a sibling: {flows:?}");
+    }
+
+    /// A cut of a report with a total and two parts.
+    fn parts(total: i64, a: i64, b: i64) -> One {
+        let mut grid = Grid::default();
+        let cells = [grid.cell(total), grid.cell(a), grid.cell(b)];
+        grid.sum(cells[0], &cells[1..]);
+        grid.protect();
+        One(grid)
+    }
+
+    /// A 3 in facility F, and a facility G with nobody: withholding G's zeros beside F's 3
+    /// would keep every sum, but G's total of 0 tells every count of G is 0, and the whole
+    /// then gives F's 3 away. The witness must be one counts can take: through the whole.
+    #[test]
+    fn a_witness_never_takes_a_count_below_zero() {
+        let periods = Tree::new(vec![None]);
+        let places = Tree::new(vec![None, Some(0), Some(0)]);
+        let mut cuts = vec![parts(10, 3, 7), parts(10, 3, 7), parts(0, 0, 0)];
+        protect(&mut cuts, &periods, &places);
+        let withheld = |k: usize| (0..3).map(|c| cuts[k].0.hidden(c).is_some()).collect::<Vec<_>>();
+        assert_eq!(withheld(1), [false, true, true], "F's parts");
+        assert_eq!(withheld(0), [false, true, true], "the whole's parts");
+        assert_eq!(withheld(2), [false, false, false], "G's zeros stay shown");
     }
 }

@@ -133,39 +133,39 @@ impl Grid {
         determined.into_iter().collect()
     }
 
-    /// For each withheld cell the sums do not determine, the cells of one change of the
-    /// withheld counts that keeps every sum and moves this cell: the proof that it cannot be
-    /// worked out, and what [`cuts`] must withhold in other cuts for the proof to hold across
-    /// them. Of the changes found (one per free unknown the cell depends on), the smallest
-    /// first, at most [`SUPPORTS`].
-    pub fn null_supports(&self) -> BTreeMap<CellId, Vec<Vec<CellId>>> {
+    /// For each withheld cell the sums do not determine, changes of the withheld counts that
+    /// keep every sum and move this cell: the proof that it cannot be worked out, and what
+    /// [`cuts`] must withhold in other cuts for the proof to hold across them. A change is in
+    /// whole numbers (people), one per free unknown the cell depends on, the smallest first,
+    /// at most [`SUPPORTS`].
+    pub fn null_changes(&self) -> BTreeMap<CellId, Vec<Change>> {
         let Reduced { unknowns, rows, pivots } = self.reduced();
-        let mut supports: BTreeMap<CellId, Vec<Vec<CellId>>> = (0..self.values.len())
+        let mut changes: BTreeMap<CellId, Vec<Change>> = (0..self.values.len())
             .filter(|cell| self.hidden[*cell].is_some() && unknowns.binary_search(cell).is_err())
-            .map(|cell| (cell, vec![vec![cell]]))
+            .map(|cell| (cell, vec![vec![(cell, 1)]]))
             .collect();
         let pivot_set: BTreeSet<usize> = pivots.iter().copied().collect();
         // The change that sets free column `free` to 1 and every other free column to 0.
-        let support = |free: usize| -> Vec<CellId> {
-            let mut cells: Vec<CellId> = pivots
+        let change = |free: usize| -> Change {
+            let mut cells: Vec<(CellId, f64)> = pivots
                 .iter()
                 .enumerate()
                 .filter(|(row, _)| rows[*row][free].abs() >= EPSILON)
-                .map(|(_, pivot)| unknowns[*pivot])
+                .map(|(row, pivot)| (unknowns[*pivot], -rows[row][free]))
                 .collect();
-            cells.push(unknowns[free]);
-            cells.sort_unstable();
-            cells
+            cells.push((unknowns[free], 1.0));
+            cells.sort_unstable_by_key(|(cell, _)| *cell);
+            whole_numbers(&cells)
         };
-        let free: BTreeMap<usize, Vec<CellId>> = (0..unknowns.len())
+        let free: BTreeMap<usize, Change> = (0..unknowns.len())
             .filter(|col| !pivot_set.contains(col))
-            .map(|col| (col, support(col)))
+            .map(|col| (col, change(col)))
             .collect();
         for (col, cells) in &free {
-            supports.insert(unknowns[*col], vec![cells.clone()]);
+            changes.insert(unknowns[*col], vec![cells.clone()]);
         }
         for (row, pivot) in pivots.iter().enumerate() {
-            let mut found: Vec<Vec<CellId>> = free
+            let mut found: Vec<Change> = free
                 .iter()
                 .filter(|(col, _)| rows[row][**col].abs() >= EPSILON)
                 .map(|(_, cells)| cells.clone())
@@ -173,10 +173,10 @@ impl Grid {
             found.sort_by_key(Vec::len);
             found.truncate(SUPPORTS);
             if !found.is_empty() {
-                supports.insert(unknowns[*pivot], found);
+                changes.insert(unknowns[*pivot], found);
             }
         }
-        supports
+        changes
     }
 
     /// Whether `other` has the same sums over the same cells: two cuts of one report.
@@ -210,6 +210,24 @@ impl Grid {
     }
 }
 
+/// A change of counts that keeps every sum: each cell with the people it gains (or loses).
+pub type Change = Vec<(CellId, i64)>;
+
+/// `change` scaled to whole numbers: the sums have small whole coefficients, so a change has
+/// rational entries with small denominators; the smallest multiplier up to 60 that makes
+/// every entry whole (else the entries rounded away from zero).
+fn whole_numbers(change: &[(CellId, f64)]) -> Change {
+    let whole = |k: f64| change.iter().all(|(_, x)| ((x * k).round() - x * k).abs() < 1e-6);
+    let k = (1..=60).map(f64::from).find(|k| whole(*k));
+    change
+        .iter()
+        .map(|(cell, x)| match k {
+            Some(k) => (*cell, (x * k).round() as i64),
+            None => (*cell, (x.abs().ceil() as i64) * x.signum() as i64),
+        })
+        .collect()
+}
+
 /// The sums over the withheld cells: the cells (columns), the reduced rows, each row's pivot.
 struct Reduced {
     unknowns: Vec<CellId>,
@@ -219,7 +237,7 @@ struct Reduced {
 
 const EPSILON: f64 = 1e-9;
 
-/// How many changes [`Grid::null_supports`] offers per cell.
+/// How many changes [`Grid::null_changes`] offers per cell.
 pub const SUPPORTS: usize = 6;
 
 /// Brings `rows` to reduced row echelon form; the pivot column of each nonzero row, in order.

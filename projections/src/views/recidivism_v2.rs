@@ -477,11 +477,6 @@ impl Counts {
         }
         let with_grant: Vec<CellId> = self.follow_up.iter().map(|(_, cells)| cells[8]).collect();
         grid.sum(self.with_grant, &with_grant);
-        for (_, cells) in &self.follow_up {
-            if grid.hidden(cells[0]).is_some() {
-                cells[1..].iter().for_each(|cell| grid.hide(*cell));
-            }
-        }
         // Nothing is shown about a group whose size is withheld, nor an outcome count beside a
         // withheld number followed: a 0 there would say something of every one of them. The
         // people followed at a point tell their group's size when no one has left it yet: a
@@ -507,8 +502,9 @@ impl Counts {
         self.grid.withheld() > before
     }
 
-    /// Withholds, with the same kind of marker, every count of a group whose size is withheld
-    /// and every outcome count beside a withheld number followed. Whether anything changed.
+    /// Withholds, with the same kind of marker, every count of a group whose size is withheld,
+    /// every outcome count beside a withheld number followed, and every post-release figure
+    /// beside a withheld number released. Whether anything changed.
     fn beside_withheld(&mut self) -> bool {
         let grid = &mut self.grid;
         let mut changed = false;
@@ -522,6 +518,12 @@ impl Counts {
             }
             for cells in self.at_risk.iter().chain(&self.reoffended) {
                 changed |= copy_marker(grid, *cohort, cells[row]);
+            }
+        }
+        // The post-release view's figures of a period whose releases are withheld.
+        for (_, cells) in &self.follow_up {
+            for cell in &cells[1..] {
+                changed |= copy_marker(grid, cells[0], *cell);
             }
         }
         changed

@@ -48,17 +48,16 @@ pub fn published_cuts(input: &Input<'_>) -> Vec<(Options, Report, Report)> {
     let mut family = Family::of(input);
     let cuts = family.protect(settings);
     let keys: Vec<(Period, Option<String>)> = family.keys().collect();
-    keys.into_iter()
-        .zip(cuts)
-        .map(|((period, place), counts)| {
-            let options = family.options(period, &place);
-            let cut = Input { options: &options, ..*input };
-            let people = People::load(&cut);
-            let (members, _) = cohort(&people, settings.1);
-            let recidivism = super::render(&cut, &members, &counts);
-            (options.clone(), recidivism, super::render_post_release(&cut, &counts))
-        })
-        .collect()
+    let mut reports = Vec::with_capacity(keys.len());
+    for ((period, place), counts) in keys.into_iter().zip(cuts) {
+        let options = family.options(period, &place);
+        let cut = Input { options: &options, ..*input };
+        family.narrow(&cut);
+        let (members, _) = cohort(&family.people, settings.1);
+        let recidivism = super::render(&cut, &members, &counts);
+        reports.push((options.clone(), recidivism, super::render_post_release(&cut, &counts)));
+    }
+    reports
 }
 
 /// The people tables and the published cuts of their releases.
@@ -99,17 +98,20 @@ impl<'a> Family<'a> {
         settings: (u32, NaiveDate),
     ) -> Counts {
         let options = self.options(period, place);
-        let cut = Input { options: &options, ..*self.input };
-        self.people.releases = self
-            .releases
-            .iter()
+        self.narrow(&Input { options: &options, ..*self.input });
+        let (members, quarters) = cohort(&self.people, settings.1);
+        count_all(&self.people, &members, &quarters, settings, true)
+    }
+
+    /// Keeps the releases of the cut `cut` asks for.
+    fn narrow(&mut self, cut: &Input<'_>) {
+        let releases = self.releases.iter();
+        self.people.releases = releases
             .filter(|r| {
                 cut.facility_matches(Some(&r.facility)) && cut.period_contains(r.released_on)
             })
             .cloned()
             .collect();
-        let (members, quarters) = cohort(&self.people, settings.1);
-        count_all(&self.people, &members, &quarters, settings, true)
     }
 
     /// The counts of every cut, in the order of `keys`, protected together.

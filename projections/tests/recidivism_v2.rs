@@ -490,3 +490,24 @@ fn a_rate_is_standardised_to_the_sex_and_age_mix_of_the_whole_cohort() {
     assert_eq!(men_only["standardised_rate_percent"], "");
     assert!(men_only["note"].starts_with("not computable"), "{men_only:?}");
 }
+
+/// The population-stock indicator is about the people held on the day of the report: an
+/// earlier release counts whatever period the report is asked for.
+#[test]
+fn the_stock_indicator_is_the_same_whatever_the_period() {
+    let mut history = History::new();
+    for n in 0..6 {
+        let person = format!("p{n:032}");
+        history.release(&person, "2023-05-01", LegalStatus::Narapidana);
+        history.admitted(&person, "2025-02-01", LegalStatus::Narapidana);
+    }
+    let stock = |options: &Options| {
+        let build = projections::views::named("recidivism_stock").unwrap().build;
+        section_row(&history.build(build, options, "2025-12-31"), "facilities", &["RUTAN-SOE"])
+    };
+    let whole = stock(&options());
+    assert_eq!(whole["with_earlier_episode"], "6", "{whole:?}");
+    let year =
+        Options { from: Some(date("2025-01-01")), to: Some(date("2025-12-31")), ..options() };
+    assert_eq!(stock(&year), whole);
+}

@@ -162,10 +162,11 @@ pub(super) fn stock(input: &Input<'_>) -> Report {
         if !input.facility_matches(Some(&facility)) {
             continue;
         }
+        // Any release before this admission, whatever period the report is asked for: the
+        // indicator is about the population of the day, not about the releases of a period.
         let earlier = person.episodes > 1
-            || people.releases.iter().any(|r| {
-                r.person_ref == person.person_ref
-                    && person.admitted_on.is_some_and(|a| r.released_on <= a)
+            || people.release_dates.get(&person.person_ref).is_some_and(|dates| {
+                person.admitted_on.is_some_and(|a| dates.first().is_some_and(|first| *first <= a))
             });
         let entry = per_facility.entry(facility).or_default();
         entry.0 += 1;

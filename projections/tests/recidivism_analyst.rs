@@ -57,6 +57,49 @@ impl Attack {
         self.equations.push(equation);
     }
 
+    /// The unknowns an analyst who knows counts are never negative finds to be 0: a sum whose
+    /// total is shown and equal to its shown parts has every other part 0 (and those zeros
+    /// may in turn close another sum). They become known; the names of those found through a
+    /// total above 0 (a total of 0 says every part is 0 to everyone, nothing of the few).
+    fn zeros(&mut self) -> Vec<String> {
+        let mut found = Vec::new();
+        loop {
+            let mut more = Vec::new();
+            for equation in &self.equations {
+                let known = |name: &String| match self.cells.get(name) {
+                    Some(Term::Known(n)) => Some(*n),
+                    _ => None,
+                };
+                let Some((total, _)) = equation.iter().find(|(_, sign)| *sign == -1) else {
+                    continue;
+                };
+                let parts = equation.iter().filter(|(_, sign)| *sign == 1).map(|(name, _)| name);
+                let (shown, open): (Vec<&String>, Vec<&String>) =
+                    parts.partition(|name| known(name).is_some());
+                let shown_sum: i64 = shown.iter().filter_map(|name| known(name)).sum();
+                if known(total) == Some(shown_sum) {
+                    let open = open.into_iter().filter(|name| self.cells.contains_key(*name));
+                    more.extend(open.map(|name| (name.clone(), shown_sum > 0)));
+                }
+            }
+            more.sort();
+            more.dedup();
+            if more.is_empty() {
+                return found;
+            }
+            let mut known = BTreeMap::new();
+            for (name, telling) in more {
+                *known.entry(name).or_insert(false) |= telling;
+            }
+            for (name, telling) in known {
+                self.cells.insert(name.clone(), Term::Known(0));
+                if telling {
+                    found.push(name);
+                }
+            }
+        }
+    }
+
     /// The unknowns every solution of the equations gives the same value: those whose unit
     /// vector is a combination of the equations (over the unknowns; the known terms are
     /// constants).
@@ -542,12 +585,15 @@ proptest! {
             let alone = history.build(views::named("post_release").unwrap().build, asked, "2025-12-31");
             prop_assert_eq!(&alone, post_release);
         }
-        let attack = attack_cuts(&cuts);
+        let mut attack = attack_cuts(&cuts);
         let within: usize = cuts.iter().map(|(_, r, p)| self::attack(r, p).equations.len()).sum();
         prop_assert!(attack.equations.len() > within, "the sums between cuts are written");
         let withheld = attack.cells.values().filter(|t| matches!(t, Term::Unknown(_))).count();
         let recovered = attack.recovered();
         prop_assert!(recovered.is_empty(), "recovered {:?} of {} withheld", recovered, withheld);
+        // Nor from knowing that counts are never negative.
+        let zeros = attack.zeros();
+        prop_assert!(zeros.is_empty(), "found to be 0: {:?}", zeros);
     }
 }
 

@@ -57,7 +57,7 @@ impl Tree {
         self.down(node).len() as u64
     }
 
-    fn children(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
+    pub fn children(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.parent.len()).filter(move |n| self.parent[*n] == Some(node))
     }
 
@@ -128,11 +128,58 @@ pub fn protect<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) {
         for k in 0..cuts.len() {
             changed |= witness(cuts, k, (periods, places), &mut witnessed);
         }
+        changed |= close_zero_sums(cuts, periods, places);
         if !changed {
             debug_assert!(cuts.iter().all(|cut| cut.grid().determined().is_empty()));
             return;
         }
     }
+}
+
+/// The sums between cuts as `Grid::close_zero_sums` treats a cut's own: where a cut's shown
+/// count, above 0, equals the shown counts of its parts (its quarters, years or facilities)
+/// while some parts are withheld, those are all 0; the smallest shown part above zero is
+/// withheld too. Whether anything more is withheld.
+fn close_zero_sums<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) -> bool {
+    let mut changed = false;
+    let cells = cuts.first().map_or(0, |cut| cut.grid().len());
+    let at = |p: usize, f: usize| p * places.len() + f;
+    let mut families: Vec<(usize, Vec<usize>)> = Vec::new();
+    for f in 0..places.len() {
+        for p in 0..periods.len() {
+            let children: Vec<usize> = periods.children(p).map(|c| at(c, f)).collect();
+            if !children.is_empty() {
+                families.push((at(p, f), children));
+            }
+        }
+    }
+    for p in 0..periods.len() {
+        for f in 0..places.len() {
+            let children: Vec<usize> = places.children(f).map(|c| at(p, c)).collect();
+            if !children.is_empty() {
+                families.push((at(p, f), children));
+            }
+        }
+    }
+    for c in 0..cells {
+        for (whole, parts) in &families {
+            let grid = cuts[*whole].grid();
+            if grid.hidden(c).is_some() || grid.value(c) == 0 {
+                continue;
+            }
+            let withheld = parts.iter().filter(|t| cuts[**t].grid().hidden(c).is_some());
+            let values: Vec<i64> = withheld.map(|t| cuts[*t].grid().value(c)).collect();
+            if values.is_empty() || values.iter().any(|v| *v != 0) {
+                continue;
+            }
+            let shown = parts.iter().filter(|t| cuts[**t].grid().hidden(c).is_none());
+            let positive = shown.filter(|t| cuts[**t].grid().value(c) > 0);
+            let cut = positive.min_by_key(|t| (cuts[**t].grid().value(c), **t)).unwrap_or(whole);
+            cuts[*cut].grid_mut().withhold(c);
+            changed = true;
+        }
+    }
+    changed
 }
 
 /// Gives every withheld count of cut `k` without one a witness, withholding what it touches.

@@ -83,6 +83,15 @@ impl Grid {
         self.hidden[cell]
     }
 
+    /// How many cells the grid holds.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
     /// How many cells are withheld.
     pub fn withheld(&self) -> usize {
         self.hidden.iter().filter(|hidden| hidden.is_some()).count()
@@ -115,6 +124,34 @@ impl Grid {
                 }
             }
         }
+    }
+
+    /// Withholds more where a sum's shown total, above 0, equals its shown parts while some
+    /// parts are withheld: they are all 0 then (counts are never negative), which the linear
+    /// test does not see. The smallest shown part above zero is withheld with them.
+    /// Whether anything more is withheld.
+    pub fn close_zero_sums(&mut self) -> bool {
+        let mut changed = false;
+        for n in 0..self.sums.len() {
+            let sum = &self.sums[n];
+            let Some(&(total, _)) = sum.iter().find(|(_, sign)| *sign == -1) else { continue };
+            let parts = sum.iter().filter(|(_, sign)| *sign == 1).map(|(cell, _)| *cell);
+            let withheld: Vec<CellId> =
+                parts.clone().filter(|c| self.hidden[*c].is_some()).collect();
+            // A shown total of 0 says every part is 0 to everyone: nothing of the withheld.
+            if self.hidden[total].is_some()
+                || self.values[total] == 0
+                || withheld.is_empty()
+                || withheld.iter().any(|c| self.values[*c] != 0)
+            {
+                continue;
+            }
+            let positive = parts.filter(|c| self.hidden[*c].is_none() && self.values[*c] > 0);
+            let cell = positive.min_by_key(|c| (self.values[*c], *c)).unwrap_or(total);
+            self.hidden[cell] = Some(Hidden::Secondary);
+            changed = true;
+        }
+        changed
     }
 
     /// The withheld cells the sums determine, given the shown ones, in cell order.
@@ -343,6 +380,28 @@ mod tests {
         assert_eq!(grid.determined(), vec![a, b, c]);
         grid.protect();
         assert!(grid.determined().is_empty());
+    }
+
+    /// A 0 withheld beside a withheld group, in a column whose shown total equals its shown
+    /// parts, is 0 to anyone who knows counts are not negative: a part above 0 goes with it.
+    /// Under a total of 0 nothing is told of the few, and nothing more is withheld.
+    #[test]
+    fn a_sum_closing_on_withheld_zeros_gets_a_part_above_zero_withheld() {
+        let mut grid = Grid::default();
+        let (total, zeros) = (grid.cell(30), [grid.cell(0), grid.cell(0)]);
+        let (other, big) = (grid.cell(12), grid.cell(18));
+        grid.sum(total, &[zeros[0], zeros[1], other, big]);
+        zeros.iter().for_each(|zero| grid.hide(*zero));
+        assert!(grid.determined().is_empty(), "linearly, two withheld zeros are not determined");
+        assert!(grid.close_zero_sums());
+        assert_eq!(grid.hidden(other), Some(Hidden::Secondary), "the smaller part above 0");
+        assert_eq!(grid.hidden(big), None);
+        assert!(!grid.close_zero_sums(), "the sum no longer closes on zeros");
+        let mut nothing = Grid::default();
+        let (total, zero, shown) = (nothing.cell(0), nothing.cell(0), nothing.cell(0));
+        nothing.sum(total, &[zero, shown]);
+        nothing.hide(zero);
+        assert!(!nothing.close_zero_sums());
     }
 
     #[test]

@@ -494,7 +494,7 @@ impl Counts {
             self.beside_withheld();
             compare::hide_beside_withheld(self);
             self.grid.protect();
-            let more = self.beside_withheld();
+            let more = self.beside_withheld() | self.grid.close_zero_sums();
             if !(compare::hide_beside_withheld(self) || more) {
                 break;
             }

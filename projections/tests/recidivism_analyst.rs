@@ -430,6 +430,24 @@ fn person_history(people: &[Generated]) -> History {
     history
 }
 
+/// Generated people: released in `released` (days from 2022-01-01), one in seven dying in
+/// `died`, two in five with a new case (offence in `offence`, convicted `convicted` days later).
+fn generated(
+    released: std::ops::Range<u32>,
+    (died, offence, convicted): (std::ops::Range<u32>, std::ops::Range<u32>, std::ops::Range<u32>),
+    people: std::ops::Range<usize>,
+) -> impl Strategy<Value = Vec<Generated>> {
+    let person = (
+        released,
+        0u32..190,
+        0u8..6,
+        prop::option::weighted(0.15, died),
+        prop::option::weighted(0.4, (offence, convicted)),
+        any::<bool>(),
+    );
+    prop::collection::vec(person, people)
+}
+
 /// Two facilities, the first releasing twice as many.
 const FACILITIES: [&str; 2] = ["RUTAN-SOE", "LAPAS-KUPANG"];
 
@@ -443,17 +461,7 @@ proptest! {
 
     #[test]
     fn an_analyst_recovers_no_withheld_count_from_the_people_views(
-        people in prop::collection::vec(
-            (
-                200u32..1000,
-                0u32..190,
-                0u8..6,
-                prop::option::weighted(0.15, 300u32..1500),
-                prop::option::weighted(0.4, (300u32..1400, 10u32..500)),
-                any::<bool>(),
-            ),
-            5..80,
-        )
+        people in generated(200..1000, (300..1500, 300..1400, 10..500), 5..80)
     ) {
         let history = person_history(&people);
         let attack = attack(&view(&history, "recidivism"), &view(&history, "post_release"));
@@ -553,17 +561,7 @@ proptest! {
     /// answer when asked for it alone.
     #[test]
     fn an_analyst_recovers_no_withheld_count_from_the_sums_of_published_cuts(
-        people in prop::collection::vec(
-            (
-                370u32..900,
-                0u32..190,
-                0u8..6,
-                prop::option::weighted(0.15, 400u32..1400),
-                prop::option::weighted(0.4, (380u32..1300, 10u32..400)),
-                any::<bool>(),
-            ),
-            5..90,
-        )
+        people in generated(370..900, (400..1400, 380..1300, 10..400), 5..90)
     ) {
         let history = person_history(&people);
         let options = Options { published: true, ..Options::default() };

@@ -286,7 +286,8 @@ enum Command {
         /// Participation streams of 45 events.
         #[arg(long, default_value_t = 2_000)]
         streams: usize,
-        /// Concurrent writers for W2 (and, with `--into-log`, appends in flight).
+        /// Concurrent writers for W2, which also runs at 64, a server's load (and, with
+        /// `--into-log`, appends in flight).
         #[arg(long, default_value_t = 8)]
         writers: usize,
         /// Streams loaded one by one for W5, and proofs of each kind made for W7 (and, with

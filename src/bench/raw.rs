@@ -34,14 +34,24 @@ pub struct RawLimit {
     /// The same with `writers` concurrent connections, each on its own streams.
     pub concurrent_rows_per_second: f64,
     pub writers: usize,
+    /// The same with [`SERVER_LOAD_WRITERS`] connections: a server's load.
+    pub server_load_rows_per_second: f64,
+    pub server_load_writers: usize,
     /// One stream's rows per multi-row insert statement (one transaction), one writer.
     pub multi_rows_per_second: f64,
     /// Every row read back in position order, one query.
     pub read_rows_per_second: f64,
+    /// Every row of the log's own `events` table (W3's), the columns the store reads, in
+    /// position order, one query, as plain values: the read side's limit. `None` until W3 has
+    /// written that table.
+    pub log_table_read_rows_per_second: Option<f64>,
     /// One stream's rows by stream id (indexed), over `samples` random streams.
     pub stream_read_p50_micros: f64,
     pub stream_read_p99_micros: f64,
 }
+
+/// Concurrent writers of the server-load figures (W2 and the raw concurrent inserts).
+pub const SERVER_LOAD_WRITERS: usize = 64;
 
 /// A connection to the raw database.
 enum Raw {
@@ -177,28 +187,14 @@ pub async fn measure(
     }
     let single = rate(rows.len(), started);
 
-    stage(&format!("raw: single-row inserts, {writers} writers"));
-    raw.reset().await?;
     let streams: Vec<&[RawRow]> = by_stream(rows);
     let writers = writers.max(1);
-    let mut shares: Vec<Vec<&RawRow>> = vec![Vec::new(); writers];
-    for (i, stream) in streams.iter().enumerate() {
-        shares[i % writers].extend(stream.iter());
-    }
-    let mut connections = Vec::new();
-    for _ in 0..shares.len() {
-        connections.push(Raw::open(backend, url).await?);
-    }
-    let started = Instant::now();
-    let tasks = connections.into_iter().zip(shares).map(|(mut connection, share)| async move {
-        for row in share {
-            connection.insert_one(row).await?;
-        }
-        connection.close().await;
-        Ok::<(), StoreError>(())
-    });
-    futures::future::try_join_all(tasks).await?;
-    let concurrent = rate(rows.len(), started);
+    let concurrent = concurrent_inserts(&mut raw, url, &streams, writers, stage).await?;
+    let server_load = if writers == SERVER_LOAD_WRITERS {
+        concurrent
+    } else {
+        concurrent_inserts(&mut raw, url, &streams, SERVER_LOAD_WRITERS, stage).await?
+    };
 
     stage("raw: multi-row inserts, one stream per statement");
     raw.reset().await?;
@@ -233,11 +229,125 @@ pub async fn measure(
         single_rows_per_second: single,
         concurrent_rows_per_second: concurrent,
         writers,
+        server_load_rows_per_second: server_load,
+        server_load_writers: SERVER_LOAD_WRITERS,
         multi_rows_per_second: multi,
         read_rows_per_second: read,
+        log_table_read_rows_per_second: None,
         stream_read_p50_micros: p50,
         stream_read_p99_micros: p99,
     })
+}
+
+/// Single-row inserts from `writers` connections at once, each on its own streams; rows a
+/// second.
+async fn concurrent_inserts(
+    raw: &mut Raw,
+    url: &str,
+    streams: &[&[RawRow]],
+    writers: usize,
+    stage: &(dyn Fn(&str) + Sync),
+) -> Result<f64, BenchError> {
+    stage(&format!("raw: single-row inserts, {writers} writers"));
+    raw.reset().await?;
+    let mut shares: Vec<Vec<&RawRow>> = vec![Vec::new(); writers];
+    for (i, stream) in streams.iter().enumerate() {
+        shares[i % writers].extend(stream.iter());
+    }
+    let mut connections = Vec::new();
+    for _ in 0..shares.len() {
+        connections.push(Raw::open(raw.backend(), url).await?);
+    }
+    let rows: usize = shares.iter().map(Vec::len).sum();
+    let started = Instant::now();
+    let tasks = connections.into_iter().zip(shares).map(|(mut connection, share)| async move {
+        for row in share {
+            connection.insert_one(row).await?;
+        }
+        connection.close().await;
+        Ok::<(), StoreError>(())
+    });
+    futures::future::try_join_all(tasks).await?;
+    Ok(rows as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Reads every row of the log's `events` table at `url` in position order, the columns the
+/// store's readers read, into plain values (no decoding into the log's types), in one query;
+/// rows a second. The read-side workloads are compared with it.
+///
+/// On PostgreSQL with plain sqlx. On SQLite with rusqlite, the driver the store itself reads
+/// with: sqlx's SQLite driver copies every value of a row through its worker thread, so a raw
+/// read through it is several times slower than the store's and would be no limit at all.
+pub async fn read_log_table(backend: Backend, url: &str) -> Result<f64, BenchError> {
+    let sql = format!("SELECT {} FROM events ORDER BY position", crate::store::EVENT_COLUMNS);
+    let started = Instant::now();
+    let (count, bytes) = match backend {
+        Backend::Sqlite => {
+            let path = crate::store::sqlite_connect_options(url)?.get_filename().to_owned();
+            let read = tokio::task::spawn_blocking(move || read_sqlite_table(&path, &sql));
+            read.await.map_err(|error| BenchError::Mismatch(error.to_string()))??
+        }
+        Backend::Postgres => {
+            let mut connection = PgConnection::connect(url).await.map_err(StoreError::from)?;
+            let (mut count, mut bytes) = (0_usize, 0_usize);
+            let mut rows = sqlx::query(&sql).fetch(&mut connection);
+            while let Some(row) = rows.try_next().await.map_err(StoreError::from)? {
+                bytes += plain_postgres_row(&row).map_err(StoreError::from)?;
+                count += 1;
+            }
+            drop(rows);
+            let _ = connection.close().await;
+            (count, bytes)
+        }
+    };
+    std::hint::black_box(bytes);
+    Ok(count as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The rows of `sql` on the SQLite file at `path`, every column as the plain value it is stored
+/// as; returns the rows and the bytes of their text, so that nothing read goes unused.
+fn read_sqlite_table(path: &std::path::Path, sql: &str) -> Result<(usize, usize), StoreError> {
+    let connection = rusqlite::Connection::open(path)?;
+    let mut statement = connection.prepare(sql)?;
+    let mut rows = statement.query([])?;
+    let (mut count, mut bytes) = (0_usize, 0_usize);
+    while let Some(row) = rows.next()? {
+        for index in [0, 4, 6] {
+            bytes += usize::from(row.get::<_, i64>(index)? > 0);
+        }
+        for index in [1, 2, 3, 5, 7, 8, 9, 10, 11, 13, 16, 18, 19, 20] {
+            bytes += row.get_ref(index)?.as_str().map_err(rusqlite::Error::from)?.len();
+        }
+        for index in [12, 14, 15, 17] {
+            let text = row.get_ref(index)?.as_str_or_null().map_err(rusqlite::Error::from)?;
+            bytes += text.map_or(0, str::len);
+        }
+        count += 1;
+    }
+    Ok((count, bytes))
+}
+
+/// The same on PostgreSQL, where ids are `uuid` and times `timestamptz`.
+fn plain_postgres_row(row: &sqlx::postgres::PgRow) -> Result<usize, sqlx::Error> {
+    use sqlx::types::chrono::{DateTime, Utc};
+    let mut bytes = usize::from(row.try_get::<i32, _>(6)? > 0);
+    for index in [0, 4] {
+        bytes += usize::from(row.try_get::<i64, _>(index)? > 0);
+    }
+    for index in [1, 2, 16] {
+        bytes += usize::from(row.try_get::<uuid::Uuid, _>(index)?.is_nil());
+    }
+    bytes += usize::from(row.try_get::<Option<uuid::Uuid>, _>(17)?.is_some());
+    for index in [7, 8] {
+        bytes += usize::from(row.try_get::<DateTime<Utc>, _>(index)?.timestamp() > 0);
+    }
+    for index in [3, 5, 9, 10, 11, 13, 18, 19, 20] {
+        bytes += row.try_get::<&str, _>(index)?.len();
+    }
+    for index in [12, 14, 15] {
+        bytes += row.try_get::<Option<&str>, _>(index)?.map_or(0, str::len);
+    }
+    Ok(bytes)
 }
 
 /// Consecutive rows of the same stream, as slices.

@@ -30,8 +30,10 @@ async fn a_small_bench_run_reports_every_workload_against_the_raw_limit(db: Test
     for raw in [
         "single_rows_per_second",
         "concurrent_rows_per_second",
+        "server_load_rows_per_second",
         "multi_rows_per_second",
         "read_rows_per_second",
+        "log_table_read_rows_per_second",
         "stream_read_p50_micros",
         "stream_read_p99_micros",
     ] {
@@ -42,10 +44,23 @@ async fn a_small_bench_run_reports_every_workload_against_the_raw_limit(db: Test
     assert_eq!(
         workloads,
         [
-            "W1", "W1", "W2", "W1cmd", "W3", "W3", "W4", "W4", "W5", "W5", "W7", "W7", "W7", "W7",
-            "W7", "W6", "W6", "W6"
+            "W1", "W1", "W2", "W2", "W1cmd", "W3", "W3", "W4", "W4", "W5", "W5", "W7", "W7", "W7",
+            "W7", "W7", "W6", "W6", "W6"
         ]
     );
+    // W2 at the default 8 writers and at a server's load, each against as many raw writers.
+    let w2: Vec<&Value> = figures.iter().filter(|f| f["workload"] == "W2").collect();
+    assert!(w2[0]["what"].as_str().unwrap().contains(" 8 writers"), "{}", w2[0]);
+    assert!(w2[1]["what"].as_str().unwrap().contains(" 64 writers"), "{}", w2[1]);
+    assert_eq!(run["raw"]["server_load_writers"], 64);
+    assert_eq!(w2[1]["raw"], "server_load_rows_per_second");
+    // The read side is judged against a read of the log's own table, not the bare one.
+    for figure in figures.iter().filter(|f| ["W4", "W6"].contains(&f["workload"].as_str().unwrap()))
+    {
+        if figure["unit"] == "events/s" {
+            assert_eq!(figure["raw"], "log_table_read_rows_per_second", "{figure}");
+        }
+    }
     // W1 and W3 are measured without and with the Merkle tree's follower, in the same run.
     let with_tree = |workload: &str| -> Vec<bool> {
         let whats = figures.iter().filter(|f| f["workload"] == workload);

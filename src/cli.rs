@@ -1553,6 +1553,7 @@ async fn run_serve(
         .with_context(|| format!("cannot listen on {addr}"))?;
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let follower = tokio::spawn(crate::server::follow_log(state.clone(), stopped.clone()));
+    tokio::spawn(crate::server::take_snapshots_ahead(state.clone(), stopped.clone()));
     if let (Some(key), Some(out)) = (checkpoint_key, checkpoint_out) {
         let key = crate::checkpoints::read_signing_key(&key)?;
         let every = Duration::from_secs(checkpoint_minutes.max(1) * 60);

@@ -250,6 +250,61 @@ impl History {
         Ok(taken)
     }
 
+    /// Takes, ahead of the questions, the snapshots that as-of questions on current knowledge
+    /// start from: for every projection, within the whole log and within every scope already
+    /// asked about (one that has snapshots), each multiple of `every` up to the head that has
+    /// none. Returns how many it took. The server runs it beside the log follower, so that no
+    /// question pays for the snapshots the head has moved past; a scope nobody has asked about
+    /// gets none.
+    pub async fn take_snapshots_ahead(&self) -> Result<usize, HistoryError> {
+        let head = self.store.head().await?.position;
+        let mut taken = 0;
+        for projection in projections::projection::all() {
+            for (scope, latest) in self.snapshot_scopes(projection).await? {
+                if head - latest >= self.every {
+                    taken += self.ensure_snapshots(projection, &scope).await?;
+                }
+            }
+        }
+        Ok(taken)
+    }
+
+    /// The scopes `projection` keeps snapshots within (the whole log always), each with the
+    /// position of its latest snapshot (0 for none).
+    async fn snapshot_scopes(
+        &self,
+        projection: ProjectionDef,
+    ) -> Result<Vec<(Scope, i64)>, StoreError> {
+        let sql = "SELECT scope, MAX(position) FROM fold_snapshots \
+                   WHERE projection = $1 AND version = $2 AND config = $3 GROUP BY scope";
+        let sql = dialect(self.store.backend(), sql);
+        let version = i64::from(projection.version);
+        let config = config_text(&self.config);
+        let rows: Vec<(String, i64)> = on_pool!(self.store, |pool| {
+            sqlx::query_as(&sql)
+                .bind(projection.name)
+                .bind(version)
+                .bind(&config)
+                .fetch_all(pool)
+                .await?
+        });
+        let mut scopes: BTreeMap<String, (Scope, i64)> = BTreeMap::new();
+        scopes.insert(String::new(), (Scope::WHOLE, 0));
+        for (text, latest) in rows {
+            match Scope::from_text(&text) {
+                Some(scope) => {
+                    let scope = narrowed(projection, &scope);
+                    let entry = scopes.entry(scope.text()).or_insert((scope, 0));
+                    entry.1 = entry.1.max(latest);
+                }
+                None => {
+                    tracing::warn!(projection = projection.name, scope = %text, "snapshots under a scope this version cannot read")
+                }
+            }
+        }
+        Ok(scopes.into_values().collect())
+    }
+
     /// Hands `each` the events in `(after, until]` a page at a time, in position order, so that
     /// a fold over a long stretch of the log holds one page of it.
     async fn each_page(

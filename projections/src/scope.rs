@@ -72,6 +72,24 @@ impl Scope {
             .collect()
     }
 
+    /// The scope [`Scope::text`] wrote; `None` for text it cannot have written.
+    pub fn from_text(text: &str) -> Option<Scope> {
+        let mut scope = Scope::WHOLE;
+        for line in text.lines() {
+            let (part, value) = line.split_once('=')?;
+            let slot = match part {
+                "facility" => &mut scope.facility,
+                "provider" => &mut scope.provider,
+                "skill" => &mut scope.skill,
+                _ => return None,
+            };
+            if slot.replace(value.to_owned()).is_some() {
+                return None;
+            }
+        }
+        (scope.text() == text).then_some(scope)
+    }
+
     /// Whether a facility passes (absent: everyone's).
     pub fn facility_matches(&self, facility: Option<&str>) -> bool {
         passes(self.facility.as_deref(), facility)
@@ -161,5 +179,21 @@ mod tests {
         assert!(Scope::WHOLE.facility_matches(None));
         assert!(scope.provider_matches("anyone"));
         assert!(!scope.skill_matches("pangkas_rambut"));
+    }
+
+    #[test]
+    fn a_scope_is_read_back_from_its_text_and_nothing_else_is() {
+        let scope = Scope {
+            facility: Some("RUTAN-SOE".to_owned()),
+            provider: Some("LPK-TTS".to_owned()),
+            skill: Some("menjahit".to_owned()),
+        };
+        let one_skill = Scope { skill: Some("menjahit".to_owned()), ..Scope::WHOLE };
+        for scope in [scope, Scope::WHOLE, one_skill] {
+            assert_eq!(Scope::from_text(&scope.text()), Some(scope));
+        }
+        for text in ["skill=a\nfacility=b\n", "facility=a\nfacility=b\n", "owner=a\n", "facility"] {
+            assert_eq!(Scope::from_text(text), None, "{text:?}");
+        }
     }
 }

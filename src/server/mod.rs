@@ -333,6 +333,34 @@ pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<
     }
 }
 
+/// Takes the fold snapshots of current knowledge ahead of the as-of questions
+/// ([`History::take_snapshots_ahead`]), looking every [`FOLLOW_EVERY`] whether the head has
+/// moved a snapshot interval past them, so that no question folds that stretch itself. Beside
+/// the log follower, not in it: at national scale a round folds a whole interval of the log
+/// and must not hold the read models back. Stops when `stop` fires, dropping a round in
+/// flight (each snapshot is one statement: it is stored whole or not at all).
+pub async fn take_snapshots_ahead(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticks = tokio::time::interval(FOLLOW_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = stop.changed() => return,
+        }
+        let taken = tokio::select! {
+            taken = state.inner.history.take_snapshots_ahead() => taken,
+            _ = stop.changed() => return,
+        };
+        match taken {
+            Ok(0) => {}
+            Ok(taken) => tracing::info!(taken, "fold snapshots taken ahead of the questions"),
+            Err(error) => {
+                tracing::warn!(%error, "fold snapshots could not be taken ahead; retrying")
+            }
+        }
+    }
+}
+
 /// What the server signs checkpoints with, how often, under which origin, and where they go.
 pub struct Signer {
     pub key: events::checkpoint::SigningKey,

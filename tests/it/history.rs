@@ -32,6 +32,7 @@ backend_tests!(
     as_of_answers_in_both_senses_match_the_hand_worked_history,
     the_fast_as_of_path_equals_the_filtered_fold_of_the_known_prefix,
     an_audit_trail_shows_who_what_when_why_with_reversals_beside,
+    snapshots_are_taken_ahead_of_the_questions_for_every_scope_asked_about,
 );
 
 const SESSION_2: Uuid = Uuid::from_u128(0x0a11_0002);
@@ -410,4 +411,60 @@ async fn fast_path_case(
     }
     store.close().await;
     Ok(())
+}
+
+/// What the server does beside its log follower: once the head has moved on, the whole log of
+/// every projection and every scope already asked about get the snapshots they lack, so that a
+/// question afterwards takes none; a scope nobody asked about gets none.
+async fn snapshots_are_taken_ahead_of_the_questions_for_every_scope_asked_about(db: TestDb) {
+    // The demo's log, written elsewhere and copied in two halves around a question.
+    let source = TestDb::new(db.backend).await.expect("the backend is up");
+    let clock = Arc::new(SimulatedClock::new(Timestamp::start_of_day(demo::STORY_START).unwrap()));
+    let written = source.open_with(clock.clone()).await;
+    demo::generate(&written, clock.clone(), DemoOptions { participants: 12, seed: 11 })
+        .await
+        .unwrap();
+    let head = written.head().await.unwrap().position;
+    let events = written.read_all(1, head as usize).await.unwrap();
+    written.close().await;
+    let store = db.open_with(clock).await;
+    let half = events.len() / 2;
+    store.append_verbatim(&events[..half], &[]).await.unwrap();
+
+    let every = 40;
+    let history = History::new(store.clone(), Config::default()).with_snapshot_every(every);
+    let programme = projection::named("programme").unwrap();
+    let options = narrowed_options(&Replay::of(programme, Config::default(), &events).tables);
+    let (asked, never) = (programme.scope(&options[0]), programme.scope(&options[1]));
+    history.fold_at(programme, &asked, Moment::default()).await.unwrap();
+    let before = (half as i64 / every) as usize;
+    assert_eq!(snapshots_within(&db, &asked).await, before, "the question took its own");
+    store.append_verbatim(&events[half..], &[]).await.unwrap();
+
+    let after = (head / every) as usize;
+    let taken = history.take_snapshots_ahead().await.unwrap();
+    let projections = projection::all().len();
+    assert_eq!(
+        taken,
+        projections * after + (after - before),
+        "every whole log, and the scope asked"
+    );
+    for projection in projection::all() {
+        let missing = history.ensure_snapshots(projection, &Scope::WHOLE).await.unwrap();
+        assert_eq!(missing, 0, "{} has every snapshot up to the head", projection.name);
+    }
+    assert_eq!(history.ensure_snapshots(programme, &asked).await.unwrap(), 0);
+    assert_eq!(snapshots_within(&db, &asked).await, after);
+    assert_eq!(snapshots_within(&db, &never).await, 0, "no scope nobody asked about");
+    assert_eq!(history.take_snapshots_ahead().await.unwrap(), 0, "nothing left to take");
+    store.close().await;
+}
+
+/// How many programme snapshots are kept within `scope`.
+async fn snapshots_within(db: &TestDb, scope: &Scope) -> usize {
+    let text = scope.text().replace('\'', "''");
+    let sql = format!(
+        "SELECT count(*) FROM fold_snapshots WHERE projection = 'programme' AND scope = '{text}'"
+    );
+    db.count(&sql).await as usize
 }

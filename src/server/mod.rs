@@ -316,14 +316,9 @@ pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
 /// Keeps the read models and the Merkle tree's tiles caught up with the log, so views answer
 /// without waiting and `/metrics` shows the lag. Stops when `stop` fires.
-pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(FOLLOW_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stop.changed() => return,
-        }
+pub async fn follow_log(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticker = Ticker::new(FOLLOW_EVERY, stop);
+    while ticker.tick().await {
         if let Err(error) = state.inner.projector.catch_up_all().await {
             tracing::warn!(%error, "read models could not catch up; retrying");
         }
@@ -339,17 +334,12 @@ pub async fn follow_log(state: AppState, mut stop: tokio::sync::watch::Receiver<
 /// the log follower, not in it: at national scale a round folds a whole interval of the log
 /// and must not hold the read models back. Stops when `stop` fires, dropping a round in
 /// flight (each snapshot is one statement: it is stored whole or not at all).
-pub async fn take_snapshots_ahead(state: AppState, mut stop: tokio::sync::watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(FOLLOW_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stop.changed() => return,
-        }
+pub async fn take_snapshots_ahead(state: AppState, stop: tokio::sync::watch::Receiver<bool>) {
+    let mut ticker = Ticker::new(FOLLOW_EVERY, stop);
+    while ticker.tick().await {
         let taken = tokio::select! {
             taken = state.inner.history.take_snapshots_ahead() => taken,
-            _ = stop.changed() => return,
+            _ = ticker.stop.changed() => return,
         };
         match taken {
             Ok(0) => {}
@@ -357,6 +347,29 @@ pub async fn take_snapshots_ahead(state: AppState, mut stop: tokio::sync::watch:
             Err(error) => {
                 tracing::warn!(%error, "fold snapshots could not be taken ahead; retrying")
             }
+        }
+    }
+}
+
+/// The clock of the server's background work: a tick every interval (one missed while the
+/// work ran is not made up) until the server is asked to stop.
+struct Ticker {
+    ticks: tokio::time::Interval,
+    stop: tokio::sync::watch::Receiver<bool>,
+}
+
+impl Ticker {
+    fn new(every: Duration, stop: tokio::sync::watch::Receiver<bool>) -> Ticker {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Ticker { ticks, stop }
+    }
+
+    /// Waits for the next tick: `true`, or `false` once the server is asked to stop.
+    async fn tick(&mut self) -> bool {
+        tokio::select! {
+            _ = self.ticks.tick() => true,
+            _ = self.stop.changed() => false,
         }
     }
 }
@@ -374,17 +387,13 @@ pub struct Signer {
 pub async fn sign_checkpoints(
     state: AppState,
     signer: Signer,
-    mut stop: tokio::sync::watch::Receiver<bool>,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let Signer { key, out, every, origin } = signer;
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticks.tick().await;
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            _ = stop.changed() => return,
-        }
+    let mut ticker = Ticker::new(every, stop);
+    // The first tick is at once: the first checkpoint comes one interval after the start.
+    ticker.ticks.tick().await;
+    while ticker.tick().await {
         let now = state.inner.clock.now();
         let store = &state.inner.store;
         let origin = match &origin {

@@ -286,10 +286,12 @@ enum Command {
         /// Participation streams of 45 events.
         #[arg(long, default_value_t = 2_000)]
         streams: usize,
-        /// Concurrent writers for W2, which also runs at 64, a server's load (and, with
-        /// `--into-log`, appends in flight).
+        /// Concurrent writers for W2 (and, with `--into-log`, appends in flight).
         #[arg(long, default_value_t = 8)]
         writers: usize,
+        /// Concurrent writers for W2's second run, a server's load.
+        #[arg(long, default_value_t = 64)]
+        load_writers: usize,
         /// Streams loaded one by one for W5, and proofs of each kind made for W7 (and, with
         /// `--into-log`, on the log written).
         #[arg(long, default_value_t = 1_000)]
@@ -619,6 +621,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             backend,
             streams,
             writers,
+            load_writers,
             samples,
             into_log: false,
             seed,
@@ -636,6 +639,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     .filter(|url| Backend::of_url(url).ok() == Some(Backend::Postgres)),
                 streams,
                 writers,
+                load_writers,
                 samples,
                 seed,
                 zone: cli.time_zone,

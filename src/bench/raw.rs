@@ -34,7 +34,7 @@ pub struct RawLimit {
     /// The same with `writers` concurrent connections, each on its own streams.
     pub concurrent_rows_per_second: f64,
     pub writers: usize,
-    /// The same with [`SERVER_LOAD_WRITERS`] connections: a server's load.
+    /// The same with `server_load_writers` connections: a server's load.
     pub server_load_rows_per_second: f64,
     pub server_load_writers: usize,
     /// One stream's rows per multi-row insert statement (one transaction), one writer.
@@ -49,9 +49,6 @@ pub struct RawLimit {
     pub stream_read_p50_micros: f64,
     pub stream_read_p99_micros: f64,
 }
-
-/// Concurrent writers of the server-load figures (W2 and the raw concurrent inserts).
-pub const SERVER_LOAD_WRITERS: usize = 64;
 
 /// A connection to the raw database.
 enum Raw {
@@ -171,7 +168,7 @@ pub async fn measure(
     backend: Backend,
     url: &str,
     rows: &[RawRow],
-    writers: usize,
+    (writers, load_writers): (usize, usize),
     samples: usize,
     seed: u64,
     stage: &(dyn Fn(&str) + Sync),
@@ -190,10 +187,11 @@ pub async fn measure(
     let streams: Vec<&[RawRow]> = by_stream(rows);
     let writers = writers.max(1);
     let concurrent = concurrent_inserts(&mut raw, url, &streams, writers, stage).await?;
-    let server_load = if writers == SERVER_LOAD_WRITERS {
+    let load_writers = load_writers.max(1);
+    let server_load = if writers == load_writers {
         concurrent
     } else {
-        concurrent_inserts(&mut raw, url, &streams, SERVER_LOAD_WRITERS, stage).await?
+        concurrent_inserts(&mut raw, url, &streams, load_writers, stage).await?
     };
 
     stage("raw: multi-row inserts, one stream per statement");
@@ -230,7 +228,7 @@ pub async fn measure(
         concurrent_rows_per_second: concurrent,
         writers,
         server_load_rows_per_second: server_load,
-        server_load_writers: SERVER_LOAD_WRITERS,
+        server_load_writers: load_writers,
         multi_rows_per_second: multi,
         read_rows_per_second: read,
         log_table_read_rows_per_second: None,

@@ -43,6 +43,8 @@ pub struct SuiteOptions {
     pub streams: usize,
     /// Concurrent writers for W2 and the raw concurrent inserts.
     pub writers: usize,
+    /// The same for W2's second run, a server's load (64 unless told).
+    pub load_writers: usize,
     /// Streams read one by one for W5.
     pub samples: usize,
     pub seed: u64,
@@ -400,7 +402,9 @@ async fn measure(
     // The raw limit.
     let url = databases.fresh("raw").await?;
     let rows = raw_rows(streams, seed);
-    let raw = raw::measure(backend, &url, &rows, writers, options.samples, seed, stage).await?;
+    let writer_counts = (writers, options.load_writers.max(1));
+    let raw =
+        raw::measure(backend, &url, &rows, writer_counts, options.samples, seed, stage).await?;
     let events = rows.len();
     drop(rows);
     let config = Config { utc_offset_hours: options.zone.utc_offset_hours() };
@@ -423,9 +427,9 @@ async fn measure(
         let log = Store::open(&databases.fresh("w2").await?, run.clock.clone()).await?;
         figures.push(w2(&run, &log, writers).await?);
         log.close().await;
-        if writers != raw::SERVER_LOAD_WRITERS {
+        if writers != run.raw.server_load_writers {
             let log = Store::open(&databases.fresh("w2load").await?, run.clock.clone()).await?;
-            figures.push(w2(&run, &log, raw::SERVER_LOAD_WRITERS).await?);
+            figures.push(w2(&run, &log, run.raw.server_load_writers).await?);
             log.close().await;
         }
     }
@@ -490,7 +494,7 @@ async fn w1(run: &Run<'_>, log: &Store, with_tree: bool) -> Result<Figure, Bench
 
 /// W2: one event per append, `writers` at once on distinct streams: group commit at work.
 /// Judged against the raw inserts from as many connections: at least as fast at `--writers`
-/// (8), half as fast again at a server's load.
+/// (8), half as fast again at a server's load (`--load-writers`, 64).
 async fn w2(run: &Run<'_>, log: &Store, writers: usize) -> Result<Figure, BenchError> {
     (run.stage)(&format!("W2: one event per append, {writers} writers"));
     let mut shares: Vec<Vec<AppendRequest>> = (0..writers).map(|_| Vec::new()).collect();
@@ -519,12 +523,11 @@ async fn w2(run: &Run<'_>, log: &Store, writers: usize) -> Result<Figure, BenchE
     let transactions =
         log.metrics().transactions.load(std::sync::atomic::Ordering::Relaxed) - transactions_before;
     let per_commit = run.events as f64 / transactions.max(1) as f64;
-    let (raw, raw_value) = if writers == run.raw.writers {
-        ("concurrent_rows_per_second", run.raw.concurrent_rows_per_second)
+    let (raw, raw_value, target) = if writers == run.raw.server_load_writers {
+        ("server_load_rows_per_second", run.raw.server_load_rows_per_second, 1.5)
     } else {
-        ("server_load_rows_per_second", run.raw.server_load_rows_per_second)
+        ("concurrent_rows_per_second", run.raw.concurrent_rows_per_second, 1.0)
     };
-    let target = if writers >= raw::SERVER_LOAD_WRITERS { 1.5 } else { 1.0 };
     Ok(Figure::new(
         "W2",
         format!("one event per append, {writers} writers ({per_commit:.1} events per commit)"),

@@ -369,6 +369,8 @@ async fn graduate_and_hand_over_a_grant(play: &Play<'_>, graduate: Uuid) {
     play.as_role("ppk").await;
     let path = format!("/act/approve_grant?grant_id={grant}");
     play.act(&path, &[("document_ref", "SK-PPK/UJI/1")], "form-approve_grant").await;
+    let no_receipt = play.client.find(Locator::Css("#receipt")).await;
+    assert!(no_receipt.is_err(), "an approval hands nothing over: no receipt to print");
     sign_out(play.client).await;
     play.as_role("petugas_serah_terima").await;
     let handover = [
@@ -378,7 +380,17 @@ async fn graduate_and_hand_over_a_grant(play: &Play<'_>, graduate: Uuid) {
         ("authority_ref", "SK-KUASA/UJI/1"),
     ];
     let path = format!("/act/hand_over_grant?grant_id={grant}");
+    let before = play.head();
     play.act(&path, &handover, "form-hand_over_grant").await;
+    // The page that says it is saved offers the recipient's receipt of that very handover.
+    let receipt = play.client.find(Locator::Css("#receipt")).await.unwrap();
+    let href = receipt.attr("href").await.unwrap().unwrap();
+    let auditor = play.served.token("auditor");
+    let written = play.served.json(&format!("/api/events?from={}&limit=100", before + 1), auditor);
+    let handed = written["events"].as_array().unwrap().iter();
+    let handed: Vec<&Value> = handed.filter(|e| e["event_type"] == "GrantHandedOver").collect();
+    assert_eq!(handed.len(), 1, "{written}");
+    assert_eq!(href, format!("/receipt/{}", handed[0]["event_id"].as_str().unwrap()));
     sign_out(play.client).await;
 }
 

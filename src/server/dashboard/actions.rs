@@ -276,13 +276,11 @@ pub async fn submit(
         return draw(&state, drawing, status).await;
     }
     match state.inner.commands.execute(&envelope, &issuer).await {
-        Ok(executed) => done_redirect(
-            spec.command,
-            &values,
-            executed.first_position,
-            executed.last_position,
-            executed.duplicate,
-        ),
+        Ok(executed) => {
+            let written = (executed.first_position, executed.last_position);
+            let receipt = receipt_of(&state, written).await;
+            done_redirect(spec.command, &values, written, executed.duplicate, receipt)
+        }
         Err(failure) if failure.is_callers() || failure.is_passing() => {
             let (errors, status) = refused(&web, failure);
             let (drawing, status) = refuse(errors, status, lists, values);
@@ -349,12 +347,28 @@ fn check_your_answers(
     )
 }
 
+/// The event among those a command wrote (`first..=last`) that a receipt can be printed for —
+/// a grant handed over, a certificate issued — if there is one.
+async fn receipt_of(state: &AppState, (first, last): (i64, i64)) -> Option<Uuid> {
+    /// More events than any command that hands something over writes.
+    const WRITTEN_MAX: i64 = 64;
+    if first < 1 || last < first || last - first >= WRITTEN_MAX {
+        return None;
+    }
+    let count = usize::try_from(last - first + 1).ok()?;
+    let written = state.inner.store.read_all(first, count).await.ok()?;
+    let receiptable = |event: &&events::RecordedEvent| {
+        crate::receipts::RECEIPT_EVENTS.contains(&event.event_type.as_str())
+    };
+    written.iter().find(receiptable).map(|event| event.event_id)
+}
+
 fn done_redirect(
     command: &str,
     values: &Values,
-    first: i64,
-    last: i64,
+    (first, last): (i64, i64),
     duplicate: bool,
+    receipt: Option<Uuid>,
 ) -> Response {
     let next = values.get("next").and_then(|next| local_path(next)).unwrap_or("/tugas");
     let mut query = form_urlencoded::Serializer::new(String::new());
@@ -362,6 +376,9 @@ fn done_redirect(
     query.append_pair("last", &last.to_string());
     if duplicate {
         query.append_pair("again", "1");
+    }
+    if let Some(receipt) = receipt {
+        query.append_pair("receipt", &receipt.to_string());
     }
     query.append_pair("next", next);
     Redirect::to(&format!("/act/{command}/done?{}", query.finish())).into_response()
@@ -373,6 +390,8 @@ pub struct Done {
     last: Option<i64>,
     again: Option<String>,
     next: Option<String>,
+    /// The event whose receipt can be printed, when the command handed something over.
+    receipt: Option<Uuid>,
 }
 
 pub async fn done(
@@ -396,6 +415,9 @@ pub async fn done(
                 (say(lang, "Tersimpan di log.", "Saved in the log."))
             }
             @if !positions.is_empty() { " " (say(lang, "Posisi", "Position")) " " span #positions { (positions) } "." }
+        }
+        @if let Some(receipt) = done.receipt {
+            p { a #receipt href={ "/receipt/" (receipt) } { (say(lang, "Cetak tanda terima untuk penerima", "Print the receipt for the recipient")) } }
         }
         p { a #next href=(next) { (say(lang, "Kembali", "Back")) } " · " a href="/tugas" { (t(lang, "nav.tugas")) } }
     };
@@ -487,7 +509,7 @@ async fn forget(
     )
     .await;
     match forgotten {
-        Ok(position) => done_redirect("forget", &values, position, position, false),
+        Ok(position) => done_redirect("forget", &values, (position, position), false, None),
         Err(error) => {
             let status = match &error {
                 crate::forget::ForgetError::Unknown(_) => StatusCode::NOT_FOUND,

@@ -513,6 +513,14 @@ fn the_recidivism_page_draws_time_to_reoffence_curves_and_comparisons() {
         sign_in_at(&client, base, &auditor, "/overview").await;
         client.goto(&format!("{base}/recidivism")).await.unwrap();
         arrive(&client, "svg[data-chart=time-to-reoffence]").await;
+        // Releases have no skill: the page offers none to filter by (the server would refuse
+        // it), while the enrolment page does.
+        assert!(client.find(Locator::Css("form.filters #facility")).await.is_ok());
+        assert!(client.find(Locator::Css("form.filters #skill")).await.is_err(), "no skill");
+        client.goto(&format!("{base}/enrolment")).await.unwrap();
+        assert!(client.find(Locator::Css("form.filters #skill")).await.is_ok(), "skill here");
+        client.goto(&format!("{base}/recidivism")).await.unwrap();
+        arrive(&client, "svg[data-chart=time-to-reoffence]").await;
 
         // The step lines: one per group, the cohort's with the API's points, and a step down.
         let chart = client.find(Locator::Css("svg[data-chart=time-to-reoffence]")).await.unwrap();

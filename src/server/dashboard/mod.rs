@@ -272,16 +272,18 @@ impl PageQuery {
     }
 
     /// The filters a user may use: published cuts (a period, a whole facility or skill) for
-    /// roles that see aggregates, any date and period for the others.
+    /// roles that see aggregates, any date and period for the others. The recidivism page,
+    /// about releases, offers no skill: a release has none, and the server would refuse it.
     fn filters(&self, web: &Web, action: &str) -> Markup {
         let lang = web.lang;
+        let skill = non_empty(&self.skill);
+        let skill = (action != "/recidivism").then_some(skill.as_deref());
         if Scope::of(&web.user) == Scope::Aggregates {
-            let (period, facility, skill) =
-                (non_empty(&self.period), non_empty(&self.facility), non_empty(&self.skill));
+            let (period, facility) = (non_empty(&self.period), non_empty(&self.facility));
             let cut = render::Cut {
                 period: period.as_deref(),
                 facility: facility.as_deref(),
-                skill: skill.as_deref(),
+                skill,
                 years: (web.year - 4..=web.year).rev().collect(),
             };
             return render::cut_filters(lang, action, &cut);
@@ -292,7 +294,7 @@ impl PageQuery {
             self.as_of.as_deref(),
             (self.from.as_deref(), self.to.as_deref()),
             non_empty(&self.facility).as_deref(),
-            non_empty(&self.skill).as_deref(),
+            skill,
             html! {},
         )
     }

@@ -209,14 +209,15 @@ pub fn message_page(
     }
 }
 
-/// The filters every page has: as-of date, facility, skill.
+/// The filters every page has: as-of date, period, facility and, where the page can be
+/// narrowed by it, skill (`skill` is `None` where it cannot: releases have no skill).
 pub fn filters(
     lang: Lang,
     action: &str,
     as_of: Option<&str>,
     (from, to): (Option<&str>, Option<&str>),
     facility: Option<&str>,
-    skill: Option<&str>,
+    skill: Option<Option<&str>>,
     extra: Markup,
 ) -> Markup {
     html! {
@@ -225,19 +226,21 @@ pub fn filters(
             label { (t(lang, "ui.from")) input #from type="date" name="from" value=[from]; }
             label { (t(lang, "ui.to")) input #to type="date" name="to" value=[to]; }
             label { (t(lang, "ui.facility")) input #facility type="text" name="facility" placeholder=(t(lang, "ui.all")) value=[facility]; }
-            label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[skill]; }
+            @if let Some(skill) = skill {
+                label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[skill]; }
+            }
             (extra)
             button #apply type="submit" { (t(lang, "ui.apply")) }
         }
     }
 }
 
-/// The published cut a role that sees aggregates asks for: a period, a facility, a skill,
-/// and the years it may choose from.
+/// The published cut a role that sees aggregates asks for: a period, a facility, a skill
+/// (`None` where the page cannot be narrowed by skill), and the years it may choose from.
 pub struct Cut<'a> {
     pub period: Option<&'a str>,
     pub facility: Option<&'a str>,
-    pub skill: Option<&'a str>,
+    pub skill: Option<Option<&'a str>>,
     pub years: Vec<i32>,
 }
 
@@ -261,7 +264,9 @@ pub fn cut_filters(lang: Lang, action: &str, cut: &Cut<'_>) -> Markup {
                 }
             } }
             label { (t(lang, "ui.facility")) input #facility type="text" name="facility" placeholder=(t(lang, "ui.all")) value=[cut.facility]; }
-            label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[cut.skill]; }
+            @if let Some(skill) = cut.skill {
+                label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[skill]; }
+            }
             button #apply type="submit" { (t(lang, "ui.apply")) }
             p.notes { (t(lang, "ui.published_cuts")) }
         }

@@ -278,43 +278,7 @@ enum Command {
     /// Measure the fixed benchmark workloads W1-W7 against the raw limit of the same database,
     /// on fresh databases of their own (docs/PERFORMANCE.md). With `--into-log`, write the
     /// workload into the log of `--database-url` instead and ask it as-of questions.
-    Bench {
-        /// The database to measure; PostgreSQL on the server of `--database-url` when that is
-        /// a PostgreSQL URL, else 127.0.0.1:5432.
-        #[arg(long, value_enum, default_value_t = BenchBackend::Sqlite)]
-        backend: BenchBackend,
-        /// Participation streams of 45 events.
-        #[arg(long, default_value_t = 2_000)]
-        streams: usize,
-        /// Concurrent writers for W2 (and, with `--into-log`, appends in flight).
-        #[arg(long, default_value_t = 8)]
-        writers: usize,
-        /// Concurrent writers for W2's second run, a server's load.
-        #[arg(long, default_value_t = 64)]
-        load_writers: usize,
-        /// Streams loaded one by one for W5, and proofs of each kind made for W7 (and, with
-        /// `--into-log`, on the log written).
-        #[arg(long, default_value_t = 1_000)]
-        samples: usize,
-        /// Write the workload into the (empty) log of `--database-url` and keep it, for scale
-        /// runs of rebuild, verify, export and as-of; with `--only W7`, time the Merkle tree
-        /// and proofs of the log there instead, as it is.
-        #[arg(long)]
-        into_log: bool,
-        /// With `--into-log`: as-of questions on random business dates, each asked of every
-        /// projection.
-        #[arg(long, default_value_t = 5)]
-        questions: usize,
-        #[arg(long, default_value_t = 2026)]
-        seed: u64,
-        /// Only these workloads (W1, W2, W1cmd, W3, W4, W5, W6, W7), for profiling one of them;
-        /// the raw limit is always measured.
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-        /// Also write the figures as JSON to this file.
-        #[arg(long)]
-        out: Option<PathBuf>,
-    },
+    Bench(crate::bench::command::BenchArgs),
     /// Every event about a person (their ref), a participation, a package, a grant or an
     /// actor: what, who, where, when it happened and was recorded, why; reversals beside.
     Audit {
@@ -448,13 +412,6 @@ impl IssuerArgs {
             causation_id: None,
         }
     }
-}
-
-/// The databases `jejak bench` measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum BenchBackend {
-    Sqlite,
-    Postgres,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -617,58 +574,18 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             return Ok(code);
         }
-        Command::Bench {
-            backend,
-            streams,
-            writers,
-            load_writers,
-            samples,
-            into_log: false,
-            seed,
-            ref only,
-            ref out,
-            ..
-        } => {
-            let backend = match backend {
-                BenchBackend::Sqlite => Backend::Sqlite,
-                BenchBackend::Postgres => Backend::Postgres,
-            };
-            let options = crate::bench::suite::SuiteOptions {
-                backend,
-                base_url: Some(url.clone())
-                    .filter(|url| Backend::of_url(url).ok() == Some(Backend::Postgres)),
-                streams,
-                writers,
-                load_writers,
-                samples,
-                seed,
-                zone: cli.time_zone,
-                only: only.clone(),
-            };
-            let stage = |what: &str| eprintln!("{what}");
-            let report = crate::bench::suite::run(&options, &stage).await?;
-            print!("{}", crate::bench::suite::table(&report));
-            if let Some(out) = out {
-                let json = serde_json::json!({
-                    "date": chrono::Utc::now().date_naive(),
-                    "machine": crate::bench::suite::Machine::this(),
-                    "run": report,
-                });
-                std::fs::write(out, serde_json::to_string_pretty(&json)? + "\n")
-                    .with_context(|| format!("cannot write {}", out.display()))?;
-            }
-            return Ok(ExitCode::SUCCESS);
+        Command::Bench(ref args) if !args.into_log => {
+            return crate::bench::command::run_suite(args, &url, cli.time_zone).await;
         }
         _ => {}
     }
     let simulated =
         Arc::new(SimulatedClock::new(Timestamp::start_of_day(demo::STORY_START).expect("a date")));
-    let clock: Arc<dyn Clock> =
-        if matches!(cli.command, Command::Demo { .. } | Command::Bench { .. }) {
-            simulated.clone()
-        } else {
-            Arc::new(SystemClock)
-        };
+    let clock: Arc<dyn Clock> = if matches!(cli.command, Command::Demo { .. } | Command::Bench(_)) {
+        simulated.clone()
+    } else {
+        Arc::new(SystemClock)
+    };
     let store = Store::open(&url, clock.clone())
         .await
         .with_context(|| format!("cannot open the log at {}", redact_url(&url)))?;
@@ -993,64 +910,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { samples, seed, ref only, .. }
-            if only.len() == 1 && only[0].eq_ignore_ascii_case("W7") =>
-        {
-            // The tree and proofs of the log as it is, written before by `--into-log`.
-            print_tree_timings(&store, samples, seed).await?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Bench { streams, writers, samples, questions, seed, out, .. } => {
-            let bar = progress_bar(streams as i64 * 48, "writing the workload");
-            let filled = crate::bench::fill(&store, &simulated, streams, seed, writers, |p| {
-                bar.set_position(p as u64)
-            })
-            .await?;
-            bar.finish_and_clear();
-            println!(
-                "workload: {} streams, {} events in {:.1} s ({:.0} events/s)",
-                filled.streams, filled.events, filled.seconds, filled.events_per_second
-            );
-            let (took, proofs) = print_tree_timings(&store, samples, seed).await?;
-            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
-            let history = crate::history::History::new(store.clone(), config)
-                .with_snapshot_every(cli.snapshot_every);
-            let (snapshots, timings) =
-                crate::bench::as_of_questions(&store, &history, questions, seed).await?;
-            println!(
-                "snapshots every {} positions taken in {:.1} s",
-                cli.snapshot_every,
-                snapshots.as_secs_f64()
-            );
-            println!(
-                "{:<10} {:<10} {:<10} {:>10} {:>10} {:>8}",
-                "PROJECTION", "FACILITY", "AS_OF", "MS", "SNAPSHOT", "FOLDED"
-            );
-            for timing in &timings {
-                println!(
-                    "{:<10} {:<10} {:<10} {:>10.1} {:>10} {:>8}",
-                    timing.projection,
-                    timing.facility.as_deref().unwrap_or("all"),
-                    timing.as_of,
-                    timing.milliseconds,
-                    timing.snapshot,
-                    timing.folded
-                );
-            }
-            if let Some(out) = out {
-                let json = serde_json::json!({
-                    "backend": store.backend().name(),
-                    "workload": filled,
-                    "tree_seconds": took.as_secs_f64(),
-                    "proofs": proofs,
-                    "snapshot_every": cli.snapshot_every,
-                    "snapshot_seconds": snapshots.as_secs_f64(),
-                    "as_of": timings,
-                });
-                std::fs::write(&out, serde_json::to_string_pretty(&json)? + "\n")
-                    .with_context(|| format!("cannot write {}", out.display()))?;
-            }
-            Ok(ExitCode::SUCCESS)
+        Command::Bench(args) => {
+            let zone = (cli.time_zone, cli.snapshot_every);
+            crate::bench::command::run_into_log(&args, &store, &simulated, zone).await
         }
         Command::Audit { subject, id, as_of, format } => {
             let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
@@ -1596,33 +1458,6 @@ async fn run_serve(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Builds the Merkle tree over the log (from nothing when it has none) and times proofs on
-/// it, printing both: the scale run of docs/PERFORMANCE.md.
-async fn print_tree_timings(
-    store: &Store,
-    samples: usize,
-    seed: u64,
-) -> anyhow::Result<(std::time::Duration, crate::bench::tree::ProofTimings)> {
-    let (covered, took) = crate::bench::tree::catch_up(store).await?;
-    println!(
-        "Merkle tree built over {covered} events in {:.1} s ({:.0} events/s)",
-        took.as_secs_f64(),
-        covered as f64 / took.as_secs_f64()
-    );
-    let proofs = crate::bench::tree::proof_timings(store, samples, seed).await?;
-    println!(
-        "{} proofs in the tree of {} events: inclusion p50 {:.2} ms, p99 {:.2} ms; \
-         consistency p50 {:.2} ms, p99 {:.2} ms",
-        proofs.samples,
-        proofs.tree_size,
-        proofs.inclusion_p50_ms,
-        proofs.inclusion_p99_ms,
-        proofs.consistency_p50_ms,
-        proofs.consistency_p99_ms
-    );
-    Ok((took, proofs))
-}
-
 /// `jejak verify`: the chain and tree, then the checkpoints file against the log and, with
 /// witnesses, against the quorum.
 async fn run_verify_all(
@@ -1847,7 +1682,10 @@ async fn run_verify(store: &Store) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn progress_bar(length: i64, message: impl Into<std::borrow::Cow<'static, str>>) -> ProgressBar {
+pub(crate) fn progress_bar(
+    length: i64,
+    message: impl Into<std::borrow::Cow<'static, str>>,
+) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

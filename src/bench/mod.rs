@@ -31,6 +31,7 @@ use uuid::Uuid;
 
 use crate::clock::SimulatedClock;
 
+pub mod command;
 pub mod raw;
 pub mod suite;
 pub mod tree;

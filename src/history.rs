@@ -297,9 +297,11 @@ impl History {
                     let entry = scopes.entry(scope.text()).or_insert((scope, 0));
                     entry.1 = entry.1.max(latest);
                 }
-                None => {
-                    tracing::warn!(projection = projection.name, scope = %text, "snapshots under a scope this version cannot read")
-                }
+                None => tracing::warn!(
+                    projection = projection.name,
+                    scope = %text,
+                    "snapshots under a scope this version cannot read"
+                ),
             }
         }
         Ok(scopes.into_values().collect())

@@ -1,5 +1,7 @@
 //! The raw limit of the database, measured in the same run as the workloads: plain sqlx on a
-//! minimal append-only table, with the store's own durability settings.
+//! minimal append-only table, with the store's own durability settings (the write side's
+//! limit), and a plain read of the log's own `events` table ([`read_log_table`], the read
+//! side's).
 //!
 //! It is meant to be the fastest honest way to put these rows in and get them out: one
 //! dedicated connection per writer (no pool, so no ping before use), statements prepared once

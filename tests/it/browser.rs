@@ -468,6 +468,35 @@ async fn shoot_at(client: &Client, selector: &str, name: &str) {
     shoot(client, name).await;
 }
 
+/// Releases have no skill: the recidivism page offers none to filter by (the server would
+/// refuse it), while the enrolment page does. Leaves the browser on the recidivism page.
+async fn skill_is_offered_only_where_it_narrows(client: &Client, base: &str) {
+    assert!(client.find(Locator::Css("form.filters #facility")).await.is_ok());
+    assert!(client.find(Locator::Css("form.filters #skill")).await.is_err(), "no skill");
+    client.goto(&format!("{base}/enrolment")).await.unwrap();
+    assert!(client.find(Locator::Css("form.filters #skill")).await.is_ok(), "skill here");
+    client.goto(&format!("{base}/recidivism")).await.unwrap();
+    arrive(client, "svg[data-chart=time-to-reoffence]").await;
+}
+
+/// Each line of a chart: its stroke and its points.
+async fn polylines(chart: &fantoccini::elements::Element) -> Vec<(String, Vec<(f64, f64)>)> {
+    let mut lines = Vec::new();
+    for polyline in chart.find_all(Locator::Css("polyline")).await.unwrap() {
+        let stroke = polyline.attr("stroke").await.unwrap().unwrap();
+        let points = polyline.attr("points").await.unwrap().unwrap();
+        let points = points
+            .split_whitespace()
+            .map(|xy| {
+                let (x, y) = xy.split_once(',').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect();
+        lines.push((stroke, points));
+    }
+    lines
+}
+
 /// The time to reoffence on the recidivism page: the step lines are the report's points (the
 /// cohort's curve not withheld and stepping down), and the comparisons section is a table with
 /// the API's rows and columns, under a heading in words; screenshots of both, in both
@@ -513,33 +542,11 @@ fn the_recidivism_page_draws_time_to_reoffence_curves_and_comparisons() {
         sign_in_at(&client, base, &auditor, "/overview").await;
         client.goto(&format!("{base}/recidivism")).await.unwrap();
         arrive(&client, "svg[data-chart=time-to-reoffence]").await;
-        // Releases have no skill: the page offers none to filter by (the server would refuse
-        // it), while the enrolment page does.
-        assert!(client.find(Locator::Css("form.filters #facility")).await.is_ok());
-        assert!(client.find(Locator::Css("form.filters #skill")).await.is_err(), "no skill");
-        client.goto(&format!("{base}/enrolment")).await.unwrap();
-        assert!(client.find(Locator::Css("form.filters #skill")).await.is_ok(), "skill here");
-        client.goto(&format!("{base}/recidivism")).await.unwrap();
-        arrive(&client, "svg[data-chart=time-to-reoffence]").await;
+        skill_is_offered_only_where_it_narrows(&client, base).await;
 
         // The step lines: one per group, the cohort's with the API's points, and a step down.
         let chart = client.find(Locator::Css("svg[data-chart=time-to-reoffence]")).await.unwrap();
-        let mut lines = Vec::new();
-        for polyline in chart.find_all(Locator::Css("polyline")).await.unwrap() {
-            let stroke = polyline.attr("stroke").await.unwrap().unwrap();
-            let points: Vec<(f64, f64)> = polyline
-                .attr("points")
-                .await
-                .unwrap()
-                .unwrap()
-                .split_whitespace()
-                .map(|xy| {
-                    let (x, y) = xy.split_once(',').unwrap();
-                    (x.parse().unwrap(), y.parse().unwrap())
-                })
-                .collect();
-            lines.push((stroke, points));
-        }
+        let lines = polylines(&chart).await;
         assert_eq!(lines.len(), 4, "a line per group: {lines:?}");
         let all = &lines.iter().find(|(stroke, _)| stroke == "#1d2733").expect("the cohort").1;
         assert_eq!(all.len(), 1 + 2 * shown, "the cohort's line is the report's points: {all:?}");

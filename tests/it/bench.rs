@@ -1,12 +1,16 @@
 //! `jejak bench` keeps working: a small run on each database measures every workload and the
-//! raw limit, writes every figure with its ratio as JSON, and leaves no database behind.
-//! (Its figures are for docs/PERFORMANCE.md; this test never judges speed.)
+//! raw limit, writes every figure with its ratio as JSON, and leaves no database behind; the
+//! scale run's path (`--into-log`) writes into a log and keeps it. (Its figures are for
+//! docs/PERFORMANCE.md; these tests never judge speed.)
 
 use serde_json::Value;
 
 use crate::support::{TestDb, backend_tests, jejak_async, stdout};
 
-backend_tests!(a_small_bench_run_reports_every_workload_against_the_raw_limit);
+backend_tests!(
+    a_small_bench_run_reports_every_workload_against_the_raw_limit,
+    a_bench_into_the_log_keeps_the_workload_and_asks_it_as_of_questions,
+);
 
 async fn a_small_bench_run_reports_every_workload_against_the_raw_limit(db: TestDb) {
     let bench_databases = r"SELECT count(*) FROM pg_database WHERE datname LIKE 'jejak\_bench\_%'";
@@ -109,4 +113,34 @@ async fn a_small_bench_run_reports_every_workload_against_the_raw_limit(db: Test
         let after = db.count(bench_databases).await;
         assert_eq!(after, before, "the bench drops the databases it made");
     }
+}
+
+/// The scale run's path at a tiny size: the workload written into the test's own empty log and
+/// kept, its tree built and proofs timed, as-of questions asked of every projection after the
+/// snapshots are taken; then `--only W7` times the tree and proofs of that log as it is.
+async fn a_bench_into_the_log_keeps_the_workload_and_asks_it_as_of_questions(db: TestDb) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("scale.json");
+    let (path, every) = (out.to_str().unwrap(), "50");
+    let args = ["bench", "--into-log", "--streams", "3", "--samples", "5", "--questions", "1"];
+    let args = [&args[..], &["--snapshot-every", every, "--out", path]].concat();
+    let output = jejak_async(Some(&db.url), &args).await;
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let json: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let events = json["workload"]["events"].as_i64().unwrap();
+    assert!(events >= 3 * 45, "three participation streams at least: {events}");
+    assert_eq!(db.count("SELECT count(*) FROM events").await, events, "the log keeps it");
+    assert_eq!(json["snapshot_every"], 50);
+    assert!(db.count("SELECT count(*) FROM fold_snapshots").await >= events / 50);
+    let asked = json["as_of"].as_array().unwrap();
+    for projection in ["programme", "people", "monthly"] {
+        assert!(asked.iter().any(|q| q["projection"] == projection), "{projection}: {asked:?}");
+    }
+
+    let w7 = ["bench", "--into-log", "--only", "W7", "--samples", "5"];
+    let again = jejak_async(Some(&db.url), &w7).await;
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let said = stdout(&again);
+    assert!(said.contains(&format!("in the tree of {events} events")), "{said}");
 }

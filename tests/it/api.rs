@@ -730,6 +730,22 @@ async fn an_analyst_reads_published_cuts_only(db: TestDb) {
         let (status, body) = call(&world.router, Method::GET, uri, Some(auditor), None).await;
         assert_eq!(status, StatusCode::OK, "the auditor asks freely: {uri}: {body}");
     }
+    // Outcomes are published per skill, facility and category, not per package: a package's
+    // row beside its skill's total would give a withheld count away. The auditor sees both.
+    for (token, expected) in
+        [(analyst, &["skills", "groups"][..]), (auditor, &["packages", "skills", "groups"][..])]
+    {
+        let uri = "/api/views/outcomes";
+        let (status, body) = call(&world.router, Method::GET, uri, Some(token), None).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let names: Vec<&str> = body["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, expected, "{body}");
+    }
     // The person-level extract is the evaluator's alone: not the analyst's, nor the auditor's.
     let extract = "/api/extracts/recidivism?purpose=PKS-001%20studi%20contoh";
     for token in [analyst, auditor] {

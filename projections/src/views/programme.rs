@@ -571,6 +571,9 @@ pub(super) fn funnel(input: &Input<'_>) -> Report {
     report(input, "funnel", "Funnel: nomination to grant", sections, notes)
 }
 
+/// Why a published cut of the outcomes has no row per package.
+const PACKAGES_NOT_PUBLISHED: &str = "Published cut: outcomes per skill, facility and category, not per package (a package is a small group; its row beside the skill's total would give a withheld count away).";
+
 pub(super) fn outcomes(input: &Input<'_>) -> Report {
     let programme = Programme::load(input);
     let columns = [
@@ -673,17 +676,20 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
             crate::report::count(competent),
         ]);
     }
-    let notes = vec![
+    let mut notes = vec![
         "Non-completers ended for their own reasons (own request, dismissal, low attendance, behaviour); administrative exits were released, transferred or had the package cancelled; personal exits ended for health or death. Each is reported apart.".to_owned(),
         "Counts by sex and age band from 1 to 4 are suppressed (<5).".to_owned(),
     ];
-    report(
-        input,
-        "outcomes",
-        "Hasil pelatihan (training outcomes)",
-        vec![section, by_skill, by_group],
-        notes,
-    )
+    // A published cut is a period, a facility or a skill, never one package: a package is a
+    // small group, and its row beside the skill's total would give a withheld count away as
+    // the total less the other packages.
+    let sections = if input.options.published {
+        notes.push(PACKAGES_NOT_PUBLISHED.to_owned());
+        vec![by_skill, by_group]
+    } else {
+        vec![section, by_skill, by_group]
+    };
+    report(input, "outcomes", "Hasil pelatihan (training outcomes)", sections, notes)
 }
 
 fn outcome_figures(rows: &[&ParticipationRow]) -> [i64; 9] {

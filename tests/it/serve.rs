@@ -269,5 +269,41 @@ async fn an_analysts_filters_offer_published_cuts_only() {
     assert!(wrong.contains("give a year (2025) or a quarter (2025-Q2)"), "{wrong}");
     let auditor = dashboard_page(&served.address, served.token("auditor"), "/recidivism");
     assert!(auditor.contains("name=\"as_of\"") && !auditor.contains("name=\"period\""));
+    outcomes_give_no_withheld_group_away(&served.json("/api/views/outcomes", analyst));
     assert!(served.stop().success());
+}
+
+/// The analyst's attack on the published outcomes: per category, the skills' starters,
+/// completers and competent add up to the same as the groups'. Each cell is in one such sum
+/// only, so a withheld count can be worked out exactly when it is the only one withheld in
+/// its sum; none is.
+fn outcomes_give_no_withheld_group_away(body: &serde_json::Value) {
+    use serde_json::Value;
+    let section = |name: &str| {
+        let sections = body["sections"].as_array().unwrap();
+        sections.iter().find(|s| s["name"] == name).unwrap().clone()
+    };
+    let (skills, groups) = (section("skills"), section("groups"));
+    let cells = |section: &Value, category: &Value, figure: &str| -> Vec<Value> {
+        let columns = section["columns"].as_array().unwrap();
+        let at = |name: &str| columns.iter().position(|c| c == name).unwrap();
+        let rows = section["rows"].as_array().unwrap().iter();
+        let rows = rows.filter(|row| row[at("category")] == *category);
+        rows.map(|row| row[at(figure)].clone()).collect()
+    };
+    let mut withheld_groups = 0;
+    let group_rows = groups["rows"].as_array().unwrap();
+    let categories: std::collections::BTreeSet<String> =
+        group_rows.iter().map(|row| row[0].as_str().unwrap().to_owned()).collect();
+    for category in categories {
+        let category = Value::from(category);
+        for figure in ["starters", "completers", "competent"] {
+            let both = [cells(&skills, &category, figure), cells(&groups, &category, figure)];
+            let withheld = |cells: &[Value]| cells.iter().filter(|c| !c.is_number()).count();
+            withheld_groups += withheld(&both[1]);
+            let unknowns = withheld(&both[0]) + withheld(&both[1]);
+            assert_ne!(unknowns, 1, "{category} {figure}: one withheld count in a sum: {both:?}");
+        }
+    }
+    assert!(withheld_groups > 0, "the demo has small groups to protect: {groups}");
 }

@@ -40,6 +40,9 @@ pub struct Grid {
     hidden: Vec<Option<Hidden>>,
     /// Each sum as cells with coefficients adding to zero (a total with −1, its parts with +1).
     sums: Vec<Vec<(CellId, i64)>>,
+    /// Cells no report shows and no one needs kept secret: a total two sections both add up
+    /// to, which ties them without being a count of its own.
+    unpublished: BTreeSet<CellId>,
 }
 
 impl Grid {
@@ -47,6 +50,15 @@ impl Grid {
     pub fn cell(&mut self, value: i64) -> CellId {
         self.values.push(value);
         self.hidden.push((1..=4).contains(&value).then_some(Hidden::Primary));
+        self.values.len() - 1
+    }
+
+    /// Adds a count no report shows (see `unpublished`): an unknown of the sums it is in,
+    /// never one to protect.
+    pub fn unpublished(&mut self, value: i64) -> CellId {
+        self.values.push(value);
+        self.hidden.push(Some(Hidden::Secondary));
+        self.unpublished.insert(self.values.len() - 1);
         self.values.len() - 1
     }
 
@@ -166,6 +178,7 @@ impl Grid {
                 (0..unknowns.len()).all(|col| is_pivot[col] || rows[*row][col].abs() < EPSILON)
             })
             .map(|(_, pivot)| unknowns[*pivot])
+            .filter(|cell| !self.unpublished.contains(cell))
             .collect();
         determined.into_iter().collect()
     }
@@ -321,6 +334,23 @@ fn reduce(rows: &mut Vec<Vec<f64>>, columns: usize) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two sections counting the same people (3 + 10 one way, 7 + 6 the other) tied through a
+    /// total no report shows: the 3 is given away by the other section's sum, so one more cell
+    /// of its own side is withheld; the total itself needs no protecting.
+    #[test]
+    fn an_unpublished_total_ties_two_sections_without_being_protected() {
+        let mut grid = Grid::default();
+        let [a, b, c, d] = [grid.cell(3), grid.cell(10), grid.cell(7), grid.cell(6)];
+        let total = grid.unpublished(13);
+        grid.sum(total, &[a, b]);
+        grid.sum(total, &[c, d]);
+        assert_eq!(grid.determined(), vec![a], "the total is known through c and d");
+        grid.protect();
+        assert!(grid.determined().is_empty());
+        assert_eq!(grid.hidden(b), Some(Hidden::Secondary));
+        assert_eq!((grid.hidden(c), grid.hidden(d)), (None, None), "the other side stays shown");
+    }
 
     /// A total of 20 with parts 3, 10, 7: the 3 alone withheld is given away by the total.
     #[test]

@@ -571,6 +571,84 @@ pub(super) fn funnel(input: &Input<'_>) -> Report {
     report(input, "funnel", "Funnel: nomination to grant", sections, notes)
 }
 
+/// The figures the skills and the groups of the outcomes both count, per category.
+const TIED_FIGURES: [&str; 3] = ["starters", "completers", "competent"];
+
+/// A published cut's outcomes with their counts withheld so that none from 1 to 4 can be
+/// worked out (`crate::disclosure`): per category, the skills' starters, completers and
+/// competent add up to the same people as the groups', so a group's withheld count would be
+/// the skills' total less the other groups. The two sections are tied through totals no one
+/// is shown; where the data do not add up (a participation of a package no longer read), they
+/// are not tied and keep their own suppression.
+fn protect_published_outcomes(skills: &mut Section, groups: &mut Section) {
+    let mut grid = crate::disclosure::Grid::default();
+    let skill_cells = grid_cells(&mut grid, skills);
+    let group_cells = grid_cells(&mut grid, groups);
+    let category = |section: &Section, row: &[Cell]| {
+        let at = section.columns.iter().position(|c| c == "category").expect("a category");
+        row[at].clone()
+    };
+    let mut categories: Vec<Cell> = Vec::new();
+    for row in &groups.rows {
+        let found = category(groups, row);
+        if !categories.contains(&found) {
+            categories.push(found);
+        }
+    }
+    for wanted in &categories {
+        for figure in TIED_FIGURES {
+            let tied = |section: &Section, cells: &[Vec<Option<usize>>]| -> Vec<usize> {
+                let at = section.columns.iter().position(|c| c == figure).expect("a figure");
+                let rows = section.rows.iter().zip(cells);
+                let rows = rows.filter(|(row, _)| category(section, row) == *wanted);
+                rows.filter_map(|(_, cells)| cells[at]).collect()
+            };
+            let (left, right) = (tied(skills, &skill_cells), tied(groups, &group_cells));
+            let total = |cells: &[usize]| cells.iter().map(|c| grid.value(*c)).sum::<i64>();
+            if total(&left) == total(&right) {
+                let sum = grid.unpublished(total(&left));
+                grid.sum(sum, &left);
+                grid.sum(sum, &right);
+            }
+        }
+    }
+    loop {
+        grid.protect();
+        if !grid.close_zero_sums() {
+            break;
+        }
+    }
+    for (section, cells) in [(skills, skill_cells), (groups, group_cells)] {
+        for (row, cells) in section.rows.iter_mut().zip(cells) {
+            for (cell, id) in row.iter_mut().zip(cells) {
+                match id.and_then(|id| grid.hidden(id)) {
+                    Some(crate::disclosure::Hidden::Primary) => *cell = Cell::Suppressed,
+                    Some(crate::disclosure::Hidden::Secondary) => *cell = Cell::Withheld,
+                    None => {}
+                }
+            }
+        }
+    }
+}
+
+/// A grid cell for every count of `section` (see `report::is_count_column`), row by row.
+fn grid_cells(grid: &mut crate::disclosure::Grid, section: &Section) -> Vec<Vec<Option<usize>>> {
+    let counts: Vec<bool> =
+        section.columns.iter().map(|name| crate::report::is_count_column(name)).collect();
+    let mut cells = Vec::with_capacity(section.rows.len());
+    for row in &section.rows {
+        let mut ids = Vec::with_capacity(row.len());
+        for (cell, is_count) in row.iter().zip(&counts) {
+            ids.push(match (cell, is_count) {
+                (Cell::Int(n), true) => Some(grid.cell(*n)),
+                _ => None,
+            });
+        }
+        cells.push(ids);
+    }
+    cells
+}
+
 /// Why a published cut of the outcomes has no row per package.
 const PACKAGES_NOT_PUBLISHED: &str = "Published cut: outcomes per skill, facility and category, not per package (a package is a small group; its row beside the skill's total would give a withheld count away).";
 
@@ -666,15 +744,19 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
         entry[1] += reached(p.completed_on);
         entry[2] += i64::from(p.competency_result.as_deref() == Some("kompeten"));
     }
-    for ((category, sex, age_band), [starters, completers, competent]) in groups {
-        by_group.push(vec![
-            Cell::text(category),
-            Cell::text(sex),
-            Cell::text(age_band),
-            crate::report::count(starters),
-            crate::report::count(completers),
-            crate::report::count(competent),
-        ]);
+    for ((category, sex, age_band), figures) in groups {
+        let mut row = vec![Cell::text(category), Cell::text(sex), Cell::text(age_band)];
+        row.extend(figures.into_iter().map(Cell::Int));
+        by_group.push(row);
+    }
+    if input.options.published {
+        protect_published_outcomes(&mut by_skill, &mut by_group);
+    } else {
+        for cell in by_group.rows.iter_mut().flat_map(|row| row[3..].iter_mut()) {
+            if let Cell::Int(n) = *cell {
+                *cell = crate::report::count(n);
+            }
+        }
     }
     let mut notes = vec![
         "Non-completers ended for their own reasons (own request, dismissal, low attendance, behaviour); administrative exits were released, transferred or had the package cancelled; personal exits ended for health or death. Each is reported apart.".to_owned(),
@@ -880,6 +962,30 @@ pub(super) fn inbox(input: &Input<'_>) -> Report {
 mod tests {
     use super::*;
     use crate::programme::new_participation;
+
+    /// Inmates in two skills (10 and 12 started) and two groups (3 and 19): the 3 alone
+    /// withheld would be the skills' 22 less the 19, so the 19 is withheld too, and the
+    /// skills stay shown.
+    #[test]
+    fn a_published_group_count_is_not_the_skills_total_less_the_other_groups() {
+        let columns = ["skill", "facility", "category", "starters", "completers", "competent"];
+        let mut skills = Section::new("skills", "Skills", &columns);
+        for (skill, started) in [("menjahit", 10), ("pangkas_rambut", 12)] {
+            let mut row = vec![Cell::text(skill), Cell::text("RUTAN-SOE"), Cell::text("wbp")];
+            row.extend([Cell::Int(started), Cell::Int(0), Cell::Int(0)]);
+            skills.push(row);
+        }
+        let columns = ["category", "sex", "age_band", "starters", "completers", "competent"];
+        let mut groups = Section::new("groups", "Groups", &columns);
+        for (sex, started) in [("L", 3), ("P", 19)] {
+            let mut row = vec![Cell::text("wbp"), Cell::text(sex), Cell::text("18-25")];
+            row.extend([Cell::Int(started), Cell::Int(0), Cell::Int(0)]);
+            groups.push(row);
+        }
+        protect_published_outcomes(&mut skills, &mut groups);
+        assert_eq!((&groups.rows[0][3], &groups.rows[1][3]), (&Cell::Suppressed, &Cell::Withheld));
+        assert_eq!((&skills.rows[0][3], &skills.rows[1][3]), (&Cell::Int(10), &Cell::Int(12)));
+    }
     use crate::projection::Config;
     use crate::report::Options;
     use crate::scope::Scope;

@@ -649,8 +649,8 @@ fn grid_cells(grid: &mut crate::disclosure::Grid, section: &Section) -> Vec<Vec<
     cells
 }
 
-/// Why a published cut of the outcomes has no row per package.
-const PACKAGES_NOT_PUBLISHED: &str = "Published cut: outcomes per skill, facility and category, not per package (a package is a small group; its row beside the skill's total would give a withheld count away).";
+/// Why a published cut of the outcomes has no row per package, and what its x means.
+const PUBLISHED_OUTCOMES: &str = "Published cut: outcomes per skill, facility and category, not per package (a package is a small group; its row beside the skill's total would give a withheld count away). Counts from 1 to 4 are suppressed (<5), and further counts withheld (x) so that none of them is the skills' total less the other groups.";
 
 pub(super) fn outcomes(input: &Input<'_>) -> Report {
     let programme = Programme::load(input);
@@ -766,7 +766,7 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
     // small group, and its row beside the skill's total would give a withheld count away as
     // the total less the other packages.
     let sections = if input.options.published {
-        notes.push(PACKAGES_NOT_PUBLISHED.to_owned());
+        notes.push(PUBLISHED_OUTCOMES.to_owned());
         vec![by_skill, by_group]
     } else {
         vec![section, by_skill, by_group]

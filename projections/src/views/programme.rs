@@ -727,28 +727,7 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
         row.extend(figures.into_iter().map(Cell::Int));
         by_skill.push(row);
     }
-    let mut by_group = Section::new(
-        "groups",
-        "Outcomes by sex and age band (inmates and public apart)",
-        &["category", "sex", "age_band", "starters", "completers", "competent"],
-    );
-    let mut groups: BTreeMap<(String, String, String), [i64; 3]> = BTreeMap::new();
-    for p in programme.participations.iter().filter(|p| p.started_on.is_some()) {
-        let key = (
-            p.category.clone(),
-            p.sex.clone().unwrap_or_else(|| "unknown".to_owned()),
-            p.age_band.clone().unwrap_or_else(|| "unknown".to_owned()),
-        );
-        let entry = groups.entry(key).or_default();
-        entry[0] += 1;
-        entry[1] += reached(p.completed_on);
-        entry[2] += i64::from(p.competency_result.as_deref() == Some("kompeten"));
-    }
-    for ((category, sex, age_band), figures) in groups {
-        let mut row = vec![Cell::text(category), Cell::text(sex), Cell::text(age_band)];
-        row.extend(figures.into_iter().map(Cell::Int));
-        by_group.push(row);
-    }
+    let mut by_group = outcome_groups(&programme);
     if input.options.published {
         protect_published_outcomes(&mut by_skill, &mut by_group);
     } else {
@@ -772,6 +751,33 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
         vec![section, by_skill, by_group]
     };
     report(input, "outcomes", "Hasil pelatihan (training outcomes)", sections, notes)
+}
+
+/// The outcomes by sex and age band of those who started, as counts (suppressed by the caller).
+fn outcome_groups(programme: &Programme) -> Section {
+    let mut by_group = Section::new(
+        "groups",
+        "Outcomes by sex and age band (inmates and public apart)",
+        &["category", "sex", "age_band", "starters", "completers", "competent"],
+    );
+    let mut groups: BTreeMap<(String, String, String), [i64; 3]> = BTreeMap::new();
+    for p in programme.participations.iter().filter(|p| p.started_on.is_some()) {
+        let key = (
+            p.category.clone(),
+            p.sex.clone().unwrap_or_else(|| "unknown".to_owned()),
+            p.age_band.clone().unwrap_or_else(|| "unknown".to_owned()),
+        );
+        let entry = groups.entry(key).or_default();
+        entry[0] += 1;
+        entry[1] += reached(p.completed_on);
+        entry[2] += i64::from(p.competency_result.as_deref() == Some("kompeten"));
+    }
+    for ((category, sex, age_band), figures) in groups {
+        let mut row = vec![Cell::text(category), Cell::text(sex), Cell::text(age_band)];
+        row.extend(figures.into_iter().map(Cell::Int));
+        by_group.push(row);
+    }
+    by_group
 }
 
 fn outcome_figures(rows: &[&ParticipationRow]) -> [i64; 9] {

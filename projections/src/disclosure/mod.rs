@@ -33,6 +33,16 @@ pub enum Hidden {
     Secondary,
 }
 
+impl Hidden {
+    /// How a count not shown is printed: `<5` for a primary suppression, `x` for a secondary.
+    pub fn cell(self) -> crate::report::Cell {
+        match self {
+            Hidden::Primary => crate::report::Cell::Suppressed,
+            Hidden::Secondary => crate::report::Cell::Withheld,
+        }
+    }
+}
+
 /// Counts and the sums that tie them.
 #[derive(Debug, Clone, Default)]
 pub struct Grid {

@@ -621,10 +621,8 @@ fn protect_published_outcomes(skills: &mut Section, groups: &mut Section) {
     for (section, cells) in [(skills, skill_cells), (groups, group_cells)] {
         for (row, cells) in section.rows.iter_mut().zip(cells) {
             for (cell, id) in row.iter_mut().zip(cells) {
-                match id.and_then(|id| grid.hidden(id)) {
-                    Some(crate::disclosure::Hidden::Primary) => *cell = Cell::Suppressed,
-                    Some(crate::disclosure::Hidden::Secondary) => *cell = Cell::Withheld,
-                    None => {}
+                if let Some(hidden) = id.and_then(|id| grid.hidden(id)) {
+                    *cell = hidden.cell();
                 }
             }
         }

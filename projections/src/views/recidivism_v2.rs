@@ -545,10 +545,7 @@ fn copy_marker(grid: &mut Grid, from: CellId, to: CellId) -> bool {
 }
 
 fn marker(hidden: Option<Hidden>) -> Option<Cell> {
-    hidden.map(|hidden| match hidden {
-        Hidden::Primary => Cell::Suppressed,
-        Hidden::Secondary => Cell::Withheld,
-    })
+    hidden.map(Hidden::cell)
 }
 
 /// The marker of a figure derived from two counts: suppressed when either is, else withheld

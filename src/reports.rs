@@ -1,7 +1,9 @@
 //! `jejak report`: brings a view's read model up to the head, computes the view from it, and
 //! prints it as a table, CSV or JSON (docs/reports.md).
 
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
+use std::sync::Arc;
 
 use chrono::Utc;
 use projections::projection::{Config, ProjectionDef};
@@ -135,21 +137,31 @@ pub async fn build_view(
     Ok((view.build)(&input))
 }
 
-/// Every published cut of the people views, as last computed: computing one protects them
-/// all together (docs/reports.md, "Published cuts"), so the server keeps the lot for the log
-/// position it was computed at and answers the next cut from it.
+/// Every published cut of a family of views (the people views; the overview, funnel and
+/// outcomes), as last computed: computing one protects them all together (docs/reports.md,
+/// "Published cuts"), so the server keeps each family for the log position it was computed at
+/// and answers the next cut from it.
 #[derive(Default)]
 pub struct PublishedCuts {
-    latest: tokio::sync::Mutex<Option<(CutsKey, std::sync::Arc<Vec<Cut>>)>>,
+    /// By projection: the family last computed and what it was computed from.
+    latest: tokio::sync::Mutex<BTreeMap<&'static str, Family>>,
 }
+
+type Family = (CutsKey, Arc<Vec<Cut>>);
 
 /// What a family of cuts is a function of: the log position and its hash, and the options
 /// other than the cut.
 type CutsKey = (i64, String, Options);
-type Cut = (Options, Report, Report);
+/// A cut's options and its reports, one per view of the family.
+type Cut = (Options, Vec<Report>);
 
-/// The people view `view` (`recidivism` or `post_release`) for a reader of published cuts, at
-/// the head: the cut `options` asks for, protected with every other.
+/// Whether `view` is one of a family protected across published cuts.
+pub fn in_published_family(view: &str) -> bool {
+    ["recidivism", "post_release"].contains(&view) || views::PROGRAMME_FAMILY.contains(&view)
+}
+
+/// The view `view` of a family for a reader of published cuts, at the head: the cut
+/// `options` asks for, protected with every other.
 pub async fn build_published(
     projector: &Projector,
     cuts: &PublishedCuts,
@@ -157,13 +169,14 @@ pub async fn build_published(
     options: &Options,
 ) -> Result<Report, ReportError> {
     let def = named(view, options)?;
-    let projection = projections::people::DEF;
+    let projection = projections::projection::named(def.projection)
+        .ok_or_else(|| ReportError::UnknownView { name: view.to_owned() })?;
     let (tables, position, hash) = current(projector, projection, options).await?;
     let as_of = as_of(projector, position).await?;
     let whole = Options { facility: None, from: None, to: None, ..options.clone() };
     let key = (position, hash.clone(), whole.clone());
     let mut latest = cuts.latest.lock().await;
-    let family = match latest.as_ref() {
+    let family = match latest.get(projection.name) {
         Some((at, family)) if *at == key => family.clone(),
         _ => {
             let config = projector.config();
@@ -177,24 +190,34 @@ pub async fn build_published(
                     as_of,
                     options: &whole,
                 };
-                views::published_cuts(&input)
+                family_of(&input)
             })
             .await
             .map_err(|error| ReportError::Computation(error.to_string()))?;
-            let family = std::sync::Arc::new(family);
-            *latest = Some((key, family.clone()));
+            let family = Arc::new(family);
+            latest.insert(projection.name, (key, family.clone()));
             family
         }
     };
     drop(latest);
-    let asked = family.iter().find(|(cut, _, _)| {
+    let asked = family.iter().find(|(cut, _)| {
         (cut.from, cut.to, &cut.facility) == (options.from, options.to, &options.facility)
     });
-    match asked {
-        Some((_, recidivism, _)) if def.name == "recidivism" => Ok(recidivism.clone()),
-        Some((_, _, post_release)) if def.name == "post_release" => Ok(post_release.clone()),
-        // A cut with no release in it, or another view: computed alone.
-        _ => build_view(projector, def, options).await,
+    match asked.and_then(|(_, reports)| reports.iter().find(|r| r.view == def.name)) {
+        Some(report) => Ok(report.clone()),
+        // A cut with nothing in it: computed alone.
+        None => build_view(projector, def, options).await,
+    }
+}
+
+/// Every published cut of the family `input`'s projection computes.
+fn family_of(input: &Input<'_>) -> Vec<Cut> {
+    if input.projection.name == projections::people::DEF.name {
+        let cuts = views::published_cuts(input).into_iter();
+        cuts.map(|(options, recidivism, post_release)| (options, vec![recidivism, post_release]))
+            .collect()
+    } else {
+        views::programme_cuts(input)
     }
 }
 

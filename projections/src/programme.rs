@@ -830,7 +830,7 @@ fn rupiah(amount: u64) -> i64 {
 }
 
 /// A participation as nominated or registered on `today`, every later stage still to come.
-pub(crate) fn new_participation(
+pub fn new_participation(
     id: Uuid,
     package_id: Uuid,
     person_ref: &str,

@@ -6,7 +6,7 @@
 //! | all | auditor, dpo, system | everything, writes per the rules (auditors write nothing) |
 //! | facility | petugas_pembinaan, wali, tpp_sekretaris, karutan | views narrowed to their facility; audit trails of what happened there |
 //! | provider | disnaker_admin, instruktur, asesor, ppk, petugas_serah_terima | programme views narrowed to their packages; aggregate people views |
-//! | aggregates | analis, pk_bapas | aggregate views only, counts from 1 to 4 suppressed |
+//! | aggregates | analis, pk_bapas, evaluator | published cuts of the aggregate views (not the monthly return), protected together |
 
 use events::vocabulary::Role;
 
@@ -40,6 +40,10 @@ impl Scope {
 
 /// Views that list people one by one (registers), as opposed to aggregates.
 pub const REGISTERS: [&str; 4] = ["enrolment", "attendance", "grants", "inbox"];
+/// Views a reader of aggregates does not open besides the registers: the monthly return to
+/// the regional office counts per facility, month, skill and partner, small groups by
+/// construction, which add up to the outcomes' published cuts (docs/reports.md).
+pub const NOT_PUBLISHED: [&str; 1] = ["monthly"];
 /// Views computed from the people read model (custody, releases, reoffending).
 pub const PEOPLE_VIEWS: [&str; 3] = ["recidivism", "recidivism_stock", "post_release"];
 
@@ -48,7 +52,7 @@ pub fn may_read_view(scope: &Scope, view: &str) -> bool {
     match scope {
         Scope::All | Scope::Facility(_) => true,
         Scope::Provider(_) => view != "inbox",
-        Scope::Aggregates => !REGISTERS.contains(&view),
+        Scope::Aggregates => !REGISTERS.contains(&view) && !NOT_PUBLISHED.contains(&view),
     }
 }
 

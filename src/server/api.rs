@@ -607,7 +607,7 @@ pub async fn scoped_report(
         return Err(forbidden(&format!("read the {name} view")));
     }
     if scope == Scope::Aggregates
-        && let Err(why) = published_cut(&wanted)
+        && let Err(why) = published_cut(name, &wanted)
     {
         return Err(ApiError::Forbidden(why));
     }
@@ -633,7 +633,7 @@ pub async fn scoped_report(
     }
     let moment = Moment { as_of: wanted.as_of, known_at: wanted.known_at };
     let inner = &state.inner;
-    let family = options.published && ["recidivism", "post_release"].contains(&name);
+    let family = options.published && crate::reports::in_published_family(name);
     let report = if family && moment == Moment::default() {
         crate::reports::build_published(&inner.projector, &inner.published_cuts, name, &options)
             .await
@@ -657,9 +657,17 @@ pub async fn scoped_report(
 /// Whether a question is a published cut (docs/reports.md, "Published cuts"), the only ones
 /// roles that see aggregates may ask: the latest data (no `as_of`, `known_at`, `cut_off`,
 /// waiting period or older definition) over all time, a calendar year or a calendar quarter,
-/// for everything or a whole facility or skill. Free periods and dates would let the
-/// difference of two answers give away what each withholds. Why not, in both languages.
-fn published_cut(wanted: &ViewParams) -> Result<(), String> {
+/// for everything or a whole facility (the programme views show each skill as rows of their
+/// own). Free periods and dates would let the difference of two answers give away what each
+/// withholds. Why not, in both languages.
+fn published_cut(name: &str, wanted: &ViewParams) -> Result<(), String> {
+    if wanted.skill.is_some() && projections::views::PROGRAMME_FAMILY.contains(&name) {
+        return Err(format!(
+            "Untuk peran ini, setiap kejuruan tampil sebagai baris di dalam laporan {name}; hapus \
+             `skill`. / For this role, each skill is a row of the {name} report; leave out \
+             `skill`."
+        ));
+    }
     let fixed = [
         ("as_of", wanted.as_of.is_some()),
         ("known_at", wanted.known_at.is_some()),

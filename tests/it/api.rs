@@ -730,6 +730,20 @@ async fn an_analyst_reads_published_cuts_only(db: TestDb) {
         let (status, body) = call(&world.router, Method::GET, uri, Some(auditor), None).await;
         assert_eq!(status, StatusCode::OK, "the auditor asks freely: {uri}: {body}");
     }
+    // Skills are rows of the programme views, never a cut of them; the monthly return (month
+    // by skill by partner, small groups by construction) is not published.
+    let refusals = [
+        ("/api/views/outcomes?skill=menjahit", "each skill is a row of the outcomes report"),
+        ("/api/views/funnel?skill=menjahit", "setiap kejuruan tampil sebagai baris"),
+        ("/api/views/monthly", "may not read the monthly view"),
+    ];
+    for (uri, expected) in refusals {
+        let (status, body) = call(&world.router, Method::GET, uri, Some(analyst), None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{uri}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(expected), "{uri}: {body}");
+        let (status, body) = call(&world.router, Method::GET, uri, Some(auditor), None).await;
+        assert_eq!(status, StatusCode::OK, "the auditor asks freely: {uri}: {body}");
+    }
     // Outcomes are published per skill, facility and category, not per package: a package's
     // row beside its skill's total would give a withheld count away. The auditor sees both.
     for (token, expected) in

@@ -269,21 +269,22 @@ async fn an_analysts_filters_offer_published_cuts_only() {
     assert!(wrong.contains("give a year (2025) or a quarter (2025-Q2)"), "{wrong}");
     let auditor = dashboard_page(&served.address, served.token("auditor"), "/recidivism");
     assert!(auditor.contains("name=\"as_of\"") && !auditor.contains("name=\"period\""));
-    outcomes_give_no_withheld_group_away(&served.json("/api/views/outcomes", analyst));
+    let funnel = served.json("/api/views/funnel", analyst);
+    outcomes_give_no_withheld_group_away(&served.json("/api/views/outcomes", analyst), &funnel);
     assert!(served.stop().success());
 }
 
-/// The analyst's attack on the published outcomes: per category, the skills' starters,
-/// completers and competent add up to the same as the groups'. Each cell is in one such sum
-/// only, so a withheld count can be worked out exactly when it is the only one withheld in
-/// its sum; none is.
-fn outcomes_give_no_withheld_group_away(body: &serde_json::Value) {
+/// The analyst's attack on the published outcomes and funnel: per category, the skills'
+/// starters, completers and competent add up to the funnel's started, completed and competent,
+/// and so do the groups'. Each cell is in one such sum only, so a withheld count can be worked
+/// out exactly when it is the only one withheld in its sum, the funnel's total counted; none is.
+fn outcomes_give_no_withheld_group_away(body: &serde_json::Value, funnel: &serde_json::Value) {
     use serde_json::Value;
-    let section = |name: &str| {
-        let sections = body["sections"].as_array().unwrap();
+    let section = |report: &Value, name: &str| {
+        let sections = report["sections"].as_array().unwrap();
         sections.iter().find(|s| s["name"] == name).unwrap().clone()
     };
-    let (skills, groups) = (section("skills"), section("groups"));
+    let (skills, groups) = (section(body, "skills"), section(body, "groups"));
     let cells = |section: &Value, category: &Value, figure: &str| -> Vec<Value> {
         let columns = section["columns"].as_array().unwrap();
         let at = |name: &str| columns.iter().position(|c| c == name).unwrap();
@@ -291,18 +292,38 @@ fn outcomes_give_no_withheld_group_away(body: &serde_json::Value) {
         let rows = rows.filter(|row| row[at("category")] == *category);
         rows.map(|row| row[at(figure)].clone()).collect()
     };
+    let total = |category: &str, stage: &str| -> Value {
+        let rows = section(funnel, &format!("funnel_{category}"))["rows"].clone();
+        let row = rows.as_array().unwrap().iter().find(|row| row[0] == stage).unwrap().clone();
+        row[1].clone()
+    };
     let mut withheld_groups = 0;
     let group_rows = groups["rows"].as_array().unwrap();
     let categories: std::collections::BTreeSet<String> =
         group_rows.iter().map(|row| row[0].as_str().unwrap().to_owned()).collect();
     for category in categories {
-        let category = Value::from(category);
-        for figure in ["starters", "completers", "competent"] {
-            let both = [cells(&skills, &category, figure), cells(&groups, &category, figure)];
+        let stages =
+            [("starters", "started"), ("completers", "completed"), ("competent", "competent")];
+        for (figure, stage) in stages {
+            let shown_total = total(&category, stage).is_number();
+            let category = Value::from(category.as_str());
             let withheld = |cells: &[Value]| cells.iter().filter(|c| !c.is_number()).count();
-            withheld_groups += withheld(&both[1]);
-            let unknowns = withheld(&both[0]) + withheld(&both[1]);
-            assert_ne!(unknowns, 1, "{category} {figure}: one withheld count in a sum: {both:?}");
+            let (by_skill, by_group) =
+                (cells(&skills, &category, figure), cells(&groups, &category, figure));
+            withheld_groups += withheld(&by_group);
+            let total_unknown = usize::from(!shown_total);
+            for (side, cells) in [("skills", &by_skill), ("groups", &by_group)] {
+                let unknowns = withheld(cells) + total_unknown;
+                assert_ne!(
+                    unknowns, 1,
+                    "{category} {figure}: one withheld count in the {side}' sum: {cells:?}"
+                );
+            }
+            let unknowns = withheld(&by_skill) + withheld(&by_group);
+            assert_ne!(
+                unknowns, 1,
+                "{category} {figure}: skills and groups: {by_skill:?} {by_group:?}"
+            );
         }
     }
     assert!(withheld_groups > 0, "the demo has small groups to protect: {groups}");

@@ -27,6 +27,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::NaiveDate;
+
 use super::{CellId, Change, Grid};
 
 /// A hierarchy of cuts along one dimension: node 0 is the whole (all time, every facility),
@@ -96,6 +98,38 @@ impl Tree {
         }
         flows
     }
+}
+
+/// A period of the published cuts: all time, a calendar year or a calendar quarter.
+pub type Period = (Option<NaiveDate>, Option<NaiveDate>);
+
+/// All time, then each calendar year of `quarters` (year, quarter from 0) and each of its
+/// quarters there; and the tree they make.
+pub fn calendar(mut quarters: Vec<(i32, u32)>) -> (Vec<Period>, Tree) {
+    quarters.sort_unstable();
+    quarters.dedup();
+    let day = |year: i32, month0: u32| NaiveDate::from_ymd_opt(year, month0 + 1, 1);
+    let mut periods: Vec<Period> = vec![(None, None)];
+    let mut parents = vec![None];
+    let mut year_node = None;
+    for (n, (year, quarter)) in quarters.iter().enumerate() {
+        if n == 0 || quarters[n - 1].0 != *year {
+            periods.push((day(*year, 0), day(*year, 11).map(last_of_month)));
+            parents.push(Some(0));
+            year_node = Some(periods.len() - 1);
+        }
+        let first = day(*year, quarter * 3);
+        periods.push((first, day(*year, quarter * 3 + 2).map(last_of_month)));
+        parents.push(year_node);
+    }
+    (periods, Tree::new(parents))
+}
+
+fn last_of_month(first: NaiveDate) -> NaiveDate {
+    first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(first)
 }
 
 /// A flow through a tree: each node it changes, with the sign of the change.

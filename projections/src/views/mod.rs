@@ -108,6 +108,9 @@ pub fn named(name: &str) -> Option<ViewDef> {
     all().into_iter().find(|view| view.name == name)
 }
 
+/// Every published cut of the programme views a reader of aggregates opens (the overview, the
+/// funnel and the outcomes), protected together; and those views.
+pub use programme::{PUBLISHED_VIEWS as PROGRAMME_FAMILY, published_cuts as programme_cuts};
 /// The recidivism definition a report is computed by unless asked for another.
 pub use recidivism_v2::VERSION as RECIDIVISM_DEFINITION_VERSION;
 /// Every published cut of the recidivism report and the post-release view, protected together.

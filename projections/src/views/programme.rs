@@ -13,6 +13,9 @@ use crate::programme::{
     TaskRow, key, register_code,
 };
 use crate::report::{Cell, Report, Section, median};
+pub use cuts::{VIEWS as PUBLISHED_VIEWS, published_cuts};
+
+mod cuts;
 
 /// The programme's tables, indexed for the views.
 struct Programme {
@@ -133,6 +136,14 @@ impl Programme {
 /// The figures leadership opens first, as of the day: who is in training, this week's sessions,
 /// attendance so far, places free, and this year's graduates, certificates and grants.
 pub(super) fn overview(input: &Input<'_>) -> Report {
+    if input.options.published {
+        return cuts::published(input, "overview");
+    }
+    overview_of(input)
+}
+
+/// The overview as computed; on a published cut's layout, its counts not yet protected.
+fn overview_of(input: &Input<'_>) -> Report {
     let programme = Programme::load(input);
     let as_of = input.as_of;
     let week_start = as_of - chrono::Days::new(6);
@@ -147,14 +158,21 @@ pub(super) fn overview(input: &Input<'_>) -> Report {
         .flatten()
         .filter(|session| !session.cancelled && session.date >= week_start && session.date <= as_of)
         .count();
-    let (attended, counted) = programme
+    let (attended, counted, people) = programme
         .participations
         .iter()
         .filter(|p| p.started_on.is_some_and(|started| started <= as_of))
         .map(|p| programme.rate(p, as_of))
-        .fold((0_i64, 0_i64), |(a, c), rate| {
-            (a + i64::from(rate.attended), c + i64::from(rate.expected))
+        .fold((0_i64, 0_i64, 0_i64), |(a, c, n), rate| {
+            let expected = i64::from(rate.expected);
+            (a + i64::from(rate.attended), c + expected, n + i64::from(expected > 0))
         });
+    // The rate of one to four people is theirs: a published cut does not print it.
+    let attendance = if input.options.published && (1..=4).contains(&people) {
+        Cell::Suppressed
+    } else {
+        Cell::percent(attended, counted)
+    };
     let vacancies: i64 = programme
         .packages
         .values()
@@ -170,7 +188,7 @@ pub(super) fn overview(input: &Input<'_>) -> Report {
     let mut push = |name: &str, value: Cell| section.push(vec![Cell::text(name), value]);
     push("active_participants", Cell::Int(active as i64));
     push("sessions_this_week", Cell::Int(sessions_this_week as i64));
-    push("attendance_percent", Cell::percent(attended, counted));
+    push("attendance_percent", attendance);
     push("places_left", Cell::Int(vacancies));
     push("graduates_this_year", Cell::Int(graduates as i64));
     push("certified_this_year", Cell::Int(certified as i64));
@@ -503,6 +521,14 @@ const STAGES: [&str; 9] = [
 ];
 
 pub(super) fn funnel(input: &Input<'_>) -> Report {
+    if input.options.published {
+        return cuts::published(input, "funnel");
+    }
+    funnel_of(input)
+}
+
+/// The funnel as computed, its counts not yet protected.
+fn funnel_of(input: &Input<'_>) -> Report {
     let programme = Programme::load(input);
     let mut sections = Vec::new();
     for (category, title) in
@@ -571,86 +597,19 @@ pub(super) fn funnel(input: &Input<'_>) -> Report {
     report(input, "funnel", "Funnel: nomination to grant", sections, notes)
 }
 
-/// The figures the skills and the groups of the outcomes both count, per category.
-const TIED_FIGURES: [&str; 3] = ["starters", "completers", "competent"];
-
-/// A published cut's outcomes with their counts withheld so that none from 1 to 4 can be
-/// worked out (`crate::disclosure`): per category, the skills' starters, completers and
-/// competent add up to the same people as the groups', so a group's withheld count would be
-/// the skills' total less the other groups. The two sections are tied through totals no one
-/// is shown; where the data do not add up (a participation of a package no longer read), they
-/// are not tied and keep their own suppression.
-fn protect_published_outcomes(skills: &mut Section, groups: &mut Section) {
-    let mut grid = crate::disclosure::Grid::default();
-    let skill_cells = grid_cells(&mut grid, skills);
-    let group_cells = grid_cells(&mut grid, groups);
-    let category = |section: &Section, row: &[Cell]| {
-        let at = section.columns.iter().position(|c| c == "category").expect("a category");
-        row[at].clone()
-    };
-    let mut categories: Vec<Cell> = Vec::new();
-    for row in &groups.rows {
-        let found = category(groups, row);
-        if !categories.contains(&found) {
-            categories.push(found);
-        }
-    }
-    for wanted in &categories {
-        for figure in TIED_FIGURES {
-            let tied = |section: &Section, cells: &[Vec<Option<usize>>]| -> Vec<usize> {
-                let at = section.columns.iter().position(|c| c == figure).expect("a figure");
-                let rows = section.rows.iter().zip(cells);
-                let rows = rows.filter(|(row, _)| category(section, row) == *wanted);
-                rows.filter_map(|(_, cells)| cells[at]).collect()
-            };
-            let (left, right) = (tied(skills, &skill_cells), tied(groups, &group_cells));
-            let total = |cells: &[usize]| cells.iter().map(|c| grid.value(*c)).sum::<i64>();
-            if total(&left) == total(&right) {
-                let sum = grid.unpublished(total(&left));
-                grid.sum(sum, &left);
-                grid.sum(sum, &right);
-            }
-        }
-    }
-    loop {
-        grid.protect();
-        if !grid.close_zero_sums() {
-            break;
-        }
-    }
-    for (section, cells) in [(skills, skill_cells), (groups, group_cells)] {
-        for (row, cells) in section.rows.iter_mut().zip(cells) {
-            for (cell, id) in row.iter_mut().zip(cells) {
-                if let Some(hidden) = id.and_then(|id| grid.hidden(id)) {
-                    *cell = hidden.cell();
-                }
-            }
-        }
-    }
-}
-
-/// A grid cell for every count of `section` (see `report::is_count_column`), row by row.
-fn grid_cells(grid: &mut crate::disclosure::Grid, section: &Section) -> Vec<Vec<Option<usize>>> {
-    let counts: Vec<bool> =
-        section.columns.iter().map(|name| crate::report::is_count_column(name)).collect();
-    let mut cells = Vec::with_capacity(section.rows.len());
-    for row in &section.rows {
-        let mut ids = Vec::with_capacity(row.len());
-        for (cell, is_count) in row.iter().zip(&counts) {
-            ids.push(match (cell, is_count) {
-                (Cell::Int(n), true) => Some(grid.cell(*n)),
-                _ => None,
-            });
-        }
-        cells.push(ids);
-    }
-    cells
-}
-
-/// Why a published cut of the outcomes has no row per package, and what its x means.
-const PUBLISHED_OUTCOMES: &str = "Published cut: outcomes per skill, facility and category, not per package (a package is a small group; its row beside the skill's total would give a withheld count away). Counts from 1 to 4 are suppressed (<5), and further counts withheld (x) so that none of them is the skills' total less the other groups.";
+/// Why a published cut of the outcomes has no row per package.
+const PUBLISHED_OUTCOMES: &str = "Published cut: outcomes per skill, facility and category, not per package (a package is a small group; its row beside the skill's total would give a withheld count away).";
 
 pub(super) fn outcomes(input: &Input<'_>) -> Report {
+    if input.options.published {
+        return cuts::published(input, "outcomes");
+    }
+    outcomes_of(input)
+}
+
+/// The outcomes as computed; on a published cut's layout (no row per package), its counts
+/// not yet protected.
+fn outcomes_of(input: &Input<'_>) -> Report {
     let programme = Programme::load(input);
     let columns = [
         "package_id",
@@ -726,9 +685,7 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
         by_skill.push(row);
     }
     let mut by_group = outcome_groups(&programme);
-    if input.options.published {
-        protect_published_outcomes(&mut by_skill, &mut by_group);
-    } else {
+    if !input.options.published {
         for cell in by_group.rows.iter_mut().flat_map(|row| row[3..].iter_mut()) {
             if let Cell::Int(n) = *cell {
                 *cell = crate::report::count(n);
@@ -967,28 +924,31 @@ mod tests {
     use super::*;
     use crate::programme::new_participation;
 
-    /// Inmates in two skills (10 and 12 started) and two groups (3 and 19): the 3 alone
-    /// withheld would be the skills' 22 less the 19, so the 19 is withheld too, and the
-    /// skills stay shown.
+    /// Inmates in two skills (10 and 12 started) and two groups (3 and 19), in one package
+    /// each: the 3 withheld would be the funnel's 22 started (or the skills' 10 + 12) less the
+    /// 19, so the 19 is withheld too, and the funnel and the skills stay shown.
     #[test]
-    fn a_published_group_count_is_not_the_skills_total_less_the_other_groups() {
-        let columns = ["skill", "facility", "category", "starters", "completers", "competent"];
-        let mut skills = Section::new("skills", "Skills", &columns);
-        for (skill, started) in [("menjahit", 10), ("pangkas_rambut", 12)] {
-            let mut row = vec![Cell::text(skill), Cell::text("RUTAN-SOE"), Cell::text("wbp")];
-            row.extend([Cell::Int(started), Cell::Int(0), Cell::Int(0)]);
-            skills.push(row);
+    fn a_published_group_count_is_not_the_funnel_total_less_the_other_groups() {
+        let mut tables = Tables::folded();
+        for (n, skill) in [(1, "menjahit"), (2, "pangkas_rambut")] {
+            tables.put(&PackageRow { skill: skill.to_owned(), ..package(id(n), "LP-A") });
         }
-        let columns = ["category", "sex", "age_band", "starters", "completers", "competent"];
-        let mut groups = Section::new("groups", "Groups", &columns);
-        for (sex, started) in [("L", 3), ("P", 19)] {
-            let mut row = vec![Cell::text("wbp"), Cell::text(sex), Cell::text("18-25")];
-            row.extend([Cell::Int(started), Cell::Int(0), Cell::Int(0)]);
-            groups.push(row);
+        for n in 0..22_u128 {
+            let mut row = participation(id(100 + n), id(1 + u128::from(n >= 10)), "LP-A");
+            row.sex = Some(if n < 3 { "L" } else { "P" }.to_owned());
+            tables.put(&row);
         }
-        protect_published_outcomes(&mut skills, &mut groups);
-        assert_eq!((&groups.rows[0][3], &groups.rows[1][3]), (&Cell::Suppressed, &Cell::Withheld));
-        assert_eq!((&skills.rows[0][3], &skills.rows[1][3]), (&Cell::Int(10), &Cell::Int(12)));
+        let published = Options { published: true, ..Options::default() };
+        let outcomes = build_from(&tables, outcomes, &published);
+        let starters = |section: &str| -> Vec<Cell> {
+            let section = outcomes.sections.iter().find(|s| s.name == section).unwrap();
+            section.rows.iter().map(|row| row[3].clone()).collect()
+        };
+        assert_eq!(starters("groups"), [Cell::Suppressed, Cell::Withheld]);
+        assert_eq!(starters("skills"), [Cell::Int(10), Cell::Int(12)]);
+        let funnel = build_from(&tables, funnel, &published);
+        let started = funnel.sections[0].rows.iter().find(|row| row[0] == Cell::text("started"));
+        assert_eq!(started.unwrap()[1], Cell::Int(22));
     }
     use crate::projection::Config;
     use crate::report::Options;

@@ -471,8 +471,8 @@ const LABELS: &[(&str, &str, &str)] = &[
     ("ui.quarter", "Triwulan", "Quarter"),
     (
         "ui.published_cuts",
-        "Peran ini melihat potongan terbitan saja: data terbaru, seluruh waktu atau satu tahun/triwulan kalender, satu fasilitas atau keahlian utuh.",
-        "This role sees published cuts only: the latest data, over all time or one calendar year or quarter, for a whole facility or skill.",
+        "Peran ini melihat potongan terbitan saja: data terbaru, seluruh waktu atau satu tahun/triwulan kalender, seluruh wilayah atau satu fasilitas utuh; setiap kejuruan tampil sebagai baris tersendiri.",
+        "This role sees published cuts only: the latest data, over all time or one calendar year or quarter, for everything or a whole facility; each skill is a row of its own.",
     ),
     (
         "extract.title",

@@ -271,9 +271,10 @@ impl PageQuery {
         })
     }
 
-    /// The filters a user may use: published cuts (a period, a whole facility or skill) for
-    /// roles that see aggregates, any date and period for the others. The recidivism page,
-    /// about releases, offers no skill: a release has none, and the server would refuse it.
+    /// The filters a user may use: published cuts (a period, a whole facility) for roles that
+    /// see aggregates, whose pages show each skill as rows of their own; any date and period
+    /// for the others. The recidivism page, about releases, offers no skill: a release has
+    /// none, and the server would refuse it.
     fn filters(&self, web: &Web, action: &str) -> Markup {
         let lang = web.lang;
         let skill = non_empty(&self.skill);
@@ -283,7 +284,6 @@ impl PageQuery {
             let cut = render::Cut {
                 period: period.as_deref(),
                 facility: facility.as_deref(),
-                skill,
                 years: (web.year - 4..=web.year).rev().collect(),
             };
             return render::cut_filters(lang, action, &cut);

@@ -235,18 +235,17 @@ pub fn filters(
     }
 }
 
-/// The published cut a role that sees aggregates asks for: a period, a facility, a skill
-/// (`None` where the page cannot be narrowed by skill), and the years it may choose from.
+/// The published cut a role that sees aggregates asks for: a period, a facility, and the years
+/// it may choose from. No skill: the pages show each skill as rows of their own.
 pub struct Cut<'a> {
     pub period: Option<&'a str>,
     pub facility: Option<&'a str>,
-    pub skill: Option<Option<&'a str>>,
     pub years: Vec<i32>,
 }
 
 /// The filters of a role that sees aggregates: only published cuts (all time, a calendar year
-/// or quarter, a whole facility or skill, the latest data), so that the form offers nothing
-/// the server would refuse.
+/// or quarter, everything or a whole facility, the latest data), so that the form offers
+/// nothing the server would refuse.
 pub fn cut_filters(lang: Lang, action: &str, cut: &Cut<'_>) -> Markup {
     let option = |value: String, label: String| {
         let selected = cut.period == Some(value.as_str());
@@ -264,9 +263,6 @@ pub fn cut_filters(lang: Lang, action: &str, cut: &Cut<'_>) -> Markup {
                 }
             } }
             label { (t(lang, "ui.facility")) input #facility type="text" name="facility" placeholder=(t(lang, "ui.all")) value=[cut.facility]; }
-            @if let Some(skill) = cut.skill {
-                label { (t(lang, "ui.skill")) input #skill type="text" name="skill" placeholder=(t(lang, "ui.all")) value=[skill]; }
-            }
             button #apply type="submit" { (t(lang, "ui.apply")) }
             p.notes { (t(lang, "ui.published_cuts")) }
         }

@@ -8,12 +8,9 @@ use chrono::{Datelike, NaiveDate};
 
 use super::{Counts, Input, People, cohort, count_all};
 use crate::disclosure::Grid;
-use crate::disclosure::cuts::{Cut, Tree, protect};
+use crate::disclosure::cuts::{Cut, Period, Tree, calendar, protect};
 use crate::people::ReleaseRow;
 use crate::report::{Options, Report};
-
-/// A period of the published cuts: all time, a calendar year or a calendar quarter.
-type Period = (Option<NaiveDate>, Option<NaiveDate>);
 
 impl Cut for Counts {
     fn grid(&self) -> &Grid {
@@ -127,32 +124,7 @@ impl<'a> Family<'a> {
 /// All time, then each calendar year with a release and each of its quarters with one; and
 /// the tree they make.
 fn periods(releases: &[ReleaseRow]) -> (Vec<Period>, Tree) {
-    let mut quarters: Vec<(i32, u32)> =
-        releases.iter().map(|r| (r.released_on.year(), r.released_on.month0() / 3)).collect();
-    quarters.sort_unstable();
-    quarters.dedup();
-    let day = |year: i32, month0: u32| NaiveDate::from_ymd_opt(year, month0 + 1, 1);
-    let mut periods: Vec<Period> = vec![(None, None)];
-    let mut parents = vec![None];
-    let mut year_node = None;
-    for (n, (year, quarter)) in quarters.iter().enumerate() {
-        if n == 0 || quarters[n - 1].0 != *year {
-            periods.push((day(*year, 0), day(*year, 11).map(last_of_month)));
-            parents.push(Some(0));
-            year_node = Some(periods.len() - 1);
-        }
-        let first = day(*year, quarter * 3);
-        periods.push((first, day(*year, quarter * 3 + 2).map(last_of_month)));
-        parents.push(year_node);
-    }
-    (periods, Tree::new(parents))
-}
-
-fn last_of_month(first: NaiveDate) -> NaiveDate {
-    first
-        .checked_add_months(chrono::Months::new(1))
-        .and_then(|next| next.pred_opt())
-        .unwrap_or(first)
+    calendar(releases.iter().map(|r| (r.released_on.year(), r.released_on.month0() / 3)).collect())
 }
 
 /// The whole, then each facility with a release; and the tree they make.

@@ -1,6 +1,6 @@
 //! Views of the `programme` projection: enrolment, attendance, funnel, outcomes, grants, inbox.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 use events::attendance::{Rate, SessionMark};
@@ -16,6 +16,11 @@ use crate::report::{Cell, Report, Section, median};
 pub use cuts::{VIEWS as PUBLISHED_VIEWS, published_cuts};
 
 mod cuts;
+
+/// The lists of `map` under the keys `keys` holds.
+fn kept<T: Clone>(map: &BTreeMap<Uuid, Vec<T>>, keys: &BTreeSet<Uuid>) -> BTreeMap<Uuid, Vec<T>> {
+    map.iter().filter(|(id, _)| keys.contains(id)).map(|(id, list)| (*id, list.clone())).collect()
+}
 
 /// The programme's tables, indexed for the views.
 struct Programme {
@@ -100,6 +105,55 @@ impl Programme {
         Programme { packages, sessions, participations, marks, suspensions, grants, visits, tasks }
     }
 
+    /// This programme narrowed to what `input` asks, as `load` would read it from the tables:
+    /// a family of published cuts reads the tables once and narrows for each cut.
+    fn narrowed(&self, input: &Input<'_>) -> Programme {
+        let packages: BTreeMap<Uuid, PackageRow> = self
+            .packages
+            .iter()
+            .filter(|(_, package)| {
+                input.facility_matches(package.facility.as_deref()) || package.facility.is_none()
+            })
+            .filter(|(_, package)| input.skill_matches(&package.skill))
+            .filter(|(_, package)| input.provider_matches(&package.provider))
+            .filter(|(_, package)| input.period_overlaps(package.start_date, package.end_date))
+            .map(|(id, package)| (*id, package.clone()))
+            .collect();
+        let participations: Vec<ParticipationRow> = self
+            .participations
+            .iter()
+            .filter(|p| packages.contains_key(&p.package_id))
+            .filter(|p| {
+                input.options.facility.is_none()
+                    || p.category != "wbp"
+                    || input.facility_matches(p.facility.as_deref())
+            })
+            .cloned()
+            .collect();
+        let package_ids: BTreeSet<Uuid> = packages.keys().copied().collect();
+        let participation_ids: BTreeSet<Uuid> =
+            participations.iter().map(|p| p.participation_id).collect();
+        let grants: Vec<GrantRow> =
+            self.grants.iter().filter(|g| packages.contains_key(&g.package_id)).cloned().collect();
+        let grant_ids: BTreeSet<Uuid> = grants.iter().map(|g| g.grant_id).collect();
+        Programme {
+            sessions: kept(&self.sessions, &package_ids),
+            marks: kept(&self.marks, &participation_ids),
+            suspensions: kept(&self.suspensions, &participation_ids),
+            visits: kept(&self.visits, &grant_ids),
+            tasks: self
+                .tasks
+                .iter()
+                .filter(|task| input.facility_matches(Some(&task.facility)))
+                .filter(|_| input.options.provider.is_none())
+                .cloned()
+                .collect(),
+            packages,
+            participations,
+            grants,
+        }
+    }
+
     /// Whether a participant was in training on `date` (started, not stopped, not suspended).
     fn active_on(&self, participation: &ParticipationRow, date: NaiveDate) -> bool {
         let Some(started) = participation.started_on else { return false };
@@ -144,7 +198,11 @@ pub(super) fn overview(input: &Input<'_>) -> Report {
 
 /// The overview as computed; on a published cut's layout, its counts not yet protected.
 fn overview_of(input: &Input<'_>) -> Report {
-    let programme = Programme::load(input);
+    overview_from(input, &Programme::load(input))
+}
+
+/// The overview of `programme`, the tables narrowed to what `input` asks.
+fn overview_from(input: &Input<'_>, programme: &Programme) -> Report {
     let as_of = input.as_of;
     let week_start = as_of - chrono::Days::new(6);
     let this_year = |date: Option<NaiveDate>| {
@@ -529,7 +587,11 @@ pub(super) fn funnel(input: &Input<'_>) -> Report {
 
 /// The funnel as computed, its counts not yet protected.
 fn funnel_of(input: &Input<'_>) -> Report {
-    let programme = Programme::load(input);
+    funnel_from(input, &Programme::load(input))
+}
+
+/// The funnel of `programme`, the tables narrowed to what `input` asks.
+fn funnel_from(input: &Input<'_>, programme: &Programme) -> Report {
     let mut sections = Vec::new();
     for (category, title) in
         [("wbp", "Funnel: inmates"), ("masyarakat", "Funnel: public participants")]
@@ -543,7 +605,7 @@ fn funnel_of(input: &Input<'_>) -> Report {
             .participations
             .iter()
             .filter(|p| p.category == category)
-            .map(|p| stage_dates(&programme, p))
+            .map(|p| stage_dates(programme, p))
             .collect();
         for (index, stage) in STAGES.iter().enumerate() {
             let reached = dates.iter().filter(|d| d[index].is_some()).count() as i64;
@@ -610,7 +672,11 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
 /// The outcomes as computed; on a published cut's layout (no row per package), its counts
 /// not yet protected.
 fn outcomes_of(input: &Input<'_>) -> Report {
-    let programme = Programme::load(input);
+    outcomes_from(input, &Programme::load(input))
+}
+
+/// The outcomes of `programme`, the tables narrowed to what `input` asks.
+fn outcomes_from(input: &Input<'_>, programme: &Programme) -> Report {
     let columns = [
         "package_id",
         "title",
@@ -684,7 +750,7 @@ fn outcomes_of(input: &Input<'_>) -> Report {
         row.extend(figures.into_iter().map(Cell::Int));
         by_skill.push(row);
     }
-    let mut by_group = outcome_groups(&programme);
+    let mut by_group = outcome_groups(programme);
     if !input.options.published {
         for cell in by_group.rows.iter_mut().flat_map(|row| row[3..].iter_mut()) {
             if let Cell::Int(n) = *cell {

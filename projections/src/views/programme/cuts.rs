@@ -16,10 +16,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{Datelike, NaiveDate};
 
-use super::{Input, funnel_of, outcomes_of, overview_of};
+use super::{Input, Programme, funnel_from, outcomes_from, overview_from};
 use crate::disclosure::cuts::{Cut, Period, Tree, calendar, protect};
 use crate::disclosure::{CellId, Grid, Hidden};
-use crate::programme::{PackageRow, ParticipationRow};
+use crate::programme::PackageRow;
 use crate::report::{Cell, Options, Report, Section, is_count_column};
 
 /// The programme views whose published cuts are protected together, in a cut's order.
@@ -95,9 +95,11 @@ pub fn published_cuts(input: &Input<'_>) -> Vec<(Options, Vec<Report>)> {
         .collect()
 }
 
-/// The log's published cuts of the programme: its periods and places and their trees.
+/// The log's published cuts of the programme: its periods and places and their trees, and
+/// its programme read once for them all.
 struct Family<'a> {
     input: &'a Input<'a>,
+    whole: Programme,
     periods: Vec<Period>,
     period_tree: Tree,
     places: Vec<Option<String>>,
@@ -106,18 +108,26 @@ struct Family<'a> {
 
 impl<'a> Family<'a> {
     fn of(input: &'a Input<'a>) -> Family<'a> {
-        let packages: Vec<PackageRow> = input.tables.all::<PackageRow>().collect();
-        let (periods, period_tree) = periods(&packages);
+        let everything = Options {
+            facility: None,
+            skill: None,
+            provider: None,
+            from: None,
+            to: None,
+            ..input.options.clone()
+        };
+        let whole = Programme::load(&Input { options: &everything, ..*input });
+        let (periods, period_tree) = periods(whole.packages.values());
         let mut facilities: Vec<String> =
-            packages.iter().filter_map(|package| package.facility.clone()).collect();
-        let inmates = input.tables.all::<ParticipationRow>().filter(|p| p.category == "wbp");
-        facilities.extend(inmates.filter_map(|p| p.facility));
+            whole.packages.values().filter_map(|package| package.facility.clone()).collect();
+        let inmates = whole.participations.iter().filter(|p| p.category == "wbp");
+        facilities.extend(inmates.filter_map(|p| p.facility.clone()));
         facilities.sort_unstable();
         facilities.dedup();
         let mut places = vec![None];
         places.extend(facilities.into_iter().map(Some));
         let place_tree = Tree::new((0..places.len()).map(|n| (n > 0).then_some(0)).collect());
-        Family { input, periods, period_tree, places, place_tree }
+        Family { input, whole, periods, period_tree, places, place_tree }
     }
 
     /// Every cut, period by period, each for every place.
@@ -134,7 +144,12 @@ impl<'a> Family<'a> {
     fn raw(&self, period: Period, place: &Option<String>) -> Vec<Report> {
         let options = self.options(period, place);
         let input = Input { options: &options, ..*self.input };
-        vec![overview_of(&input), funnel_of(&input), outcomes_of(&input)]
+        let programme = self.whole.narrowed(&input);
+        vec![
+            overview_from(&input, &programme),
+            funnel_from(&input, &programme),
+            outcomes_from(&input, &programme),
+        ]
     }
 
     /// Every cut, in the order of `keys`, protected together.
@@ -353,7 +368,7 @@ fn beside_withheld(section: &mut Section) {
 const LONGEST: chrono::Months = chrono::Months::new(24);
 
 /// All time, then each calendar year and quarter a package runs in; and the tree they make.
-fn periods(packages: &[PackageRow]) -> (Vec<Period>, Tree) {
+fn periods<'p>(packages: impl Iterator<Item = &'p PackageRow>) -> (Vec<Period>, Tree) {
     let mut quarters = Vec::new();
     for package in packages {
         let last = package.start_date.checked_add_months(LONGEST).unwrap_or(package.start_date);

@@ -17,6 +17,28 @@ pub use cuts::{VIEWS as PUBLISHED_VIEWS, published_cuts};
 
 mod cuts;
 
+/// Whether `input` asks about a package: of its facility (or of none), skill, provider and
+/// period.
+fn wanted_package(input: &Input<'_>, package: &PackageRow) -> bool {
+    (input.facility_matches(package.facility.as_deref()) || package.facility.is_none())
+        && input.skill_matches(&package.skill)
+        && input.provider_matches(&package.provider)
+        && input.period_overlaps(package.start_date, package.end_date)
+}
+
+/// Whether `input` asks about a participation: in one of `packages`, and an inmate of its
+/// facility when it asks about one.
+fn wanted_participation(
+    input: &Input<'_>,
+    participation: &ParticipationRow,
+    packages: &BTreeMap<Uuid, PackageRow>,
+) -> bool {
+    packages.contains_key(&participation.package_id)
+        && (input.options.facility.is_none()
+            || participation.category != "wbp"
+            || input.facility_matches(participation.facility.as_deref()))
+}
+
 /// The lists of `map` under the keys `keys` holds.
 fn kept<T: Clone>(map: &BTreeMap<Uuid, Vec<T>>, keys: &BTreeSet<Uuid>) -> BTreeMap<Uuid, Vec<T>> {
     map.iter().filter(|(id, _)| keys.contains(id)).map(|(id, list)| (*id, list.clone())).collect()
@@ -42,12 +64,7 @@ impl Programme {
         let tables = input.tables;
         let packages: BTreeMap<Uuid, PackageRow> = tables
             .all::<PackageRow>()
-            .filter(|package| {
-                input.facility_matches(package.facility.as_deref()) || package.facility.is_none()
-            })
-            .filter(|package| input.skill_matches(&package.skill))
-            .filter(|package| input.provider_matches(&package.provider))
-            .filter(|package| input.period_overlaps(package.start_date, package.end_date))
+            .filter(|package| wanted_package(input, package))
             .map(|package| (package.package_id, package))
             .collect();
         let mut sessions: BTreeMap<Uuid, Vec<SessionRow>> = BTreeMap::new();
@@ -59,12 +76,7 @@ impl Programme {
         }
         let participations: Vec<ParticipationRow> = tables
             .all::<ParticipationRow>()
-            .filter(|p| packages.contains_key(&p.package_id))
-            .filter(|p| {
-                input.options.facility.is_none()
-                    || p.category != "wbp"
-                    || input.facility_matches(p.facility.as_deref())
-            })
+            .filter(|p| wanted_participation(input, p, &packages))
             .collect();
         // A register has a letter per session, in the order of the sessions' numbers.
         let mut marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>> = BTreeMap::new();
@@ -111,23 +123,13 @@ impl Programme {
         let packages: BTreeMap<Uuid, PackageRow> = self
             .packages
             .iter()
-            .filter(|(_, package)| {
-                input.facility_matches(package.facility.as_deref()) || package.facility.is_none()
-            })
-            .filter(|(_, package)| input.skill_matches(&package.skill))
-            .filter(|(_, package)| input.provider_matches(&package.provider))
-            .filter(|(_, package)| input.period_overlaps(package.start_date, package.end_date))
+            .filter(|(_, package)| wanted_package(input, package))
             .map(|(id, package)| (*id, package.clone()))
             .collect();
         let participations: Vec<ParticipationRow> = self
             .participations
             .iter()
-            .filter(|p| packages.contains_key(&p.package_id))
-            .filter(|p| {
-                input.options.facility.is_none()
-                    || p.category != "wbp"
-                    || input.facility_matches(p.facility.as_deref())
-            })
+            .filter(|p| wanted_participation(input, p, &packages))
             .cloned()
             .collect();
         let package_ids: BTreeSet<Uuid> = packages.keys().copied().collect();
@@ -193,11 +195,6 @@ pub(super) fn overview(input: &Input<'_>) -> Report {
     if input.options.published {
         return cuts::published(input, "overview");
     }
-    overview_of(input)
-}
-
-/// The overview as computed; on a published cut's layout, its counts not yet protected.
-fn overview_of(input: &Input<'_>) -> Report {
     overview_from(input, &Programme::load(input))
 }
 
@@ -582,11 +579,6 @@ pub(super) fn funnel(input: &Input<'_>) -> Report {
     if input.options.published {
         return cuts::published(input, "funnel");
     }
-    funnel_of(input)
-}
-
-/// The funnel as computed, its counts not yet protected.
-fn funnel_of(input: &Input<'_>) -> Report {
     funnel_from(input, &Programme::load(input))
 }
 
@@ -666,12 +658,6 @@ pub(super) fn outcomes(input: &Input<'_>) -> Report {
     if input.options.published {
         return cuts::published(input, "outcomes");
     }
-    outcomes_of(input)
-}
-
-/// The outcomes as computed; on a published cut's layout (no row per package), its counts
-/// not yet protected.
-fn outcomes_of(input: &Input<'_>) -> Report {
     outcomes_from(input, &Programme::load(input))
 }
 

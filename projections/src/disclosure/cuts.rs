@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use super::{CellId, Change, Grid};
+use super::{CellId, Change, Grid, audit};
 
 /// A hierarchy of cuts along one dimension: node 0 is the whole (all time, every facility),
 /// every other node has a parent, and a parent's counts are the sums of its children's.
@@ -153,16 +153,41 @@ pub fn protect<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) {
         cuts.windows(2).all(|pair| pair[0].grid().same_shape(pair[1].grid())),
         "every cut has the same counts and sums"
     );
+    let families = families(periods, places);
+    let shape = Shape { periods, places, sums: audit::sums(cuts, &families) };
     let mut witnessed: Vec<BTreeSet<CellId>> = vec![BTreeSet::new(); cuts.len()];
     loop {
         let mut changed = false;
         for cut in cuts.iter_mut() {
             changed |= cut.settle();
         }
+        let told = audit::told_zeros(cuts, &shape.sums);
+        let mut pending = Vec::new();
         for k in 0..cuts.len() {
-            changed |= witness(cuts, k, (periods, places), &mut witnessed);
+            witnessed[k].extend(told[k].iter().copied());
+            changed |= witness(cuts, k, &shape, (&mut witnessed, &mut pending));
+            witnessed[k].retain(|c| !told[k].contains(c));
         }
-        changed |= close_zero_sums(cuts, periods, places);
+        // A product that would take a count below zero proves nothing: for the counts left
+        // without a witness, one searched among every change of the counts.
+        pending.retain(|((k, cell), _)| !witnessed[*k].contains(cell));
+        let targets: Vec<(usize, CellId)> = pending.iter().map(|(at, _)| *at).collect();
+        for (t, c) in audit::searched(cuts, &shape.sums, &targets, |t| shape.weight(t)) {
+            changed |= cuts[t].grid().hidden(c).is_none();
+            cuts[t].grid_mut().withhold(c);
+            witnessed[t].insert(c);
+        }
+        // Where the search failed (it should not), the cheapest product all the same.
+        for ((k, cell), product) in pending {
+            if !witnessed[k].contains(&cell) {
+                for (t, c) in product {
+                    cuts[t].grid_mut().withhold(c);
+                    witnessed[t].insert(c);
+                }
+                changed = true;
+            }
+        }
+        changed |= close_zero_sums(cuts, &families);
         if !changed {
             debug_assert!(cuts.iter().all(|cut| cut.grid().determined().is_empty()));
             return;
@@ -174,29 +199,11 @@ pub fn protect<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) {
 /// count, above 0, equals the shown counts of its parts (its quarters, years or facilities)
 /// while some parts are withheld, those are all 0; the smallest shown part above zero is
 /// withheld too. Whether anything more is withheld.
-fn close_zero_sums<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) -> bool {
+fn close_zero_sums<C: Cut>(cuts: &mut [C], families: &[(usize, Vec<usize>)]) -> bool {
     let mut changed = false;
     let cells = cuts.first().map_or(0, |cut| cut.grid().len());
-    let at = |p: usize, f: usize| p * places.len() + f;
-    let mut families: Vec<(usize, Vec<usize>)> = Vec::new();
-    for f in 0..places.len() {
-        for p in 0..periods.len() {
-            let children: Vec<usize> = periods.children(p).map(|c| at(c, f)).collect();
-            if !children.is_empty() {
-                families.push((at(p, f), children));
-            }
-        }
-    }
-    for p in 0..periods.len() {
-        for f in 0..places.len() {
-            let children: Vec<usize> = places.children(f).map(|c| at(p, c)).collect();
-            if !children.is_empty() {
-                families.push((at(p, f), children));
-            }
-        }
-    }
     for c in 0..cells {
-        for (whole, parts) in &families {
+        for (whole, parts) in families {
             let grid = cuts[*whole].grid();
             if grid.hidden(c).is_some() || grid.value(c) == 0 {
                 continue;
@@ -217,47 +224,109 @@ fn close_zero_sums<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) -> boo
 }
 
 /// Gives every withheld count of cut `k` without one a witness, withholding what it touches.
-/// Whether anything was withheld or witnessed.
+/// Whether anything was withheld or witnessed. A count every product would take below zero
+/// somewhere is left `pending`, with the cheapest of those products (what is withheld should
+/// the search for a witness fail: it keeps the count from the sums, not from non-negativity).
 fn witness<C: Cut>(
     cuts: &mut [C],
     k: usize,
-    (periods, places): (&Tree, &Tree),
-    witnessed: &mut [BTreeSet<CellId>],
+    shape: &Shape<'_>,
+    (witnessed, pending): (&mut [BTreeSet<CellId>], &mut Vec<Pending>),
 ) -> bool {
-    let (period, place) = (k / places.len(), k % places.len());
     let mut changed = false;
-    let (along, across) = (periods.flows(period), places.flows(place));
     for (cell, changes) in cuts[k].grid().null_changes() {
         if witnessed[k].contains(&cell) {
             continue;
         }
-        let mut best: Option<(Choice, Touched, &Change)> = None;
-        for change in &changes {
-            for along in &along {
-                for across in &across {
-                    let touched: Vec<(usize, i64)> = along
-                        .iter()
-                        .flat_map(|(p, a)| {
-                            across.iter().map(move |(f, b)| (p * places.len() + f, a * b))
-                        })
-                        .collect();
-                    let choice = choose(cuts, &touched, change, (periods, places));
-                    if best.as_ref().is_none_or(|(least, _, _)| choice < *least) {
-                        best = Some((choice, touched, change));
-                    }
-                }
-            }
+        let Some((possible, cells)) = cheapest_product(cuts, (k, cell), &changes, shape) else {
+            continue;
+        };
+        if !possible {
+            pending.push(((k, cell), cells));
+            continue;
         }
-        let Some((_, touched, change)) = best else { continue };
-        for (t, _) in touched {
-            for (c, _) in change {
-                cuts[t].grid_mut().withhold(*c);
-                witnessed[t].insert(*c);
-            }
+        for (t, c) in cells {
+            cuts[t].grid_mut().withhold(c);
+            witnessed[t].insert(c);
         }
         changed = true;
     }
     changed
+}
+
+/// A count left without a witness by the products, and the cheapest of them.
+type Pending = ((usize, CellId), Vec<(usize, CellId)>);
+
+/// The cheapest product of one of `changes` (of cut `k`, each moving `cell`) and flows through
+/// the periods and places: whether counts can take it, and the counts it touches.
+fn cheapest_product<C: Cut>(
+    cuts: &[C],
+    (k, cell): (usize, CellId),
+    changes: &[Change],
+    shape: &Shape<'_>,
+) -> Option<(bool, Vec<(usize, CellId)>)> {
+    let places = shape.places;
+    let (along, across) = (shape.periods.flows(k / places.len()), places.flows(k % places.len()));
+    let mut best: Option<(Choice, Touched, &Change)> = None;
+    for change in changes {
+        debug_assert!(change.iter().any(|(c, _)| *c == cell), "a change moves its count");
+        for along in &along {
+            for across in &across {
+                let touched: Vec<(usize, i64)> = along
+                    .iter()
+                    .flat_map(|(p, a)| {
+                        across.iter().map(move |(f, b)| (p * places.len() + f, a * b))
+                    })
+                    .collect();
+                let choice = choose(cuts, &touched, change, shape);
+                if best.as_ref().is_none_or(|(least, _, _)| choice < *least) {
+                    best = Some((choice, touched, change));
+                }
+            }
+        }
+    }
+    let ((impossible, _), touched, change) = best?;
+    let cells = touched.iter().flat_map(|(t, _)| change.iter().map(|(c, _)| (*t, *c)));
+    Some((!impossible, cells.collect()))
+}
+
+/// The sums between cuts: each cut with a period or a place below it, and the cuts that add
+/// up to it (its years, its quarters, its facilities).
+pub(super) fn families(periods: &Tree, places: &Tree) -> Vec<(usize, Vec<usize>)> {
+    let at = |p: usize, f: usize| p * places.len() + f;
+    let mut families: Vec<(usize, Vec<usize>)> = Vec::new();
+    for f in 0..places.len() {
+        for p in 0..periods.len() {
+            let children: Vec<usize> = periods.children(p).map(|c| at(c, f)).collect();
+            if !children.is_empty() {
+                families.push((at(p, f), children));
+            }
+        }
+    }
+    for p in 0..periods.len() {
+        for f in 0..places.len() {
+            let children: Vec<usize> = places.children(f).map(|c| at(p, c)).collect();
+            if !children.is_empty() {
+                families.push((at(p, f), children));
+            }
+        }
+    }
+    families
+}
+
+/// The shape of a family of cuts: its trees and every sum within and between its cuts.
+struct Shape<'a> {
+    periods: &'a Tree,
+    places: &'a Tree,
+    sums: Vec<audit::Sum>,
+}
+
+impl Shape<'_> {
+    /// How wide cut `t` is: how many quarter-and-facility cuts it adds up.
+    fn weight(&self, t: usize) -> u64 {
+        let places = self.places.len();
+        self.periods.width(t / places) * self.places.width(t % places)
+    }
 }
 
 /// The cuts a witness touches, each with the sign of its change there.
@@ -276,12 +345,12 @@ fn choose<C: Cut>(
     cuts: &[C],
     touched: &[(usize, i64)],
     change: &Change,
-    (periods, places): (&Tree, &Tree),
+    shape: &Shape<'_>,
 ) -> Choice {
     let mut cost = (0, 0);
     let mut possible = [true, true];
     for (t, sign) in touched {
-        let weight = periods.width(t / places.len()) * places.width(t % places.len());
+        let weight = shape.weight(*t);
         let grid = cuts[*t].grid();
         for (c, gain) in change {
             let value = grid.value(*c);

@@ -19,6 +19,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+mod audit;
 pub mod cuts;
 
 /// A count in a grid.

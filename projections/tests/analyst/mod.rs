@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
 use projections::report::{Cell, Options};
 
 /// What the analyst reads: a number, or an unknown they name.
@@ -13,7 +14,7 @@ pub enum Term {
     Unknown(String),
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Attack {
     pub cells: BTreeMap<String, Term>,
     /// Each equation: the names of cells adding to zero with their signs.
@@ -45,47 +46,75 @@ impl Attack {
         self.equations.push(equation);
     }
 
-    /// The unknowns an analyst who knows counts are never negative finds to be 0: a sum whose
-    /// total is shown and equal to its shown parts has every other part 0 (and those zeros
-    /// may in turn close another sum). They become known; the names of those found through a
-    /// total above 0 (a total of 0 says every part is 0 to everyone, nothing of the few).
-    pub fn zeros(&mut self) -> Vec<String> {
-        let mut found = Vec::new();
-        loop {
-            let mut more = Vec::new();
-            for equation in &self.equations {
-                let known = |name: &String| match self.cells.get(name) {
-                    Some(Term::Known(n)) => Some(*n),
-                    _ => None,
-                };
-                let Some((total, _)) = equation.iter().find(|(_, sign)| *sign == -1) else {
-                    continue;
-                };
-                let parts = equation.iter().filter(|(_, sign)| *sign == 1).map(|(name, _)| name);
-                let (shown, open): (Vec<&String>, Vec<&String>) =
-                    parts.partition(|name| known(name).is_some());
-                let shown_sum: i64 = shown.iter().filter_map(|name| known(name)).sum();
-                if known(total) == Some(shown_sum) {
-                    let open = open.into_iter().filter(|name| self.cells.contains_key(*name));
-                    more.extend(open.map(|name| (name.clone(), shown_sum > 0)));
-                }
-            }
-            more.sort();
-            more.dedup();
-            if more.is_empty() {
-                return found;
-            }
-            let mut known = BTreeMap::new();
-            for (name, telling) in more {
-                *known.entry(name).or_insert(false) |= telling;
-            }
-            for (name, telling) in known {
-                self.cells.insert(name.clone(), Term::Known(0));
-                if telling {
-                    found.push(name);
-                }
+    /// Makes known every unknown the shown zeros tell: those every non-negative solution sets
+    /// to 0 when nothing but the shown zeros is known (the parts of a total of 0, a total of
+    /// parts all 0, and so on). Everyone reads that from the zeros printed; it tells nothing
+    /// of a count above 0. With every known term 0 the solutions are a cone: one solution has
+    /// above 0 every unknown any solution has, and one linear program finds it.
+    pub fn told_zeros(&mut self) {
+        let mut zeros_only = self.clone();
+        for (name, term) in zeros_only.cells.iter_mut() {
+            if !matches!(term, Term::Known(0)) {
+                *term = Term::Unknown(name.clone());
             }
         }
+        let (unknowns, rows) = zeros_only.system();
+        let withheld = |name: &String| matches!(self.cells.get(name), Some(Term::Unknown(_)));
+        let open: BTreeSet<usize> =
+            (0..unknowns.len()).filter(|j| withheld(&unknowns[*j])).collect();
+        for j in open.difference(&above_zero(unknowns.len(), &rows, &open)) {
+            self.cells.insert(unknowns[*j].clone(), Term::Known(0));
+        }
+    }
+
+    /// The unknowns every non-negative solution of the equations sets to 0, as an analyst with
+    /// a linear-programming solver finds them: each round asks for a solution with as many of
+    /// the unknowns not yet seen above 0 as can be; those it sets above 0 can be; when a round
+    /// sets none, the rest are 0 in every solution. They become known.
+    pub fn forced_zeros(&mut self) -> Vec<String> {
+        let (unknowns, rows) = self.system();
+        let mut open: BTreeSet<usize> = (0..unknowns.len()).collect();
+        loop {
+            let above = above_zero(unknowns.len(), &rows, &open);
+            if above.is_empty() {
+                break;
+            }
+            open.retain(|j| !above.contains(j));
+        }
+        let zeros: Vec<String> = open.into_iter().map(|j| unknowns[j].clone()).collect();
+        for name in &zeros {
+            self.cells.insert(name.clone(), Term::Known(0));
+        }
+        zeros
+    }
+
+    /// The unknowns, and each equation over them with the known terms moved to the right.
+    fn system(&self) -> (Vec<String>, Vec<Row>) {
+        let unknowns: Vec<String> = self
+            .cells
+            .iter()
+            .filter(|(_, term)| matches!(term, Term::Unknown(_)))
+            .map(|(name, _)| name.clone())
+            .collect();
+        let index: BTreeMap<&String, usize> =
+            unknowns.iter().enumerate().map(|(i, name)| (name, i)).collect();
+        let mut rows = Vec::new();
+        for equation in &self.equations {
+            let mut row: BTreeMap<usize, f64> = BTreeMap::new();
+            let mut rhs = 0.0;
+            for (name, sign) in equation {
+                match (index.get(name), self.cells.get(name)) {
+                    (Some(j), _) => *row.entry(*j).or_default() += *sign as f64,
+                    (None, Some(Term::Known(value))) => rhs -= (*sign * *value) as f64,
+                    _ => {}
+                }
+            }
+            row.retain(|_, x| *x != 0.0);
+            if !row.is_empty() {
+                rows.push((row.into_iter().collect(), rhs));
+            }
+        }
+        (unknowns, rows)
     }
 
     /// The unknowns every solution of the equations gives the same value: those whose unit
@@ -119,6 +148,33 @@ impl Attack {
             .map(|(_, name)| (*name).clone())
             .collect()
     }
+}
+
+/// An equation over the unknowns (index, coefficient) with its right-hand side.
+type Row = (Vec<(usize, f64)>, f64);
+
+/// Of the unknowns `open`, those a non-negative solution of `rows` (each over the unknowns, with
+/// its right-hand side) sets above 0: a solution with as many of them above 0 as a linear
+/// program can find at once.
+fn above_zero(
+    unknowns: usize,
+    rows: &[(Vec<(usize, f64)>, f64)],
+    open: &BTreeSet<usize>,
+) -> BTreeSet<usize> {
+    let mut problem = Problem::new(OptimizationDirection::Maximize);
+    let y: Vec<Variable> =
+        (0..unknowns).map(|_| problem.add_var(0.0, (0.0, f64::INFINITY))).collect();
+    for j in open {
+        let t = problem.add_var(1.0, (0.0, 1.0));
+        problem.add_constraint([(y[*j], 1.0), (t, -1.0)], ComparisonOp::Ge, 0.0);
+    }
+    for (row, rhs) in rows {
+        let terms: Vec<(Variable, f64)> = row.iter().map(|(j, x)| (y[*j], *x)).collect();
+        problem.add_constraint(terms.as_slice(), ComparisonOp::Eq, *rhs);
+    }
+    let outcome = problem.solve().expect("the counts read are a solution");
+    let solution = outcome.solution().expect("a small problem is solved in full");
+    open.iter().copied().filter(|j| solution.var_value(y[*j]) > 1e-6).collect()
 }
 
 /// Exact elimination over the integers modulo a prime (2^61 − 1), on sparse rows: the
@@ -206,17 +262,20 @@ fn minus(v: &Sparse, factor: u64, row: &Sparse) -> Sparse {
     out
 }
 
-/// What the analyst gives away by the equations and then by knowing counts are never
-/// negative: nothing (`Ok`), or the counts they work out.
+/// What the analyst gives away: nothing (`Ok`), or the withheld counts they work out. They
+/// first take as known what a shown 0 tells (the parts of a total of 0 are 0), then find the
+/// counts every non-negative solution of the equations sets to 0, then solve the equations
+/// exactly with those known.
 pub fn what_is_given_away(mut attack: Attack) -> Result<(), String> {
+    attack.told_zeros();
     let withheld = attack.cells.values().filter(|t| matches!(t, Term::Unknown(_))).count();
+    let zeros = attack.forced_zeros();
+    if !zeros.is_empty() {
+        return Err(format!("found to be 0: {zeros:?} of {withheld} withheld"));
+    }
     let recovered = attack.recovered();
     if !recovered.is_empty() {
         return Err(format!("recovered {recovered:?} of {withheld} withheld"));
-    }
-    let zeros = attack.zeros();
-    if !zeros.is_empty() {
-        return Err(format!("found to be 0: {zeros:?}"));
     }
     Ok(())
 }

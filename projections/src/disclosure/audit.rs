@@ -1,0 +1,217 @@
+//! The audit of a family of cuts under non-negativity (docs/reports.md, "Published cuts").
+//!
+//! The witnesses of [`super::cuts`] are products of one cut's change and flows through the
+//! cuts, and a product that would take a count below zero proves nothing: an analyst knows
+//! counts are never negative, and with a linear-programming solver finds every count that all
+//! the sums, and that knowledge, pin down. The audit does what that analyst does, over every
+//! sum within and between the cuts at once: a withheld count is safe when some change of the
+//! withheld counts keeps every sum, moves it and takes no count below zero (at least a little
+//! way: a withheld 0 may only grow). Where the products left a count without one, a linear
+//! program finds the cheapest change that moves it, withholding the shown counts it moves.
+//!
+//! Withheld zeros the shown zeros tell (the parts of a total shown as 0) are exempt: everyone
+//! reads them from the zeros printed, and withholding them hides nothing.
+
+use std::collections::BTreeSet;
+
+use microlp::{ComparisonOp, OptimizationDirection, Problem, Variable};
+
+use super::CellId;
+use super::cuts::Cut;
+
+/// A count of the family: its cut and its cell.
+type At = (usize, CellId);
+
+/// A sum of the family: its total and its parts.
+pub(super) type Sum = (At, Vec<At>);
+
+/// Every sum of the family: each cut's own, and, between cuts, each cell of a cut and the
+/// same cell of the cuts that add up to it (`families`).
+pub(super) fn sums<C: Cut>(cuts: &[C], families: &[(usize, Vec<usize>)]) -> Vec<Sum> {
+    let mut all = Vec::new();
+    for (t, cut) in cuts.iter().enumerate() {
+        for sum in &cut.grid().sums {
+            let Some(&(total, _)) = sum.iter().find(|(_, sign)| *sign == -1) else { continue };
+            let parts = sum.iter().filter(|(_, sign)| *sign == 1).map(|(c, _)| (t, *c));
+            all.push(((t, total), parts.collect()));
+        }
+    }
+    let cells = cuts.first().map_or(0, |cut| cut.grid().len());
+    for (whole, parts) in families {
+        for c in 0..cells {
+            all.push(((*whole, c), parts.iter().map(|part| (*part, c)).collect()));
+        }
+    }
+    all
+}
+
+/// The withheld counts of each cut that the shown zeros tell: the parts of a total of 0 are 0,
+/// and a total of parts all 0 is 0, within a cut and between cuts, in turn.
+pub(super) fn told_zeros<C: Cut>(cuts: &[C], sums: &[Sum]) -> Vec<BTreeSet<CellId>> {
+    let shown_zero = |cut: &C| {
+        let grid = cut.grid();
+        (0..grid.len()).map(|c| grid.hidden(c).is_none() && grid.value(c) == 0).collect()
+    };
+    let mut zero: Vec<Vec<bool>> = cuts.iter().map(shown_zero).collect();
+    loop {
+        let mut changed = false;
+        for ((t, total), parts) in sums {
+            if zero[*t][*total] {
+                for (p, c) in parts {
+                    changed |= !zero[*p][*c];
+                    zero[*p][*c] = true;
+                }
+            } else if parts.iter().all(|(p, c)| zero[*p][*c]) {
+                zero[*t][*total] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let told = |(t, cut): (usize, &C)| -> BTreeSet<CellId> {
+        let grid = cut.grid();
+        (0..grid.len()).filter(|c| zero[t][*c] && grid.hidden(*c).is_some()).collect()
+    };
+    cuts.iter().enumerate().map(told).collect()
+}
+
+/// Witnesses for the counts `pending`: changes of the counts of every cut that keep every
+/// sum and take no count below zero, the cheapest found by a linear program; the counts they
+/// move, to be withheld. The zeros are moved up together by one change (the mean of their own
+/// witnesses is one: a witness never takes a 0 down, so none undoes another's), each count
+/// above zero by its own. A shown count moved costs the width of its cut (`weight`, and a
+/// little for the people it holds: `choose`'s order), a withheld one almost nothing. There
+/// is always a witness: add to the count, to every total above it and to a part below it.
+pub(super) fn searched<C: Cut>(
+    cuts: &[C],
+    sums: &[Sum],
+    pending: &[At],
+    weight: impl Fn(usize) -> u64,
+) -> BTreeSet<At> {
+    let value = |(t, c): At| cuts[t].grid().value(c);
+    let (zeros, above): (Vec<At>, Vec<At>) = pending.iter().partition(|at| value(**at) == 0);
+    let mut moved = BTreeSet::new();
+    if !zeros.is_empty() {
+        moved.extend(cheapest(cuts, sums, &zeros, &weight));
+    }
+    for at in above {
+        if !moved.contains(&at) {
+            moved.extend(cheapest(cuts, sums, &[at], &weight));
+        }
+    }
+    moved
+}
+
+/// The counts moved by the cheapest change that keeps every sum, takes no count below zero and
+/// moves every one of `targets` up by at least 1 / their number; none if the solver fails.
+fn cheapest<C: Cut>(
+    cuts: &[C],
+    sums: &[Sum],
+    targets: &[At],
+    weight: impl Fn(usize) -> u64,
+) -> Vec<At> {
+    let mut problem = Problem::new(OptimizationDirection::Minimize);
+    // Each count's change, as a gain and a loss (never more than the count).
+    let mut change: Vec<Vec<(Variable, Option<Variable>)>> = Vec::with_capacity(cuts.len());
+    for (t, cut) in cuts.iter().enumerate() {
+        let grid = cut.grid();
+        let mut cells = Vec::with_capacity(grid.len());
+        for c in 0..grid.len() {
+            let value = grid.value(c) as f64;
+            let cost = match grid.hidden(c) {
+                Some(_) => 1e-3,
+                None => weight(t) as f64 * (1.0 + value * 1e-4),
+            };
+            let gain = problem.add_var(cost, (0.0, f64::INFINITY));
+            let loss = (value > 0.0).then(|| problem.add_var(cost, (0.0, value)));
+            cells.push((gain, loss));
+        }
+        change.push(cells);
+    }
+    let net = |(t, c): At, sign: f64| {
+        let (gain, loss) = change[t][c];
+        std::iter::once((gain, sign)).chain(loss.map(|loss| (loss, -sign)))
+    };
+    for (total, parts) in sums {
+        let mut row: Vec<(Variable, f64)> = net(*total, -1.0).collect();
+        row.extend(parts.iter().flat_map(|part| net(*part, 1.0)));
+        problem.add_constraint(row.as_slice(), ComparisonOp::Eq, 0.0);
+    }
+    let least = 1.0 / targets.len() as f64;
+    for target in targets {
+        let row: Vec<(Variable, f64)> = net(*target, 1.0).collect();
+        problem.add_constraint(row.as_slice(), ComparisonOp::Ge, least);
+    }
+    // The solver may give up on a hard problem, by an error or a panic: no witness then.
+    let solve = std::panic::AssertUnwindSafe(|| problem.solve());
+    let outcome = std::panic::catch_unwind(solve).ok().and_then(Result::ok);
+    let Some(solution) = outcome.and_then(|outcome| outcome.into_solution().ok()) else {
+        return Vec::new();
+    };
+    let moved = |(gain, loss): (Variable, Option<Variable>)| {
+        let lost = loss.map_or(0.0, |loss| solution.var_value(loss));
+        (solution.var_value(gain) - lost).abs() > least * 1e-4
+    };
+    let all = (0..cuts.len()).flat_map(|t| (0..cuts[t].grid().len()).map(move |c| (t, c)));
+    all.filter(|(t, c)| moved(change[*t][*c])).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Grid;
+    use super::*;
+
+    /// One cut of a report: its grid and no rules of its own.
+    struct Alone(Grid);
+
+    impl Cut for Alone {
+        fn grid(&self) -> &Grid {
+            &self.0
+        }
+        fn grid_mut(&mut self) -> &mut Grid {
+            &mut self.0
+        }
+        fn settle(&mut self) -> bool {
+            false
+        }
+    }
+
+    /// A total of 12 over two withheld zeros and two shown counts, 7 and 5: the zero's witness
+    /// trades it with the cheaper shown count (5 loses one, the 0 gains one), never with the
+    /// other zero (which would go below 0), and leaves the total alone.
+    #[test]
+    fn a_withheld_zero_is_witnessed_by_a_count_it_can_take_from() {
+        let mut grid = Grid::default();
+        let total = grid.cell(12);
+        let parts = [grid.cell(0), grid.cell(0), grid.cell(7), grid.cell(5)];
+        grid.sum(total, &parts);
+        grid.hide(parts[0]);
+        grid.hide(parts[1]);
+        let cuts = [Alone(grid)];
+        let sums = sums(&cuts, &[]);
+        let moved = searched(&cuts, &sums, &[(0, parts[0])], |_| 1);
+        assert_eq!(moved, BTreeSet::from([(0, parts[0]), (0, parts[3])]));
+    }
+
+    /// The parts of a total shown as 0 are told by it, and so is a total whose parts are all
+    /// told or shown 0, between cuts too; a withheld 0 beside a shown total above 0 is not.
+    #[test]
+    fn zeros_a_shown_zero_tells_are_found_within_and_between_cuts() {
+        let cut = |values: [i64; 3], hidden: &[usize]| {
+            let mut grid = Grid::default();
+            let cells: Vec<CellId> = values.iter().map(|v| grid.cell(*v)).collect();
+            grid.sum(cells[0], &cells[1..]);
+            hidden.iter().for_each(|c| grid.hide(*c));
+            Alone(grid)
+        };
+        // The whole, and two facilities adding up to it.
+        let cuts = [cut([5, 0, 5], &[1]), cut([0, 0, 0], &[1]), cut([5, 0, 5], &[])];
+        let told = told_zeros(&cuts, &sums(&cuts, &[(0, vec![1, 2])]));
+        assert_eq!(told[1], BTreeSet::from([1]), "a part of a shown 0");
+        assert_eq!(told[0], BTreeSet::from([1]), "the whole's is its facilities' zeros");
+        let alone = [cut([6, 0, 6], &[1])];
+        assert!(told_zeros(&alone, &sums(&alone, &[]))[0].is_empty(), "beside a 6, not told");
+    }
+}

@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 
-use super::{CellId, Change, Grid, audit};
+use super::{CellId, Change, Grid, search};
 
 /// A hierarchy of cuts along one dimension: node 0 is the whole (all time, every facility),
 /// every other node has a parent, and a parent's counts are the sums of its children's.
@@ -154,14 +154,14 @@ pub fn protect<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) {
         "every cut has the same counts and sums"
     );
     let families = families(periods, places);
-    let shape = Shape { periods, places, sums: audit::sums(cuts, &families) };
+    let shape = Shape::new(periods, places, search::sums(cuts, &families));
     let mut witnessed: Vec<BTreeSet<CellId>> = vec![BTreeSet::new(); cuts.len()];
     loop {
         let mut changed = false;
         for cut in cuts.iter_mut() {
             changed |= cut.settle();
         }
-        let told = audit::told_zeros(cuts, &shape.sums);
+        let told = search::told_zeros(cuts, &shape.sums);
         let mut pending = Vec::new();
         for k in 0..cuts.len() {
             witnessed[k].extend(told[k].iter().copied());
@@ -172,7 +172,7 @@ pub fn protect<C: Cut>(cuts: &mut [C], periods: &Tree, places: &Tree) {
         // without a witness, one searched among every change of the counts.
         pending.retain(|((k, cell), _)| !witnessed[*k].contains(cell));
         let targets: Vec<(usize, CellId)> = pending.iter().map(|(at, _)| *at).collect();
-        for (t, c) in audit::searched(cuts, &shape.sums, &targets, |t| shape.weight(t)) {
+        for (t, c) in search::searched(cuts, &shape.under, &targets, |t| shape.weight(t)) {
             changed |= cuts[t].grid().hidden(c).is_none();
             cuts[t].grid_mut().withhold(c);
             witnessed[t].insert(c);
@@ -318,10 +318,29 @@ pub(super) fn families(periods: &Tree, places: &Tree) -> Vec<(usize, Vec<usize>)
 struct Shape<'a> {
     periods: &'a Tree,
     places: &'a Tree,
-    sums: Vec<audit::Sum>,
+    sums: Vec<search::Sum>,
+    /// For each cut, the narrowest cuts (a leaf period of a leaf place) it adds up.
+    under: Vec<Vec<usize>>,
 }
 
-impl Shape<'_> {
+impl<'a> Shape<'a> {
+    fn new(periods: &'a Tree, places: &'a Tree, sums: Vec<search::Sum>) -> Shape<'a> {
+        let leaves = |tree: &Tree, node: usize| -> Vec<usize> {
+            tree.down(node).iter().filter_map(|path| path.last().copied()).collect()
+        };
+        let under = (0..periods.len() * places.len())
+            .map(|t| {
+                let (p, f) = (t / places.len(), t % places.len());
+                let (along, across) = (leaves(periods, p), leaves(places, f));
+                along
+                    .iter()
+                    .flat_map(|p| across.iter().map(move |f| p * places.len() + f))
+                    .collect()
+            })
+            .collect();
+        Shape { periods, places, sums, under }
+    }
+
     /// How wide cut `t` is: how many quarter-and-facility cuts it adds up.
     fn weight(&self, t: usize) -> u64 {
         let places = self.places.len();

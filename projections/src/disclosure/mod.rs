@@ -19,8 +19,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-mod audit;
 pub mod cuts;
+mod search;
 
 /// A count in a grid.
 pub type CellId = usize;

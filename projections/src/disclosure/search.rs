@@ -1,16 +1,16 @@
-//! The audit of a family of cuts under non-negativity (docs/reports.md, "Published cuts").
+//! Witnesses searched among every change of the counts of a family of cuts (docs/reports.md,
+//! "Across published cuts").
 //!
 //! The witnesses of [`super::cuts`] are products of one cut's change and flows through the
-//! cuts, and a product that would take a count below zero proves nothing: an analyst knows
-//! counts are never negative, and with a linear-programming solver finds every count that all
-//! the sums, and that knowledge, pin down. The audit does what that analyst does, over every
-//! sum within and between the cuts at once: a withheld count is safe when some change of the
-//! withheld counts keeps every sum, moves it and takes no count below zero (at least a little
-//! way: a withheld 0 may only grow). Where the products left a count without one, a linear
-//! program finds the cheapest change that moves it, withholding the shown counts it moves.
+//! cuts, and a product that would take a count below zero somewhere proves nothing: an analyst
+//! knows counts are never negative, and with a linear-programming solver finds every count
+//! that the sums and that knowledge pin down. Where no product can be taken, a linear program
+//! over every sum within and between the cuts at once finds the cheapest change that keeps
+//! them all, moves the count and takes none below zero; the shown counts it moves are
+//! withheld.
 //!
-//! Withheld zeros the shown zeros tell (the parts of a total shown as 0) are exempt: everyone
-//! reads them from the zeros printed, and withholding them hides nothing.
+//! Withheld zeros the shown zeros tell (the parts of a total shown as 0) need no witness:
+//! everyone reads them from the zeros printed, and withholding them hides nothing.
 
 use std::collections::BTreeSet;
 
@@ -84,9 +84,14 @@ pub(super) fn told_zeros<C: Cut>(cuts: &[C], sums: &[Sum]) -> Vec<BTreeSet<CellI
 /// above zero by its own. A shown count moved costs the width of its cut (`weight`, and a
 /// little for the people it holds: `choose`'s order), a withheld one almost nothing. There
 /// is always a witness: add to the count, to every total above it and to a part below it.
+///
+/// `under` holds, for each cut, the narrowest cuts (a quarter of one facility) it adds up:
+/// a change is one of theirs, every wider cut's the sum of its narrowest ones' — which keeps
+/// every sum between cuts, and every sum of a wider cut once the narrowest keep theirs, and
+/// leaves no wider count below zero once none of theirs is.
 pub(super) fn searched<C: Cut>(
     cuts: &[C],
-    sums: &[Sum],
+    under: &[Vec<usize>],
     pending: &[At],
     weight: impl Fn(usize) -> u64,
 ) -> BTreeSet<At> {
@@ -94,55 +99,74 @@ pub(super) fn searched<C: Cut>(
     let (zeros, above): (Vec<At>, Vec<At>) = pending.iter().partition(|at| value(**at) == 0);
     let mut moved = BTreeSet::new();
     if !zeros.is_empty() {
-        moved.extend(cheapest(cuts, sums, &zeros, &weight));
+        moved.extend(cheapest(cuts, under, &zeros, &weight));
     }
     for at in above {
         if !moved.contains(&at) {
-            moved.extend(cheapest(cuts, sums, &[at], &weight));
+            moved.extend(cheapest(cuts, under, &[at], &weight));
         }
     }
     moved
 }
 
+/// A count's change as a gain and, for a count above 0, a loss.
+type Split = (Variable, Option<Variable>);
+
 /// The counts moved by the cheapest change that keeps every sum, takes no count below zero and
 /// moves every one of `targets` up by at least 1 / their number; none if the solver fails.
 fn cheapest<C: Cut>(
     cuts: &[C],
-    sums: &[Sum],
+    under: &[Vec<usize>],
     targets: &[At],
     weight: impl Fn(usize) -> u64,
 ) -> Vec<At> {
     let mut problem = Problem::new(OptimizationDirection::Minimize);
-    // Each count's change, as a gain and a loss (never more than the count).
-    let mut change: Vec<Vec<(Variable, Option<Variable>)>> = Vec::with_capacity(cuts.len());
+    let cells = cuts.first().map_or(0, |cut| cut.grid().len());
+    let cost = |t: usize, c: CellId| match cuts[t].grid().hidden(c) {
+        Some(_) => 1e-3,
+        None => weight(t) as f64 * (1.0 + cuts[t].grid().value(c) as f64 * 1e-4),
+    };
+    // A change as a gain and a loss (never more than the count): each narrowest cut's count,
+    // and each shown count of a wider cut (what it costs to move it).
+    let mut split = |t: usize, c: CellId| {
+        let value = cuts[t].grid().value(c) as f64;
+        let gain = problem.add_var(cost(t, c), (0.0, f64::INFINITY));
+        let loss = (value > 0.0).then(|| problem.add_var(cost(t, c), (0.0, value)));
+        (gain, loss)
+    };
+    let narrowest = |t: usize| under[t] == [t];
+    let mut change: Vec<Vec<Option<Split>>> = Vec::with_capacity(cuts.len());
     for (t, cut) in cuts.iter().enumerate() {
-        let grid = cut.grid();
-        let mut cells = Vec::with_capacity(grid.len());
-        for c in 0..grid.len() {
-            let value = grid.value(c) as f64;
-            let cost = match grid.hidden(c) {
-                Some(_) => 1e-3,
-                None => weight(t) as f64 * (1.0 + value * 1e-4),
-            };
-            let gain = problem.add_var(cost, (0.0, f64::INFINITY));
-            let loss = (value > 0.0).then(|| problem.add_var(cost, (0.0, value)));
-            cells.push((gain, loss));
-        }
-        change.push(cells);
+        let shown = |c: CellId| cut.grid().hidden(c).is_none();
+        let wanted = |c: CellId| narrowest(t) || shown(c);
+        change.push((0..cells).map(|c| wanted(c).then(|| split(t, c))).collect());
     }
-    let net = |(t, c): At, sign: f64| {
-        let (gain, loss) = change[t][c];
+    let net = |t: usize, c: CellId, sign: f64| {
+        let (gain, loss) = change[t][c].expect("a narrowest cut's count");
         std::iter::once((gain, sign)).chain(loss.map(|loss| (loss, -sign)))
     };
-    for (total, parts) in sums {
-        let mut row: Vec<(Variable, f64)> = net(*total, -1.0).collect();
-        row.extend(parts.iter().flat_map(|part| net(*part, 1.0)));
-        problem.add_constraint(row.as_slice(), ComparisonOp::Eq, 0.0);
+    let of_narrowest = |t: usize, c: CellId, sign: f64| {
+        under[t].iter().flat_map(move |l| net(*l, c, sign)).collect::<Vec<_>>()
+    };
+    for t in (0..cuts.len()).filter(|t| narrowest(*t)) {
+        for sum in &cuts[t].grid().sums {
+            let row: Vec<(Variable, f64)> =
+                sum.iter().flat_map(|(c, sign)| net(t, *c, *sign as f64)).collect();
+            problem.add_constraint(row.as_slice(), ComparisonOp::Eq, 0.0);
+        }
+    }
+    for t in (0..cuts.len()).filter(|t| !narrowest(*t)) {
+        for c in (0..cells).filter(|c| change[t][*c].is_some()) {
+            let mut row = of_narrowest(t, c, -1.0);
+            let (gain, loss) = change[t][c].expect("a shown count");
+            row.push((gain, 1.0));
+            row.extend(loss.map(|loss| (loss, -1.0)));
+            problem.add_constraint(row.as_slice(), ComparisonOp::Eq, 0.0);
+        }
     }
     let least = 1.0 / targets.len() as f64;
-    for target in targets {
-        let row: Vec<(Variable, f64)> = net(*target, 1.0).collect();
-        problem.add_constraint(row.as_slice(), ComparisonOp::Ge, least);
+    for (t, c) in targets {
+        problem.add_constraint(of_narrowest(*t, *c, 1.0).as_slice(), ComparisonOp::Ge, least);
     }
     // The solver may give up on a hard problem, by an error or a panic: no witness then.
     let solve = std::panic::AssertUnwindSafe(|| problem.solve());
@@ -150,12 +174,14 @@ fn cheapest<C: Cut>(
     let Some(solution) = outcome.and_then(|outcome| outcome.into_solution().ok()) else {
         return Vec::new();
     };
-    let moved = |(gain, loss): (Variable, Option<Variable>)| {
-        let lost = loss.map_or(0.0, |loss| solution.var_value(loss));
-        (solution.var_value(gain) - lost).abs() > least * 1e-4
+    let moved = |t: usize, c: CellId| {
+        let value = |terms: Vec<(Variable, f64)>| {
+            terms.iter().map(|(v, sign)| sign * solution.var_value(*v)).sum::<f64>()
+        };
+        value(of_narrowest(t, c, 1.0)).abs() > least * 1e-4
     };
-    let all = (0..cuts.len()).flat_map(|t| (0..cuts[t].grid().len()).map(move |c| (t, c)));
-    all.filter(|(t, c)| moved(change[*t][*c])).collect()
+    let all = (0..cuts.len()).flat_map(|t| (0..cells).map(move |c| (t, c)));
+    all.filter(|(t, c)| moved(*t, *c)).collect()
 }
 
 #[cfg(test)]
@@ -190,8 +216,7 @@ mod tests {
         grid.hide(parts[0]);
         grid.hide(parts[1]);
         let cuts = [Alone(grid)];
-        let sums = sums(&cuts, &[]);
-        let moved = searched(&cuts, &sums, &[(0, parts[0])], |_| 1);
+        let moved = searched(&cuts, &[vec![0]], &[(0, parts[0])], |_| 1);
         assert_eq!(moved, BTreeSet::from([(0, parts[0]), (0, parts[3])]));
     }
 

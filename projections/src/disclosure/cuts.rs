@@ -389,25 +389,12 @@ fn choose<C: Cut>(
 mod tests {
     use super::*;
 
-    /// A cut of a one-cell report: its count and no rules of its own.
-    struct One(Grid);
+    use super::super::Plain;
 
-    impl Cut for One {
-        fn grid(&self) -> &Grid {
-            &self.0
-        }
-        fn grid_mut(&mut self) -> &mut Grid {
-            &mut self.0
-        }
-        fn settle(&mut self) -> bool {
-            false
-        }
-    }
-
-    fn one(value: i64) -> One {
+    fn one(value: i64) -> Plain {
         let mut grid = Grid::default();
         grid.cell(value);
-        One(grid)
+        Plain(grid)
     }
 
     /// A year of two quarters, one place: a 3 in the first quarter beside a 40 in the second
@@ -432,7 +419,7 @@ mod tests {
         let places = Tree::new(vec![None, Some(0), Some(0)]);
         // period-major: (year: whole, A, B), (Q1: whole, A, B), (Q2: whole, A, B)
         let values = [60, 22, 38, 30, 2, 28, 30, 20, 10];
-        let mut cuts: Vec<One> = values.into_iter().map(one).collect();
+        let mut cuts: Vec<Plain> = values.into_iter().map(one).collect();
         protect(&mut cuts, &periods, &places);
         let withheld: Vec<usize> =
             (0..cuts.len()).filter(|k| cuts[*k].0.hidden(0).is_some()).collect();
@@ -455,12 +442,12 @@ mod tests {
     }
 
     /// A cut of a report with a total and two parts.
-    fn parts(total: i64, a: i64, b: i64) -> One {
+    fn parts(total: i64, a: i64, b: i64) -> Plain {
         let mut grid = Grid::default();
         let cells = [grid.cell(total), grid.cell(a), grid.cell(b)];
         grid.sum(cells[0], &cells[1..]);
         grid.protect();
-        One(grid)
+        Plain(grid)
     }
 
     /// A 3 in facility F, and a facility G with nobody: withholding G's zeros beside F's 3

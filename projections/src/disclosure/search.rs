@@ -186,23 +186,8 @@ fn cheapest<C: Cut>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::Grid;
+    use super::super::{Grid, Plain};
     use super::*;
-
-    /// One cut of a report: its grid and no rules of its own.
-    struct Alone(Grid);
-
-    impl Cut for Alone {
-        fn grid(&self) -> &Grid {
-            &self.0
-        }
-        fn grid_mut(&mut self) -> &mut Grid {
-            &mut self.0
-        }
-        fn settle(&mut self) -> bool {
-            false
-        }
-    }
 
     /// A total of 12 over two withheld zeros and two shown counts, 7 and 5: the zero's witness
     /// trades it with the cheaper shown count (5 loses one, the 0 gains one), never with the
@@ -215,7 +200,7 @@ mod tests {
         grid.sum(total, &parts);
         grid.hide(parts[0]);
         grid.hide(parts[1]);
-        let cuts = [Alone(grid)];
+        let cuts = [Plain(grid)];
         let moved = searched(&cuts, &[vec![0]], &[(0, parts[0])], |_| 1);
         assert_eq!(moved, BTreeSet::from([(0, parts[0]), (0, parts[3])]));
     }
@@ -229,7 +214,7 @@ mod tests {
             let cells: Vec<CellId> = values.iter().map(|v| grid.cell(*v)).collect();
             grid.sum(cells[0], &cells[1..]);
             hidden.iter().for_each(|c| grid.hide(*c));
-            Alone(grid)
+            Plain(grid)
         };
         // The whole, and two facilities adding up to it.
         let cuts = [cut([5, 0, 5], &[1]), cut([0, 0, 0], &[1]), cut([5, 0, 5], &[])];

@@ -54,11 +54,6 @@ impl Tree {
         self.parent.is_empty()
     }
 
-    /// How many leaves are under `node` (1 for a leaf).
-    fn width(&self, node: usize) -> u64 {
-        self.down(node).len() as u64
-    }
-
     pub fn children(&self, node: usize) -> impl Iterator<Item = usize> + '_ {
         (0..self.parent.len()).filter(move |n| self.parent[*n] == Some(node))
     }
@@ -343,8 +338,7 @@ impl<'a> Shape<'a> {
 
     /// How wide cut `t` is: how many quarter-and-facility cuts it adds up.
     fn weight(&self, t: usize) -> u64 {
-        let places = self.places.len();
-        self.periods.width(t / places) * self.places.width(t % places)
+        self.under[t].len() as u64
     }
 }
 

@@ -270,14 +270,9 @@ pub(crate) async fn read_reversals(
 /// The last position recorded at or before `at`: `recorded_at` never decreases along the log,
 /// so what the log knew at `at` is the prefix up to it.
 pub(crate) async fn known_position(pool: &SqlitePool, at: Timestamp) -> Result<i64, StoreError> {
-    let sql =
-        "SELECT recorded_at FROM events WHERE recorded_at <= ? ORDER BY recorded_at DESC LIMIT 1";
-    let last: Option<String> =
-        sqlx::query_scalar(sql).bind(at.to_string()).fetch_optional(pool).await?;
-    let Some(last) = last else { return Ok(0) };
-    let sql = "SELECT MAX(position) FROM events WHERE recorded_at = ?";
-    let position: Option<i64> = sqlx::query_scalar(sql).bind(last).fetch_one(pool).await?;
-    Ok(position.unwrap_or(0))
+    let position: i64 =
+        sqlx::query_scalar(super::KNOWN_POSITION_SQL).bind(at.to_string()).fetch_one(pool).await?;
+    Ok(position)
 }
 
 /// Events in `(after, until]` recorded more than 23 hours after they occurred, and before

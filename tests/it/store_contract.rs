@@ -24,6 +24,7 @@ backend_tests!(
     a_retried_command_returns_the_first_result_and_writes_nothing,
     a_reused_command_id_with_other_content_is_refused,
     recorded_at_follows_the_clock_but_never_goes_back,
+    the_position_known_at_a_moment_is_the_last_recorded_by_then,
     streams_and_categories_read_in_order_and_in_pages,
     bad_input_gets_a_typed_error_and_writes_nothing,
     update_delete_and_truncate_are_refused_by_the_database,
@@ -254,6 +255,32 @@ async fn recorded_at_follows_the_clock_but_never_goes_back(db: TestDb) {
             "2026-03-02T09:15:30.999999Z"
         ]
     );
+}
+
+async fn the_position_known_at_a_moment_is_the_last_recorded_by_then(db: TestDb) {
+    let clock = clock_at("2026-03-01T08:00:00Z");
+    let store = db.open_with(clock.clone()).await;
+    let at = |text: &str| Timestamp::parse(text).unwrap();
+    assert_eq!(store.known_position(at("2030-01-01T00:00:00Z")).await.unwrap(), 0);
+    // Instants with one event, three events at once, and runs of appends at one instant, so
+    // that the search meets ties on either side of its probes.
+    let mut moments = Vec::new();
+    for (minute, appends, events) in [(0, 1, 1), (1, 1, 3), (2, 4, 1), (3, 1, 1), (5, 7, 2)] {
+        clock.set(at(&format!("2026-03-01T08:{minute:02}:00Z")));
+        for _ in 0..appends {
+            let outcome = store.append(append_to("a-1", ExpectedVersion::Any, events)).await;
+            moments.push((minute, outcome.unwrap().last_position));
+        }
+    }
+    let last_by = |minute: i64| moments.iter().filter(|(m, _)| *m <= minute).map(|(_, p)| *p).max();
+    for minute in 0..=6 {
+        for second in ["00", "30"] {
+            let moment = at(&format!("2026-03-01T08:{minute:02}:{second}Z"));
+            let known = store.known_position(moment).await.unwrap();
+            assert_eq!(known, last_by(minute).unwrap(), "known at {moment}");
+        }
+    }
+    assert_eq!(store.known_position(at("2026-03-01T07:59:59.999999Z")).await.unwrap(), 0);
 }
 
 async fn streams_and_categories_read_in_order_and_in_pages(db: TestDb) {

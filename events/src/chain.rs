@@ -175,6 +175,13 @@ impl ChainVerifier {
         }
     }
 
+    /// The same, knowing when the event at `position` was recorded: the range's first event
+    /// may not be recorded before it.
+    pub fn recorded_after(mut self, recorded_at: Option<Timestamp>) -> ChainVerifier {
+        self.prev_recorded_at = recorded_at;
+        self
+    }
+
     /// Checks the next event of the log.
     pub fn check(&mut self, event: &RecordedEvent) -> Result<(), ChainBreak> {
         let broken = |kind| ChainBreak { position: event.position, kind };

@@ -252,7 +252,8 @@ pub(crate) fn continues_chain(
     tip: &plan::ChainTip,
     events: &[RecordedEvent],
 ) -> Result<(), AppendError> {
-    let mut verifier = events::chain::ChainVerifier::after(tip.position, &tip.hash);
+    let mut verifier = events::chain::ChainVerifier::after(tip.position, &tip.hash)
+        .recorded_after(tip.recorded_at);
     for event in events {
         verifier.check(event).map_err(|found| AppendError::Discontinuous(found.to_string()))?;
     }

@@ -25,6 +25,7 @@ backend_tests!(
     a_reused_command_id_with_other_content_is_refused,
     recorded_at_follows_the_clock_but_never_goes_back,
     the_position_known_at_a_moment_is_the_last_recorded_by_then,
+    a_verbatim_append_recorded_before_the_head_is_refused_and_writes_nothing,
     streams_and_categories_read_in_order_and_in_pages,
     bad_input_gets_a_typed_error_and_writes_nothing,
     update_delete_and_truncate_are_refused_by_the_database,
@@ -281,6 +282,35 @@ async fn the_position_known_at_a_moment_is_the_last_recorded_by_then(db: TestDb)
         }
     }
     assert_eq!(store.known_position(at("2026-03-01T07:59:59.999999Z")).await.unwrap(), 0);
+}
+
+async fn a_verbatim_append_recorded_before_the_head_is_refused_and_writes_nothing(db: TestDb) {
+    // The log's times never go back along it (the position known at a moment is found by a
+    // binary search that relies on it), also where a copy's appends meet.
+    let source = TestDb::new(Backend::Sqlite).await.unwrap();
+    let source = source.open_with(clock_at("2026-03-01T10:00:00Z")).await;
+    source.append(append_to("a-1", ExpectedVersion::NO_STREAM, 1)).await.unwrap();
+    let first = source.read_all(1, 1).await.unwrap().remove(0);
+    let store = db.open_with(clock_at("2026-03-01T10:00:00Z")).await;
+    store.append_verbatim(std::slice::from_ref(&first), &[]).await.unwrap();
+
+    let next = |recorded_at: &str| {
+        let mut event = first.clone();
+        (event.position, event.stream_version) = (2, 2);
+        event.event_id = events::ids::event_id(event.command_id, 1);
+        event.prev_hash.clone_from(&first.hash);
+        event.recorded_at = Timestamp::parse(recorded_at).unwrap();
+        event.hash = events::chain::event_hash(&event);
+        event
+    };
+    let earlier = store.append_verbatim(&[next("2026-03-01T09:59:59.999999Z")], &[]).await;
+    assert!(
+        matches!(&earlier, Err(AppendError::Discontinuous(detail)) if detail.contains("earlier")),
+        "{earlier:?}"
+    );
+    assert_eq!(store.read_all(1, 10).await.unwrap().len(), 1);
+    store.append_verbatim(&[next("2026-03-01T10:00:00Z")], &[]).await.unwrap();
+    assert_eq!(store.read_all(1, 10).await.unwrap().len(), 2);
 }
 
 async fn streams_and_categories_read_in_order_and_in_pages(db: TestDb) {

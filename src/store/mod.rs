@@ -795,7 +795,6 @@ fn page_limit(limit: usize) -> Result<i64, StoreError> {
     Ok(limit as i64)
 }
 
-/// The columns of `events` in the order the row readers expect.
 /// The last position recorded at or before `?1` (0 if none), by a binary search over the
 /// positions: they run from 1 to the head without a gap and `recorded_at` never decreases along
 /// them, so the positions recorded by `?1` are a prefix. Each step reads one row through the
@@ -812,6 +811,7 @@ pub(crate) const KNOWN_POSITION_SQL: &str = "\
     ) \
     SELECT MIN(hi) FROM search";
 
+/// The columns of `events` in the order the row readers expect.
 pub(crate) const EVENT_COLUMNS: &str = "position, event_id, command_id, stream_id, stream_version, \
     event_type, schema_version, occurred_at, recorded_at, actor, role, organisation, facility, \
     source, reason, document_ref, correlation_id, causation_id, payload, prev_hash, hash";

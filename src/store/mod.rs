@@ -795,17 +795,17 @@ fn page_limit(limit: usize) -> Result<i64, StoreError> {
     Ok(limit as i64)
 }
 
-/// The last position recorded at or before `?1` (0 if none), by a binary search over the
+/// The last position recorded at or before `$1` (0 if none), by a binary search over the
 /// positions: they run from 1 to the head without a gap and `recorded_at` never decreases along
-/// them, so the positions recorded by `?1` are a prefix. Each step reads one row through the
+/// them, so the positions recorded by `$1` are a prefix. Each step reads one row through the
 /// primary key; about 24 steps at 10 million events. `lo` is always known, `hi` the last
 /// position not yet ruled out.
 pub(crate) const KNOWN_POSITION_SQL: &str = "\
     WITH RECURSIVE search(lo, hi) AS ( \
         SELECT CAST(0 AS BIGINT), COALESCE((SELECT MAX(position) FROM events), 0) \
         UNION ALL \
-        SELECT CASE WHEN probe.recorded_at <= ?1 THEN probe.position ELSE search.lo END, \
-               CASE WHEN probe.recorded_at <= ?1 THEN search.hi ELSE probe.position - 1 END \
+        SELECT CASE WHEN probe.recorded_at <= $1 THEN probe.position ELSE search.lo END, \
+               CASE WHEN probe.recorded_at <= $1 THEN search.hi ELSE probe.position - 1 END \
         FROM search JOIN events AS probe ON probe.position = (search.lo + search.hi + 1) / 2 \
         WHERE search.lo < search.hi \
     ) \

@@ -223,8 +223,8 @@ pub(crate) async fn read_reversals(
 /// The last position recorded at or before `at`: `recorded_at` never decreases along the log,
 /// so what the log knew at `at` is the prefix up to it.
 pub(crate) async fn known_position(pool: &PgPool, at: Timestamp) -> Result<i64, StoreError> {
-    let sql = super::KNOWN_POSITION_SQL.replace("?1", "$1::timestamptz");
-    let position: i64 = sqlx::query_scalar(&sql).bind(at.to_datetime()).fetch_one(pool).await?;
+    let sql = super::KNOWN_POSITION_SQL;
+    let position: i64 = sqlx::query_scalar(sql).bind(at.to_datetime()).fetch_one(pool).await?;
     Ok(position)
 }
 

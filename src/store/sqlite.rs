@@ -270,8 +270,8 @@ pub(crate) async fn read_reversals(
 /// The last position recorded at or before `at`: `recorded_at` never decreases along the log,
 /// so what the log knew at `at` is the prefix up to it.
 pub(crate) async fn known_position(pool: &SqlitePool, at: Timestamp) -> Result<i64, StoreError> {
-    let position: i64 =
-        sqlx::query_scalar(super::KNOWN_POSITION_SQL).bind(at.to_string()).fetch_one(pool).await?;
+    let sql = super::dialect(super::Backend::Sqlite, super::KNOWN_POSITION_SQL);
+    let position: i64 = sqlx::query_scalar(&sql).bind(at.to_string()).fetch_one(pool).await?;
     Ok(position)
 }
 

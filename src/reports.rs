@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use projections::projection::{Config, ProjectionDef};
-use projections::report::{Options, Report};
+use projections::report::{Cell, Options, Report};
 use projections::table::Tables;
 use projections::views::{self, Input, ViewDef};
 
@@ -260,9 +260,15 @@ pub fn print(report: &Report, json: bool, csv: bool) -> anyhow::Result<()> {
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     if json {
-        let mut value = serde_json::to_value(report)?;
-        value["generated_at"] = serde_json::Value::String(Utc::now().to_rfc3339());
-        serde_json::to_writer_pretty(&mut out, &value)?;
+        /// Written as it is serialised: a whole-country report has a row per participant.
+        #[derive(serde::Serialize)]
+        struct Printed<'a> {
+            #[serde(flatten)]
+            report: &'a Report,
+            generated_at: String,
+        }
+        let printed = Printed { report, generated_at: Utc::now().to_rfc3339() };
+        serde_json::to_writer_pretty(&mut out, &printed)?;
         writeln!(out)?;
     } else if csv {
         write_csv(&mut out, report)?;
@@ -296,12 +302,13 @@ pub fn write_csv(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
     }
     for section in &report.sections {
         writeln!(out, "# section: {}", section.name)?;
-        let mut writer = csv::Writer::from_writer(Vec::new());
+        let mut writer = csv::Writer::from_writer(&mut *out);
         writer.write_record(&section.columns)?;
         for row in &section.rows {
             writer.write_record(row.iter().map(projections::report::Cell::display))?;
         }
-        out.write_all(&writer.into_inner()?)?;
+        writer.flush()?;
+        drop(writer);
         writeln!(out)?;
     }
     for note in &report.notes {
@@ -319,25 +326,18 @@ fn write_table(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
     }
     for section in &report.sections {
         writeln!(out, "\n{} ({} rows)", section.title, section.rows.len())?;
-        let cells: Vec<Vec<String>> = section
-            .rows
-            .iter()
-            .map(|row| row.iter().map(|cell| shorten(&cell.display())).collect())
-            .collect();
-        let widths: Vec<usize> = section
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(index, name)| {
-                cells
-                    .iter()
-                    .map(|row| row[index].chars().count())
-                    .chain([name.len()])
-                    .max()
-                    .unwrap_or(0)
-                    .min(COLUMN_WIDTH_MAX)
-            })
-            .collect();
+        // Two passes over the cells, each shown as it is needed: a whole-country section has
+        // a row per participant, and a copy of its text would double what the report holds.
+        let shown = |row: &[Cell]| -> Vec<String> {
+            row.iter().map(|cell| shorten(&cell.display())).collect()
+        };
+        let mut widths: Vec<usize> =
+            section.columns.iter().map(|name| name.len().min(COLUMN_WIDTH_MAX)).collect();
+        for row in &section.rows {
+            for (width, value) in widths.iter_mut().zip(shown(row)) {
+                *width = (*width).max(value.chars().count());
+            }
+        }
         let line = |values: Vec<String>| {
             values
                 .iter()
@@ -347,8 +347,8 @@ fn write_table(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
                 .join("  ")
         };
         writeln!(out, "{}", line(section.columns.iter().map(|c| shorten(c)).collect()))?;
-        for row in cells {
-            writeln!(out, "{}", line(row).trim_end())?;
+        for row in &section.rows {
+            writeln!(out, "{}", line(shown(row)).trim_end())?;
         }
     }
     if !report.notes.is_empty() {

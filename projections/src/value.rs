@@ -40,6 +40,11 @@ pub trait Cell: Sized {
     const NULLABLE: bool = false;
     fn to_value(&self) -> Value;
     fn from_value(value: &Value) -> Option<Self>;
+    /// The same as [`Cell::from_value`], taking the value: a text moves instead of being
+    /// copied.
+    fn from_owned(value: Value) -> Option<Self> {
+        Self::from_value(&value)
+    }
 }
 
 impl Cell for i64 {
@@ -76,6 +81,12 @@ impl Cell for String {
     fn from_value(value: &Value) -> Option<String> {
         match value {
             Value::Text(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
+    fn from_owned(value: Value) -> Option<String> {
+        match value {
+            Value::Text(text) => Some(text),
             _ => None,
         }
     }
@@ -117,6 +128,12 @@ impl<T: Cell> Cell for Option<T> {
         match value {
             Value::Null => Some(None),
             other => T::from_value(other).map(Some),
+        }
+    }
+    fn from_owned(value: Value) -> Option<Option<T>> {
+        match value {
+            Value::Null => Some(None),
+            other => T::from_owned(other).map(Some),
         }
     }
 }

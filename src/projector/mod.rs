@@ -126,7 +126,7 @@ impl Written {
             fastbloom::BloomFilter::with_false_pos(WRITTEN_FALSE_POSITIVES).expected_items(rows),
         );
         for definition in definitions {
-            for (key, _) in tables.raw(definition.name) {
+            for key in tables.keys(definition.name) {
                 written.insert(definition.name, key);
             }
         }
@@ -731,10 +731,8 @@ impl Projector {
                     let column = *columns
                         .find(|c| c.name == under.column)
                         .expect("a declared parent column is the table's");
-                    let parents: Vec<Value> = tables
-                        .raw(under.parent)
-                        .filter_map(|(key, _)| key.first().cloned())
-                        .collect();
+                    let parents: Vec<Value> =
+                        tables.keys(under.parent).filter_map(|key| key.first().cloned()).collect();
                     for chunk in parents.chunks(rows::LOOKUPS_PER_SELECT) {
                         let sql = rows::select_by_column_sql(
                             backend,
@@ -1066,8 +1064,7 @@ pub fn snapshot(
     (projection.tables)()
         .into_iter()
         .map(|definition| {
-            let rows =
-                tables.raw(definition.name).map(|(key, row)| (key.clone(), row.clone())).collect();
+            let rows = tables.raw(definition.name).map(|(key, row)| (key.clone(), row)).collect();
             (definition.name, rows)
         })
         .collect()

@@ -40,7 +40,7 @@ fn wanted_participation(
 }
 
 /// The lists of `map` under the keys `keys` holds.
-fn kept<T: Clone>(map: &BTreeMap<Uuid, Vec<T>>, keys: &BTreeSet<Uuid>) -> BTreeMap<Uuid, Vec<T>> {
+fn kept<V: Clone>(map: &BTreeMap<Uuid, V>, keys: &BTreeSet<Uuid>) -> BTreeMap<Uuid, V> {
     map.iter().filter(|(id, _)| keys.contains(id)).map(|(id, list)| (*id, list.clone())).collect()
 }
 
@@ -49,10 +49,10 @@ struct Programme {
     packages: BTreeMap<Uuid, PackageRow>,
     sessions: BTreeMap<Uuid, Vec<SessionRow>>,
     participations: Vec<ParticipationRow>,
-    /// The marks of the participations above by session, ordered by session id, read from
-    /// their registers; a letter that is no code of ours counts nowhere and is left out. Two
-    /// bytes' more than the session id per mark: a view of a large log holds millions.
-    marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>>,
+    /// The registers of the participations above: a letter per session of the package, in
+    /// the order of the sessions' numbers (`RegisterRow`). A byte per mark: a view of a large
+    /// log holds millions.
+    marks: BTreeMap<Uuid, Box<[u8]>>,
     suspensions: BTreeMap<Uuid, Vec<SuspensionRow>>,
     grants: Vec<GrantRow>,
     visits: BTreeMap<Uuid, Vec<GrantVisitRow>>,
@@ -74,36 +74,29 @@ impl Programme {
         for list in sessions.values_mut() {
             list.sort_by_key(|session| (session.date, session.session_id));
         }
-        let participations: Vec<ParticipationRow> = tables
+        let mut participations: Vec<ParticipationRow> = tables
             .all::<ParticipationRow>()
             .filter(|p| wanted_participation(input, p, &packages))
             .collect();
-        // A register has a letter per session, in the order of the sessions' numbers.
-        let mut marks: BTreeMap<Uuid, Vec<(Uuid, AttendanceCode)>> = BTreeMap::new();
-        for participation in &participations {
-            let Some(register) = tables.get::<RegisterRow>(&key(participation.participation_id))
-            else {
-                continue;
-            };
-            let letters = register.marks.as_bytes();
-            let package_sessions = sessions.get(&participation.package_id).into_iter().flatten();
-            let mut list: Vec<(Uuid, AttendanceCode)> = package_sessions
-                .filter_map(|session| {
-                    let index = usize::try_from(session.number).ok()?.checked_sub(1)?;
-                    Some((session.session_id, register_code(char::from(*letters.get(index)?))?))
-                })
-                .collect();
-            list.sort_unstable_by_key(|(session, _)| *session);
-            marks.insert(participation.participation_id, list);
-        }
+        // Collected without knowing how many: up to twice the room, of the largest rows here.
+        participations.shrink_to_fit();
+        let marks: BTreeMap<Uuid, Box<[u8]>> = participations
+            .iter()
+            .filter_map(|participation| {
+                let id = participation.participation_id;
+                let register = tables.get::<RegisterRow>(&key(id))?;
+                Some((id, register.marks.into_bytes().into_boxed_slice()))
+            })
+            .collect();
         let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
         for suspension in tables.all::<SuspensionRow>() {
             suspensions.entry(suspension.participation_id).or_default().push(suspension);
         }
-        let grants = tables
+        let mut grants: Vec<GrantRow> = tables
             .all::<GrantRow>()
             .filter(|grant| packages.contains_key(&grant.package_id))
             .collect();
+        grants.shrink_to_fit();
         let mut visits: BTreeMap<Uuid, Vec<GrantVisitRow>> = BTreeMap::new();
         for visit in tables.all::<GrantVisitRow>() {
             visits.entry(visit.grant_id).or_default().push(visit);
@@ -168,11 +161,19 @@ impl Programme {
         started <= date && before_stop && !suspended
     }
 
-    /// The participant's mark for the session, if it has one.
-    fn mark(&self, participation_id: Uuid, session_id: Uuid) -> Option<AttendanceCode> {
-        let marks = self.marks.get(&participation_id)?;
-        let index = marks.binary_search_by_key(&session_id, |(session, _)| *session).ok()?;
-        Some(marks[index].1)
+    /// The participant's mark for a session of their package, if it has one: a letter that
+    /// is no code of ours counts nowhere.
+    fn mark(
+        &self,
+        participation: &ParticipationRow,
+        session: &SessionRow,
+    ) -> Option<AttendanceCode> {
+        if session.package_id != participation.package_id {
+            return None;
+        }
+        let letters = self.marks.get(&participation.participation_id)?;
+        let index = usize::try_from(session.number).ok()?.checked_sub(1)?;
+        register_code(char::from(*letters.get(index)?))
     }
 
     /// The attendance rate by `events::attendance::rate`, the one definition.
@@ -184,7 +185,7 @@ impl Programme {
                 && session.date <= as_of
                 && self.active_on(participation, session.date),
             hours: session.hours as u32,
-            mark: self.mark(participation.participation_id, session.session_id),
+            mark: self.mark(participation, session),
         }))
     }
 }
@@ -394,7 +395,7 @@ pub(super) fn enrolment(input: &Input<'_>) -> Report {
         let marks: Vec<(AttendanceCode, NaiveDate)> = sessions
             .iter()
             .filter_map(|session| {
-                let code = programme.mark(participation.participation_id, session.session_id)?;
+                let code = programme.mark(participation, session)?;
                 Some((code, session.date))
             })
             .collect();
@@ -456,9 +457,8 @@ pub(super) fn attendance(input: &Input<'_>) -> Report {
                 .copied()
                 .filter(|p| !session.cancelled && programme.active_on(p, session.date))
                 .collect();
-            let mark_of = |p: &ParticipationRow| -> Option<AttendanceCode> {
-                programme.mark(p.participation_id, session.session_id)
-            };
+            let mark_of =
+                |p: &ParticipationRow| -> Option<AttendanceCode> { programme.mark(p, session) };
             let all_marks: Vec<AttendanceCode> =
                 participants.iter().filter_map(|p| mark_of(p)).collect();
             let mut row = vec![

@@ -60,7 +60,8 @@ struct Programme {
 }
 
 impl Programme {
-    fn load(input: &Input<'_>) -> Programme {
+    /// The programme's packages, sessions and participants as `input` asks, without grants.
+    fn load_participants(input: &Input<'_>) -> Programme {
         let tables = input.tables;
         let packages: BTreeMap<Uuid, PackageRow> = tables
             .all::<PackageRow>()
@@ -92,6 +93,32 @@ impl Programme {
         for suspension in tables.all::<SuspensionRow>() {
             suspensions.entry(suspension.participation_id).or_default().push(suspension);
         }
+        // The inbox belongs to facilities: a provider's view has none.
+        let tasks = tables
+            .all::<TaskRow>()
+            .filter(|task| input.facility_matches(Some(&task.facility)))
+            .filter(|_| input.options.provider.is_none())
+            .collect();
+        Programme {
+            packages,
+            sessions,
+            participations,
+            marks,
+            suspensions,
+            grants: Vec::new(),
+            visits: BTreeMap::new(),
+            tasks,
+        }
+    }
+
+    /// The programme with its grants and their visits: the views of participants and sessions
+    /// (enrolment, attendance, inbox) need none, and a whole country's are as many rows again.
+    fn load(input: &Input<'_>) -> Programme {
+        Programme::load_participants(input).with_grants(input)
+    }
+
+    fn with_grants(self, input: &Input<'_>) -> Programme {
+        let (tables, packages) = (input.tables, &self.packages);
         let mut grants: Vec<GrantRow> = tables
             .all::<GrantRow>()
             .filter(|grant| packages.contains_key(&grant.package_id))
@@ -101,13 +128,7 @@ impl Programme {
         for visit in tables.all::<GrantVisitRow>() {
             visits.entry(visit.grant_id).or_default().push(visit);
         }
-        // The inbox belongs to facilities: a provider's view has none.
-        let tasks = tables
-            .all::<TaskRow>()
-            .filter(|task| input.facility_matches(Some(&task.facility)))
-            .filter(|_| input.options.provider.is_none())
-            .collect();
-        Programme { packages, sessions, participations, marks, suspensions, grants, visits, tasks }
+        Programme { grants, visits, ..self }
     }
 
     /// This programme narrowed to what `input` asks, as `load` would read it from the tables:
@@ -285,7 +306,7 @@ fn reached(date: Option<NaiveDate>) -> i64 {
 }
 
 pub(super) fn enrolment(input: &Input<'_>) -> Report {
-    let programme = Programme::load(input);
+    let programme = Programme::load_participants(input);
     let mut packages = Section::new(
         "packages",
         "Enrolment per package (daftar peserta)",
@@ -435,7 +456,7 @@ pub(super) fn enrolment(input: &Input<'_>) -> Report {
 }
 
 pub(super) fn attendance(input: &Input<'_>) -> Report {
-    let programme = Programme::load(input);
+    let programme = Programme::load_participants(input);
     let codes = AttendanceCode::ALL;
     let mut columns = vec!["session_id", "package_id", "date", "held", "expected"];
     columns.extend(codes.iter().map(|code| code.as_str()));
@@ -533,7 +554,10 @@ pub(super) fn attendance(input: &Input<'_>) -> Report {
 }
 
 /// The stages of the funnel, and the date each participation reached each.
-fn stage_dates(programme: &Programme, participation: &ParticipationRow) -> [Option<NaiveDate>; 9] {
+fn stage_dates(
+    participation: &ParticipationRow,
+    handed_over: &BTreeMap<Uuid, NaiveDate>,
+) -> [Option<NaiveDate>; 9] {
     let approved = participation.decided_on.filter(|_| participation.rejection_reason.is_none());
     let eligible = participation.assessed_on.filter(|_| participation.eligible == Some(true));
     let (eligible, approved) = if participation.category == "wbp" {
@@ -544,12 +568,7 @@ fn stage_dates(programme: &Programme, participation: &ParticipationRow) -> [Opti
     let competent = participation
         .competency_on
         .filter(|_| participation.competency_result.as_deref() == Some("kompeten"));
-    let handed_over = programme
-        .grants
-        .iter()
-        .filter(|grant| grant.participation_id == participation.participation_id)
-        .filter_map(|grant| grant.handed_over_on)
-        .min();
+    let handed_over = handed_over.get(&participation.participation_id).copied();
     [
         Some(participation.nominated_on),
         eligible,
@@ -584,6 +603,14 @@ pub(super) fn funnel(input: &Input<'_>) -> Report {
 
 /// The funnel of `programme`, the tables narrowed to what `input` asks.
 fn funnel_from(input: &Input<'_>, programme: &Programme) -> Report {
+    // The day each participant's first grant was handed over, looked up once per participant.
+    let mut handed_over: BTreeMap<Uuid, NaiveDate> = BTreeMap::new();
+    for grant in &programme.grants {
+        if let Some(day) = grant.handed_over_on {
+            let first = handed_over.entry(grant.participation_id).or_insert(day);
+            *first = (*first).min(day);
+        }
+    }
     let mut sections = Vec::new();
     for (category, title) in
         [("wbp", "Funnel: inmates"), ("masyarakat", "Funnel: public participants")]
@@ -597,7 +624,7 @@ fn funnel_from(input: &Input<'_>, programme: &Programme) -> Report {
             .participations
             .iter()
             .filter(|p| p.category == category)
-            .map(|p| stage_dates(programme, p))
+            .map(|p| stage_dates(p, &handed_over))
             .collect();
         for (index, stage) in STAGES.iter().enumerate() {
             let reached = dates.iter().filter(|d| d[index].is_some()).count() as i64;
@@ -915,7 +942,7 @@ pub(super) fn grants(input: &Input<'_>) -> Report {
 }
 
 pub(super) fn inbox(input: &Input<'_>) -> Report {
-    let programme = Programme::load(input);
+    let programme = Programme::load_participants(input);
     let mut tasks = programme.tasks.clone();
     tasks.sort_by(|a, b| {
         (a.acknowledged_by.is_some(), &a.facility, a.raised_on, a.task_id).cmp(&(

@@ -202,6 +202,11 @@ enum Command {
         /// Projections to rebuild: programme, people, monthly (default: all).
         names: Vec<String>,
     },
+    /// Take the fold snapshots that as-of questions start from, ahead of the questions: for
+    /// the whole log and every scope already asked about, each `--snapshot-every` positions up
+    /// to the head. `jejak serve` does this by itself; where answers come from the command line,
+    /// run it after large imports or from cron, so that no question pays for them.
+    Snapshots,
     /// Print a view, after bringing its read model up to the head of the log.
     Report(ReportArgs),
     /// Show the head of the log, the durability settings, and each read model's checkpoint and lag.
@@ -928,6 +933,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             out.flush()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Snapshots => {
+            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
+            let history = crate::history::History::new(store.clone(), config)
+                .with_snapshot_every(cli.snapshot_every);
+            let taken = history.take_snapshots_ahead().await?;
+            println!("{taken} fold snapshots taken, every {} positions", cli.snapshot_every);
             Ok(ExitCode::SUCCESS)
         }
         Command::Status => {

@@ -33,6 +33,7 @@ backend_tests!(
     the_fast_as_of_path_equals_the_filtered_fold_of_the_known_prefix,
     an_audit_trail_shows_who_what_when_why_with_reversals_beside,
     snapshots_are_taken_ahead_of_the_questions_for_every_scope_asked_about,
+    jejak_snapshots_takes_from_the_command_line_what_a_question_would_take,
 );
 
 const SESSION_2: Uuid = Uuid::from_u128(0x0a11_0002);
@@ -458,6 +459,34 @@ async fn snapshots_are_taken_ahead_of_the_questions_for_every_scope_asked_about(
     assert_eq!(snapshots_within(&db, &never).await, 0, "no scope nobody asked about");
     assert_eq!(history.take_snapshots_ahead().await.unwrap(), 0, "nothing left to take");
     store.close().await;
+}
+
+/// Where answers come from the command line, `jejak snapshots` takes ahead what the server
+/// takes beside its follower: every projection's whole-log snapshots up to the head, so that an
+/// as-of question afterwards takes none of its own; run again, it finds nothing to take.
+async fn jejak_snapshots_takes_from_the_command_line_what_a_question_would_take(db: TestDb) {
+    let demo = jejak(&db.url, &["demo", "--participants", "12"]);
+    assert!(demo.status.success(), "{}", stdout(&demo));
+    let snapshots = "SELECT count(*) FROM fold_snapshots";
+    assert_eq!(db.count(snapshots).await, 0, "the demo takes none");
+    let head = db.count("SELECT max(position) FROM events").await;
+    let every = 40;
+    assert!(head > 2 * every, "a log of {head} events has snapshots to take");
+    let expected = projection::all().len() as i64 * (head / every);
+    let taken = jejak(&db.url, &["--snapshot-every", "40", "snapshots"]);
+    assert!(taken.status.success(), "{}", String::from_utf8_lossy(&taken.stderr));
+    assert_eq!(
+        stdout(&taken).trim(),
+        format!("{expected} fold snapshots taken, every 40 positions")
+    );
+    assert_eq!(db.count(snapshots).await, expected);
+
+    let question = ["--snapshot-every", "40", "report", "enrolment", "--as-of", "2030-01-01"];
+    let answer = jejak(&db.url, &question);
+    assert!(answer.status.success(), "{}", String::from_utf8_lossy(&answer.stderr));
+    assert_eq!(db.count(snapshots).await, expected, "the question took none of its own");
+    let again = jejak(&db.url, &["--snapshot-every", "40", "snapshots"]);
+    assert_eq!(stdout(&again).trim(), "0 fold snapshots taken, every 40 positions");
 }
 
 /// How many programme snapshots are kept within `scope`.

@@ -935,14 +935,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             out.flush()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Snapshots => {
-            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
-            let history = crate::history::History::new(store.clone(), config)
-                .with_snapshot_every(cli.snapshot_every);
-            let taken = history.take_snapshots_ahead().await?;
-            println!("{taken} fold snapshots taken, every {} positions", cli.snapshot_every);
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Snapshots => run_snapshots(&store, cli.time_zone, cli.snapshot_every).await,
         Command::Status => {
             let projector =
                 projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
@@ -1020,6 +1013,15 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             run_verify(&store).await
         }
     }
+}
+
+/// `jejak snapshots`: the fold snapshots as-of questions start from, taken ahead of them.
+async fn run_snapshots(store: &Store, zone: TimeZone, every: i64) -> anyhow::Result<ExitCode> {
+    let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
+    let history = crate::history::History::new(store.clone(), config).with_snapshot_every(every);
+    let taken = history.take_snapshots_ahead().await?;
+    println!("{taken} fold snapshots taken, every {every} positions");
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `jejak report`: a view at the head or at a past moment, or the evaluator's person-level

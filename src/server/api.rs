@@ -18,7 +18,7 @@ use events::command::CommandEnvelope;
 use events::vocabulary::Role;
 use events::{RecordedEvent, Source, Timestamp};
 use projections::audit::SubjectKind;
-use projections::report::{Options, Report};
+use projections::report::{Cell, Options, Report};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -427,7 +427,7 @@ pub struct SectionBody {
     /// `"suppressed"` for a count from 1 to 4 withheld, and `"withheld"` for a count withheld
     /// so that a suppressed one cannot be worked out (docs/reports.md).
     #[schema(value_type = Vec<Vec<serde_json::Value>>)]
-    pub rows: Vec<Vec<serde_json::Value>>,
+    pub rows: Vec<Vec<Cell>>,
 }
 
 /// A report: what it reflects, its tables and its notes (docs/reports.md).
@@ -463,15 +463,9 @@ impl ReportBody {
                     name: section.name,
                     title: section.title,
                     columns: section.columns,
-                    rows: section
-                        .rows
-                        .iter()
-                        .map(|row| {
-                            row.iter()
-                                .map(|cell| serde_json::to_value(cell).expect("a cell serialises"))
-                                .collect()
-                        })
-                        .collect(),
+                    // Serialised as they are written out: a whole-country section has a row
+                    // per participant, and a copy as JSON values would double it.
+                    rows: section.rows,
                 })
                 .collect(),
             notes: report.notes,

@@ -67,9 +67,13 @@ pub trait Record: Sized + Clone {
     fn def() -> TableDef;
     fn key(&self) -> Key;
     fn to_row(&self) -> Row;
-    fn from_parts(key: &Key, row: &Row) -> Option<Self>;
-    /// The same as [`Record::from_parts`], taking the row: its texts move into the record.
+    /// The record of a key and row, `None` when they do not fit its columns; the row's texts
+    /// move into the record.
     fn from_row(key: &Key, row: Row) -> Option<Self>;
+    /// The same as [`Record::from_row`] for a row that stays where it is.
+    fn from_parts(key: &Key, row: &Row) -> Option<Self> {
+        Self::from_row(key, row.clone())
+    }
 }
 
 /// Declares a table: `record!(TABLE_NAME => Struct { key_field: T, …; field: T, … });`
@@ -104,17 +108,6 @@ macro_rules! record {
             fn to_row(&self) -> $crate::table::Row {
                 use $crate::value::Cell;
                 vec![$(self.$field.to_value()),*]
-            }
-
-            #[allow(unused_assignments, unused_mut, unused_variables)]
-            fn from_parts(key: &$crate::table::Key, row: &$crate::table::Row) -> Option<$name> {
-                use $crate::value::Cell;
-                let mut keys = key.iter();
-                let mut values = row.iter();
-                Some($name {
-                    $($key: <$key_type>::from_value(keys.next()?)?,)+
-                    $($field: <$field_type>::from_value(values.next()?)?,)*
-                })
             }
 
             #[allow(unused_assignments, unused_mut, unused_variables)]

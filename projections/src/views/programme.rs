@@ -307,6 +307,12 @@ fn reached(date: Option<NaiveDate>) -> i64 {
 
 pub(super) fn enrolment(input: &Input<'_>) -> Report {
     let programme = Programme::load_participants(input);
+    let sections = vec![enrolment_packages(&programme), enrolment_participants(input, &programme)];
+    report(input, "enrolment", "Daftar peserta per paket (enrolment)", sections, Vec::new())
+}
+
+/// Enrolment per package: its places and how many of its participants reached each state.
+fn enrolment_packages(programme: &Programme) -> Section {
     let mut packages = Section::new(
         "packages",
         "Enrolment per package (daftar peserta)",
@@ -376,6 +382,11 @@ pub(super) fn enrolment(input: &Input<'_>) -> Report {
             Cell::Int(package.quota_total - package.places_taken),
         ]);
     }
+    packages
+}
+
+/// Each participant's state and attendance on the day asked about.
+fn enrolment_participants(input: &Input<'_>, programme: &Programme) -> Section {
     let mut participants = Section::new(
         "participants",
         "Participants",
@@ -446,13 +457,7 @@ pub(super) fn enrolment(input: &Input<'_>) -> Report {
             Cell::Bool(open_tasks.contains_key(participation.person_ref.as_str())),
         ]);
     }
-    report(
-        input,
-        "enrolment",
-        "Daftar peserta per paket (enrolment)",
-        vec![packages, participants],
-        Vec::new(),
-    )
+    participants
 }
 
 pub(super) fn attendance(input: &Input<'_>) -> Report {

@@ -305,10 +305,9 @@ pub fn write_csv(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
         let mut writer = csv::Writer::from_writer(&mut *out);
         writer.write_record(&section.columns)?;
         for row in &section.rows {
-            writer.write_record(row.iter().map(projections::report::Cell::display))?;
+            writer.write_record(row.iter().map(Cell::display))?;
         }
-        writer.flush()?;
-        drop(writer);
+        writer.into_inner().map_err(|error| error.into_error())?;
         writeln!(out)?;
     }
     for note in &report.notes {

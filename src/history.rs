@@ -34,6 +34,12 @@ use crate::store::{Store, StoreError, dialect, on_pool};
 /// Snapshots are taken every this many positions unless set otherwise.
 pub const SNAPSHOT_EVERY_DEFAULT: i64 = 50_000;
 
+/// Snapshots within a scope (one facility, provider or skill) are taken at least this often,
+/// however far apart the whole log's are. A scope's snapshot holds its own rows only (one
+/// facility's is about a five-hundredth of the country's), so keeping them close costs little
+/// room, and an answer about one facility then folds at most this many events past one.
+pub const SCOPED_SNAPSHOT_EVERY_MAX: i64 = 50_000;
+
 /// A past moment to fold at, in either sense or both.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Moment {
@@ -84,6 +90,8 @@ pub struct History {
     store: Store,
     config: Config,
     every: i64,
+    /// The interval within a scope: `every`, or closer (`SCOPED_SNAPSHOT_EVERY_MAX`).
+    scoped_every: i64,
 }
 
 struct Snapshot {
@@ -95,17 +103,33 @@ struct Snapshot {
 
 impl History {
     pub fn new(store: Store, config: Config) -> History {
-        History { store, config, every: SNAPSHOT_EVERY_DEFAULT }
+        History::with(store, config, SNAPSHOT_EVERY_DEFAULT)
+    }
+
+    fn with(store: Store, config: Config, every: i64) -> History {
+        let every = every.max(1);
+        History { store, config, every, scoped_every: every.min(SCOPED_SNAPSHOT_EVERY_MAX) }
     }
 
     pub fn config(&self) -> Config {
         self.config
     }
 
-    /// Takes snapshots every `every` positions (at least 1).
-    pub fn with_snapshot_every(mut self, every: i64) -> History {
-        self.every = every.max(1);
+    /// Takes snapshots of the whole log every `every` positions (at least 1), and within a
+    /// scope every `every` or every `SCOPED_SNAPSHOT_EVERY_MAX`, whichever is closer.
+    pub fn with_snapshot_every(self, every: i64) -> History {
+        History::with(self.store, self.config, every)
+    }
+
+    /// Takes snapshots within a scope every `every` positions (at least 1).
+    pub fn with_scoped_snapshot_every(mut self, every: i64) -> History {
+        self.scoped_every = every.max(1);
         self
+    }
+
+    /// How many positions apart the snapshots within `scope` are.
+    fn every_within(&self, scope: &Scope) -> i64 {
+        if scope.is_whole() { self.every } else { self.scoped_every }
     }
 
     /// `projection` folded at `moment`, holding only the rows within `scope` (when the
@@ -219,16 +243,17 @@ impl History {
         scope: &Scope,
     ) -> Result<usize, HistoryError> {
         let scope = &narrowed(projection, scope);
+        let every = self.every_within(scope);
         let head = self.store.head().await?.position;
-        if head - self.latest_snapshot_position(projection, scope).await? < self.every {
+        if head - self.latest_snapshot_position(projection, scope).await? < every {
             return Ok(0);
         }
         let latest = self.latest_snapshot(projection, scope, head, None).await?;
         let mut max_occurred = latest.as_ref().map(|snapshot| snapshot.max_occurred_at);
         let (mut replay, _) = self.start(projection, scope, latest);
         let mut taken = 0;
-        while replay.position < head - (head % self.every) {
-            let until = (replay.position / self.every + 1) * self.every;
+        while replay.position < head - (head % every) {
+            let until = (replay.position / every + 1) * every;
             self.each_page(replay.position, until, |page| {
                 for event in page {
                     max_occurred =
@@ -261,7 +286,7 @@ impl History {
         let mut taken = 0;
         for projection in projections::projection::all() {
             for (scope, latest) in self.snapshot_scopes(projection).await? {
-                if head - latest >= self.every {
+                if head - latest >= self.every_within(&scope) {
                     taken += self.ensure_snapshots(projection, &scope).await?;
                 }
             }

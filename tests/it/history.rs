@@ -416,7 +416,8 @@ async fn fast_path_case(
 
 /// What the server does beside its log follower: once the head has moved on, the whole log of
 /// every projection and every scope already asked about get the snapshots they lack, so that a
-/// question afterwards takes none; a scope nobody asked about gets none.
+/// question afterwards takes none; a scope nobody asked about gets none. A scope's snapshots are
+/// kept at an interval of their own, closer than the whole log's.
 async fn snapshots_are_taken_ahead_of_the_questions_for_every_scope_asked_about(db: TestDb) {
     // The demo's log, written elsewhere and copied in two halves around a question.
     let source = TestDb::new(db.backend).await.expect("the backend is up");
@@ -432,22 +433,26 @@ async fn snapshots_are_taken_ahead_of_the_questions_for_every_scope_asked_about(
     let half = events.len() / 2;
     store.append_verbatim(&events[..half], &[]).await.unwrap();
 
-    let every = 40;
-    let history = History::new(store.clone(), Config::default()).with_snapshot_every(every);
+    // A scope's snapshots are closer together than the whole log's.
+    let (every, scoped) = (40, 15);
+    let history = History::new(store.clone(), Config::default())
+        .with_snapshot_every(every)
+        .with_scoped_snapshot_every(scoped);
     let programme = projection::named("programme").unwrap();
     let options = narrowed_options(&Replay::of(programme, Config::default(), &events).tables);
     let (asked, never) = (programme.scope(&options[0]), programme.scope(&options[1]));
-    history.fold_at(programme, &asked, Moment::default()).await.unwrap();
-    let before = (half as i64 / every) as usize;
+    let folded = history.fold_at(programme, &asked, Moment::default()).await.unwrap();
+    assert!(folded.position - folded.snapshot < scoped, "started from one of the scope's");
+    let before = (half as i64 / scoped) as usize;
     assert_eq!(snapshots_within(&db, &asked).await, before, "the question took its own");
     store.append_verbatim(&events[half..], &[]).await.unwrap();
 
-    let after = (head / every) as usize;
+    let after = (head / scoped) as usize;
     let taken = history.take_snapshots_ahead().await.unwrap();
     let projections = projection::all().len();
     assert_eq!(
         taken,
-        projections * after + (after - before),
+        projections * (head / every) as usize + (after - before),
         "every whole log, and the scope asked"
     );
     for projection in projection::all() {

@@ -1070,10 +1070,12 @@ async fn run_report(
     let history =
         crate::history::History::new(store.clone(), config).with_snapshot_every(snapshot_every);
     let moment = crate::history::Moment { as_of: args.as_of, known_at };
-    let report =
-        crate::reports::build_at(projector, &history, &args.view, &options, moment).await?;
-    let format = args.format;
-    crate::reports::print(&report, format == ReportFormat::Json, format == ReportFormat::Csv)?;
+    let format = match args.format {
+        ReportFormat::Table => crate::reports::Format::Table,
+        ReportFormat::Csv => crate::reports::Format::Csv,
+        ReportFormat::Json => crate::reports::Format::Json,
+    };
+    crate::reports::print_at(projector, &history, &args.view, &options, moment, format).await?;
     Ok(ExitCode::SUCCESS)
 }
 

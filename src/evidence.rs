@@ -142,13 +142,13 @@ pub async fn write_bundle(store: &Store, request: Request<'_>) -> Result<Manifes
     for projection in projections::projection::all() {
         let folded = history.fold_at(projection, &Scope::WHOLE, moment).await?;
         for view in views::all().into_iter().filter(|view| view.projection == projection.name) {
-            let mut report = crate::reports::from_fold(view, &folded, &options, config);
-            report.parameters.insert("known_at".to_owned(), last_event.recorded_at.to_string());
             let name = format!("reports/{}.csv", view.name);
             let path = out.join(&name);
-            let mut writer = BufWriter::new(create(&path)?);
-            crate::reports::write_csv(&mut writer, &report)
-                .map_err(|error| EvidenceError::Report(error.to_string()))?;
+            let mut csv = crate::reports::Csv::new(BufWriter::new(create(&path)?));
+            let known_at = Some(last_event.recorded_at);
+            crate::reports::write_fold(view, &folded, &options, config, known_at, &mut csv);
+            let mut writer =
+                csv.finish().map_err(|error| EvidenceError::Report(error.to_string()))?;
             writer.flush().map_err(|e| write_error(&path, e))?;
             drop(writer);
             files.insert(name, digest(&path)?);

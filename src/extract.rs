@@ -102,6 +102,7 @@ pub async fn take(
         name: person_level::VIEW,
         projection: projections::people::DEF.name,
         build: person_level::build,
+        write: None,
     };
     let mut report = crate::reports::build_view(projector, view, options).await?;
     let position = report.provenance.log_position;

@@ -136,6 +136,80 @@ pub struct Report {
     pub notes: Vec<String>,
 }
 
+/// A report's heading: what it is and what it reflects, everything before its sections.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub view: String,
+    pub title: String,
+    pub provenance: Provenance,
+    pub parameters: BTreeMap<String, String>,
+}
+
+/// Where a view puts its report as it makes it: the head, then each section (with the rows it
+/// has so far) followed by any more of its rows, then the notes. A view that lists every
+/// participant of a national log hands each row on as it makes it, so that a printer can write
+/// it out and nothing holds them all; [`Collect`] keeps them all, as a [`Report`]. (`Send`, so
+/// that the shell can hand one to a view across its awaits on a server.)
+pub trait Sink: Send {
+    fn head(&mut self, head: Head);
+    /// Starts a section: the rows that follow, up to the next section or the notes, are its.
+    fn section(&mut self, section: Section);
+    fn row(&mut self, row: Vec<Cell>);
+    /// The report's notes, its last part.
+    fn notes(&mut self, notes: Vec<String>);
+}
+
+impl Report {
+    pub fn from_head(head: Head) -> Report {
+        let Head { view, title, provenance, parameters } = head;
+        Report { view, title, provenance, parameters, sections: Vec::new(), notes: Vec::new() }
+    }
+
+    /// Hands the whole report to `sink`.
+    pub fn emit(self, sink: &mut dyn Sink) {
+        let Report { view, title, provenance, parameters, sections, notes } = self;
+        sink.head(Head { view, title, provenance, parameters });
+        for section in sections {
+            sink.section(section);
+        }
+        sink.notes(notes);
+    }
+}
+
+/// A sink that keeps the whole report.
+#[derive(Debug, Default)]
+pub struct Collect(Option<Report>);
+
+impl Collect {
+    /// The report the view made. A view always starts with its head.
+    pub fn into_report(self) -> Report {
+        self.0.expect("a view hands on its head first")
+    }
+
+    fn report(&mut self) -> &mut Report {
+        self.0.as_mut().expect("a view hands on its head first")
+    }
+}
+
+impl Sink for Collect {
+    fn head(&mut self, head: Head) {
+        self.0 = Some(Report::from_head(head));
+    }
+
+    fn section(&mut self, section: Section) {
+        self.report().sections.push(section);
+    }
+
+    fn row(&mut self, row: Vec<Cell>) {
+        let section = self.report().sections.last_mut().expect("a row follows its section");
+        section.push(row);
+    }
+
+    fn notes(&mut self, notes: Vec<String>) {
+        self.report().notes.extend(notes);
+    }
+}
+
 /// What a report may be narrowed to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Options {

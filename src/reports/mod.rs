@@ -1,19 +1,23 @@
 //! `jejak report`: brings a view's read model up to the head, computes the view from it, and
-//! prints it as a table, CSV or JSON (docs/reports.md).
+//! prints it as a table, CSV or JSON (docs/reports.md; the printers are in `print`).
+
+mod print;
+
+pub use print::{Csv, Format, print_at};
 
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
 use std::sync::Arc;
 
 use chrono::Utc;
 use projections::projection::{Config, ProjectionDef};
-use projections::report::{Cell, Options, Report};
+use projections::report::{Collect, Head, Options, Report, Section, Sink};
 use projections::table::Tables;
 use projections::views::{self, Input, ViewDef};
 
 use crate::history::{Folded, History, HistoryError, Moment};
 use crate::projector::{Projector, ProjectorError};
 use crate::store::StoreFailure;
+use events::Timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -25,6 +29,8 @@ pub enum ReportError {
     NotBySkill { view: String },
     #[error("computing the published cuts failed: {0}")]
     Computation(String),
+    #[error("writing the report failed: {0}")]
+    Output(String),
     #[error(transparent)]
     Projector(#[from] ProjectorError),
     #[error(transparent)]
@@ -38,7 +44,8 @@ impl StoreFailure for ReportError {
             ReportError::History(error) => error.store_error(),
             ReportError::UnknownView { .. }
             | ReportError::NotBySkill { .. }
-            | ReportError::Computation(_) => None,
+            | ReportError::Computation(_)
+            | ReportError::Output(_) => None,
         }
     }
 }
@@ -52,11 +59,28 @@ pub async fn build_at(
     options: &Options,
     moment: Moment,
 ) -> Result<Report, ReportError> {
-    if moment == Moment::default() {
-        return build(projector, view, options).await;
-    }
+    let mut report = Collect::default();
+    write_at(projector, history, view, options, moment, &mut report).await?;
+    Ok(report.into_report())
+}
+
+/// As [`build_at`], handing the report to `sink` as the view makes it: a view with a row per
+/// participant hands each on as it goes, so a printer holds none of them.
+pub async fn write_at(
+    projector: &Projector,
+    history: &History,
+    view: &str,
+    options: &Options,
+    moment: Moment,
+    sink: &mut dyn Sink,
+) -> Result<(), ReportError> {
     let view = named(view, options)?;
-    Ok(build_as_of(history, view, options, moment).await?)
+    if moment == Moment::default() {
+        return write_view(projector, view, options, sink).await;
+    }
+    let folded = fold(history, view, options, moment).await?;
+    write_fold(view, &folded, options, history.config(), moment.known_at, sink);
+    Ok(())
 }
 
 /// The view of that name, if `options` may narrow it: the people views (recidivism, stock,
@@ -77,41 +101,81 @@ pub async fn build_as_of(
     options: &Options,
     moment: Moment,
 ) -> Result<Report, HistoryError> {
-    let projection =
-        projections::projection::named(view.projection).expect("views name known projections");
-    let folded = history.fold_at(projection, &projection.scope(options), moment).await?;
-    let mut report = from_fold(view, &folded, options, history.config());
-    if let Some(known_at) = moment.known_at {
-        report.parameters.insert("known_at".to_owned(), known_at.to_string());
-    }
-    Ok(report)
+    let folded = fold(history, view, options, moment).await?;
+    let mut report = Collect::default();
+    write_fold(view, &folded, options, history.config(), moment.known_at, &mut report);
+    Ok(report.into_report())
+}
+
+/// The fold of `view`'s projection at `moment`, narrowed to the scope `options` ask about.
+async fn fold(
+    history: &History,
+    view: ViewDef,
+    options: &Options,
+    moment: Moment,
+) -> Result<Folded, HistoryError> {
+    let projection = projection_of(view);
+    history.fold_at(projection, &projection.scope(options), moment).await
+}
+
+fn projection_of(view: ViewDef) -> ProjectionDef {
+    projections::projection::named(view.projection).expect("views name known projections")
 }
 
 /// Computes a view from a fold of its projection at a past moment.
 pub fn from_fold(view: ViewDef, folded: &Folded, options: &Options, config: Config) -> Report {
-    let projection =
-        projections::projection::named(view.projection).expect("views name known projections");
+    let mut report = Collect::default();
+    write_fold(view, folded, options, config, None, &mut report);
+    report.into_report()
+}
+
+/// Hands `sink` a view computed from a fold of its projection at a past moment, its
+/// parameters naming the day and, when given, the moment of knowledge (`known_at`).
+pub fn write_fold(
+    view: ViewDef,
+    folded: &Folded,
+    options: &Options,
+    config: Config,
+    known_at: Option<Timestamp>,
+    sink: &mut dyn Sink,
+) {
     let input = Input {
         tables: &folded.tables,
-        projection,
+        projection: projection_of(view),
         config,
         position: folded.position,
         hash: &folded.hash,
         as_of: folded.as_of,
         options,
     };
-    let mut report = (view.build)(&input);
-    report.parameters.insert("as_of".to_owned(), folded.as_of.to_string());
-    report
+    let mut parameters = vec![("as_of".to_owned(), folded.as_of.to_string())];
+    parameters.extend(known_at.map(|at| ("known_at".to_owned(), at.to_string())));
+    view.write_to(&input, &mut WithParameters { sink, parameters });
 }
 
-/// Computes a view from its read model, after catching the read model up to the head.
-pub async fn build(
-    projector: &Projector,
-    view: &str,
-    options: &Options,
-) -> Result<Report, ReportError> {
-    build_view(projector, named(view, options)?, options).await
+/// A sink that adds parameters to the head it passes on.
+struct WithParameters<'a> {
+    sink: &'a mut dyn Sink,
+    parameters: Vec<(String, String)>,
+}
+
+impl Sink for WithParameters<'_> {
+    fn head(&mut self, mut head: Head) {
+        head.parameters.extend(self.parameters.drain(..));
+        self.sink.head(head);
+    }
+
+    fn section(&mut self, section: Section) {
+        self.sink.section(section);
+    }
+
+    fn row(&mut self, row: Vec<projections::report::Cell>) {
+        self.sink.row(row);
+    }
+
+    fn notes(&mut self, notes: Vec<String>) {
+        self.sink.notes(notes);
+    }
 }
 
 /// Computes `view` (a view of `views::all()`, or another computation over a read model, such
@@ -121,8 +185,19 @@ pub async fn build_view(
     view: ViewDef,
     options: &Options,
 ) -> Result<Report, ReportError> {
-    let projection =
-        projections::projection::named(view.projection).expect("views name known projections");
+    let mut report = Collect::default();
+    write_view(projector, view, options, &mut report).await?;
+    Ok(report.into_report())
+}
+
+/// As [`build_view`], handing the report to `sink` as the view makes it.
+async fn write_view(
+    projector: &Projector,
+    view: ViewDef,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<(), ReportError> {
+    let projection = projection_of(view);
     let (tables, position, hash) = current(projector, projection, options).await?;
     let as_of = as_of(projector, position).await?;
     let input = Input {
@@ -134,7 +209,8 @@ pub async fn build_view(
         as_of,
         options,
     };
-    Ok((view.build)(&input))
+    view.write_to(&input, sink);
+    Ok(())
 }
 
 /// Every published cut of a family of views (the people views; the overview, funnel and
@@ -253,117 +329,4 @@ pub async fn as_of(
     let config = projector.config();
     Ok(recorded
         .map_or_else(|| Utc::now().date_naive(), |event| config.local_date(event.recorded_at)))
-}
-
-/// Prints a report; JSON gains `generated_at`, the only field that is not a function of the log.
-pub fn print(report: &Report, json: bool, csv: bool) -> anyhow::Result<()> {
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    if json {
-        /// Written as it is serialised: a whole-country report has a row per participant.
-        #[derive(serde::Serialize)]
-        struct Printed<'a> {
-            #[serde(flatten)]
-            report: &'a Report,
-            generated_at: String,
-        }
-        let printed = Printed { report, generated_at: Utc::now().to_rfc3339() };
-        serde_json::to_writer_pretty(&mut out, &printed)?;
-        writeln!(out)?;
-    } else if csv {
-        write_csv(&mut out, report)?;
-    } else {
-        write_table(&mut out, report)?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-fn provenance_lines(report: &Report) -> Vec<String> {
-    let p = &report.provenance;
-    let mut lines = vec![
-        format!("log position {} (chain hash {})", p.log_position, p.chain_hash),
-        format!("projection {} v{}", p.projection, p.projection_version),
-    ];
-    if let Some(definition) = &p.definition_version {
-        lines.push(format!("definition {definition}"));
-    }
-    for (name, value) in &report.parameters {
-        lines.push(format!("{name}: {value}"));
-    }
-    lines
-}
-
-/// A report as CSV: `#` lines for its title and provenance, then each section with a header.
-pub fn write_csv(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
-    writeln!(out, "# {}", report.title)?;
-    for line in provenance_lines(report) {
-        writeln!(out, "# {line}")?;
-    }
-    for section in &report.sections {
-        writeln!(out, "# section: {}", section.name)?;
-        let mut writer = csv::Writer::from_writer(&mut *out);
-        writer.write_record(&section.columns)?;
-        for row in &section.rows {
-            writer.write_record(row.iter().map(Cell::display))?;
-        }
-        writer.into_inner().map_err(|error| error.into_error())?;
-        writeln!(out)?;
-    }
-    for note in &report.notes {
-        writeln!(out, "# note: {note}")?;
-    }
-    Ok(())
-}
-
-const COLUMN_WIDTH_MAX: usize = 36;
-
-fn write_table(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
-    writeln!(out, "{}", report.title)?;
-    for line in provenance_lines(report) {
-        writeln!(out, "  {line}")?;
-    }
-    for section in &report.sections {
-        writeln!(out, "\n{} ({} rows)", section.title, section.rows.len())?;
-        // Two passes over the cells, each shown as it is needed: a whole-country section has
-        // a row per participant, and a copy of its text would double what the report holds.
-        let shown = |row: &[Cell]| -> Vec<String> {
-            row.iter().map(|cell| shorten(&cell.display())).collect()
-        };
-        let mut widths: Vec<usize> =
-            section.columns.iter().map(|name| name.len().min(COLUMN_WIDTH_MAX)).collect();
-        for row in &section.rows {
-            for (width, value) in widths.iter_mut().zip(shown(row)) {
-                *width = (*width).max(value.chars().count());
-            }
-        }
-        let line = |values: Vec<String>| {
-            values
-                .iter()
-                .zip(&widths)
-                .map(|(value, width)| format!("{value:<width$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        writeln!(out, "{}", line(section.columns.iter().map(|c| shorten(c)).collect()))?;
-        for row in &section.rows {
-            writeln!(out, "{}", line(shown(row)).trim_end())?;
-        }
-    }
-    if !report.notes.is_empty() {
-        writeln!(out)?;
-        for note in &report.notes {
-            writeln!(out, "Note: {note}")?;
-        }
-    }
-    Ok(())
-}
-
-fn shorten(text: &str) -> String {
-    if text.chars().count() <= COLUMN_WIDTH_MAX {
-        return text.to_owned();
-    }
-    let mut short: String = text.chars().take(COLUMN_WIDTH_MAX - 1).collect();
-    short.push('…');
-    short
 }

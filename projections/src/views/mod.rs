@@ -23,7 +23,7 @@ mod recidivism_v2;
 use chrono::NaiveDate;
 
 use crate::projection::{Config, ProjectionDef};
-use crate::report::{Options, Provenance, Report};
+use crate::report::{Collect, Options, Provenance, Report, Sink};
 use crate::table::Tables;
 
 /// What a view is computed from.
@@ -80,6 +80,37 @@ pub struct ViewDef {
     pub name: &'static str,
     pub projection: &'static str,
     pub build: fn(&Input<'_>) -> Report,
+    /// For a view with a row per participant, session or grant: how to hand its rows on as it
+    /// makes them (`build` then collects what this hands on).
+    pub write: Option<fn(&Input<'_>, &mut dyn Sink)>,
+}
+
+impl ViewDef {
+    const fn whole(name: &'static str, projection: &'static str, build: Build) -> ViewDef {
+        ViewDef { name, projection, build, write: None }
+    }
+
+    const fn by_rows(name: &'static str, build: Build, write: Write) -> ViewDef {
+        ViewDef { name, projection: "programme", build, write: Some(write) }
+    }
+
+    /// Hands the view's report to `sink`, a row at a time where the view can.
+    pub fn write_to(&self, input: &Input<'_>, sink: &mut dyn Sink) {
+        match self.write {
+            Some(write) => write(input, sink),
+            None => (self.build)(input).emit(sink),
+        }
+    }
+}
+
+type Build = fn(&Input<'_>) -> Report;
+type Write = fn(&Input<'_>, &mut dyn Sink);
+
+/// The report `write` hands on, kept whole.
+fn collected(input: &Input<'_>, write: Write) -> Report {
+    let mut collect = Collect::default();
+    write(input, &mut collect);
+    collect.into_report()
 }
 
 impl std::fmt::Debug for ViewDef {
@@ -89,18 +120,19 @@ impl std::fmt::Debug for ViewDef {
 }
 
 pub fn all() -> [ViewDef; 11] {
+    use ViewDef as V;
     [
-        ViewDef { name: "overview", projection: "programme", build: programme::overview },
-        ViewDef { name: "enrolment", projection: "programme", build: programme::enrolment },
-        ViewDef { name: "attendance", projection: "programme", build: programme::attendance },
-        ViewDef { name: "funnel", projection: "programme", build: programme::funnel },
-        ViewDef { name: "outcomes", projection: "programme", build: programme::outcomes },
-        ViewDef { name: "grants", projection: "programme", build: programme::grants },
-        ViewDef { name: "inbox", projection: "programme", build: programme::inbox },
-        ViewDef { name: "monthly", projection: "monthly", build: monthly::monthly },
-        ViewDef { name: "recidivism", projection: "people", build: people::recidivism },
-        ViewDef { name: "recidivism_stock", projection: "people", build: people::stock },
-        ViewDef { name: "post_release", projection: "people", build: people::post_release },
+        V::whole("overview", "programme", programme::overview),
+        V::by_rows("enrolment", programme::enrolment, programme::write_enrolment),
+        V::by_rows("attendance", programme::attendance, programme::write_attendance),
+        V::whole("funnel", "programme", programme::funnel),
+        V::whole("outcomes", "programme", programme::outcomes),
+        V::by_rows("grants", programme::grants, programme::write_grants),
+        V::whole("inbox", "programme", programme::inbox),
+        V::whole("monthly", "monthly", monthly::monthly),
+        V::whole("recidivism", "people", people::recidivism),
+        V::whole("recidivism_stock", "people", people::stock),
+        V::whole("post_release", "people", people::post_release),
     ]
 }
 

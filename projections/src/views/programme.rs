@@ -12,7 +12,7 @@ use crate::programme::{
     GrantRow, GrantVisitRow, PackageRow, ParticipationRow, RegisterRow, SessionRow, SuspensionRow,
     TaskRow, key, register_code,
 };
-use crate::report::{Cell, Report, Section, median};
+use crate::report::{Cell, Head, Report, Section, Sink, median};
 pub use cuts::{VIEWS as PUBLISHED_VIEWS, published_cuts};
 
 mod cuts;
@@ -60,14 +60,12 @@ struct Programme {
 }
 
 impl Programme {
-    /// The programme's packages, sessions and participants as `input` asks, without grants.
-    fn load_participants(input: &Input<'_>) -> Programme {
+    /// What the views of participants need beside the participations themselves: the packages,
+    /// sessions, suspensions and inbox as `input` asks. A view with a row per participant reads
+    /// the participations one at a time ([`Programme::participations`]); a whole country has
+    /// hundreds of thousands.
+    fn load_frame(input: &Input<'_>) -> Programme {
         let tables = input.tables;
-        let packages: BTreeMap<Uuid, PackageRow> = tables
-            .all::<PackageRow>()
-            .filter(|package| wanted_package(input, package))
-            .map(|package| (package.package_id, package))
-            .collect();
         let mut sessions: BTreeMap<Uuid, Vec<SessionRow>> = BTreeMap::new();
         for session in tables.all::<SessionRow>() {
             sessions.entry(session.package_id).or_default().push(session);
@@ -75,20 +73,6 @@ impl Programme {
         for list in sessions.values_mut() {
             list.sort_by_key(|session| (session.date, session.session_id));
         }
-        let mut participations: Vec<ParticipationRow> = tables
-            .all::<ParticipationRow>()
-            .filter(|p| wanted_participation(input, p, &packages))
-            .collect();
-        // Collected without knowing how many: up to twice the room, of the largest rows here.
-        participations.shrink_to_fit();
-        let marks: BTreeMap<Uuid, Box<[u8]>> = participations
-            .iter()
-            .filter_map(|participation| {
-                let id = participation.participation_id;
-                let register = tables.get::<RegisterRow>(&key(id))?;
-                Some((id, register.marks.into_bytes().into_boxed_slice()))
-            })
-            .collect();
         let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
         for suspension in tables.all::<SuspensionRow>() {
             suspensions.entry(suspension.participation_id).or_default().push(suspension);
@@ -100,15 +84,44 @@ impl Programme {
             .filter(|_| input.options.provider.is_none())
             .collect();
         Programme {
-            packages,
+            packages: wanted_packages(input),
             sessions,
-            participations,
-            marks,
+            participations: Vec::new(),
+            marks: BTreeMap::new(),
             suspensions,
             grants: Vec::new(),
             visits: BTreeMap::new(),
             tasks,
         }
+    }
+
+    /// The programme's packages, sessions and participants as `input` asks, without grants.
+    fn load_participants(input: &Input<'_>) -> Programme {
+        let frame = Programme::load_frame(input);
+        let mut participations: Vec<ParticipationRow> = Vec::new();
+        let mut marks: BTreeMap<Uuid, Box<[u8]>> = BTreeMap::new();
+        for participation in frame.participations(input) {
+            let id = participation.participation_id;
+            if let Some(letters) = register(input.tables, id) {
+                marks.insert(id, letters);
+            }
+            participations.push(participation);
+        }
+        // Collected without knowing how many: up to twice the room, of the largest rows here.
+        participations.shrink_to_fit();
+        Programme { participations, marks, ..frame }
+    }
+
+    /// The participations `input` asks about, read from the tables one at a time in the order
+    /// of their ids.
+    fn participations<'a>(
+        &'a self,
+        input: &'a Input<'_>,
+    ) -> impl Iterator<Item = ParticipationRow> + 'a {
+        input
+            .tables
+            .all::<ParticipationRow>()
+            .filter(|p| wanted_participation(input, p, &self.packages))
     }
 
     /// The programme with its grants and their visits: the views of participants and sessions
@@ -182,23 +195,23 @@ impl Programme {
         started <= date && before_stop && !suspended
     }
 
-    /// The participant's mark for a session of their package, if it has one: a letter that
-    /// is no code of ours counts nowhere.
-    fn mark(
-        &self,
-        participation: &ParticipationRow,
-        session: &SessionRow,
-    ) -> Option<AttendanceCode> {
-        if session.package_id != participation.package_id {
-            return None;
-        }
-        let letters = self.marks.get(&participation.participation_id)?;
-        let index = usize::try_from(session.number).ok()?.checked_sub(1)?;
-        register_code(char::from(*letters.get(index)?))
+    /// The letters of a participant's register, as loaded.
+    fn letters(&self, participation: &ParticipationRow) -> Option<&[u8]> {
+        self.marks.get(&participation.participation_id).map(|letters| &**letters)
     }
 
     /// The attendance rate by `events::attendance::rate`, the one definition.
     fn rate(&self, participation: &ParticipationRow, as_of: NaiveDate) -> Rate {
+        self.rate_with(participation, self.letters(participation), as_of)
+    }
+
+    /// The attendance rate of a participant whose register's letters are `letters`.
+    fn rate_with(
+        &self,
+        participation: &ParticipationRow,
+        letters: Option<&[u8]>,
+        as_of: NaiveDate,
+    ) -> Rate {
         let sessions =
             self.sessions.get(&participation.package_id).map(Vec::as_slice).unwrap_or_default();
         events::attendance::rate(sessions.iter().map(|session| SessionMark {
@@ -206,9 +219,40 @@ impl Programme {
                 && session.date <= as_of
                 && self.active_on(participation, session.date),
             hours: session.hours as u32,
-            mark: self.mark(participation, session),
+            mark: mark_in(letters, participation, session),
         }))
     }
+}
+
+/// The packages `input` asks about.
+fn wanted_packages(input: &Input<'_>) -> BTreeMap<Uuid, PackageRow> {
+    input
+        .tables
+        .all::<PackageRow>()
+        .filter(|package| wanted_package(input, package))
+        .map(|package| (package.package_id, package))
+        .collect()
+}
+
+/// The letters of a participation's attendance register, a byte a session: a view of a large
+/// log holds millions of marks.
+fn register(tables: &crate::table::Tables, participation: Uuid) -> Option<Box<[u8]>> {
+    let register = tables.get::<RegisterRow>(&key(participation))?;
+    Some(register.marks.into_bytes().into_boxed_slice())
+}
+
+/// The mark in a register's `letters` for a session of the participant's package, if it has
+/// one: a letter that is no code of ours counts nowhere.
+fn mark_in(
+    letters: Option<&[u8]>,
+    participation: &ParticipationRow,
+    session: &SessionRow,
+) -> Option<AttendanceCode> {
+    if session.package_id != participation.package_id {
+        return None;
+    }
+    let index = usize::try_from(session.number).ok()?.checked_sub(1)?;
+    register_code(char::from(*letters?.get(index)?))
 }
 
 /// The figures leadership opens first, as of the day: who is in training, this week's sessions,
@@ -289,15 +333,17 @@ fn report(
     sections: Vec<Section>,
     notes: Vec<String>,
 ) -> Report {
+    Report { sections, notes, ..Report::from_head(head(input, view, title)) }
+}
+
+fn head(input: &Input<'_>, view: &str, title: &str) -> Head {
     let mut parameters = input.options.parameters();
     parameters.insert("as_of".to_owned(), input.as_of.to_string());
-    Report {
+    Head {
         view: view.to_owned(),
         title: title.to_owned(),
         provenance: input.provenance(None),
         parameters,
-        sections,
-        notes,
     }
 }
 
@@ -306,13 +352,44 @@ fn reached(date: Option<NaiveDate>) -> i64 {
 }
 
 pub(super) fn enrolment(input: &Input<'_>) -> Report {
-    let programme = Programme::load_participants(input);
-    let sections = vec![enrolment_packages(&programme), enrolment_participants(input, &programme)];
-    report(input, "enrolment", "Daftar peserta per paket (enrolment)", sections, Vec::new())
+    super::collected(input, write_enrolment)
+}
+
+/// The enrolment report, its row per participant handed on as it is made.
+pub(super) fn write_enrolment(input: &Input<'_>, sink: &mut dyn Sink) {
+    let programme = Programme::load_frame(input);
+    sink.head(head(input, "enrolment", "Daftar peserta per paket (enrolment)"));
+    sink.section(enrolment_packages(input, &programme));
+    enrolment_participants(input, &programme, sink);
+    sink.notes(Vec::new());
+}
+
+/// How many of a package's participants reached each state, in the order of the enrolment
+/// columns from `nominated` to `graduated`.
+type StateCounts = [i64; 12];
+
+fn state_counts(p: &ParticipationRow) -> StateCounts {
+    let inmate = p.category == "wbp";
+    let status = |status: &str| p.status == status;
+    [
+        inmate,
+        p.eligible == Some(true),
+        inmate && p.decided_on.is_some() && p.rejection_reason.is_none(),
+        inmate && p.accepted_on.is_some(),
+        !inmate && p.accepted_on.is_some(),
+        status("waitlisted"),
+        status("active"),
+        status("suspended"),
+        status("withdrawn"),
+        status("ended"),
+        p.completed_on.is_some(),
+        p.graduated_on.is_some(),
+    ]
+    .map(i64::from)
 }
 
 /// Enrolment per package: its places and how many of its participants reached each state.
-fn enrolment_packages(programme: &Programme) -> Section {
+fn enrolment_packages(input: &Input<'_>, programme: &Programme) -> Section {
     let mut packages = Section::new(
         "packages",
         "Enrolment per package (daftar peserta)",
@@ -343,17 +420,16 @@ fn enrolment_packages(programme: &Programme) -> Section {
             "places_left",
         ],
     );
-    let mut by_package: BTreeMap<Uuid, Vec<&ParticipationRow>> = BTreeMap::new();
-    for participation in &programme.participations {
-        by_package.entry(participation.package_id).or_default().push(participation);
+    let mut by_package: BTreeMap<Uuid, StateCounts> = BTreeMap::new();
+    for participation in programme.participations(input) {
+        let counts = by_package.entry(participation.package_id).or_default();
+        for (count, reached) in counts.iter_mut().zip(state_counts(&participation)) {
+            *count += reached;
+        }
     }
     for package in programme.packages.values() {
-        let rows = by_package.get(&package.package_id).map(Vec::as_slice).unwrap_or_default();
-        let count = |test: &dyn Fn(&ParticipationRow) -> bool| {
-            Cell::Int(rows.iter().filter(|p| test(p)).count() as i64)
-        };
-        let status = |status: &'static str| move |p: &ParticipationRow| p.status == status;
-        packages.push(vec![
+        let counts = by_package.get(&package.package_id).copied().unwrap_or_default();
+        let mut row = vec![
             Cell::text(package.package_id.to_string()),
             Cell::text(&package.title),
             Cell::text(&package.skill),
@@ -365,29 +441,17 @@ fn enrolment_packages(programme: &Programme) -> Section {
             Cell::text(&package.status),
             Cell::Int(package.quota_total),
             package.quota_inmates.map_or(Cell::Empty, Cell::Int),
-            count(&|p| p.category == "wbp"),
-            count(&|p| p.eligible == Some(true)),
-            count(&|p| {
-                p.category == "wbp" && p.decided_on.is_some() && p.rejection_reason.is_none()
-            }),
-            count(&|p| p.category == "wbp" && p.accepted_on.is_some()),
-            count(&|p| p.category != "wbp" && p.accepted_on.is_some()),
-            count(&status("waitlisted")),
-            count(&status("active")),
-            count(&status("suspended")),
-            count(&status("withdrawn")),
-            count(&status("ended")),
-            count(&|p| p.completed_on.is_some()),
-            count(&|p| p.graduated_on.is_some()),
-            Cell::Int(package.quota_total - package.places_taken),
-        ]);
+        ];
+        row.extend(counts.map(Cell::Int));
+        row.push(Cell::Int(package.quota_total - package.places_taken));
+        packages.push(row);
     }
     packages
 }
 
-/// Each participant's state and attendance on the day asked about.
-fn enrolment_participants(input: &Input<'_>, programme: &Programme) -> Section {
-    let mut participants = Section::new(
+/// Each participant's state and attendance on the day asked about, a row at a time.
+fn enrolment_participants(input: &Input<'_>, programme: &Programme, sink: &mut dyn Sink) {
+    sink.section(Section::new(
         "participants",
         "Participants",
         &[
@@ -408,7 +472,7 @@ fn enrolment_participants(input: &Input<'_>, programme: &Programme) -> Section {
             "suspended",
             "pending_change",
         ],
-    );
+    ));
     let open_tasks: BTreeMap<&str, usize> = programme
         .tasks
         .iter()
@@ -417,101 +481,150 @@ fn enrolment_participants(input: &Input<'_>, programme: &Programme) -> Section {
             *open.entry(task.person_ref.as_str()).or_default() += 1;
             open
         });
-    for participation in &programme.participations {
-        let rate = programme.rate(participation, input.as_of);
-        let sessions = programme
-            .sessions
-            .get(&participation.package_id)
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        let marks: Vec<(AttendanceCode, NaiveDate)> = sessions
-            .iter()
-            .filter_map(|session| {
-                let code = programme.mark(participation, session)?;
-                Some((code, session.date))
-            })
-            .collect();
-        let acceptable = marks.iter().filter(|(code, _)| code.acceptable_absence()).count();
-        let unacceptable = marks
-            .iter()
-            .filter(|(code, _)| matches!(code, AttendanceCode::Alpa | AttendanceCode::Menolak))
-            .count();
-        let last =
-            marks.iter().filter(|(code, _)| code.counts_as_attended()).map(|(_, date)| *date).max();
-        participants.push(vec![
-            Cell::text(participation.participation_id.to_string()),
-            Cell::text(participation.package_id.to_string()),
-            Cell::text(&participation.person_ref),
-            Cell::text(&participation.category),
-            Cell::optional_text(participation.facility.clone()),
-            Cell::optional_text(participation.legal_status.clone()),
-            Cell::text(&participation.status),
-            Cell::Date(participation.status_since),
-            Cell::Int(i64::from(rate.expected)),
-            Cell::Int(i64::from(rate.attended)),
-            Cell::percent(i64::from(rate.attended), i64::from(rate.expected)),
-            Cell::Int(acceptable as i64),
-            Cell::Int(unacceptable as i64),
-            Cell::optional_date(last),
-            Cell::Bool(participation.status == "suspended"),
-            Cell::Bool(open_tasks.contains_key(participation.person_ref.as_str())),
-        ]);
+    for participation in programme.participations(input) {
+        let letters = register(input.tables, participation.participation_id);
+        let pending = open_tasks.contains_key(participation.person_ref.as_str());
+        sink.row(participant_row(input, programme, participation, letters.as_deref(), pending));
     }
-    participants
+}
+
+/// A participant's row of the enrolment report.
+fn participant_row(
+    input: &Input<'_>,
+    programme: &Programme,
+    participation: ParticipationRow,
+    letters: Option<&[u8]>,
+    pending_change: bool,
+) -> Vec<Cell> {
+    let rate = programme.rate_with(&participation, letters, input.as_of);
+    let sessions =
+        programme.sessions.get(&participation.package_id).map(Vec::as_slice).unwrap_or_default();
+    let marks: Vec<(AttendanceCode, NaiveDate)> = sessions
+        .iter()
+        .filter_map(|session| Some((mark_in(letters, &participation, session)?, session.date)))
+        .collect();
+    let acceptable = marks.iter().filter(|(code, _)| code.acceptable_absence()).count();
+    let unacceptable = marks
+        .iter()
+        .filter(|(code, _)| matches!(code, AttendanceCode::Alpa | AttendanceCode::Menolak))
+        .count();
+    let last =
+        marks.iter().filter(|(code, _)| code.counts_as_attended()).map(|(_, date)| *date).max();
+    let suspended = participation.status == "suspended";
+    vec![
+        Cell::text(participation.participation_id.to_string()),
+        Cell::text(participation.package_id.to_string()),
+        Cell::Text(participation.person_ref),
+        Cell::Text(participation.category),
+        Cell::optional_text(participation.facility),
+        Cell::optional_text(participation.legal_status),
+        Cell::Text(participation.status),
+        Cell::Date(participation.status_since),
+        Cell::Int(i64::from(rate.expected)),
+        Cell::Int(i64::from(rate.attended)),
+        Cell::percent(i64::from(rate.attended), i64::from(rate.expected)),
+        Cell::Int(acceptable as i64),
+        Cell::Int(unacceptable as i64),
+        Cell::optional_date(last),
+        Cell::Bool(suspended),
+        Cell::Bool(pending_change),
+    ]
 }
 
 pub(super) fn attendance(input: &Input<'_>) -> Report {
-    let programme = Programme::load_participants(input);
-    let codes = AttendanceCode::ALL;
+    super::collected(input, write_attendance)
+}
+
+/// The attendance report, its rows per session and per participant handed on as they are made.
+pub(super) fn write_attendance(input: &Input<'_>, sink: &mut dyn Sink) {
+    let programme = Programme::load_frame(input);
+    sink.head(head(input, "attendance", "Rekap presensi (attendance register)"));
+    attendance_sessions(input, &programme, sink);
+    attendance_participants(input, &programme, sink);
+    sink.notes(vec![
+        "The attendance rate is sessions attended (hadir, terlambat) over sessions counted: held sessions on days the participant was in training, leaving out dibebaskan, sesi_dibatalkan and ditangguhkan; an unmarked session counts as not attended.".to_owned(),
+    ]);
+}
+
+/// A participation and its register's letters.
+type Registered = (ParticipationRow, Option<Box<[u8]>>);
+
+/// A row per session held by the day asked about, a package at a time: only one package's
+/// participants are held at once.
+fn attendance_sessions(input: &Input<'_>, programme: &Programme, sink: &mut dyn Sink) {
     let mut columns = vec!["session_id", "package_id", "date", "held", "expected"];
-    columns.extend(codes.iter().map(|code| code.as_str()));
+    columns.extend(AttendanceCode::ALL.iter().map(|code| code.as_str()));
     columns.extend(["unmarked", "attendance_percent"]);
-    let mut sessions =
-        Section::new("sessions", "Attendance per session (rekap presensi)", &columns);
-    let mut by_package: BTreeMap<Uuid, Vec<&ParticipationRow>> = BTreeMap::new();
-    for participation in &programme.participations {
-        by_package.entry(participation.package_id).or_default().push(participation);
+    sink.section(Section::new("sessions", "Attendance per session (rekap presensi)", &columns));
+    let mut by_package: BTreeMap<Uuid, Vec<Uuid>> = BTreeMap::new();
+    for participation in programme.participations(input) {
+        by_package
+            .entry(participation.package_id)
+            .or_default()
+            .push(participation.participation_id);
     }
     for (package_id, list) in &programme.sessions {
         if !programme.packages.contains_key(package_id) {
             continue;
         }
-        let participants = by_package.get(package_id).map(Vec::as_slice).unwrap_or_default();
+        let participants: Vec<Registered> = by_package
+            .get(package_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| {
+                let participation = input.tables.get::<ParticipationRow>(&key(*id))?;
+                Some((participation, register(input.tables, *id)))
+            })
+            .collect();
         for session in list.iter().filter(|session| session.date <= input.as_of) {
-            let expected: Vec<&ParticipationRow> = participants
-                .iter()
-                .copied()
-                .filter(|p| !session.cancelled && programme.active_on(p, session.date))
-                .collect();
-            let mark_of =
-                |p: &ParticipationRow| -> Option<AttendanceCode> { programme.mark(p, session) };
-            let all_marks: Vec<AttendanceCode> =
-                participants.iter().filter_map(|p| mark_of(p)).collect();
-            let mut row = vec![
-                Cell::text(session.session_id.to_string()),
-                Cell::text(package_id.to_string()),
-                Cell::Date(session.date),
-                Cell::Bool(!session.cancelled),
-                Cell::Int(expected.len() as i64),
-            ];
-            row.extend(codes.iter().map(|code| {
-                Cell::Int(all_marks.iter().filter(|mark| *mark == code).count() as i64)
-            }));
-            let unmarked = expected.iter().filter(|p| mark_of(p).is_none()).count();
-            let counted = expected
-                .iter()
-                .filter(|p| mark_of(p).is_none_or(AttendanceCode::counts_toward_rate))
-                .count();
-            let attended = expected
-                .iter()
-                .filter(|p| mark_of(p).is_some_and(AttendanceCode::counts_as_attended))
-                .count();
-            row.push(Cell::Int(unmarked as i64));
-            row.push(Cell::percent(attended as i64, counted as i64));
-            sessions.push(row);
+            sink.row(session_row(programme, session, &participants));
         }
     }
-    let mut participants = Section::new(
+}
+
+/// A session's row: who was expected and how each was marked.
+fn session_row(
+    programme: &Programme,
+    session: &SessionRow,
+    participants: &[Registered],
+) -> Vec<Cell> {
+    let mark_of = |(participation, letters): &&Registered| {
+        mark_in(letters.as_deref(), participation, session)
+    };
+    let expected: Vec<&Registered> = participants
+        .iter()
+        .filter(|(p, _)| !session.cancelled && programme.active_on(p, session.date))
+        .collect();
+    let all_marks: Vec<AttendanceCode> = participants.iter().filter_map(|p| mark_of(&p)).collect();
+    let mut row = vec![
+        Cell::text(session.session_id.to_string()),
+        Cell::text(session.package_id.to_string()),
+        Cell::Date(session.date),
+        Cell::Bool(!session.cancelled),
+        Cell::Int(expected.len() as i64),
+    ];
+    row.extend(
+        AttendanceCode::ALL
+            .iter()
+            .map(|code| Cell::Int(all_marks.iter().filter(|mark| *mark == code).count() as i64)),
+    );
+    let unmarked = expected.iter().filter(|p| mark_of(p).is_none()).count();
+    let counted = expected
+        .iter()
+        .filter(|p| mark_of(p).is_none_or(AttendanceCode::counts_toward_rate))
+        .count();
+    let attended = expected
+        .iter()
+        .filter(|p| mark_of(p).is_some_and(AttendanceCode::counts_as_attended))
+        .count();
+    row.push(Cell::Int(unmarked as i64));
+    row.push(Cell::percent(attended as i64, counted as i64));
+    row
+}
+
+/// A row per participant who started: their rate against the package's threshold.
+fn attendance_participants(input: &Input<'_>, programme: &Programme, sink: &mut dyn Sink) {
+    sink.section(Section::new(
         "participants",
         "Attendance per participant",
         &[
@@ -526,18 +639,19 @@ pub(super) fn attendance(input: &Input<'_>) -> Report {
             "threshold_percent",
             "below_threshold",
         ],
-    );
-    for participation in programme.participations.iter().filter(|p| p.started_on.is_some()) {
-        let rate = programme.rate(participation, input.as_of);
+    ));
+    for participation in programme.participations(input).filter(|p| p.started_on.is_some()) {
+        let letters = register(input.tables, participation.participation_id);
+        let rate = programme.rate_with(&participation, letters.as_deref(), input.as_of);
         let threshold = programme
             .packages
             .get(&participation.package_id)
             .map_or(80, |p| p.attendance_threshold_percent);
-        participants.push(vec![
+        sink.row(vec![
             Cell::text(participation.participation_id.to_string()),
             Cell::text(participation.package_id.to_string()),
-            Cell::text(&participation.person_ref),
-            Cell::text(&participation.status),
+            Cell::Text(participation.person_ref),
+            Cell::Text(participation.status),
             Cell::Int(i64::from(rate.expected)),
             Cell::Int(i64::from(rate.attended)),
             Cell::Int(i64::from(rate.hours_attended)),
@@ -546,16 +660,6 @@ pub(super) fn attendance(input: &Input<'_>) -> Report {
             Cell::Bool(rate.expected > 0 && !rate.meets(threshold as u8)),
         ]);
     }
-    let notes = vec![
-        "The attendance rate is sessions attended (hadir, terlambat) over sessions counted: held sessions on days the participant was in training, leaving out dibebaskan, sesi_dibatalkan and ditangguhkan; an unmarked session counts as not attended.".to_owned(),
-    ];
-    report(
-        input,
-        "attendance",
-        "Rekap presensi (attendance register)",
-        vec![sessions, participants],
-        notes,
-    )
 }
 
 /// The stages of the funnel, and the date each participation reached each.
@@ -841,8 +945,18 @@ fn outcome_figures(rows: &[&ParticipationRow]) -> [i64; 9] {
 }
 
 pub(super) fn grants(input: &Input<'_>) -> Report {
-    let programme = Programme::load(input);
-    let mut list = Section::new(
+    super::collected(input, write_grants)
+}
+
+/// A grant register's totals by package title, facility and funding source: grants, then
+/// rupiah proposed, approved, handed over and recovered.
+type GrantTotals = BTreeMap<(String, String, String), [i64; 5]>;
+
+/// The grant register, its row per grant handed on as it is made.
+pub(super) fn write_grants(input: &Input<'_>, sink: &mut dyn Sink) {
+    let packages = wanted_packages(input);
+    sink.head(head(input, "grants", "Register bantuan (grant register)"));
+    sink.section(Section::new(
         "grants",
         "Register bantuan (grants)",
         &[
@@ -872,56 +986,20 @@ pub(super) fn grants(input: &Input<'_>) -> Report {
             "recovered_rupiah",
             "three_people",
         ],
-    );
-    let mut totals: BTreeMap<(String, String, String), [i64; 5]> = BTreeMap::new();
-    for grant in &programme.grants {
-        let visits = programme.visits.get(&grant.grant_id).map(Vec::as_slice).unwrap_or_default();
-        let last = visits.iter().max_by_key(|visit| (visit.visited_on, visit.visit_id));
-        let signers =
-            [Some(&grant.proposed_by), grant.approved_by.as_ref(), grant.handed_over_by.as_ref()];
-        let present: Vec<&String> = signers.into_iter().flatten().collect();
-        let distinct =
-            present.iter().collect::<std::collections::BTreeSet<_>>().len() == present.len();
-        list.push(vec![
-            Cell::text(grant.grant_id.to_string()),
-            Cell::text(grant.package_id.to_string()),
-            Cell::text(&grant.person_ref),
-            Cell::text(&grant.status),
-            Cell::text(&grant.items),
-            Cell::Int(grant.capital_rupiah),
-            Cell::Int(grant.total_rupiah),
-            Cell::text(&grant.funding_source),
-            Cell::text(&grant.budget_line),
-            Cell::text(&grant.proposed_by),
-            Cell::Date(grant.proposed_on),
-            Cell::optional_text(grant.approved_by.clone()),
-            Cell::optional_date(grant.approved_on),
-            Cell::optional_text(grant.decision_ref.clone()),
-            Cell::Bool(grant.deferred),
-            Cell::optional_text(grant.bast_number.clone()),
-            Cell::optional_text(grant.handed_over_by.clone()),
-            Cell::optional_date(grant.handed_over_on),
-            Cell::optional_text(grant.recipient.clone()),
-            Cell::optional_text(grant.place.clone()),
-            Cell::Int(visits.len() as i64),
-            Cell::optional_text(last.map(|visit| visit.business_status.clone())),
-            Cell::optional_date(last.map(|visit| visit.visited_on)),
-            Cell::Int(grant.recovered_rupiah),
-            Cell::Bool(distinct),
-        ]);
-        let package = programme.packages.get(&grant.package_id);
-        let key = (
-            package.map_or_else(String::new, |p| p.title.clone()),
-            package.and_then(|p| p.facility.clone()).unwrap_or_default(),
-            grant.funding_source.clone(),
-        );
-        let total = totals.entry(key).or_default();
-        let live = !matches!(grant.status.as_str(), "rejected" | "cancelled");
-        total[0] += 1;
-        total[1] += if live { grant.total_rupiah } else { 0 };
-        total[2] += if grant.approved_on.is_some() && live { grant.total_rupiah } else { 0 };
-        total[3] += if grant.handed_over_on.is_some() { grant.total_rupiah } else { 0 };
-        total[4] += grant.recovered_rupiah;
+    ));
+    let mut totals = GrantTotals::new();
+    // Visits are keyed by their grant's id first, so they come in the order of the grants.
+    let mut visits = input.tables.all::<GrantVisitRow>().peekable();
+    for grant in input.tables.all::<GrantRow>() {
+        let mut its_visits = Vec::new();
+        while let Some(visit) = visits.next_if(|visit| visit.grant_id <= grant.grant_id) {
+            if visit.grant_id == grant.grant_id {
+                its_visits.push(visit);
+            }
+        }
+        let Some(package) = packages.get(&grant.package_id) else { continue };
+        add_to_totals(&mut totals, package, &grant);
+        sink.row(grant_row(grant, &its_visits));
     }
     let mut summary = Section::new(
         "totals",
@@ -942,8 +1020,59 @@ pub(super) fn grants(input: &Input<'_>) -> Report {
         row.extend(figures.into_iter().map(Cell::Int));
         summary.push(row);
     }
-    let notes = vec!["`three_people` is yes when the proposer, the approver and the handover officer recorded so far are all different people.".to_owned()];
-    report(input, "grants", "Register bantuan (grant register)", vec![list, summary], notes)
+    sink.section(summary);
+    sink.notes(vec!["`three_people` is yes when the proposer, the approver and the handover officer recorded so far are all different people.".to_owned()]);
+}
+
+/// A grant's row of the register, with its monitoring visits.
+fn grant_row(grant: GrantRow, visits: &[GrantVisitRow]) -> Vec<Cell> {
+    let last = visits.iter().max_by_key(|visit| (visit.visited_on, visit.visit_id));
+    let signers =
+        [Some(&grant.proposed_by), grant.approved_by.as_ref(), grant.handed_over_by.as_ref()];
+    let present: Vec<&String> = signers.into_iter().flatten().collect();
+    let distinct = present.iter().collect::<BTreeSet<_>>().len() == present.len();
+    vec![
+        Cell::text(grant.grant_id.to_string()),
+        Cell::text(grant.package_id.to_string()),
+        Cell::text(&grant.person_ref),
+        Cell::text(&grant.status),
+        Cell::text(&grant.items),
+        Cell::Int(grant.capital_rupiah),
+        Cell::Int(grant.total_rupiah),
+        Cell::text(&grant.funding_source),
+        Cell::text(&grant.budget_line),
+        Cell::text(&grant.proposed_by),
+        Cell::Date(grant.proposed_on),
+        Cell::optional_text(grant.approved_by.clone()),
+        Cell::optional_date(grant.approved_on),
+        Cell::optional_text(grant.decision_ref.clone()),
+        Cell::Bool(grant.deferred),
+        Cell::optional_text(grant.bast_number.clone()),
+        Cell::optional_text(grant.handed_over_by.clone()),
+        Cell::optional_date(grant.handed_over_on),
+        Cell::optional_text(grant.recipient.clone()),
+        Cell::optional_text(grant.place.clone()),
+        Cell::Int(visits.len() as i64),
+        Cell::optional_text(last.map(|visit| visit.business_status.clone())),
+        Cell::optional_date(last.map(|visit| visit.visited_on)),
+        Cell::Int(grant.recovered_rupiah),
+        Cell::Bool(distinct),
+    ]
+}
+
+fn add_to_totals(totals: &mut GrantTotals, package: &PackageRow, grant: &GrantRow) {
+    let key = (
+        package.title.clone(),
+        package.facility.clone().unwrap_or_default(),
+        grant.funding_source.clone(),
+    );
+    let total = totals.entry(key).or_default();
+    let live = !matches!(grant.status.as_str(), "rejected" | "cancelled");
+    total[0] += 1;
+    total[1] += if live { grant.total_rupiah } else { 0 };
+    total[2] += if grant.approved_on.is_some() && live { grant.total_rupiah } else { 0 };
+    total[3] += if grant.handed_over_on.is_some() { grant.total_rupiah } else { 0 };
+    total[4] += grant.recovered_rupiah;
 }
 
 pub(super) fn inbox(input: &Input<'_>) -> Report {

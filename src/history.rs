@@ -24,7 +24,7 @@ use events::{RecordedEvent, Timestamp};
 use projections::history::{AsOfFilter, end_of_day};
 use projections::projection::{Config, ProjectionDef, Replay};
 use projections::scope::Scope;
-use projections::table::Tables;
+use projections::table::{SnapshotReader, Tables};
 use sqlx::Row as _;
 use uuid::Uuid;
 
@@ -92,6 +92,8 @@ pub struct History {
     every: i64,
     /// The interval within a scope: `every`, or closer (`SCOPED_SNAPSHOT_EVERY_MAX`).
     scoped_every: i64,
+    /// About how many bytes of rows a snapshot's part holds, when not the default.
+    part_bytes: Option<usize>,
 }
 
 struct Snapshot {
@@ -108,7 +110,8 @@ impl History {
 
     fn with(store: Store, config: Config, every: i64) -> History {
         let every = every.max(1);
-        History { store, config, every, scoped_every: every.min(SCOPED_SNAPSHOT_EVERY_MAX) }
+        let scoped_every = every.min(SCOPED_SNAPSHOT_EVERY_MAX);
+        History { store, config, every, scoped_every, part_bytes: None }
     }
 
     pub fn config(&self) -> Config {
@@ -118,12 +121,19 @@ impl History {
     /// Takes snapshots of the whole log every `every` positions (at least 1), and within a
     /// scope every `every` or every `SCOPED_SNAPSHOT_EVERY_MAX`, whichever is closer.
     pub fn with_snapshot_every(self, every: i64) -> History {
-        History::with(self.store, self.config, every)
+        History { part_bytes: self.part_bytes, ..History::with(self.store, self.config, every) }
     }
 
     /// Takes snapshots within a scope every `every` positions (at least 1).
     pub fn with_scoped_snapshot_every(mut self, every: i64) -> History {
         self.scoped_every = every.max(1);
+        self
+    }
+
+    /// Writes snapshots in parts of about `bytes` of rows each instead of a megabyte (tests, to
+    /// read snapshots of many parts).
+    pub fn with_snapshot_part_bytes(mut self, bytes: usize) -> History {
+        self.part_bytes = Some(bytes.max(1));
         self
     }
 
@@ -428,14 +438,15 @@ impl History {
         occurred_before: Option<Timestamp>,
     ) -> Result<Option<Snapshot>, HistoryError> {
         let occurred = occurred_before.map_or_else(|| "~".to_owned(), |at| at.to_string());
-        let sql = "SELECT position, hash, max_occurred_at, data FROM fold_snapshots \
+        let sql = "SELECT position, hash, max_occurred_at FROM fold_snapshots \
                    WHERE projection = $1 AND version = $2 AND config = $3 AND scope = $4 \
-                   AND position <= $5 AND max_occurred_at < $6 ORDER BY position DESC LIMIT 1";
+                   AND part = 0 AND position <= $5 AND max_occurred_at < $6 \
+                   ORDER BY position DESC LIMIT 1";
         let version = i64::from(projection.version);
         let config = config_text(&self.config);
         let sql = dialect(self.store.backend(), sql);
-        let row: Option<(i64, String, String, Vec<u8>)> = on_pool!(self.store, |pool| {
-            sqlx::query(&sql)
+        let found: Option<(i64, String, String)> = on_pool!(self.store, |pool| {
+            sqlx::query_as(&sql)
                 .bind(projection.name)
                 .bind(version)
                 .bind(&config)
@@ -445,9 +456,8 @@ impl History {
                 .fetch_optional(pool)
                 .await
                 .map_err(StoreError::from)?
-                .map(|row| (row.get(0), row.get(1), row.get(2), row.get(3)))
         });
-        let Some((position, hash, max_occurred_at, data)) = row else { return Ok(None) };
+        let Some((position, hash, max_occurred_at)) = found else { return Ok(None) };
         let bad = |detail: String| HistoryError::BadSnapshot {
             projection: projection.name.to_owned(),
             position,
@@ -455,7 +465,34 @@ impl History {
         };
         let max_occurred_at =
             Timestamp::parse_canonical(&max_occurred_at).map_err(|error| bad(error.to_string()))?;
-        let tables = Tables::decode(&data, &(projection.tables)()).map_err(bad)?;
+        // Its parts are read and decoded one at a time, a query each (a driver reads rows
+        // ahead of the caller): a national log's snapshot is tens of megabytes, and neither it
+        // nor a database row holding it is ever whole in memory.
+        let sql = "SELECT data FROM fold_snapshots WHERE projection = $1 AND version = $2 \
+                   AND config = $3 AND scope = $4 AND position = $5 AND part = $6";
+        let sql = dialect(self.store.backend(), sql);
+        let definitions = (projection.tables)();
+        let mut reader = SnapshotReader::new(&definitions);
+        for part in 0_i64.. {
+            let read = on_pool!(self.store, |pool| {
+                let row = sqlx::query(&sql)
+                    .bind(projection.name)
+                    .bind(version)
+                    .bind(&config)
+                    .bind(scope.text())
+                    .bind(position)
+                    .bind(part)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(StoreError::from)?;
+                row.map(|row| reader.read(row.get(0)))
+            });
+            match read {
+                Some(read) => read.map_err(bad)?,
+                None => break,
+            }
+        }
+        let tables = reader.finish().map_err(bad)?;
         Ok(Some(Snapshot { position, hash, max_occurred_at, tables }))
     }
 
@@ -467,25 +504,35 @@ impl History {
         max_occurred_at: Timestamp,
     ) -> Result<(), StoreError> {
         let sql = "INSERT INTO fold_snapshots (projection, version, config, scope, position, \
-                   hash, max_occurred_at, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                   ON CONFLICT DO NOTHING";
-        let data = replay.tables.encode();
+                   part, hash, max_occurred_at, data) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING";
         let version = i64::from(projection.version);
         let config = config_text(&self.config);
         let occurred = max_occurred_at.to_string();
         let sql = dialect(self.store.backend(), sql);
+        // Each part is made as it is written, in one transaction: a reader finds every part of
+        // a snapshot or none.
         on_pool!(self.store, |pool| {
-            sqlx::query(&sql)
-                .bind(projection.name)
-                .bind(version)
-                .bind(&config)
-                .bind(scope.text())
-                .bind(replay.position)
-                .bind(&replay.hash)
-                .bind(&occurred)
-                .bind(&data)
-                .execute(pool)
-                .await?;
+            let mut transaction = pool.begin().await?;
+            let parts: Box<dyn Iterator<Item = Vec<u8>> + Send> = match self.part_bytes {
+                Some(bytes) => Box::new(replay.tables.snapshot_parts_of(bytes)),
+                None => Box::new(replay.tables.snapshot_parts()),
+            };
+            for (part, data) in (0_i64..).zip(parts) {
+                sqlx::query(&sql)
+                    .bind(projection.name)
+                    .bind(version)
+                    .bind(&config)
+                    .bind(scope.text())
+                    .bind(replay.position)
+                    .bind(part)
+                    .bind(&replay.hash)
+                    .bind(&occurred)
+                    .bind(data)
+                    .execute(&mut *transaction)
+                    .await?;
+            }
+            transaction.commit().await?;
         });
         Ok(())
     }

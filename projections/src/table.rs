@@ -244,21 +244,70 @@ mod snapshot {
     use crate::value::Value;
 
     type Rows = BTreeMap<&'static str, BTreeMap<Key, Packed>>;
+    /// A chunk as read: for each table it covers, its name and its rows in key order.
+    pub(super) type Decoded = Vec<(&'static str, Vec<(Key, Packed)>)>;
 
-    pub(super) struct Encode<'a>(pub(super) &'a Rows);
+    /// A run of rows in key order: for each table it covers, the table's name and its rows.
+    pub(super) type Chunk<'a> = Vec<(&'static str, Vec<(&'a Key, &'a Packed)>)>;
 
-    impl Serialize for Encode<'_> {
+    pub(super) struct Encode<'a, 'c>(pub(super) &'c Chunk<'a>);
+
+    impl Serialize for Encode<'_, '_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             serializer.collect_seq(self.0.iter().map(|(name, rows)| (*name, EncodeRows(rows))))
         }
     }
 
-    struct EncodeRows<'a>(&'a BTreeMap<Key, Packed>);
+    struct EncodeRows<'a, 'c>(&'c [(&'a Key, &'a Packed)]);
 
-    impl Serialize for EncodeRows<'_> {
+    impl Serialize for EncodeRows<'_, '_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             serializer
                 .collect_seq(self.0.iter().map(|(key, row)| (EncodeValues(key), row.stored())))
+        }
+    }
+
+    /// The tables a snapshot's chunks are read into: rows come in key order, a table's rows
+    /// possibly split across chunks, and each table's map is built in one pass once all its
+    /// rows are in.
+    #[derive(Default)]
+    pub(super) struct Building {
+        rows: Rows,
+        current: Option<(&'static str, Vec<(Key, Packed)>)>,
+    }
+
+    impl Building {
+        pub(super) fn add(&mut self, tables: Decoded) -> Result<(), String> {
+            for (name, rows) in tables {
+                match &mut self.current {
+                    Some((current, held)) if *current == name => {
+                        let (last, next) = (held.last(), rows.first());
+                        if last.zip(next).is_some_and(|((last, _), (next, _))| next <= last) {
+                            return Err(format!("the rows of {name} out of order"));
+                        }
+                        held.extend(rows);
+                    }
+                    _ => {
+                        self.finish_table()?;
+                        self.current = Some((name, rows));
+                    }
+                }
+            }
+            Ok(())
+        }
+
+        fn finish_table(&mut self) -> Result<(), String> {
+            let Some((name, rows)) = self.current.take() else { return Ok(()) };
+            // Written in key order: the map is built in one pass, its nodes full.
+            if self.rows.insert(name, rows.into_iter().collect()).is_some() {
+                return Err(format!("the rows of {name} in two places"));
+            }
+            Ok(())
+        }
+
+        pub(super) fn finish(mut self) -> Result<Rows, String> {
+            self.finish_table()?;
+            Ok(self.rows)
         }
     }
 
@@ -313,23 +362,26 @@ mod snapshot {
     }
 
     impl<'de> DeserializeSeed<'de> for Decode<'_> {
-        type Value = Rows;
-        fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<Rows, D::Error> {
+        type Value = Decoded;
+        fn deserialize<D: de::Deserializer<'de>>(
+            self,
+            deserializer: D,
+        ) -> Result<Decoded, D::Error> {
             deserializer.deserialize_seq(self)
         }
     }
 
     impl<'de> Visitor<'de> for Decode<'_> {
-        type Value = Rows;
+        type Value = Decoded;
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("the tables of a snapshot")
         }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut tables: A) -> Result<Rows, A::Error> {
-            let mut rows = Rows::new();
-            while let Some((name, table_rows)) = tables.next_element_seed(DecodeTable(&self))? {
-                rows.insert(name, table_rows);
+        fn visit_seq<A: SeqAccess<'de>>(self, mut tables: A) -> Result<Decoded, A::Error> {
+            let mut decoded = Decoded::new();
+            while let Some(table) = tables.next_element_seed(DecodeTable(&self))? {
+                decoded.push(table);
             }
-            Ok(rows)
+            Ok(decoded)
         }
     }
 
@@ -337,7 +389,7 @@ mod snapshot {
     struct DecodeTable<'a, 'd>(&'a Decode<'d>);
 
     impl<'de> DeserializeSeed<'de> for DecodeTable<'_, '_> {
-        type Value = (&'static str, BTreeMap<Key, Packed>);
+        type Value = (&'static str, Vec<(Key, Packed)>);
         fn deserialize<D: de::Deserializer<'de>>(
             self,
             deserializer: D,
@@ -347,7 +399,7 @@ mod snapshot {
     }
 
     impl<'de> Visitor<'de> for DecodeTable<'_, '_> {
-        type Value = (&'static str, BTreeMap<Key, Packed>);
+        type Value = (&'static str, Vec<(Key, Packed)>);
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("a table's name and rows")
         }
@@ -374,7 +426,7 @@ mod snapshot {
     }
 
     impl<'de> DeserializeSeed<'de> for DecodeRows<'_, '_> {
-        type Value = BTreeMap<Key, Packed>;
+        type Value = Vec<(Key, Packed)>;
         fn deserialize<D: de::Deserializer<'de>>(
             self,
             deserializer: D,
@@ -384,7 +436,7 @@ mod snapshot {
     }
 
     impl<'de> Visitor<'de> for DecodeRows<'_, '_> {
-        type Value = BTreeMap<Key, Packed>;
+        type Value = Vec<(Key, Packed)>;
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("the rows of a table")
         }
@@ -414,8 +466,7 @@ mod snapshot {
                     Packed::of_stored(&row),
                 ));
             }
-            // Written in key order: the map is built in one pass, its nodes full.
-            Ok(rows.into_iter().collect())
+            Ok(rows)
         }
     }
 }
@@ -598,32 +649,62 @@ impl Tables {
         self.changed.clear();
     }
 
-    /// Every row in a compact binary form, for snapshots of an in-memory fold.
+    /// Every row in a compact binary form, for snapshots of an in-memory fold: parts of about
+    /// a megabyte of rows each, made as they are asked for, so that neither the encoding nor
+    /// a database row ever holds a national log's fold whole. There is always a first part.
     ///
     /// Values are stored compactly (ids as 16 bytes, dates as day numbers) with postcard, then
-    /// compressed with LZ4: a read model repeats the same ids row after row. The rows are
-    /// serialised straight from the tables, with no stored copy of them in between: a fold of
-    /// a national log holds millions.
-    pub fn encode(&self) -> Vec<u8> {
-        let bytes = postcard::to_allocvec(&snapshot::Encode(&self.rows))
-            .expect("rows of plain values always encode");
-        lz4_flex::compress_prepend_size(&bytes)
+    /// compressed with LZ4 (a read model repeats the same ids row after row), a part at a time:
+    /// each part is an LZ4 block, size prepended, of a sequence of (table name, rows in key
+    /// order); a table's rows may run on into the next part.
+    pub fn snapshot_parts(&self) -> impl Iterator<Item = Vec<u8>> + '_ {
+        self.snapshot_parts_of(SNAPSHOT_PART_BYTES)
     }
 
-    /// Folded tables ([`Tables::folded`]) from [`Tables::encode`]'s bytes; `definitions` name
-    /// the tables expected. Each row is decoded into its table as it is read.
-    pub fn decode(bytes: &[u8], definitions: &[TableDef]) -> Result<Tables, String> {
-        use serde::de::DeserializeSeed;
-        let bytes =
-            lz4_flex::decompress_size_prepended(bytes).map_err(|error| error.to_string())?;
-        let mut deserializer = postcard::Deserializer::from_bytes(&bytes);
-        // postcard drops the message of an error of ours: the seed keeps it.
-        let failure = std::cell::RefCell::new(None);
-        let seed = snapshot::Decode { definitions, bytes: bytes.len(), failure: &failure };
-        let rows = seed
-            .deserialize(&mut deserializer)
-            .map_err(|error| failure.take().unwrap_or_else(|| error.to_string()))?;
-        Ok(Tables { rows, ..Tables::folded() })
+    /// [`Tables::snapshot_parts`] of about `part_bytes` each (tests write small ones, to read
+    /// snapshots of many parts back).
+    pub fn snapshot_parts_of(&self, part_bytes: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
+        // Each table announces itself before its rows, so that an empty one is written too.
+        let mut rows = self
+            .rows
+            .iter()
+            .flat_map(|(name, rows)| {
+                std::iter::once((*name, None)).chain(rows.iter().map(move |row| (*name, Some(row))))
+            })
+            .peekable();
+        let mut first = true;
+        std::iter::from_fn(move || {
+            if rows.peek().is_none() && !std::mem::take(&mut first) {
+                return None;
+            }
+            first = false;
+            let mut part = snapshot::Chunk::new();
+            let mut size = 0;
+            while size < part_bytes
+                && let Some((name, row)) = rows.next()
+            {
+                if part.last().is_none_or(|(last, _)| *last != name) {
+                    part.push((name, Vec::new()));
+                }
+                if let Some((key, packed)) = row {
+                    part.last_mut().expect("pushed above").1.push((key, packed));
+                    size += packed.0.len() + 17 * key.len();
+                }
+            }
+            let bytes = postcard::to_allocvec(&snapshot::Encode(&part)).expect("values encode");
+            Some(lz4_flex::compress_prepend_size(&bytes))
+        })
+    }
+
+    /// Folded tables ([`Tables::folded`]) from the parts [`Tables::snapshot_parts`] made, in
+    /// their order; `definitions` name the tables expected.
+    pub fn from_snapshot<'p>(
+        parts: impl IntoIterator<Item = &'p [u8]>,
+        definitions: &[TableDef],
+    ) -> Result<Tables, String> {
+        let mut reader = SnapshotReader::new(definitions);
+        parts.into_iter().try_for_each(|part| reader.read(part))?;
+        reader.finish()
     }
 
     /// The number of rows held.
@@ -633,6 +714,51 @@ impl Tables {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// About how many bytes of rows a snapshot part holds before the next begins.
+const SNAPSHOT_PART_BYTES: usize = 1 << 20;
+
+/// Reads a snapshot's parts back into folded tables, a part at a time: each is decompressed
+/// and its rows decoded into their tables as they are read.
+pub struct SnapshotReader<'d> {
+    definitions: &'d [TableDef],
+    building: snapshot::Building,
+}
+
+impl<'d> SnapshotReader<'d> {
+    /// A reader of the tables `definitions` declare.
+    pub fn new(definitions: &'d [TableDef]) -> SnapshotReader<'d> {
+        SnapshotReader { definitions, building: snapshot::Building::default() }
+    }
+
+    /// Reads the next part.
+    pub fn read(&mut self, part: &[u8]) -> Result<(), String> {
+        use serde::de::DeserializeSeed;
+        // LZ4 shrinks at most 255 to 1: a size past that is corrupt, and is not allocated.
+        let claimed = part.first_chunk::<4>().map_or(0, |size| u32::from_le_bytes(*size));
+        if claimed as usize > part.len().saturating_mul(255) {
+            return Err(format!("a snapshot part claims {claimed} bytes from {}", part.len()));
+        }
+        let bytes = lz4_flex::decompress_size_prepended(part).map_err(|e| e.to_string())?;
+        let mut deserializer = postcard::Deserializer::from_bytes(&bytes);
+        // postcard drops the message of an error of ours: the seed keeps it.
+        let failure = std::cell::RefCell::new(None);
+        let seed = snapshot::Decode {
+            definitions: self.definitions,
+            bytes: bytes.len(),
+            failure: &failure,
+        };
+        let decoded = seed
+            .deserialize(&mut deserializer)
+            .map_err(|error| failure.take().unwrap_or_else(|| error.to_string()))?;
+        self.building.add(decoded)
+    }
+
+    /// The tables read.
+    pub fn finish(self) -> Result<Tables, String> {
+        Ok(Tables { rows: self.building.finish()?, ..Tables::folded() })
     }
 }
 
@@ -709,19 +835,21 @@ mod tests {
         // Texts that merely look like ids come back byte for byte.
         let shouting = "6A656A61-6B2D-4465-6D6F-000000000001".to_owned();
         tables.put(&Example { id: Uuid::from_u128(2), name: shouting, ..example() });
-        let bytes = tables.encode();
-        let decoded = Tables::decode(&bytes, &[Example::def()]).unwrap();
+        let parts: Vec<Vec<u8>> = tables.snapshot_parts().collect();
+        let [bytes] = &parts[..] else { panic!("{} parts", parts.len()) };
+        let decoded = Tables::from_snapshot([&bytes[..]], &[Example::def()]).unwrap();
         assert_eq!(
             decoded.all::<Example>().collect::<Vec<_>>(),
             tables.all::<Example>().collect::<Vec<_>>()
         );
-        assert!(Tables::decode(&bytes, &[]).is_err(), "a table of another projection is refused");
-        assert!(Tables::decode(&bytes[..bytes.len() / 2], &[Example::def()]).is_err());
+        let other = Tables::from_snapshot([&bytes[..]], &[]);
+        assert!(other.is_err(), "a table of another projection is refused");
+        let cut = &bytes[..bytes.len() / 2];
+        assert!(Tables::from_snapshot([cut], &[Example::def()]).is_err());
     }
 
-    /// Snapshots are written straight from the tables; the bytes are those of the stored copy
-    /// they were first written through, so snapshots already taken still decode and new ones
-    /// read the same.
+    /// Snapshots are written straight from the tables; a small one is one part, the bytes of
+    /// the stored copy snapshots were first written through.
     #[test]
     fn snapshots_are_written_byte_for_byte_as_through_a_stored_copy() {
         let mut tables = Tables::folded();
@@ -738,13 +866,55 @@ mod tests {
                 (*name, rows.iter().map(|(key, row)| (stored(key), row.stored())).collect())
             })
             .collect();
-        let through_copy = lz4_flex::compress_prepend_size(&postcard::to_allocvec(&copy).unwrap());
-        assert_eq!(tables.encode(), through_copy);
-        let decoded = Tables::decode(&through_copy, &[Example::def(), ExampleIds::def()]).unwrap();
+        // One part: the LZ4 block of the whole.
+        let block = lz4_flex::compress_prepend_size(&postcard::to_allocvec(&copy).unwrap());
+        assert_eq!(tables.snapshot_parts().collect::<Vec<_>>(), std::slice::from_ref(&block));
+        let definitions = [Example::def(), ExampleIds::def()];
+        let decoded = Tables::from_snapshot([&block[..]], &definitions).unwrap();
         assert_eq!(decoded, tables);
-        let error = Tables::decode(&through_copy, &[Example::def()]).unwrap_err();
+        let error = Tables::from_snapshot([&block[..]], &[Example::def()]).unwrap_err();
         assert_eq!(error, "no table example_ids in this projection");
+        let empty = Tables::folded().snapshot_parts().collect::<Vec<_>>();
+        assert_eq!(empty.len(), 1, "a snapshot of nothing still has its first part");
+        let read = Tables::from_snapshot(empty.iter().map(Vec::as_slice), &definitions).unwrap();
+        assert!(read.is_empty());
     }
+
+    /// A fold of a national log is written and read a part of about a megabyte at a time; a
+    /// table's rows may run on into the next part, and the tables read back are those written.
+    #[test]
+    fn a_large_snapshot_is_written_in_parts_and_reads_back_whole() {
+        let mut tables = Tables::folded();
+        let note = Some("x".repeat(100));
+        for n in 0..30_000 {
+            tables.put(&Example { id: Uuid::from_u128(n), note: note.clone(), ..example() });
+        }
+        tables.put(&ExampleIds { id: Uuid::from_u128(7), reference: "r".to_owned(), other: None });
+        tables.rows.insert("example_empty", BTreeMap::new());
+        let parts: Vec<Vec<u8>> = tables.snapshot_parts().collect();
+        assert!(parts.len() >= 3, "30,000 rows of 130 bytes in {} parts", parts.len());
+        for part in &parts {
+            let plain = lz4_flex::decompress_size_prepended(part).unwrap();
+            assert!(plain.len() < SNAPSHOT_PART_BYTES + 1024, "a part of {}", plain.len());
+        }
+        let definitions = [Example::def(), ExampleIds::def(), ExampleEmpty::def()];
+        let read = |parts: &[Vec<u8>]| {
+            Tables::from_snapshot(parts.iter().map(Vec::as_slice), &definitions)
+        };
+        assert_eq!(read(&parts).unwrap(), tables);
+
+        let error = read(&[parts[0].clone(), parts[0].clone()]).err();
+        assert_eq!(error.as_deref(), Some("the rows of example out of order"), "a part twice");
+        let error = read(&[parts[0].clone(), parts[2].clone(), parts[1].clone()]).err();
+        assert!(error.is_some(), "parts out of order are refused");
+        let mut claims = 8u32.to_le_bytes().to_vec();
+        claims.extend_from_slice(&[0; 4]);
+        claims[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let Err(error) = read(&[claims]) else { panic!("a part claiming 4 GB is refused") };
+        assert!(error.starts_with("a snapshot part claims 4294967295 bytes"), "{error}");
+    }
+
+    record!("example_empty" => ExampleEmpty { id: Uuid; flag: bool });
 
     record!("example_ids" => ExampleIds { id: Uuid; reference: String, other: Option<Uuid> });
 
@@ -761,7 +931,7 @@ mod tests {
             vec![(vec![Stored::Uuid(7)], vec![Stored::Uuid(7), Stored::Text("8".into())])],
         )];
         let bytes = lz4_flex::compress_prepend_size(&postcard::to_allocvec(&old).unwrap());
-        let error = Tables::decode(&bytes, &[ExampleIds::def()]).unwrap_err();
+        let error = Tables::from_snapshot([&bytes[..]], &[ExampleIds::def()]).unwrap_err();
         assert!(
             error.contains("\"8\" in an id column"),
             "a text that is no id in an id column: {error}"
@@ -771,11 +941,13 @@ mod tests {
             vec![(vec![Stored::Uuid(7)], vec![Stored::Uuid(7), Stored::Null])],
         )];
         let bytes = lz4_flex::compress_prepend_size(&postcard::to_allocvec(&old).unwrap());
-        let decoded = Tables::decode(&bytes, &[ExampleIds::def()]).unwrap();
+        let decoded = Tables::from_snapshot([&bytes[..]], &[ExampleIds::def()]).unwrap();
         assert_eq!(decoded.all::<ExampleIds>().collect::<Vec<_>>(), std::slice::from_ref(&row));
         let mut tables = Tables::folded();
         tables.put(&row);
-        let again = Tables::decode(&tables.encode(), &[ExampleIds::def()]).unwrap();
+        let parts: Vec<Vec<u8>> = tables.snapshot_parts().collect();
+        let again = Tables::from_snapshot(parts.iter().map(Vec::as_slice), &[ExampleIds::def()]);
+        let again = again.unwrap();
         assert_eq!(again.all::<ExampleIds>().collect::<Vec<_>>(), [row]);
     }
 

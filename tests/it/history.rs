@@ -329,7 +329,10 @@ async fn fast_path_case(
         }
         events.extend(page);
     }
-    let history = History::new(store.clone(), Config::default()).with_snapshot_every(every);
+    // Snapshots of many small parts, read back a part at a time.
+    let history = History::new(store.clone(), Config::default())
+        .with_snapshot_every(every)
+        .with_snapshot_part_bytes(200);
     // Besides the random moments, the hard ones: just after a late-entered event occurred,
     // and around a reversal, as known then and now.
     let config = Config::default();
@@ -410,6 +413,9 @@ async fn fast_path_case(
             }
         }
     }
+    let snapshots = db.count("SELECT count(*) FROM fold_snapshots WHERE part = 0").await;
+    let parts = db.count("SELECT count(*) FROM fold_snapshots WHERE part > 0").await;
+    prop_assert!(snapshots == 0 || parts > 0, "the snapshots were read back from several parts");
     store.close().await;
     Ok(())
 }
@@ -472,7 +478,7 @@ async fn snapshots_are_taken_ahead_of_the_questions_for_every_scope_asked_about(
 async fn jejak_snapshots_takes_from_the_command_line_what_a_question_would_take(db: TestDb) {
     let demo = jejak(&db.url, &["demo", "--participants", "12"]);
     assert!(demo.status.success(), "{}", stdout(&demo));
-    let snapshots = "SELECT count(*) FROM fold_snapshots";
+    let snapshots = "SELECT count(*) FROM fold_snapshots WHERE part = 0";
     assert_eq!(db.count(snapshots).await, 0, "the demo takes none");
     let head = db.count("SELECT max(position) FROM events").await;
     let every = 40;
@@ -498,7 +504,8 @@ async fn jejak_snapshots_takes_from_the_command_line_what_a_question_would_take(
 async fn snapshots_within(db: &TestDb, scope: &Scope) -> usize {
     let text = scope.text().replace('\'', "''");
     let sql = format!(
-        "SELECT count(*) FROM fold_snapshots WHERE projection = 'programme' AND scope = '{text}'"
+        "SELECT count(*) FROM fold_snapshots WHERE projection = 'programme' AND scope = '{text}' \
+         AND part = 0"
     );
     db.count(&sql).await as usize
 }

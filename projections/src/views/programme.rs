@@ -72,6 +72,8 @@ impl Programme {
         }
         for list in sessions.values_mut() {
             list.sort_by_key(|session| (session.date, session.session_id));
+            // Grown a session at a time: a national log's packages hold hundreds of thousands.
+            list.shrink_to_fit();
         }
         let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
         for suspension in tables.all::<SuspensionRow>() {
@@ -359,7 +361,7 @@ pub(super) fn enrolment(input: &Input<'_>) -> Report {
 pub(super) fn write_enrolment(input: &Input<'_>, sink: &mut dyn Sink) {
     let programme = Programme::load_frame(input);
     sink.head(head(input, "enrolment", "Daftar peserta per paket (enrolment)"));
-    sink.section(enrolment_packages(input, &programme));
+    enrolment_packages(input, &programme, sink);
     enrolment_participants(input, &programme, sink);
     sink.notes(Vec::new());
 }
@@ -389,8 +391,8 @@ fn state_counts(p: &ParticipationRow) -> StateCounts {
 }
 
 /// Enrolment per package: its places and how many of its participants reached each state.
-fn enrolment_packages(input: &Input<'_>, programme: &Programme) -> Section {
-    let mut packages = Section::new(
+fn enrolment_packages(input: &Input<'_>, programme: &Programme, sink: &mut dyn Sink) {
+    sink.section(Section::new(
         "packages",
         "Enrolment per package (daftar peserta)",
         &[
@@ -419,7 +421,7 @@ fn enrolment_packages(input: &Input<'_>, programme: &Programme) -> Section {
             "graduated",
             "places_left",
         ],
-    );
+    ));
     let mut by_package: BTreeMap<Uuid, StateCounts> = BTreeMap::new();
     for participation in programme.participations(input) {
         let counts = by_package.entry(participation.package_id).or_default();
@@ -444,9 +446,8 @@ fn enrolment_packages(input: &Input<'_>, programme: &Programme) -> Section {
         ];
         row.extend(counts.map(Cell::Int));
         row.push(Cell::Int(package.quota_total - package.places_taken));
-        packages.push(row);
+        sink.row(row);
     }
-    packages
 }
 
 /// Each participant's state and attendance on the day asked about, a row at a time.

@@ -29,7 +29,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use crate::projector::config_text;
-use crate::store::{Store, StoreError, dialect, on_pool};
+use crate::store::{Backend, Store, StoreError, dialect, on_pool};
 
 /// Snapshots are taken every this many positions unless set otherwise.
 pub const SNAPSHOT_EVERY_DEFAULT: i64 = 50_000;
@@ -95,6 +95,9 @@ pub struct History {
     /// About how many bytes of rows a snapshot's part holds, when not the default.
     part_bytes: Option<usize>,
 }
+
+/// A snapshot's position, hash and latest `occurred_at`, as stored.
+type SnapshotHead = (i64, String, String);
 
 struct Snapshot {
     position: i64,
@@ -438,60 +441,73 @@ impl History {
         occurred_before: Option<Timestamp>,
     ) -> Result<Option<Snapshot>, HistoryError> {
         let occurred = occurred_before.map_or_else(|| "~".to_owned(), |at| at.to_string());
-        let sql = "SELECT position, hash, max_occurred_at FROM fold_snapshots \
-                   WHERE projection = $1 AND version = $2 AND config = $3 AND scope = $4 \
-                   AND part = 0 AND position <= $5 AND max_occurred_at < $6 \
-                   ORDER BY position DESC LIMIT 1";
+        let head = "SELECT position, hash, max_occurred_at FROM fold_snapshots \
+                    WHERE projection = $1 AND version = $2 AND config = $3 AND scope = $4 \
+                    AND part = 0 AND position <= $5 AND max_occurred_at < $6 \
+                    ORDER BY position DESC LIMIT 1";
+        // Its parts are read and decoded one at a time, a query each (a driver reads rows
+        // ahead of the caller): a national log's snapshot is tens of megabytes, and neither it
+        // nor a database row holding it is ever whole in memory.
+        let part = "SELECT data FROM fold_snapshots WHERE projection = $1 AND version = $2 \
+                    AND config = $3 AND scope = $4 AND position = $5 AND part = $6";
+        let (head, part) =
+            (dialect(self.store.backend(), head), dialect(self.store.backend(), part));
         let version = i64::from(projection.version);
         let config = config_text(&self.config);
-        let sql = dialect(self.store.backend(), sql);
-        let found: Option<(i64, String, String)> = on_pool!(self.store, |pool| {
-            sqlx::query_as(&sql)
+        let definitions = (projection.tables)();
+        let mut reader = SnapshotReader::new(&definitions);
+        // One read transaction for the head and every part (REPEATABLE READ on PostgreSQL): a
+        // snapshot deleted meanwhile is read whole or not at all.
+        let found: Option<(SnapshotHead, Result<(), String>)> = on_pool!(self.store, |pool| {
+            let mut transaction = pool.begin().await.map_err(StoreError::from)?;
+            if self.store.backend() == Backend::Postgres {
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    .execute(&mut *transaction)
+                    .await
+                    .map_err(StoreError::from)?;
+            }
+            let found: Option<SnapshotHead> = sqlx::query_as(&head)
                 .bind(projection.name)
                 .bind(version)
                 .bind(&config)
                 .bind(scope.text())
                 .bind(position)
                 .bind(&occurred)
-                .fetch_optional(pool)
+                .fetch_optional(&mut *transaction)
                 .await
-                .map_err(StoreError::from)?
+                .map_err(StoreError::from)?;
+            let mut read = Ok(());
+            if let Some((position, ..)) = &found {
+                for number in 0_i64.. {
+                    let row = sqlx::query(&part)
+                        .bind(projection.name)
+                        .bind(version)
+                        .bind(&config)
+                        .bind(scope.text())
+                        .bind(position)
+                        .bind(number)
+                        .fetch_optional(&mut *transaction)
+                        .await
+                        .map_err(StoreError::from)?;
+                    let Some(row) = row else { break };
+                    read = reader.read(row.get(0));
+                    if read.is_err() {
+                        break;
+                    }
+                }
+            }
+            transaction.commit().await.map_err(StoreError::from)?;
+            found.map(|found| (found, read))
         });
-        let Some((position, hash, max_occurred_at)) = found else { return Ok(None) };
+        let Some(((position, hash, max_occurred_at), read)) = found else { return Ok(None) };
         let bad = |detail: String| HistoryError::BadSnapshot {
             projection: projection.name.to_owned(),
             position,
             detail,
         };
+        read.map_err(bad)?;
         let max_occurred_at =
             Timestamp::parse_canonical(&max_occurred_at).map_err(|error| bad(error.to_string()))?;
-        // Its parts are read and decoded one at a time, a query each (a driver reads rows
-        // ahead of the caller): a national log's snapshot is tens of megabytes, and neither it
-        // nor a database row holding it is ever whole in memory.
-        let sql = "SELECT data FROM fold_snapshots WHERE projection = $1 AND version = $2 \
-                   AND config = $3 AND scope = $4 AND position = $5 AND part = $6";
-        let sql = dialect(self.store.backend(), sql);
-        let definitions = (projection.tables)();
-        let mut reader = SnapshotReader::new(&definitions);
-        for part in 0_i64.. {
-            let read = on_pool!(self.store, |pool| {
-                let row = sqlx::query(&sql)
-                    .bind(projection.name)
-                    .bind(version)
-                    .bind(&config)
-                    .bind(scope.text())
-                    .bind(position)
-                    .bind(part)
-                    .fetch_optional(pool)
-                    .await
-                    .map_err(StoreError::from)?;
-                row.map(|row| reader.read(row.get(0)))
-            });
-            match read {
-                Some(read) => read.map_err(bad)?,
-                None => break,
-            }
-        }
         let tables = reader.finish().map_err(bad)?;
         Ok(Some(Snapshot { position, hash, max_occurred_at, tables }))
     }

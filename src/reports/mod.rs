@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use projections::projection::{Config, ProjectionDef};
-use projections::report::{Collect, Head, Options, Report, Section, Sink};
+use projections::report::{Cell, Collect, Head, Options, Report, Section, Sink};
 use projections::table::Tables;
 use projections::views::{self, Input, ViewDef};
 
@@ -169,7 +169,7 @@ impl Sink for WithParameters<'_> {
         self.sink.section(section);
     }
 
-    fn row(&mut self, row: Vec<projections::report::Cell>) {
+    fn row(&mut self, row: Vec<Cell>) {
         self.sink.row(row);
     }
 

@@ -86,10 +86,12 @@ pub struct ViewDef {
 }
 
 impl ViewDef {
+    /// A view made whole, then handed on.
     const fn whole(name: &'static str, projection: &'static str, build: Build) -> ViewDef {
         ViewDef { name, projection, build, write: None }
     }
 
+    /// A programme view that can hand its rows on as it makes them.
     const fn by_rows(name: &'static str, build: Build, write: Write) -> ViewDef {
         ViewDef { name, projection: "programme", build, write: Some(write) }
     }

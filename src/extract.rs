@@ -103,6 +103,7 @@ pub async fn take(
         projection: projections::people::DEF.name,
         build: person_level::build,
         write: None,
+        reads: None,
     };
     let mut report = crate::reports::build_view(projector, view, options).await?;
     let position = report.provenance.log_position;

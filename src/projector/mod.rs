@@ -693,6 +693,17 @@ impl Projector {
         projection: ProjectionDef,
         scope: &Scope,
     ) -> Result<(Tables, i64, String), ProjectorError> {
+        self.load_only(projection, scope, None).await
+    }
+
+    /// As [`Projector::load`], loading only the tables named in `only` when given (a view that
+    /// says which it reads); the others are left empty.
+    pub async fn load_only(
+        &self,
+        projection: ProjectionDef,
+        scope: &Scope,
+        only: Option<&[&str]>,
+    ) -> Result<(Tables, i64, String), ProjectorError> {
         self.state_or_create(projection).await?;
         let within = projection.within(scope);
         let narrowed = within.is_some();
@@ -715,7 +726,11 @@ impl Projector {
                     .await
                     .map_err(StoreError::from)?;
                 // Parents first, in declared order: a scope keeps a row by its parent.
-                for definition in (projection.tables)() {
+                let definitions = (projection.tables)();
+                let wanted = definitions
+                    .iter()
+                    .filter(|definition| only.is_none_or(|names| names.contains(&definition.name)));
+                for definition in wanted {
                     let Some(under) = definition.under.filter(|_| narrowed) else {
                         let sql = rows::select_sql(backend, &definition);
                         let mut found = sqlx::query(&sql).bind(generation).fetch(&mut *tx);

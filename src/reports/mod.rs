@@ -198,7 +198,7 @@ async fn write_view(
     sink: &mut dyn Sink,
 ) -> Result<(), ReportError> {
     let projection = projection_of(view);
-    let (tables, position, hash) = current(projector, projection, options).await?;
+    let (tables, position, hash) = current_only(projector, projection, options, view.reads).await?;
     let as_of = as_of(projector, position).await?;
     let input = Input {
         tables: &tables,
@@ -304,6 +304,16 @@ pub async fn current(
     projection: ProjectionDef,
     options: &Options,
 ) -> Result<(Tables, i64, String), ProjectorError> {
+    current_only(projector, projection, options, None).await
+}
+
+/// As [`current`], loading only the tables in `only` when given.
+async fn current_only(
+    projector: &Projector,
+    projection: ProjectionDef,
+    options: &Options,
+    only: Option<&[&str]>,
+) -> Result<(Tables, i64, String), ProjectorError> {
     // Another process may be catching the same read model up: then its work is ours too.
     let mut attempts = 0;
     loop {
@@ -312,7 +322,7 @@ pub async fn current(
             other => break other.map(drop)?,
         }
     }
-    projector.load(projection, &projection.scope(options)).await
+    projector.load_only(projection, &projection.scope(options), only).await
 }
 
 /// The day the figures are as of: the local date of the last event they include.

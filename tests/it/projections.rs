@@ -124,6 +124,33 @@ pub(crate) async fn assert_live_model_is_the_fold(
         "{}: the views at position {position}",
         projection.name
     );
+    // A view that says which tables it reads gives the same report from those alone.
+    for view in views::all().into_iter().filter(|view| view.projection == projection.name) {
+        let Some(reads) = view.reads else { continue };
+        let (only, ..) = projector.load_only(projection, &Scope::WHOLE, Some(reads)).await.unwrap();
+        let left_out: usize = (projection.tables)()
+            .iter()
+            .filter(|definition| !reads.contains(&definition.name))
+            .map(|definition| tables.keys(definition.name).count())
+            .sum();
+        assert_eq!(only.len(), tables.len() - left_out, "{}: the others left out", view.name);
+        let options = Options::default();
+        let input = |tables| Input {
+            tables,
+            projection,
+            config: Config::default(),
+            position,
+            hash: &hash,
+            as_of: demo::STORY_END,
+            options: &options,
+        };
+        assert_eq!(
+            (view.build)(&input(&only)),
+            (view.build)(&input(&tables)),
+            "{}: from the tables it reads",
+            view.name
+        );
+    }
     position
 }
 

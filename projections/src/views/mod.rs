@@ -83,17 +83,25 @@ pub struct ViewDef {
     /// For a view with a row per participant, session or grant: how to hand its rows on as it
     /// makes them (`build` then collects what this hands on).
     pub write: Option<fn(&Input<'_>, &mut dyn Sink)>,
+    /// The only tables of its projection the view reads, when it says (a live answer about a
+    /// whole country then loads no others); every table otherwise.
+    pub reads: Option<&'static [&'static str]>,
 }
 
 impl ViewDef {
     /// A view made whole, then handed on.
     const fn whole(name: &'static str, projection: &'static str, build: Build) -> ViewDef {
-        ViewDef { name, projection, build, write: None }
+        ViewDef { name, projection, build, write: None, reads: None }
     }
 
-    /// A programme view that can hand its rows on as it makes them.
-    const fn by_rows(name: &'static str, build: Build, write: Write) -> ViewDef {
-        ViewDef { name, projection: "programme", build, write: Some(write) }
+    /// A programme view that can hand its rows on as it makes them, reading only `reads`.
+    const fn by_rows(
+        name: &'static str,
+        build: Build,
+        write: Write,
+        reads: &'static [&'static str],
+    ) -> ViewDef {
+        ViewDef { name, projection: "programme", build, write: Some(write), reads: Some(reads) }
     }
 
     /// Hands the view's report to `sink`, a row at a time where the view can.
@@ -125,11 +133,21 @@ pub fn all() -> [ViewDef; 11] {
     use ViewDef as V;
     [
         V::whole("overview", "programme", programme::overview),
-        V::by_rows("enrolment", programme::enrolment, programme::write_enrolment),
-        V::by_rows("attendance", programme::attendance, programme::write_attendance),
+        V::by_rows(
+            "enrolment",
+            programme::enrolment,
+            programme::write_enrolment,
+            programme::PARTICIPANT_TABLES,
+        ),
+        V::by_rows(
+            "attendance",
+            programme::attendance,
+            programme::write_attendance,
+            programme::PARTICIPANT_TABLES,
+        ),
         V::whole("funnel", "programme", programme::funnel),
         V::whole("outcomes", "programme", programme::outcomes),
-        V::by_rows("grants", programme::grants, programme::write_grants),
+        V::by_rows("grants", programme::grants, programme::write_grants, programme::GRANT_TABLES),
         V::whole("inbox", "programme", programme::inbox),
         V::whole("monthly", "monthly", monthly::monthly),
         V::whole("recidivism", "people", people::recidivism),

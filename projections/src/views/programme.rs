@@ -13,6 +13,7 @@ use crate::programme::{
     TaskRow, key, register_code,
 };
 use crate::report::{Cell, Head, Report, Section, Sink, median};
+use crate::table::Record;
 pub use cuts::{VIEWS as PUBLISHED_VIEWS, published_cuts};
 
 mod cuts;
@@ -43,6 +44,21 @@ fn wanted_participation(
 fn kept<V: Clone>(map: &BTreeMap<Uuid, V>, keys: &BTreeSet<Uuid>) -> BTreeMap<Uuid, V> {
     map.iter().filter(|(id, _)| keys.contains(id)).map(|(id, list)| (*id, list.clone())).collect()
 }
+
+/// The tables the views of participants read ([`Programme::load_frame`] and the participations
+/// with their registers).
+pub(super) const PARTICIPANT_TABLES: &[&str] = &[
+    PackageRow::TABLE,
+    SessionRow::TABLE,
+    ParticipationRow::TABLE,
+    RegisterRow::TABLE,
+    SuspensionRow::TABLE,
+    TaskRow::TABLE,
+];
+
+/// The tables the grant register reads.
+pub(super) const GRANT_TABLES: &[&str] =
+    &[PackageRow::TABLE, GrantRow::TABLE, GrantVisitRow::TABLE];
 
 /// The programme's tables, indexed for the views.
 struct Programme {

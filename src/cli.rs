@@ -481,104 +481,17 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let url = cli.database_url;
     match cli.command {
         Command::PersonRef { sdp_id, applicant_id, person_key_file } => {
-            let key = keys::person_key(person_key_file.as_deref())?;
-            let reference = match (sdp_id, applicant_id) {
-                (Some(id), _) => {
-                    events::person_ref::person_ref(&key, events::person_ref::IdKind::Sdp, &id)
-                }
-                (None, Some(id)) => {
-                    events::person_ref::person_ref(&key, events::person_ref::IdKind::Applicant, &id)
-                }
-                (None, None) => anyhow::bail!("give --sdp-id or --applicant-id"),
-            };
-            println!("{reference}");
-            return Ok(ExitCode::SUCCESS);
+            return run_person_ref(sdp_id, applicant_id, person_key_file);
         }
         Command::Witness { what: WitnessWhat::Serve(args) } => {
             return run_witness(args).await;
         }
-        Command::KeygenPerson { out } => {
-            write_new_file(&out, &format!("{}\n", keys::new_key_hex()))?;
-            println!("wrote a new person key to {}; keep it outside the database", out.display());
-            return Ok(ExitCode::SUCCESS);
-        }
-        Command::Keygen { out } => {
-            let seed = keys::new_key_hex();
-            let key = events::checkpoint::signing_key(&seed)?;
-            let public = events::checkpoint::public_key_hex(&key);
-            let mut public_path = out.clone().into_os_string();
-            public_path.push(".pub");
-            let public_path = PathBuf::from(public_path);
-            write_new_file(&out, &format!("{seed}\n"))?;
-            write_new_file(&public_path, &format!("{public}\n"))?;
-            println!(
-                "wrote a signing key to {} (keep it secret) and its public key {public} to {}",
-                out.display(),
-                public_path.display()
-            );
-            return Ok(ExitCode::SUCCESS);
-        }
+        Command::KeygenPerson { out } => return run_keygen_person(out),
+        Command::Keygen { out } => return run_keygen(out),
         Command::Copy { ref from, ref to } => {
-            let source = Store::open(from, Arc::new(SystemClock))
-                .await
-                .with_context(|| format!("cannot open {}", redact_url(from)))?;
-            let target = Store::open(to, Arc::new(SystemClock))
-                .await
-                .with_context(|| format!("cannot open {}", redact_url(to)))?;
-            let bar = progress_bar(source.head().await?.position, "copying");
-            let copied = crate::copy::copy_log(&source, &target, |position| {
-                bar.set_position(position as u64)
-            })
-            .await;
-            bar.finish_and_clear();
-            let copied = match copied {
-                Ok(copied) => copied,
-                Err(error) => {
-                    source.close().await;
-                    return Err(error.into());
-                }
-            };
-            let people = copy_people(&source, &target, cli.master_key_file.as_deref()).await;
-            source.close().await;
-            let code = run_verify(&target).await?;
-            target.close().await;
-            println!(
-                "copied {} events from {} to {}, head hash {}",
-                copied.position,
-                redact_url(from),
-                redact_url(to),
-                copied.hash
-            );
-            match people? {
-                Some(people) => println!(
-                    "copied {} users, {} people in the vault and {} entries of its access log",
-                    people.users, people.people, people.accesses
-                ),
-                None => println!(
-                    "the users, the vault and its access log were NOT copied: give the master key \
-                     (JEJAK_MASTER_KEY or --master-key-file) and copy again into an empty database \
-                     to move them too"
-                ),
-            }
-            return Ok(code);
+            return run_copy(from, to, cli.master_key_file.as_deref()).await;
         }
-        Command::Restore { ref from } => {
-            crate::backup::restore(from, &url)
-                .await
-                .with_context(|| format!("cannot restore {}", from.display()))?;
-            let store = Store::open(&url, Arc::new(SystemClock)).await?;
-            let code = run_verify(&store).await?;
-            let head = store.head().await?;
-            store.close().await;
-            println!(
-                "restored {} into {}: {} events, head hash {}",
-                from.display(),
-                redact_url(&url),
-                head.position,
-                head.hash
-            );
-            return Ok(code);
-        }
+        Command::Restore { ref from } => return run_restore(from, &url).await,
         Command::Bench(ref args) if !args.into_log => {
             return crate::bench::command::run_suite(args, &url, cli.time_zone).await;
         }
@@ -595,6 +508,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         .await
         .with_context(|| format!("cannot open the log at {}", redact_url(&url)))?;
     let commands = CommandLoop::new(store.clone(), clock.clone(), cli.time_zone);
+    let read_models = || projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
     match cli.command {
         Command::PersonRef { .. }
         | Command::KeygenPerson { .. }
@@ -612,38 +526,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             print_log(&store, stream.as_deref(), from, limit, format).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Backup { out } => {
-            let head = store.head().await?;
-            crate::backup::backup(&store, &url, &out)
-                .await
-                .with_context(|| format!("cannot back up to {}", out.display()))?;
-            println!(
-                "backed up {} to {}: the log holds at least {} events (head hash {} when it began)",
-                redact_url(&url),
-                out.display(),
-                head.position,
-                head.hash
-            );
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Export { out } => {
-            let file =
-                File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
-            let mut writer = BufWriter::new(file);
-            let bar = progress_bar(store.head().await?.position, "exporting");
-            let head = export::export_log(&store, &mut writer, |position| {
-                bar.set_position(position as u64)
-            })
-            .await?;
-            bar.finish_and_clear();
-            println!(
-                "exported {} events to {} (head hash {})",
-                head.position,
-                out.display(),
-                head.hash
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Backup { out } => run_backup(&store, &url, out).await,
+        Command::Export { out } => run_export(&store, out).await,
         Command::Verify { checkpoints, public_key, witnesses, quorum } => {
             run_verify_all(&store, checkpoints, public_key, witnesses, quorum).await
         }
@@ -652,127 +536,20 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             run_receipt(&store, event, checkpoints, public_key, witnesses, out).await
         }
         Command::Checkpoint { key, out, origin } => {
-            let key = crate::checkpoints::read_signing_key(&key)?;
-            let origin = match origin {
-                Some(origin) => origin,
-                None => crate::checkpoints::default_origin(&store).await?,
-            };
-            let checkpoint =
-                crate::checkpoints::sign_head(&store, &key, clock.now(), &origin).await?;
-            crate::checkpoints::append_to_file(&out, &checkpoint)?;
-            let signed = crate::checkpoints::Signed::Note(checkpoint);
-            println!(
-                "signed the tree of {} events (chain hash {}) as {origin} and appended it to {}",
-                signed.position(),
-                signed.hash().unwrap_or_default(),
-                out.display()
-            );
-            println!("verifier key: {}", crate::checkpoints::verifier_key(&origin, &key)?);
-            Ok(ExitCode::SUCCESS)
+            run_checkpoint(&store, (key, out, origin), clock.now()).await
         }
-        Command::Exec { file, atomic, issuer } => {
-            let input = read_input(&file)?;
-            let issuer = issuer.issuer(Source::Cli);
-            // One line per command, printed as soon as it is known (and so, for a written
-            // command, only once it is committed).
-            let mut printed: std::io::Result<()> = Ok(());
-            let mut print = |result: &exec::LineResult| {
-                if printed.is_ok() {
-                    let mut out = std::io::stdout().lock();
-                    printed = serde_json::to_writer(&mut out, result)
-                        .map_err(std::io::Error::from)
-                        .and_then(|()| writeln!(out))
-                        .and_then(|()| out.flush());
-                }
-            };
-            let results = if atomic {
-                let results = exec::run_atomic(&commands, &issuer, &input).await;
-                results.iter().for_each(&mut print);
-                results
-            } else {
-                exec::run_each(&commands, &issuer, &input, &mut print).await
-            };
-            printed?;
-            let system_failed =
-                results.iter().any(|result| matches!(result.status, "error" | "try_again"));
-            let refused = results.iter().any(|result| !result.succeeded());
-            Ok(if system_failed {
-                ExitCode::from(2)
-            } else if refused {
-                ExitCode::from(1)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Exec { file, atomic, issuer } => run_exec(&commands, file, atomic, issuer).await,
         Command::Import { kind } => run_import(&commands, kind).await,
-        Command::Rebuild { names } => {
-            let projector =
-                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
-            let selected = select_projections(&names)?;
-            let head = store.head().await?.position;
-            let names: Vec<&str> = selected.iter().map(|projection| projection.name).collect();
-            let bar = progress_bar(head, format!("rebuilding {}", names.join(", ")));
-            let position = projector
-                .rebuild_all(&selected, None, &mut |position| bar.set_position(position as u64))
-                .await?;
-            bar.finish_and_clear();
-            for projection in selected {
-                println!(
-                    "rebuilt {} v{} up to position {position}",
-                    projection.name, projection.version
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Rebuild { names } => run_rebuild(&store, &read_models(), names).await,
         Command::Report(args) => {
-            let projector =
-                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
-            run_report(&store, &projector, args, (cli.snapshot_every, clock.now())).await
+            run_report(&store, &read_models(), args, (cli.snapshot_every, clock.now())).await
         }
         Command::Compliance { from, to, late_after_days, format } => {
-            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
-            let settings = projections::compliance::Settings { config, late_after_days };
-            let review = crate::compliance::review(&store, settings, from, to).await?;
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            match format {
-                ReportFormat::Table => crate::compliance::print_table(&mut out, &review)?,
-                ReportFormat::Csv => crate::compliance::write_csv(&mut out, &review)?,
-                ReportFormat::Json => {
-                    serde_json::to_writer_pretty(&mut out, &review)?;
-                    writeln!(out)?;
-                }
-            }
-            out.flush()?;
-            Ok(if review.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            run_compliance(&store, cli.time_zone, (from, to), late_after_days, format).await
         }
         Command::Evidence { from, to, out, checkpoints, key, witnesses } => {
-            let key = key.map(|path| crate::checkpoints::read_signing_key(&path)).transpose()?;
-            let witnesses = witness_keys(&witnesses)?;
-            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
-            let request = crate::evidence::Request {
-                from,
-                to,
-                out: &out,
-                checkpoints: checkpoints.as_deref(),
-                witnesses: &witnesses,
-                key: key.as_ref(),
-                config,
-                now: clock.now(),
-            };
-            let manifest = crate::evidence::write_bundle(&store, request).await?;
-            println!(
-                "wrote {}: positions {} to {} ({} files, {} findings, {} checkpoints{}); check it with tools/verify_export.py {}",
-                out.display(),
-                manifest.range.first,
-                manifest.range.last,
-                manifest.files.len() + 1,
-                manifest.findings,
-                manifest.checkpoints,
-                if manifest.signer_public_key.is_some() { ", signed" } else { "" },
-                out.display()
-            );
-            Ok(ExitCode::SUCCESS)
+            let at = (cli.time_zone, clock.now());
+            run_evidence(&store, at, (from, to, out), (checkpoints, key, witnesses)).await
         }
         Command::Serve(args) => {
             let settings = ServeSettings {
@@ -785,234 +562,544 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let opened = Opened { url: &url, store: &store, commands: &commands, clock: &clock };
             run_serve(args, &settings, &opened, &simulated).await
         }
-        Command::User { action } => {
-            match action {
-                UserAction::Add { name, role, organisation, facility } => {
-                    let token = crate::users::add(
-                        &store,
-                        &name,
-                        role,
-                        &organisation,
-                        facility.as_deref(),
-                        clock.now(),
-                    )
-                    .await?;
-                    println!("{token}");
-                    eprintln!(
-                        "user {name} added; the token above is shown once: give it to them over a safe channel"
-                    );
-                }
-                UserAction::Revoke { name } => {
-                    crate::users::revoke(&store, &name, clock.now()).await?;
-                    println!("revoked {name}");
-                }
-                UserAction::List => {
-                    for (user, _) in crate::users::active(&store).await? {
-                        println!(
-                            "{:<24} {:<22} {:<22} {}",
-                            user.name,
-                            user.role.as_str(),
-                            user.organisation,
-                            user.facility.unwrap_or_default()
-                        );
-                    }
-                }
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::User { action } => run_user(&store, action, clock.now()).await,
         Command::Person { action } => {
-            let vault = crate::vault::Vault::new(
-                store.clone(),
-                crate::vault::MasterKey::load(cli.master_key_file.as_deref())?,
-            );
-            match action {
-                PersonAction::Set {
-                    person_ref,
-                    name,
-                    nik,
-                    birth_date,
-                    address,
-                    purpose,
-                    issuer,
-                } => {
-                    let record = crate::vault::PersonalRecord {
-                        full_name: name,
-                        nik,
-                        birth_date,
-                        address,
-                        health_notes: None,
-                        offence_notes: None,
-                    };
-                    vault
-                        .put(&person_ref, &record, &accessor(&issuer), &purpose, clock.now())
-                        .await?;
-                    println!("recorded the personal data of {person_ref}");
-                }
-                PersonAction::Show { person_ref, purpose, issuer } => {
-                    let data =
-                        vault.get(&person_ref, &accessor(&issuer), &purpose, clock.now()).await?;
-                    println!("{}", serde_json::to_string_pretty(&data)?);
-                }
-                PersonAction::Find { nik, purpose, issuer } => {
-                    match vault.find_by_nik(&nik, &accessor(&issuer), &purpose, clock.now()).await?
-                    {
-                        Some(person_ref) => println!("{person_ref}"),
-                        None => {
-                            eprintln!("nobody with that NIK");
-                            return Ok(ExitCode::from(1));
-                        }
-                    }
-                }
-            }
-            Ok(ExitCode::SUCCESS)
+            run_person(&store, cli.master_key_file.as_deref(), action, clock.now()).await
         }
         Command::Forget { person_ref, reason, issuer } => {
-            let vault = crate::vault::Vault::new(
-                store.clone(),
-                crate::vault::MasterKey::load(cli.master_key_file.as_deref())?,
-            );
-            let position = crate::forget::forget(
-                &commands,
-                &vault,
-                &person_ref,
-                &reason,
-                &issuer.issuer(Source::Cli),
-                &accessor(&issuer),
-                clock.now(),
-            )
-            .await?;
-            println!(
-                "forgot {person_ref}: key and personal data destroyed; the erasure is at position {position}"
-            );
-            Ok(ExitCode::SUCCESS)
+            let key = cli.master_key_file.as_deref();
+            run_forget((&commands, &store), key, (person_ref, reason, issuer), clock.now()).await
         }
         Command::Sar { person_ref, purpose, out, issuer } => {
-            let vault = crate::vault::Vault::new(
-                store.clone(),
-                crate::vault::MasterKey::load(cli.master_key_file.as_deref())?,
-            );
-            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
-            let export = crate::forget::subject_access(
-                &store,
-                &vault,
-                &person_ref,
-                &accessor(&issuer),
-                &purpose,
-                clock.now(),
-                &config,
-            )
-            .await?;
-            let text = serde_json::to_string_pretty(&export)? + "\n";
-            match out {
-                Some(path) => {
-                    write_new_file(&path, &text)?;
-                    println!(
-                        "wrote the subject-access export of {person_ref} to {}",
-                        path.display()
-                    );
-                }
-                None => print!("{text}"),
-            }
-            Ok(ExitCode::SUCCESS)
+            let at = (cli.master_key_file.as_deref(), cli.time_zone, clock.now());
+            run_sar(&store, at, (person_ref, purpose, out), issuer).await
         }
         Command::Bench(args) => {
             let zone = (cli.time_zone, cli.snapshot_every);
             crate::bench::command::run_into_log(&args, &store, &simulated, zone).await
         }
         Command::Audit { subject, id, as_of, format } => {
-            let config = ProjectionConfig { utc_offset_hours: cli.time_zone.utc_offset_hours() };
-            let trail =
-                crate::audit::trail(&store, subject.kind(), &id, as_of, &config, None).await?;
-            let stdout = std::io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            match format {
-                Format::Table => crate::audit::print_table(&mut out, &trail, &config)?,
-                Format::Json => {
-                    serde_json::to_writer_pretty(&mut out, &trail)?;
-                    writeln!(out)?;
-                }
-            }
-            out.flush()?;
-            Ok(ExitCode::SUCCESS)
+            run_audit(&store, cli.time_zone, (subject, id, as_of), format).await
         }
         Command::Snapshots => run_snapshots(&store, cli.time_zone, cli.snapshot_every).await,
-        Command::Status => {
-            let projector =
-                projector(&store, cli.time_zone, cli.projector_batch, cli.rebuild_batch);
-            let (head, recorded) = store.heads().await?;
-            println!("log: {} events, head hash {}", head.position, head.hash);
-            if let Some(recorded_at) = head.recorded_at {
-                println!("last recorded at {recorded_at}");
-            }
-            if let Some(recorded) = recorded.filter(|recorded| {
-                (recorded.position, &recorded.hash) != (head.position, &head.hash)
-            }) {
-                println!(
-                    "WARNING: the recorded head (log_head) says position {}, hash {}, which is \
-                     not the last event: run `jejak verify`",
-                    recorded.position, recorded.hash
-                );
-            }
-            let settings = store.durability().await?;
-            let settings: Vec<String> =
-                settings.iter().map(|(name, value)| format!("{name}={value}")).collect();
-            println!("database: {} ({})", store.backend().name(), settings.join(", "));
-            let stalls = store.stalls().await?;
-            if stalls.is_empty() && store.backend() == Backend::Postgres {
-                println!("stalls: none (no session waits for a lock)");
-            }
-            for stall in &stalls {
-                println!(
-                    "STALL: session {} ({}) has waited {:.1} s for a lock held by session {} ({}, {}, \
-                     transaction open {:.1} s): {}",
-                    stall.waiting_pid,
-                    stall.waiting_application,
-                    stall.waiting_seconds,
-                    stall.blocking_pid,
-                    stall.blocking_application,
-                    stall.blocking_state,
-                    stall.blocking_transaction_seconds,
-                    stall.blocking_query.split_whitespace().collect::<Vec<_>>().join(" ")
-                );
-            }
-            println!(
-                "{:<12} {:>8} {:>10} {:>8} {:>8}  REBUILDING",
-                "PROJECTION", "VERSION", "POSITION", "LAG", "LIVE"
-            );
-            for status in projector.status().await? {
-                println!(
-                    "{:<12} {:>8} {:>10} {:>8} {:>8}  {}",
-                    status.name,
-                    status.version,
-                    status.position,
-                    status.lag,
-                    status.live_version.map_or("-".to_owned(), |v| format!("v{v}")),
-                    status.rebuilding_at.map_or(String::new(), |p| format!("at position {p}")),
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Status => run_status(&store, &read_models()).await,
         Command::Demo { participants, seed } => {
-            let options = demo::DemoOptions { participants, seed };
-            let bar = spinner("writing the demo story");
-            let summary = demo::generate(&store, simulated, options).await?;
-            bar.finish_and_clear();
-            println!(
-                "demo written to {}: {} events from {} commands ({} refused by the rules, as in real life), \
-                 {} packages, {} inmates, {} public applicants; the story runs from {} to {}",
-                redact_url(&url),
-                summary.events,
-                summary.commands,
-                summary.refused,
-                summary.packages,
-                summary.inmates,
-                summary.public_applicants,
-                demo::STORY_START,
-                demo::STORY_END,
-            );
-            run_verify(&store).await
+            run_demo(&store, simulated, &url, (participants, seed)).await
         }
     }
+}
+
+/// `jejak person-ref`: the pseudonymous reference of an SDP or applicant id.
+fn run_person_ref(
+    sdp_id: Option<String>,
+    applicant_id: Option<String>,
+    person_key_file: Option<PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let key = keys::person_key(person_key_file.as_deref())?;
+    let reference = match (sdp_id, applicant_id) {
+        (Some(id), _) => events::person_ref::person_ref(&key, events::person_ref::IdKind::Sdp, &id),
+        (None, Some(id)) => {
+            events::person_ref::person_ref(&key, events::person_ref::IdKind::Applicant, &id)
+        }
+        (None, None) => anyhow::bail!("give --sdp-id or --applicant-id"),
+    };
+    println!("{reference}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak keygen-person`: a new person key, written to a new file.
+fn run_keygen_person(out: PathBuf) -> anyhow::Result<ExitCode> {
+    write_new_file(&out, &format!("{}\n", keys::new_key_hex()))?;
+    println!("wrote a new person key to {}; keep it outside the database", out.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak keygen`: a new checkpoint signing key and its public key, each to a new file.
+fn run_keygen(out: PathBuf) -> anyhow::Result<ExitCode> {
+    let seed = keys::new_key_hex();
+    let key = events::checkpoint::signing_key(&seed)?;
+    let public = events::checkpoint::public_key_hex(&key);
+    let mut public_path = out.clone().into_os_string();
+    public_path.push(".pub");
+    let public_path = PathBuf::from(public_path);
+    write_new_file(&out, &format!("{seed}\n"))?;
+    write_new_file(&public_path, &format!("{public}\n"))?;
+    println!(
+        "wrote a signing key to {} (keep it secret) and its public key {public} to {}",
+        out.display(),
+        public_path.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak copy`: the log (and, given the master key, the users and the vault) from one database into another, verified.
+async fn run_copy(
+    from: &str,
+    to: &str,
+    master_key_file: Option<&std::path::Path>,
+) -> anyhow::Result<ExitCode> {
+    let source = Store::open(from, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("cannot open {}", redact_url(from)))?;
+    let target = Store::open(to, Arc::new(SystemClock))
+        .await
+        .with_context(|| format!("cannot open {}", redact_url(to)))?;
+    let bar = progress_bar(source.head().await?.position, "copying");
+    let copied =
+        crate::copy::copy_log(&source, &target, |position| bar.set_position(position as u64)).await;
+    bar.finish_and_clear();
+    let copied = match copied {
+        Ok(copied) => copied,
+        Err(error) => {
+            source.close().await;
+            return Err(error.into());
+        }
+    };
+    let people = copy_people(&source, &target, master_key_file).await;
+    source.close().await;
+    let code = run_verify(&target).await?;
+    target.close().await;
+    println!(
+        "copied {} events from {} to {}, head hash {}",
+        copied.position,
+        redact_url(from),
+        redact_url(to),
+        copied.hash
+    );
+    match people? {
+        Some(people) => println!(
+            "copied {} users, {} people in the vault and {} entries of its access log",
+            people.users, people.people, people.accesses
+        ),
+        None => println!(
+            "the users, the vault and its access log were NOT copied: give the master key \
+             (JEJAK_MASTER_KEY or --master-key-file) and copy again into an empty database \
+             to move them too"
+        ),
+    }
+    Ok(code)
+}
+
+/// `jejak restore`: a backup into an empty database, verified.
+async fn run_restore(from: &std::path::Path, url: &str) -> anyhow::Result<ExitCode> {
+    crate::backup::restore(from, url)
+        .await
+        .with_context(|| format!("cannot restore {}", from.display()))?;
+    let store = Store::open(url, Arc::new(SystemClock)).await?;
+    let code = run_verify(&store).await?;
+    let head = store.head().await?;
+    store.close().await;
+    println!(
+        "restored {} into {}: {} events, head hash {}",
+        from.display(),
+        redact_url(url),
+        head.position,
+        head.hash
+    );
+    Ok(code)
+}
+
+/// `jejak backup`.
+async fn run_backup(store: &Store, url: &str, out: PathBuf) -> anyhow::Result<ExitCode> {
+    let head = store.head().await?;
+    crate::backup::backup(store, url, &out)
+        .await
+        .with_context(|| format!("cannot back up to {}", out.display()))?;
+    println!(
+        "backed up {} to {}: the log holds at least {} events (head hash {} when it began)",
+        redact_url(url),
+        out.display(),
+        head.position,
+        head.hash
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak export`: the whole log as NDJSON.
+async fn run_export(store: &Store, out: PathBuf) -> anyhow::Result<ExitCode> {
+    let file = File::create(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writer = BufWriter::new(file);
+    let bar = progress_bar(store.head().await?.position, "exporting");
+    let head = export::export_log(store, &mut writer, |position| bar.set_position(position as u64))
+        .await?;
+    bar.finish_and_clear();
+    println!("exported {} events to {} (head hash {})", head.position, out.display(), head.hash);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak checkpoint`: signs the head of the tree and appends the checkpoint to a file.
+async fn run_checkpoint(
+    store: &Store,
+    (key, out, origin): (PathBuf, PathBuf, Option<String>),
+    now: Timestamp,
+) -> anyhow::Result<ExitCode> {
+    let key = crate::checkpoints::read_signing_key(&key)?;
+    let origin = match origin {
+        Some(origin) => origin,
+        None => crate::checkpoints::default_origin(store).await?,
+    };
+    let checkpoint = crate::checkpoints::sign_head(store, &key, now, &origin).await?;
+    crate::checkpoints::append_to_file(&out, &checkpoint)?;
+    let signed = crate::checkpoints::Signed::Note(checkpoint);
+    println!(
+        "signed the tree of {} events (chain hash {}) as {origin} and appended it to {}",
+        signed.position(),
+        signed.hash().unwrap_or_default(),
+        out.display()
+    );
+    println!("verifier key: {}", crate::checkpoints::verifier_key(&origin, &key)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak exec`: commands from a file, each or all at once, a result line each.
+async fn run_exec(
+    commands: &CommandLoop,
+    file: PathBuf,
+    atomic: bool,
+    issuer: IssuerArgs,
+) -> anyhow::Result<ExitCode> {
+    let input = read_input(&file)?;
+    let issuer = issuer.issuer(Source::Cli);
+    // One line per command, printed as soon as it is known (and so, for a written
+    // command, only once it is committed).
+    let mut printed: std::io::Result<()> = Ok(());
+    let mut print = |result: &exec::LineResult| {
+        if printed.is_ok() {
+            let mut out = std::io::stdout().lock();
+            printed = serde_json::to_writer(&mut out, result)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(out))
+                .and_then(|()| out.flush());
+        }
+    };
+    let results = if atomic {
+        let results = exec::run_atomic(commands, &issuer, &input).await;
+        results.iter().for_each(&mut print);
+        results
+    } else {
+        exec::run_each(commands, &issuer, &input, &mut print).await
+    };
+    printed?;
+    let system_failed = results.iter().any(|result| matches!(result.status, "error" | "try_again"));
+    let refused = results.iter().any(|result| !result.succeeded());
+    Ok(if system_failed {
+        ExitCode::from(2)
+    } else if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `jejak rebuild`: the projections named (all by default), in one pass.
+async fn run_rebuild(
+    store: &Store,
+    projector: &Projector,
+    names: Vec<String>,
+) -> anyhow::Result<ExitCode> {
+    let selected = select_projections(&names)?;
+    let head = store.head().await?.position;
+    let names: Vec<&str> = selected.iter().map(|projection| projection.name).collect();
+    let bar = progress_bar(head, format!("rebuilding {}", names.join(", ")));
+    let position = projector
+        .rebuild_all(&selected, None, &mut |position| bar.set_position(position as u64))
+        .await?;
+    bar.finish_and_clear();
+    for projection in selected {
+        println!("rebuilt {} v{} up to position {position}", projection.name, projection.version);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak compliance`: the findings of the review period; exit 1 when there are any.
+async fn run_compliance(
+    store: &Store,
+    zone: TimeZone,
+    (from, to): (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>),
+    late_after_days: i64,
+    format: ReportFormat,
+) -> anyhow::Result<ExitCode> {
+    let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
+    let settings = projections::compliance::Settings { config, late_after_days };
+    let review = crate::compliance::review(store, settings, from, to).await?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match format {
+        ReportFormat::Table => crate::compliance::print_table(&mut out, &review)?,
+        ReportFormat::Csv => crate::compliance::write_csv(&mut out, &review)?,
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &review)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(if review.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `jejak evidence`: an auditor's bundle of a period.
+async fn run_evidence(
+    store: &Store,
+    (zone, now): (TimeZone, Timestamp),
+    (from, to, out): (chrono::NaiveDate, chrono::NaiveDate, PathBuf),
+    (checkpoints, key, witnesses): (Option<PathBuf>, Option<PathBuf>, Vec<String>),
+) -> anyhow::Result<ExitCode> {
+    let key = key.map(|path| crate::checkpoints::read_signing_key(&path)).transpose()?;
+    let witnesses = witness_keys(&witnesses)?;
+    let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
+    let request = crate::evidence::Request {
+        from,
+        to,
+        out: &out,
+        checkpoints: checkpoints.as_deref(),
+        witnesses: &witnesses,
+        key: key.as_ref(),
+        config,
+        now,
+    };
+    let manifest = crate::evidence::write_bundle(store, request).await?;
+    println!(
+        "wrote {}: positions {} to {} ({} files, {} findings, {} checkpoints{}); check it with tools/verify_export.py {}",
+        out.display(),
+        manifest.range.first,
+        manifest.range.last,
+        manifest.files.len() + 1,
+        manifest.findings,
+        manifest.checkpoints,
+        if manifest.signer_public_key.is_some() { ", signed" } else { "" },
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak user`: add, revoke or list the users of the API.
+async fn run_user(store: &Store, action: UserAction, now: Timestamp) -> anyhow::Result<ExitCode> {
+    match action {
+        UserAction::Add { name, role, organisation, facility } => {
+            let token =
+                crate::users::add(store, &name, role, &organisation, facility.as_deref(), now)
+                    .await?;
+            println!("{token}");
+            eprintln!(
+                "user {name} added; the token above is shown once: give it to them over a safe channel"
+            );
+        }
+        UserAction::Revoke { name } => {
+            crate::users::revoke(store, &name, now).await?;
+            println!("revoked {name}");
+        }
+        UserAction::List => {
+            for (user, _) in crate::users::active(store).await? {
+                println!(
+                    "{:<24} {:<22} {:<22} {}",
+                    user.name,
+                    user.role.as_str(),
+                    user.organisation,
+                    user.facility.unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak person`: a person's data in the vault.
+async fn run_person(
+    store: &Store,
+    master_key_file: Option<&std::path::Path>,
+    action: PersonAction,
+    now: Timestamp,
+) -> anyhow::Result<ExitCode> {
+    let vault =
+        crate::vault::Vault::new(store.clone(), crate::vault::MasterKey::load(master_key_file)?);
+    match action {
+        PersonAction::Set { person_ref, name, nik, birth_date, address, purpose, issuer } => {
+            let record = crate::vault::PersonalRecord {
+                full_name: name,
+                nik,
+                birth_date,
+                address,
+                health_notes: None,
+                offence_notes: None,
+            };
+            vault.put(&person_ref, &record, &accessor(&issuer), &purpose, now).await?;
+            println!("recorded the personal data of {person_ref}");
+        }
+        PersonAction::Show { person_ref, purpose, issuer } => {
+            let data = vault.get(&person_ref, &accessor(&issuer), &purpose, now).await?;
+            println!("{}", serde_json::to_string_pretty(&data)?);
+        }
+        PersonAction::Find { nik, purpose, issuer } => {
+            match vault.find_by_nik(&nik, &accessor(&issuer), &purpose, now).await? {
+                Some(person_ref) => println!("{person_ref}"),
+                None => {
+                    eprintln!("nobody with that NIK");
+                    return Ok(ExitCode::from(1));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak forget`: erases a person's key and personal data, recording the erasure.
+async fn run_forget(
+    (commands, store): (&CommandLoop, &Store),
+    master_key_file: Option<&std::path::Path>,
+    (person_ref, reason, issuer): (String, String, IssuerArgs),
+    now: Timestamp,
+) -> anyhow::Result<ExitCode> {
+    let vault =
+        crate::vault::Vault::new(store.clone(), crate::vault::MasterKey::load(master_key_file)?);
+    let position = crate::forget::forget(
+        commands,
+        &vault,
+        &person_ref,
+        &reason,
+        &issuer.issuer(Source::Cli),
+        &accessor(&issuer),
+        now,
+    )
+    .await?;
+    println!(
+        "forgot {person_ref}: key and personal data destroyed; the erasure is at position {position}"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak sar`: a person's subject-access export.
+async fn run_sar(
+    store: &Store,
+    (master_key_file, zone, now): (Option<&std::path::Path>, TimeZone, Timestamp),
+    (person_ref, purpose, out): (String, String, Option<PathBuf>),
+    issuer: IssuerArgs,
+) -> anyhow::Result<ExitCode> {
+    let vault =
+        crate::vault::Vault::new(store.clone(), crate::vault::MasterKey::load(master_key_file)?);
+    let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
+    let export = crate::forget::subject_access(
+        store,
+        &vault,
+        &person_ref,
+        &accessor(&issuer),
+        &purpose,
+        now,
+        &config,
+    )
+    .await?;
+    let text = serde_json::to_string_pretty(&export)? + "\n";
+    match out {
+        Some(path) => {
+            write_new_file(&path, &text)?;
+            println!("wrote the subject-access export of {person_ref} to {}", path.display());
+        }
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak audit`: a subject's trail.
+async fn run_audit(
+    store: &Store,
+    zone: TimeZone,
+    (subject, id, as_of): (AuditSubject, String, Option<chrono::NaiveDate>),
+    format: Format,
+) -> anyhow::Result<ExitCode> {
+    let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
+    let trail = crate::audit::trail(store, subject.kind(), &id, as_of, &config, None).await?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    match format {
+        Format::Table => crate::audit::print_table(&mut out, &trail, &config)?,
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut out, &trail)?;
+            writeln!(out)?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak status`: the head, the database, any stalled session and each projection.
+async fn run_status(store: &Store, projector: &Projector) -> anyhow::Result<ExitCode> {
+    let (head, recorded) = store.heads().await?;
+    println!("log: {} events, head hash {}", head.position, head.hash);
+    if let Some(recorded_at) = head.recorded_at {
+        println!("last recorded at {recorded_at}");
+    }
+    if let Some(recorded) = recorded
+        .filter(|recorded| (recorded.position, &recorded.hash) != (head.position, &head.hash))
+    {
+        println!(
+            "WARNING: the recorded head (log_head) says position {}, hash {}, which is \
+             not the last event: run `jejak verify`",
+            recorded.position, recorded.hash
+        );
+    }
+    let settings = store.durability().await?;
+    let settings: Vec<String> =
+        settings.iter().map(|(name, value)| format!("{name}={value}")).collect();
+    println!("database: {} ({})", store.backend().name(), settings.join(", "));
+    let stalls = store.stalls().await?;
+    if stalls.is_empty() && store.backend() == Backend::Postgres {
+        println!("stalls: none (no session waits for a lock)");
+    }
+    for stall in &stalls {
+        println!(
+            "STALL: session {} ({}) has waited {:.1} s for a lock held by session {} ({}, {}, \
+             transaction open {:.1} s): {}",
+            stall.waiting_pid,
+            stall.waiting_application,
+            stall.waiting_seconds,
+            stall.blocking_pid,
+            stall.blocking_application,
+            stall.blocking_state,
+            stall.blocking_transaction_seconds,
+            stall.blocking_query.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+    println!(
+        "{:<12} {:>8} {:>10} {:>8} {:>8}  REBUILDING",
+        "PROJECTION", "VERSION", "POSITION", "LAG", "LIVE"
+    );
+    for status in projector.status().await? {
+        println!(
+            "{:<12} {:>8} {:>10} {:>8} {:>8}  {}",
+            status.name,
+            status.version,
+            status.position,
+            status.lag,
+            status.live_version.map_or("-".to_owned(), |v| format!("v{v}")),
+            status.rebuilding_at.map_or(String::new(), |p| format!("at position {p}")),
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `jejak demo`: the demo story written through the command path, verified.
+async fn run_demo(
+    store: &Store,
+    simulated: Arc<SimulatedClock>,
+    url: &str,
+    (participants, seed): (usize, u64),
+) -> anyhow::Result<ExitCode> {
+    let options = demo::DemoOptions { participants, seed };
+    let bar = spinner("writing the demo story");
+    let summary = demo::generate(store, simulated, options).await?;
+    bar.finish_and_clear();
+    println!(
+        "demo written to {}: {} events from {} commands ({} refused by the rules, as in real life), \
+         {} packages, {} inmates, {} public applicants; the story runs from {} to {}",
+        redact_url(url),
+        summary.events,
+        summary.commands,
+        summary.refused,
+        summary.packages,
+        summary.inmates,
+        summary.public_applicants,
+        demo::STORY_START,
+        demo::STORY_END,
+    );
+    run_verify(store).await
 }
 
 /// `jejak snapshots`: the fold snapshots as-of questions start from, taken ahead of them.

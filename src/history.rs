@@ -24,7 +24,7 @@ use events::{RecordedEvent, Timestamp};
 use projections::history::{AsOfFilter, end_of_day};
 use projections::projection::{Config, ProjectionDef, Replay};
 use projections::scope::Scope;
-use projections::table::{SnapshotReader, Tables};
+use projections::table::{SNAPSHOT_PART_BYTES, SnapshotReader, Tables};
 use sqlx::Row as _;
 use uuid::Uuid;
 
@@ -92,8 +92,8 @@ pub struct History {
     every: i64,
     /// The interval within a scope: `every`, or closer (`SCOPED_SNAPSHOT_EVERY_MAX`).
     scoped_every: i64,
-    /// About how many bytes of rows a snapshot's part holds, when not the default.
-    part_bytes: Option<usize>,
+    /// About how many bytes of rows a snapshot's part holds.
+    part_bytes: usize,
 }
 
 /// A snapshot's position, hash and latest `occurred_at`, as stored.
@@ -108,13 +108,8 @@ struct Snapshot {
 
 impl History {
     pub fn new(store: Store, config: Config) -> History {
-        History::with(store, config, SNAPSHOT_EVERY_DEFAULT)
-    }
-
-    fn with(store: Store, config: Config, every: i64) -> History {
-        let every = every.max(1);
-        let scoped_every = every.min(SCOPED_SNAPSHOT_EVERY_MAX);
-        History { store, config, every, scoped_every, part_bytes: None }
+        let (every, part_bytes) = (SNAPSHOT_EVERY_DEFAULT, SNAPSHOT_PART_BYTES);
+        History { store, config, every, scoped_every: every, part_bytes }.with_snapshot_every(every)
     }
 
     pub fn config(&self) -> Config {
@@ -123,8 +118,10 @@ impl History {
 
     /// Takes snapshots of the whole log every `every` positions (at least 1), and within a
     /// scope every `every` or every `SCOPED_SNAPSHOT_EVERY_MAX`, whichever is closer.
-    pub fn with_snapshot_every(self, every: i64) -> History {
-        History { part_bytes: self.part_bytes, ..History::with(self.store, self.config, every) }
+    pub fn with_snapshot_every(mut self, every: i64) -> History {
+        self.every = every.max(1);
+        self.scoped_every = self.every.min(SCOPED_SNAPSHOT_EVERY_MAX);
+        self
     }
 
     /// Takes snapshots within a scope every `every` positions (at least 1).
@@ -136,7 +133,7 @@ impl History {
     /// Writes snapshots in parts of about `bytes` of rows each instead of a megabyte (tests, to
     /// read snapshots of many parts).
     pub fn with_snapshot_part_bytes(mut self, bytes: usize) -> History {
-        self.part_bytes = Some(bytes.max(1));
+        self.part_bytes = bytes.max(1);
         self
     }
 
@@ -530,10 +527,7 @@ impl History {
         // a snapshot or none.
         on_pool!(self.store, |pool| {
             let mut transaction = pool.begin().await?;
-            let parts: Box<dyn Iterator<Item = Vec<u8>> + Send> = match self.part_bytes {
-                Some(bytes) => Box::new(replay.tables.snapshot_parts_of(bytes)),
-                None => Box::new(replay.tables.snapshot_parts()),
-            };
+            let parts = replay.tables.snapshot_parts_of(self.part_bytes);
             for (part, data) in (0_i64..).zip(parts) {
                 sqlx::query(&sql)
                     .bind(projection.name)

@@ -718,7 +718,7 @@ impl Tables {
 }
 
 /// About how many bytes of rows a snapshot part holds before the next begins.
-const SNAPSHOT_PART_BYTES: usize = 1 << 20;
+pub const SNAPSHOT_PART_BYTES: usize = 1 << 20;
 
 /// Reads a snapshot's parts back into folded tables, a part at a time: each is decompressed
 /// and its rows decoded into their tables as they are read.

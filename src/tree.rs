@@ -117,8 +117,9 @@ mod b64_list {
 }
 
 fn decode(position: i64, hex_hash: &str) -> Result<Hash, TreeError> {
-    let bytes = hex::decode(hex_hash).map_err(|_| TreeError::BadHash(position))?;
-    bytes.try_into().map_err(|_| TreeError::BadHash(position))
+    let mut bytes = [0; 32];
+    hex::decode_to_slice(hex_hash, &mut bytes).map_err(|_| TreeError::BadHash(position))?;
+    Ok(bytes)
 }
 
 /// The chain hashes of the events at positions `from..=to`, in order.
@@ -589,16 +590,15 @@ pub struct TreeWalk {
 }
 
 impl TreeWalk {
-    /// The next event's chain hash (hex, as stored).
-    pub fn push(&mut self, position: i64, chain_hash: &str) -> Result<(), TreeError> {
-        let leaf = merkle::leaf_hash(&decode(position, chain_hash)?);
+    /// The next event's chain hash, as the 32 bytes its stored hex stands for.
+    pub fn push(&mut self, chain_hash: &Hash) {
+        let leaf = merkle::leaf_hash(chain_hash);
         let given = &mut self.given;
         self.frontier.push(leaf, |done| {
             if done.level >= TILE_HEIGHT && done.level % TILE_HEIGHT == 0 {
                 given.insert((done.level / TILE_HEIGHT, done.index), done.hash);
             }
         });
-        Ok(())
     }
 
     /// The root of the tree walked so far.

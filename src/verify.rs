@@ -57,11 +57,8 @@ pub async fn verify_log(
         if page.is_empty() {
             break verifier.finish(last.position).err();
         }
-        if let Err(found) = page.iter().try_for_each(|event| verifier.check(event)) {
+        if let Err(found) = check_page(&page, &mut verifier, &mut tree) {
             break Some(found);
-        }
-        for event in &page {
-            tree.push(event.position, &event.hash)?;
         }
         progress(verifier.last_position());
     };
@@ -94,6 +91,20 @@ pub enum VerifyError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Tree(#[from] crate::tree::TreeError),
+}
+
+/// Checks a page's events in order and extends the tree with each one found intact: its leaf
+/// is made from the digest the check computed, not from the stored hex decoded again.
+fn check_page(
+    page: &[events::RecordedEvent],
+    verifier: &mut ChainVerifier,
+    tree: &mut crate::tree::TreeWalk,
+) -> Result<(), ChainBreak> {
+    for event in page {
+        verifier.check(event)?;
+        tree.push(verifier.last_digest().expect("an event was just checked"));
+    }
+    Ok(())
 }
 
 /// Whether the recorded head names the event the chain ended with.

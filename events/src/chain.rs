@@ -65,12 +65,9 @@ impl Encoder {
         hex::encode(Sha256::digest(&self.bytes))
     }
 
-    /// The same, as bytes on the stack.
-    fn sha256_hex_bytes(&self) -> [u8; 64] {
-        let mut text = [0_u8; 64];
-        hex::encode_to_slice(Sha256::digest(&self.bytes), &mut text)
-            .expect("64 digits for 32 bytes");
-        text
+    /// The digest itself.
+    fn sha256(&self) -> [u8; 32] {
+        Sha256::digest(&self.bytes).into()
     }
 
     pub fn bytes(&self) -> &[u8] {
@@ -145,6 +142,8 @@ pub struct ChainVerifier {
     next_position: i64,
     prev_hash: String,
     prev_recorded_at: Option<Timestamp>,
+    /// The digest `prev_hash` is the hex of, once an event has been checked.
+    prev_digest: Option<[u8; 32]>,
     stream_versions: BTreeMap<String, i64>,
     strict_stream_start: bool,
     encoder: Encoder,
@@ -156,6 +155,7 @@ impl Default for ChainVerifier {
             next_position: 1,
             prev_hash: GENESIS_HASH.to_owned(),
             prev_recorded_at: None,
+            prev_digest: None,
             stream_versions: BTreeMap::new(),
             strict_stream_start: true,
             encoder: Encoder::default(),
@@ -195,7 +195,10 @@ impl ChainVerifier {
         }
         self.encoder.clear();
         encode_event(event, &mut self.encoder);
-        if self.encoder.sha256_hex_bytes() != event.hash.as_bytes() {
+        let digest = self.encoder.sha256();
+        let mut digits = [0_u8; 64];
+        hex::encode_to_slice(digest, &mut digits).expect("64 digits for 32 bytes");
+        if digits != event.hash.as_bytes() {
             return Err(broken(BreakKind::HashMismatch));
         }
         if let Some(previous) = self.prev_recorded_at
@@ -207,6 +210,7 @@ impl ChainVerifier {
         self.check_stream_version(event).map_err(broken)?;
         self.next_position += 1;
         self.prev_hash.clone_from(&event.hash);
+        self.prev_digest = Some(digest);
         self.prev_recorded_at = Some(event.recorded_at);
         Ok(())
     }
@@ -247,6 +251,12 @@ impl ChainVerifier {
     /// The hash of the last event checked, or the hash the range started after.
     pub fn last_hash(&self) -> &str {
         &self.prev_hash
+    }
+
+    /// The last event's hash as the 32 bytes it is the hex of, once an event has been checked:
+    /// what the Merkle tree's leaf is made from, without decoding the hex again.
+    pub fn last_digest(&self) -> Option<&[u8; 32]> {
+        self.prev_digest.as_ref()
     }
 }
 

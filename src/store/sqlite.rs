@@ -162,41 +162,58 @@ fn open_reader(path: &std::path::Path) -> Result<rusqlite::Connection, StoreErro
     Ok(connection)
 }
 
-/// Reads a row of [`EVENT_COLUMNS`], checking every value's type and form.
+/// Reads a row of [`EVENT_COLUMNS`], checking every value's type and form. Ids, times and the
+/// source are parsed from the row's own text, not from a copy of it.
 fn event_from_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> {
     let position: i64 = row.get(0).map_err(|error| of_another_type(0, error))?;
-    let get = |index: usize| -> Result<String, StoreError> {
-        row.get(index).map_err(|error| of_another_type(position, error))
-    };
-    let optional = |index: usize| -> Result<Option<String>, StoreError> {
-        row.get(index).map_err(|error| of_another_type(position, error))
-    };
-    let timestamp = |index: usize| {
-        Timestamp::parse_canonical(&get(index)?).map_err(|error| corrupt(position, error))
-    };
+    let text = |index: usize| text_at(row, position, index);
+    let owned = |index: usize| text_at(row, position, index).map(str::to_owned);
+    let optional = |index: usize| optional_text_at(row, position, index);
+    let timestamp =
+        |index: usize| Timestamp::parse_canonical(text(index)?).map_err(|e| corrupt(position, e));
     Ok(RecordedEvent {
         position,
-        event_id: parse_uuid(position, &get(1)?)?,
-        command_id: parse_uuid(position, &get(2)?)?,
-        stream_id: get(3)?,
+        event_id: parse_uuid(position, text(1)?)?,
+        command_id: parse_uuid(position, text(2)?)?,
+        stream_id: owned(3)?,
         stream_version: row.get(4).map_err(|error| of_another_type(position, error))?,
-        event_type: get(5)?,
+        event_type: owned(5)?,
         schema_version: row.get(6).map_err(|error| of_another_type(position, error))?,
         occurred_at: timestamp(7)?,
         recorded_at: timestamp(8)?,
-        actor: get(9)?,
-        role: get(10)?,
-        organisation: get(11)?,
-        facility: optional(12)?,
-        source: Source::from_str(&get(13)?).map_err(|error| corrupt(position, error))?,
-        reason: optional(14)?,
-        document_ref: optional(15)?,
-        correlation_id: parse_uuid(position, &get(16)?)?,
-        causation_id: optional(17)?.map(|text| parse_uuid(position, &text)).transpose()?,
-        payload: get(18)?,
-        prev_hash: get(19)?,
-        hash: get(20)?,
+        actor: owned(9)?,
+        role: owned(10)?,
+        organisation: owned(11)?,
+        facility: optional(12)?.map(str::to_owned),
+        source: Source::from_str(text(13)?).map_err(|error| corrupt(position, error))?,
+        reason: optional(14)?.map(str::to_owned),
+        document_ref: optional(15)?.map(str::to_owned),
+        correlation_id: parse_uuid(position, text(16)?)?,
+        causation_id: optional(17)?.map(|text| parse_uuid(position, text)).transpose()?,
+        payload: owned(18)?,
+        prev_hash: owned(19)?,
+        hash: owned(20)?,
     })
+}
+
+/// The text at `index` of the event row at `position`, borrowed from the row.
+fn text_at<'r>(
+    row: &'r rusqlite::Row<'_>,
+    position: i64,
+    index: usize,
+) -> Result<&'r str, StoreError> {
+    let value = row.get_ref(index).map_err(|error| of_another_type(position, error))?;
+    value.as_str().map_err(|error| of_another_type(position, error.into()))
+}
+
+/// The same for a column that may be NULL.
+fn optional_text_at<'r>(
+    row: &'r rusqlite::Row<'_>,
+    position: i64,
+    index: usize,
+) -> Result<Option<&'r str>, StoreError> {
+    let value = row.get_ref(index).map_err(|error| of_another_type(position, error))?;
+    value.as_str_or_null().map_err(|error| of_another_type(position, error.into()))
 }
 
 fn of_another_type(position: i64, error: rusqlite::Error) -> StoreError {

@@ -74,6 +74,17 @@ fn an_intact_chain_verifies_and_finishes_at_its_head() {
 }
 
 #[test]
+fn the_last_digest_is_the_last_hash_as_bytes_once_an_event_is_checked() {
+    let events = chain(3);
+    let mut verifier = ChainVerifier::after(0, GENESIS_HASH);
+    assert_eq!(verifier.last_digest(), None);
+    for event in &events {
+        verifier.check(event).unwrap();
+        assert_eq!(verifier.last_digest().map(hex::encode), Some(event.hash.clone()));
+    }
+}
+
+#[test]
 fn an_edited_payload_breaks_at_its_position() {
     let mut events = chain(6);
     events[3].payload = r#"{"n":99}"#.to_owned();

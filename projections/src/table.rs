@@ -707,6 +707,11 @@ impl Tables {
         reader.finish()
     }
 
+    /// The number of rows held in one table.
+    pub fn count(&self, table: &str) -> usize {
+        self.rows.get(table).map_or(0, BTreeMap::len)
+    }
+
     /// The number of rows held.
     pub fn len(&self) -> usize {
         self.rows.values().map(BTreeMap::len).sum()

@@ -1,6 +1,7 @@
 //! Views of the `programme` projection: enrolment, attendance, funnel, outcomes, grants, inbox.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 
 use chrono::{Datelike, NaiveDate};
 use events::attendance::{Rate, SessionMark};
@@ -13,7 +14,7 @@ use crate::programme::{
     TaskRow, key, register_code,
 };
 use crate::report::{Cell, Head, Report, Section, Sink, median};
-use crate::table::Record;
+use crate::table::{Record, Tables};
 pub use cuts::{VIEWS as PUBLISHED_VIEWS, published_cuts};
 
 mod cuts;
@@ -63,7 +64,7 @@ pub(super) const GRANT_TABLES: &[&str] =
 /// The programme's tables, indexed for the views.
 struct Programme {
     packages: BTreeMap<Uuid, PackageRow>,
-    sessions: BTreeMap<Uuid, Vec<SessionRow>>,
+    sessions: Sessions,
     participations: Vec<ParticipationRow>,
     /// The registers of the participations above: a letter per session of the package, in
     /// the order of the sessions' numbers (`RegisterRow`). A byte per mark: a view of a large
@@ -82,15 +83,7 @@ impl Programme {
     /// hundreds of thousands.
     fn load_frame(input: &Input<'_>) -> Programme {
         let tables = input.tables;
-        let mut sessions: BTreeMap<Uuid, Vec<SessionRow>> = BTreeMap::new();
-        for session in tables.all::<SessionRow>() {
-            sessions.entry(session.package_id).or_default().push(session);
-        }
-        for list in sessions.values_mut() {
-            list.sort_by_key(|session| (session.date, session.session_id));
-            // Grown a session at a time: a national log's packages hold hundreds of thousands.
-            list.shrink_to_fit();
-        }
+        let sessions = Sessions::of(tables);
         let mut suspensions: BTreeMap<Uuid, Vec<SuspensionRow>> = BTreeMap::new();
         for suspension in tables.all::<SuspensionRow>() {
             suspensions.entry(suspension.participation_id).or_default().push(suspension);
@@ -184,7 +177,7 @@ impl Programme {
             self.grants.iter().filter(|g| packages.contains_key(&g.package_id)).cloned().collect();
         let grant_ids: BTreeSet<Uuid> = grants.iter().map(|g| g.grant_id).collect();
         Programme {
-            sessions: kept(&self.sessions, &package_ids),
+            sessions: self.sessions.kept(&package_ids),
             marks: kept(&self.marks, &participation_ids),
             suspensions: kept(&self.suspensions, &participation_ids),
             visits: kept(&self.visits, &grant_ids),
@@ -230,8 +223,7 @@ impl Programme {
         letters: Option<&[u8]>,
         as_of: NaiveDate,
     ) -> Rate {
-        let sessions =
-            self.sessions.get(&participation.package_id).map(Vec::as_slice).unwrap_or_default();
+        let sessions = self.sessions.of_package(&participation.package_id);
         events::attendance::rate(sessions.iter().map(|session| SessionMark {
             held_while_active: !session.cancelled
                 && session.date <= as_of
@@ -239,6 +231,58 @@ impl Programme {
             hours: session.hours as u32,
             mark: mark_in(letters, participation, session),
         }))
+    }
+}
+
+/// Every package's sessions in date order (then by id), packages in the order of their ids:
+/// one list in one allocation of the size it needs, each package's range of it beside. A
+/// national log has hundreds of thousands of sessions; a list per package grown a session at
+/// a time held half as much again.
+#[derive(Debug, Clone, Default)]
+struct Sessions {
+    rows: Vec<SessionRow>,
+    packages: BTreeMap<Uuid, Range<usize>>,
+}
+
+impl Sessions {
+    /// The sessions in `tables`.
+    fn of(tables: &Tables) -> Sessions {
+        let mut rows = Vec::with_capacity(tables.count(SessionRow::TABLE));
+        rows.extend(tables.all::<SessionRow>());
+        // Unstable: a stable sort takes a buffer of half the list; the ids make keys unique.
+        rows.sort_unstable_by_key(|session| (session.package_id, session.date, session.session_id));
+        Sessions::grouped(rows)
+    }
+
+    /// `rows`, already in package order, with each package's range.
+    fn grouped(rows: Vec<SessionRow>) -> Sessions {
+        let mut packages = BTreeMap::new();
+        let mut start = 0;
+        for list in rows.chunk_by(|a, b| a.package_id == b.package_id) {
+            packages.insert(list[0].package_id, start..start + list.len());
+            start += list.len();
+        }
+        Sessions { rows, packages }
+    }
+
+    /// The sessions of one package, in date order; none for a package without any.
+    fn of_package(&self, package_id: &Uuid) -> &[SessionRow] {
+        self.packages.get(package_id).map_or(&[], |range| &self.rows[range.clone()])
+    }
+
+    /// Each package with sessions, in the order of their ids, with its sessions.
+    fn by_package(&self) -> impl Iterator<Item = (&Uuid, &[SessionRow])> {
+        self.packages.iter().map(|(id, range)| (id, &self.rows[range.clone()]))
+    }
+
+    /// The sessions of the packages in `keep`.
+    fn kept(&self, keep: &BTreeSet<Uuid>) -> Sessions {
+        let rows = self
+            .by_package()
+            .filter(|(id, _)| keep.contains(id))
+            .flat_map(|(_, list)| list.iter().cloned())
+            .collect();
+        Sessions::grouped(rows)
     }
 }
 
@@ -293,8 +337,7 @@ fn overview_from(input: &Input<'_>, programme: &Programme) -> Report {
     let sessions_this_week = programme
         .packages
         .keys()
-        .filter_map(|id| programme.sessions.get(id))
-        .flatten()
+        .flat_map(|id| programme.sessions.of_package(id))
         .filter(|session| !session.cancelled && session.date >= week_start && session.date <= as_of)
         .count();
     let (attended, counted, people) = programme
@@ -514,8 +557,7 @@ fn participant_row(
     pending_change: bool,
 ) -> Vec<Cell> {
     let rate = programme.rate_with(&participation, letters, input.as_of);
-    let sessions =
-        programme.sessions.get(&participation.package_id).map(Vec::as_slice).unwrap_or_default();
+    let sessions = programme.sessions.of_package(&participation.package_id);
     let marks: Vec<(AttendanceCode, NaiveDate)> = sessions
         .iter()
         .filter_map(|session| Some((mark_in(letters, &participation, session)?, session.date)))
@@ -580,7 +622,7 @@ fn attendance_sessions(input: &Input<'_>, programme: &Programme, sink: &mut dyn 
             .or_default()
             .push(participation.participation_id);
     }
-    for (package_id, list) in &programme.sessions {
+    for (package_id, list) in programme.sessions.by_package() {
         if !programme.packages.contains_key(package_id) {
             continue;
         }
@@ -1153,6 +1195,33 @@ pub(super) fn inbox(input: &Input<'_>) -> Report {
 mod tests {
     use super::*;
     use crate::programme::new_participation;
+
+    #[test]
+    fn sessions_are_grouped_by_package_in_date_order_and_kept_by_package() {
+        let mut tables = Tables::folded();
+        let sessions = [
+            (id(11), id(2), "2026-03-09"),
+            (id(12), id(1), "2026-03-04"),
+            (id(13), id(2), "2026-03-02"),
+            (id(14), id(1), "2026-03-02"),
+            (id(15), id(3), "2026-03-02"),
+        ];
+        for (n, (session_id, package_id, date)) in sessions.into_iter().enumerate() {
+            let (number, date, hours, cancelled) = (n as i64 + 1, day(date), 3, false);
+            tables.put(&SessionRow { session_id, package_id, number, date, hours, cancelled });
+        }
+        let ids = |list: &[SessionRow]| list.iter().map(|s| s.session_id).collect::<Vec<_>>();
+        let all = Sessions::of(&tables);
+        assert_eq!(ids(all.of_package(&id(1))), [id(14), id(12)]);
+        assert_eq!(ids(all.of_package(&id(2))), [id(13), id(11)]);
+        assert!(all.of_package(&id(4)).is_empty());
+        let packages: Vec<Uuid> = all.by_package().map(|(id, _)| *id).collect();
+        assert_eq!(packages, [id(1), id(2), id(3)]);
+        let kept = all.kept(&BTreeSet::from([id(2), id(3)]));
+        assert!(kept.of_package(&id(1)).is_empty());
+        assert_eq!(ids(kept.of_package(&id(2))), [id(13), id(11)]);
+        assert_eq!(ids(kept.of_package(&id(3))), [id(15)]);
+    }
 
     /// Inmates in two skills (10 and 12 started) and two groups (3 and 19), in one package
     /// each: the 3 withheld would be the funnel's 22 started (or the skills' 10 + 12) less the

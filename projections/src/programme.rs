@@ -8,7 +8,7 @@
 //! national log holds tens of millions of marks.
 
 use chrono::NaiveDate;
-use events::catalogue::Event;
+use events::catalogue::{self, Event};
 use events::state::Fact;
 use events::vocabulary::{AttendanceCode, CertificateType, CompetencyResult};
 use uuid::Uuid;
@@ -412,48 +412,8 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
     use Event::*;
     let today = config.local_date(fact.meta.occurred_at);
     match &fact.event {
-        PackageDefined(e) => tables.put(&PackageRow {
-            package_id: e.package_id,
-            title: e.title.clone(),
-            provider: e.provider.clone(),
-            skill: e.skill.clone(),
-            venue_type: e.venue_type.to_string(),
-            facility: e.facilities.first().cloned(),
-            location: e.location.clone(),
-            start_date: e.start_date,
-            end_date: e.end_date,
-            planned_hours: i64::from(e.planned_hours),
-            quota_total: i64::from(e.quota_total),
-            quota_inmates: e.quota_inmates.map(i64::from),
-            attendance_threshold_percent: i64::from(e.attendance_threshold_percent),
-            funding_source: e.funding_source.clone(),
-            grant_policy: e.grant_policy.to_string(),
-            status: "planned".to_owned(),
-            places_taken: 0,
-            inmate_places_taken: 0,
-            waitlist_length: 0,
-            sessions_scheduled: 0,
-        }),
-        PackageAmended(e) => update::<PackageRow>(tables, key(e.package_id), |row| {
-            let changes = &e.changes;
-            if let Some(value) = &changes.title {
-                row.title.clone_from(value);
-            }
-            if let Some(value) = &changes.location {
-                row.location.clone_from(value);
-            }
-            if let Some(value) = &changes.funding_source {
-                row.funding_source.clone_from(value);
-            }
-            row.planned_hours = changes.planned_hours.map_or(row.planned_hours, i64::from);
-            row.start_date = changes.start_date.unwrap_or(row.start_date);
-            row.end_date = changes.end_date.unwrap_or(row.end_date);
-            row.quota_total = changes.quota_total.map_or(row.quota_total, i64::from);
-            row.quota_inmates = changes.quota_inmates.map(i64::from).or(row.quota_inmates);
-            row.attendance_threshold_percent = changes
-                .attendance_threshold_percent
-                .map_or(row.attendance_threshold_percent, i64::from);
-        }),
+        PackageDefined(e) => define_package(tables, e),
+        PackageAmended(e) => amend_package(tables, e),
         PackageStarted(e) => {
             update::<PackageRow>(tables, key(e.package_id), |row| row.status = "started".to_owned())
         }
@@ -482,68 +442,12 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
                 row.inmate_places_taken -= i64::from(inmate);
             });
         }
-        SessionScheduled(e) => {
-            // Scheduled again, a session keeps its number.
-            let number = match tables.get::<SessionRow>(&key(e.session_id)) {
-                Some(session) => session.number,
-                None => {
-                    let mut number = 0;
-                    update::<PackageRow>(tables, key(e.package_id), |row| {
-                        row.sessions_scheduled += 1;
-                        number = row.sessions_scheduled;
-                    });
-                    number
-                }
-            };
-            tables.put(&SessionRow {
-                session_id: e.session_id,
-                package_id: e.package_id,
-                number,
-                date: e.date,
-                hours: i64::from(e.hours),
-                cancelled: false,
-            })
-        }
+        SessionScheduled(e) => schedule_session(tables, e),
         SessionCancelled(e) => {
             update::<SessionRow>(tables, key(e.session_id), |row| row.cancelled = true)
         }
-        ParticipantNominated(e) => {
-            let cycle = tables
-                .get::<ParticipationRow>(&key(e.participation_id))
-                .map_or(1, |row| row.cycle + 1);
-            let mut row = new_participation(
-                e.participation_id,
-                e.package_id,
-                &e.person_ref,
-                e.category.as_str(),
-                today,
-                cycle,
-            );
-            row.facility.clone_from(&fact.meta.facility);
-            row.legal_status = Some(e.legal_status.to_string());
-            row.sex = e.attributes.sex.map(|v| v.to_string());
-            row.age_band = e.attributes.age_band.map(|v| v.to_string());
-            row.offence_group = e.attributes.offence_group.map(|v| v.to_string());
-            row.sentence_band = e.attributes.sentence_band.map(|v| v.to_string());
-            tables.put(&row);
-        }
-        PublicApplicantRegistered(e) => {
-            let cycle = tables
-                .get::<ParticipationRow>(&key(e.participation_id))
-                .map_or(1, |row| row.cycle + 1);
-            let mut row = new_participation(
-                e.participation_id,
-                e.package_id,
-                &e.person_ref,
-                e.category.as_str(),
-                today,
-                cycle,
-            );
-            row.status = "registered".to_owned();
-            row.sex = e.sex.map(|v| v.to_string());
-            row.age_band = e.age_band.map(|v| v.to_string());
-            tables.put(&row);
-        }
+        ParticipantNominated(e) => nominate(tables, fact, e, today),
+        PublicApplicantRegistered(e) => register_public_applicant(tables, e, today),
         EligibilityAssessed(e) => participation(tables, e.participation_id, |row| {
             row.assessed_on = Some(e.assessed_on);
             row.eligible = Some(e.eligible);
@@ -640,56 +544,8 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
             row.graduated_on = Some(e.graduated_on);
             set_status(row, "graduated", e.graduated_on);
         }),
-        CertificateIssued(e) => {
-            tables.put(&CertificateRow {
-                participation_id: e.participation_id,
-                issuer: e.issuer.clone(),
-                number: e.number.clone(),
-                certificate_type: e.certificate_type.to_string(),
-                issued_on: e.issued_on,
-                valid_until: e.valid_until,
-            });
-            participation(tables, e.participation_id, |row| match e.certificate_type {
-                CertificateType::Pelatihan => row.training_certificates += 1,
-                CertificateType::KompetensiBnsp => {
-                    row.bnsp_certificates += 1;
-                    row.certified_on = row.certified_on.or(Some(e.issued_on));
-                }
-            });
-        }
-        GrantProposed(e) => {
-            let cycle = tables.get::<GrantRow>(&key(e.grant_id)).map_or(1, |row| row.cycle + 1);
-            let items = e
-                .items
-                .iter()
-                .map(|item| format!("{} x{} @{}", item.name, item.quantity, item.unit_value_rupiah))
-                .collect::<Vec<_>>();
-            tables.put(&GrantRow {
-                grant_id: e.grant_id,
-                participation_id: e.participation_id,
-                package_id: e.package_id,
-                person_ref: e.person_ref.clone(),
-                status: "proposed".to_owned(),
-                items: items.join("; "),
-                capital_rupiah: rupiah(e.capital_rupiah),
-                total_rupiah: rupiah(e.total_rupiah),
-                funding_source: e.funding_source.clone(),
-                budget_line: e.budget_line.clone(),
-                proposed_by: fact.meta.actor.clone(),
-                proposed_on: today,
-                approved_by: None,
-                approved_on: None,
-                decision_ref: None,
-                deferred: false,
-                handed_over_by: None,
-                handed_over_on: None,
-                bast_number: None,
-                recipient: None,
-                place: None,
-                recovered_rupiah: 0,
-                cycle,
-            });
-        }
+        CertificateIssued(e) => issue_certificate(tables, e),
+        GrantProposed(e) => propose_grant(tables, fact, e, today),
         GrantApproved(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
             row.status = "approved".to_owned();
             row.approved_by = Some(fact.meta.actor.clone());
@@ -723,44 +579,12 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
             visited_on: e.visited_on,
             business_status: e.business_status.to_string(),
         }),
-        ChangeOfCircumstanceRaised(e) => tables.put(&TaskRow {
-            task_id: e.task_id,
-            person_ref: e.person_ref.clone(),
-            facility: e.facility.clone(),
-            trigger: e.trigger.clone(),
-            raised_on: today,
-            affected_participations: e
-                .affected_participations
-                .iter()
-                .map(Uuid::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
-            actions_taken: e.actions_taken.join("; "),
-            acknowledged_by: None,
-            acknowledged_on: None,
-        }),
+        ChangeOfCircumstanceRaised(e) => raise_task(tables, e, today),
         ChangeOfCircumstanceAcknowledged(e) => update::<TaskRow>(tables, key(e.task_id), |row| {
             row.acknowledged_by = Some(fact.meta.actor.clone());
             row.acknowledged_on = Some(today);
         }),
-        CorrectionRequested(e) => {
-            if !fact.meta.stream_id.starts_with("participation-") {
-                return;
-            }
-            let Some(participation_id) = stream_uuid(&fact.meta.stream_id) else { return };
-            tables.put(&CorrectionRow {
-                request_id: e.request_id,
-                participation_id,
-                target_event_id: e.target_event_id,
-                target_event_type: e.target_event_type.clone(),
-                target: e.target.clone(),
-                requested_by: fact.meta.actor.clone(),
-                requested_on: today,
-                reason: fact.meta.reason.clone(),
-                status: "pending".to_owned(),
-                decided_by: None,
-            });
-        }
+        CorrectionRequested(e) => request_correction(tables, fact, e, today),
         CorrectionRejected(e) => decide_correction(fact, tables, e.request_id, "rejected"),
         EventReversed(e) => {
             if let Some(request_id) = e.request_id {
@@ -770,6 +594,227 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
         }
         _ => {}
     }
+}
+
+/// A package as defined: planned, no place taken, no session scheduled yet.
+fn define_package(tables: &mut Tables, e: &catalogue::PackageDefined) {
+    tables.put(&PackageRow {
+        package_id: e.package_id,
+        title: e.title.clone(),
+        provider: e.provider.clone(),
+        skill: e.skill.clone(),
+        venue_type: e.venue_type.to_string(),
+        facility: e.facilities.first().cloned(),
+        location: e.location.clone(),
+        start_date: e.start_date,
+        end_date: e.end_date,
+        planned_hours: i64::from(e.planned_hours),
+        quota_total: i64::from(e.quota_total),
+        quota_inmates: e.quota_inmates.map(i64::from),
+        attendance_threshold_percent: i64::from(e.attendance_threshold_percent),
+        funding_source: e.funding_source.clone(),
+        grant_policy: e.grant_policy.to_string(),
+        status: "planned".to_owned(),
+        places_taken: 0,
+        inmate_places_taken: 0,
+        waitlist_length: 0,
+        sessions_scheduled: 0,
+    });
+}
+
+/// The fields a package amendment names, the others kept.
+fn amend_package(tables: &mut Tables, e: &catalogue::PackageAmended) {
+    update::<PackageRow>(tables, key(e.package_id), |row| {
+        let changes = &e.changes;
+        if let Some(value) = &changes.title {
+            row.title.clone_from(value);
+        }
+        if let Some(value) = &changes.location {
+            row.location.clone_from(value);
+        }
+        if let Some(value) = &changes.funding_source {
+            row.funding_source.clone_from(value);
+        }
+        row.planned_hours = changes.planned_hours.map_or(row.planned_hours, i64::from);
+        row.start_date = changes.start_date.unwrap_or(row.start_date);
+        row.end_date = changes.end_date.unwrap_or(row.end_date);
+        row.quota_total = changes.quota_total.map_or(row.quota_total, i64::from);
+        row.quota_inmates = changes.quota_inmates.map(i64::from).or(row.quota_inmates);
+        row.attendance_threshold_percent = changes
+            .attendance_threshold_percent
+            .map_or(row.attendance_threshold_percent, i64::from);
+    });
+}
+
+/// A session scheduled, or scheduled again (it keeps its number: its register column).
+fn schedule_session(tables: &mut Tables, e: &catalogue::SessionScheduled) {
+    // Scheduled again, a session keeps its number.
+    let number = match tables.get::<SessionRow>(&key(e.session_id)) {
+        Some(session) => session.number,
+        None => {
+            let mut number = 0;
+            update::<PackageRow>(tables, key(e.package_id), |row| {
+                row.sessions_scheduled += 1;
+                number = row.sessions_scheduled;
+            });
+            number
+        }
+    };
+    tables.put(&SessionRow {
+        session_id: e.session_id,
+        package_id: e.package_id,
+        number,
+        date: e.date,
+        hours: i64::from(e.hours),
+        cancelled: false,
+    })
+}
+
+/// An inmate nominated: a new participation, or the next cycle of one.
+fn nominate(
+    tables: &mut Tables,
+    fact: &Fact,
+    e: &catalogue::ParticipantNominated,
+    today: NaiveDate,
+) {
+    let cycle =
+        tables.get::<ParticipationRow>(&key(e.participation_id)).map_or(1, |row| row.cycle + 1);
+    let mut row = new_participation(
+        e.participation_id,
+        e.package_id,
+        &e.person_ref,
+        e.category.as_str(),
+        today,
+        cycle,
+    );
+    row.facility.clone_from(&fact.meta.facility);
+    row.legal_status = Some(e.legal_status.to_string());
+    row.sex = e.attributes.sex.map(|v| v.to_string());
+    row.age_band = e.attributes.age_band.map(|v| v.to_string());
+    row.offence_group = e.attributes.offence_group.map(|v| v.to_string());
+    row.sentence_band = e.attributes.sentence_band.map(|v| v.to_string());
+    tables.put(&row);
+}
+
+/// A member of the public registered: a new participation, or the next cycle of one.
+fn register_public_applicant(
+    tables: &mut Tables,
+    e: &catalogue::PublicApplicantRegistered,
+    today: NaiveDate,
+) {
+    let cycle =
+        tables.get::<ParticipationRow>(&key(e.participation_id)).map_or(1, |row| row.cycle + 1);
+    let mut row = new_participation(
+        e.participation_id,
+        e.package_id,
+        &e.person_ref,
+        e.category.as_str(),
+        today,
+        cycle,
+    );
+    row.status = "registered".to_owned();
+    row.sex = e.sex.map(|v| v.to_string());
+    row.age_band = e.age_band.map(|v| v.to_string());
+    tables.put(&row);
+}
+
+/// A certificate issued, and counted on its participation.
+fn issue_certificate(tables: &mut Tables, e: &catalogue::CertificateIssued) {
+    tables.put(&CertificateRow {
+        participation_id: e.participation_id,
+        issuer: e.issuer.clone(),
+        number: e.number.clone(),
+        certificate_type: e.certificate_type.to_string(),
+        issued_on: e.issued_on,
+        valid_until: e.valid_until,
+    });
+    participation(tables, e.participation_id, |row| match e.certificate_type {
+        CertificateType::Pelatihan => row.training_certificates += 1,
+        CertificateType::KompetensiBnsp => {
+            row.bnsp_certificates += 1;
+            row.certified_on = row.certified_on.or(Some(e.issued_on));
+        }
+    });
+}
+
+/// A grant proposed: a new grant, or the next cycle of one.
+fn propose_grant(tables: &mut Tables, fact: &Fact, e: &catalogue::GrantProposed, today: NaiveDate) {
+    let cycle = tables.get::<GrantRow>(&key(e.grant_id)).map_or(1, |row| row.cycle + 1);
+    let items = e
+        .items
+        .iter()
+        .map(|item| format!("{} x{} @{}", item.name, item.quantity, item.unit_value_rupiah))
+        .collect::<Vec<_>>();
+    tables.put(&GrantRow {
+        grant_id: e.grant_id,
+        participation_id: e.participation_id,
+        package_id: e.package_id,
+        person_ref: e.person_ref.clone(),
+        status: "proposed".to_owned(),
+        items: items.join("; "),
+        capital_rupiah: rupiah(e.capital_rupiah),
+        total_rupiah: rupiah(e.total_rupiah),
+        funding_source: e.funding_source.clone(),
+        budget_line: e.budget_line.clone(),
+        proposed_by: fact.meta.actor.clone(),
+        proposed_on: today,
+        approved_by: None,
+        approved_on: None,
+        decision_ref: None,
+        deferred: false,
+        handed_over_by: None,
+        handed_over_on: None,
+        bast_number: None,
+        recipient: None,
+        place: None,
+        recovered_rupiah: 0,
+        cycle,
+    });
+}
+
+/// A correction of a participation's event requested, pending a second person.
+fn request_correction(
+    tables: &mut Tables,
+    fact: &Fact,
+    e: &catalogue::CorrectionRequested,
+    today: NaiveDate,
+) {
+    if !fact.meta.stream_id.starts_with("participation-") {
+        return;
+    }
+    let Some(participation_id) = stream_uuid(&fact.meta.stream_id) else { return };
+    tables.put(&CorrectionRow {
+        request_id: e.request_id,
+        participation_id,
+        target_event_id: e.target_event_id,
+        target_event_type: e.target_event_type.clone(),
+        target: e.target.clone(),
+        requested_by: fact.meta.actor.clone(),
+        requested_on: today,
+        reason: fact.meta.reason.clone(),
+        status: "pending".to_owned(),
+        decided_by: None,
+    });
+}
+
+/// A change-of-circumstances task for the facility's inbox.
+fn raise_task(tables: &mut Tables, e: &catalogue::ChangeOfCircumstanceRaised, today: NaiveDate) {
+    tables.put(&TaskRow {
+        task_id: e.task_id,
+        person_ref: e.person_ref.clone(),
+        facility: e.facility.clone(),
+        trigger: e.trigger.clone(),
+        raised_on: today,
+        affected_participations: e
+            .affected_participations
+            .iter()
+            .map(Uuid::to_string)
+            .collect::<Vec<_>>()
+            .join(" "),
+        actions_taken: e.actions_taken.join("; "),
+        acknowledged_by: None,
+        acknowledged_on: None,
+    });
 }
 
 /// A correction request decided by a second person.

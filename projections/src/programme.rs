@@ -448,6 +448,62 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
         }
         ParticipantNominated(e) => nominate(tables, fact, e, today),
         PublicApplicantRegistered(e) => register_public_applicant(tables, e, today),
+        CertificateIssued(e) => issue_certificate(tables, e),
+        GrantProposed(e) => propose_grant(tables, fact, e, today),
+        GrantApproved(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
+            row.status = "approved".to_owned();
+            row.approved_by = Some(fact.meta.actor.clone());
+            row.approved_on = Some(today);
+            row.decision_ref.clone_from(&fact.meta.document_ref);
+        }),
+        GrantRejected(e) => {
+            update::<GrantRow>(tables, key(e.grant_id), |row| row.status = "rejected".to_owned())
+        }
+        GrantCancelled(e) => {
+            update::<GrantRow>(tables, key(e.grant_id), |row| row.status = "cancelled".to_owned())
+        }
+        GrantHandoverDeferred(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
+            row.status = "deferred".to_owned();
+            row.deferred = true;
+        }),
+        GrantHandedOver(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
+            row.status = "handed_over".to_owned();
+            row.handed_over_by = Some(fact.meta.actor.clone());
+            row.handed_over_on = Some(e.handed_over_on);
+            row.bast_number = Some(e.bast_number.clone());
+            row.recipient = Some(e.recipient.to_string());
+            row.place = Some(e.place.clone());
+        }),
+        GrantRecovered(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
+            row.recovered_rupiah += rupiah(e.amount_rupiah)
+        }),
+        GrantUseMonitored(e) => tables.put(&GrantVisitRow {
+            grant_id: e.grant_id,
+            visit_id: e.visit_id,
+            visited_on: e.visited_on,
+            business_status: e.business_status.to_string(),
+        }),
+        ChangeOfCircumstanceRaised(e) => raise_task(tables, e, today),
+        ChangeOfCircumstanceAcknowledged(e) => update::<TaskRow>(tables, key(e.task_id), |row| {
+            row.acknowledged_by = Some(fact.meta.actor.clone());
+            row.acknowledged_on = Some(today);
+        }),
+        CorrectionRequested(e) => request_correction(tables, fact, e, today),
+        CorrectionRejected(e) => decide_correction(fact, tables, e.request_id, "rejected"),
+        EventReversed(e) => {
+            if let Some(request_id) = e.request_id {
+                decide_correction(fact, tables, request_id, "approved");
+            }
+            reverse(fact, e, tables);
+        }
+        _ => participation_stage(fact, tables, today),
+    }
+}
+
+/// The events that move a participation through its stages, from eligibility to graduation.
+fn participation_stage(fact: &Fact, tables: &mut Tables, today: NaiveDate) {
+    use Event::*;
+    match &fact.event {
         EligibilityAssessed(e) => participation(tables, e.participation_id, |row| {
             row.assessed_on = Some(e.assessed_on);
             row.eligible = Some(e.eligible);
@@ -544,54 +600,6 @@ fn apply(fact: &Fact, tables: &mut Tables, config: &Config) {
             row.graduated_on = Some(e.graduated_on);
             set_status(row, "graduated", e.graduated_on);
         }),
-        CertificateIssued(e) => issue_certificate(tables, e),
-        GrantProposed(e) => propose_grant(tables, fact, e, today),
-        GrantApproved(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
-            row.status = "approved".to_owned();
-            row.approved_by = Some(fact.meta.actor.clone());
-            row.approved_on = Some(today);
-            row.decision_ref.clone_from(&fact.meta.document_ref);
-        }),
-        GrantRejected(e) => {
-            update::<GrantRow>(tables, key(e.grant_id), |row| row.status = "rejected".to_owned())
-        }
-        GrantCancelled(e) => {
-            update::<GrantRow>(tables, key(e.grant_id), |row| row.status = "cancelled".to_owned())
-        }
-        GrantHandoverDeferred(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
-            row.status = "deferred".to_owned();
-            row.deferred = true;
-        }),
-        GrantHandedOver(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
-            row.status = "handed_over".to_owned();
-            row.handed_over_by = Some(fact.meta.actor.clone());
-            row.handed_over_on = Some(e.handed_over_on);
-            row.bast_number = Some(e.bast_number.clone());
-            row.recipient = Some(e.recipient.to_string());
-            row.place = Some(e.place.clone());
-        }),
-        GrantRecovered(e) => update::<GrantRow>(tables, key(e.grant_id), |row| {
-            row.recovered_rupiah += rupiah(e.amount_rupiah)
-        }),
-        GrantUseMonitored(e) => tables.put(&GrantVisitRow {
-            grant_id: e.grant_id,
-            visit_id: e.visit_id,
-            visited_on: e.visited_on,
-            business_status: e.business_status.to_string(),
-        }),
-        ChangeOfCircumstanceRaised(e) => raise_task(tables, e, today),
-        ChangeOfCircumstanceAcknowledged(e) => update::<TaskRow>(tables, key(e.task_id), |row| {
-            row.acknowledged_by = Some(fact.meta.actor.clone());
-            row.acknowledged_on = Some(today);
-        }),
-        CorrectionRequested(e) => request_correction(tables, fact, e, today),
-        CorrectionRejected(e) => decide_correction(fact, tables, e.request_id, "rejected"),
-        EventReversed(e) => {
-            if let Some(request_id) = e.request_id {
-                decide_correction(fact, tables, request_id, "approved");
-            }
-            reverse(fact, e, tables);
-        }
         _ => {}
     }
 }
@@ -677,16 +685,8 @@ fn nominate(
     e: &catalogue::ParticipantNominated,
     today: NaiveDate,
 ) {
-    let cycle =
-        tables.get::<ParticipationRow>(&key(e.participation_id)).map_or(1, |row| row.cycle + 1);
-    let mut row = new_participation(
-        e.participation_id,
-        e.package_id,
-        &e.person_ref,
-        e.category.as_str(),
-        today,
-        cycle,
-    );
+    let (id, category) = (e.participation_id, e.category.as_str());
+    let mut row = next_cycle(tables, id, e.package_id, &e.person_ref, category, today);
     row.facility.clone_from(&fact.meta.facility);
     row.legal_status = Some(e.legal_status.to_string());
     row.sex = e.attributes.sex.map(|v| v.to_string());
@@ -696,22 +696,28 @@ fn nominate(
     tables.put(&row);
 }
 
+/// A participation begun on `today`: the first of `participation_id`, or its next cycle.
+fn next_cycle(
+    tables: &Tables,
+    participation_id: Uuid,
+    package_id: Uuid,
+    person_ref: &str,
+    category: &str,
+    today: NaiveDate,
+) -> ParticipationRow {
+    let cycle =
+        tables.get::<ParticipationRow>(&key(participation_id)).map_or(1, |row| row.cycle + 1);
+    new_participation(participation_id, package_id, person_ref, category, today, cycle)
+}
+
 /// A member of the public registered: a new participation, or the next cycle of one.
 fn register_public_applicant(
     tables: &mut Tables,
     e: &catalogue::PublicApplicantRegistered,
     today: NaiveDate,
 ) {
-    let cycle =
-        tables.get::<ParticipationRow>(&key(e.participation_id)).map_or(1, |row| row.cycle + 1);
-    let mut row = new_participation(
-        e.participation_id,
-        e.package_id,
-        &e.person_ref,
-        e.category.as_str(),
-        today,
-        cycle,
-    );
+    let (id, category) = (e.participation_id, e.category.as_str());
+    let mut row = next_cycle(tables, id, e.package_id, &e.person_ref, category, today);
     row.status = "registered".to_owned();
     row.sex = e.sex.map(|v| v.to_string());
     row.age_band = e.age_band.map(|v| v.to_string());

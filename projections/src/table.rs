@@ -16,10 +16,16 @@ use uuid::Uuid;
 use crate::scope::Within;
 use crate::value::{Kind, Value};
 
+mod ordered;
+
 /// A primary key's values.
 pub type Key = Vec<Value>;
 /// The values of a row's other columns.
 pub type Row = Vec<Value>;
+
+/// A table's rows by their keys, each key as the bytes that sort as it does
+/// (`table/ordered.rs`).
+type TableRows = BTreeMap<Box<[u8]>, Packed>;
 
 /// One column of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,15 +246,18 @@ mod snapshot {
     use serde::de::{self, DeserializeSeed, SeqAccess, Visitor};
     use serde::ser::{Serialize, Serializer};
 
-    use super::{Column, Key, Packed, Row, Stored, StoredRow, TableDef};
+    use super::{Column, Key, Packed, Row, Stored, StoredRow, TableDef, TableRows, ordered};
     use crate::value::Value;
 
-    type Rows = BTreeMap<&'static str, BTreeMap<Key, Packed>>;
-    /// A chunk as read: for each table it covers, its name and its rows in key order.
-    pub(super) type Decoded = Vec<(&'static str, Vec<(Key, Packed)>)>;
+    type Rows = BTreeMap<&'static str, TableRows>;
+    /// A chunk as read: for each table it covers, its name and its rows in key order, each
+    /// key encoded as the tables hold it.
+    pub(super) type Decoded = Vec<(&'static str, KeyedRows)>;
+    /// A table's rows in key order, each key encoded.
+    pub(super) type KeyedRows = Vec<(Box<[u8]>, Packed)>;
 
     /// A run of rows in key order: for each table it covers, the table's name and its rows.
-    pub(super) type Chunk<'a> = Vec<(&'static str, Vec<(&'a Key, &'a Packed)>)>;
+    pub(super) type Chunk<'a> = Vec<(&'static str, Vec<(&'a [u8], &'a Packed)>)>;
 
     pub(super) struct Encode<'a, 'c>(pub(super) &'c Chunk<'a>);
 
@@ -258,12 +267,22 @@ mod snapshot {
         }
     }
 
-    struct EncodeRows<'a, 'c>(&'c [(&'a Key, &'a Packed)]);
+    struct EncodeRows<'a, 'c>(&'c [(&'a [u8], &'a Packed)]);
 
     impl Serialize for EncodeRows<'_, '_> {
         fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer
-                .collect_seq(self.0.iter().map(|(key, row)| (EncodeValues(key), row.stored())))
+            serializer.collect_seq(
+                self.0.iter().map(|(key, row)| (EncodeKey(ordered::decode(key)), row.stored())),
+            )
+        }
+    }
+
+    /// A key's values, decoded from the bytes the tables hold.
+    struct EncodeKey(Key);
+
+    impl Serialize for EncodeKey {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            EncodeValues(&self.0).serialize(serializer)
         }
     }
 
@@ -273,7 +292,7 @@ mod snapshot {
     #[derive(Default)]
     pub(super) struct Building {
         rows: Rows,
-        current: Option<(&'static str, Vec<(Key, Packed)>)>,
+        current: Option<(&'static str, KeyedRows)>,
     }
 
     impl Building {
@@ -389,7 +408,7 @@ mod snapshot {
     struct DecodeTable<'a, 'd>(&'a Decode<'d>);
 
     impl<'de> DeserializeSeed<'de> for DecodeTable<'_, '_> {
-        type Value = (&'static str, Vec<(Key, Packed)>);
+        type Value = (&'static str, KeyedRows);
         fn deserialize<D: de::Deserializer<'de>>(
             self,
             deserializer: D,
@@ -399,7 +418,7 @@ mod snapshot {
     }
 
     impl<'de> Visitor<'de> for DecodeTable<'_, '_> {
-        type Value = (&'static str, Vec<(Key, Packed)>);
+        type Value = (&'static str, KeyedRows);
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("a table's name and rows")
         }
@@ -426,7 +445,7 @@ mod snapshot {
     }
 
     impl<'de> DeserializeSeed<'de> for DecodeRows<'_, '_> {
-        type Value = Vec<(Key, Packed)>;
+        type Value = KeyedRows;
         fn deserialize<D: de::Deserializer<'de>>(
             self,
             deserializer: D,
@@ -436,7 +455,7 @@ mod snapshot {
     }
 
     impl<'de> Visitor<'de> for DecodeRows<'_, '_> {
-        type Value = Vec<(Key, Packed)>;
+        type Value = KeyedRows;
         fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
             formatter.write_str("the rows of a table")
         }
@@ -461,10 +480,8 @@ mod snapshot {
             while let Some((key, row)) = stored.next_element::<StoredRow<'de>>()? {
                 let key = fit(key, &self.definition.key)?;
                 let row = fit(row, &self.definition.columns)?;
-                rows.push((
-                    key.into_iter().map(Stored::into_value).collect(),
-                    Packed::of_stored(&row),
-                ));
+                let key: Key = key.into_iter().map(Stored::into_value).collect();
+                rows.push((ordered::encode(&key), Packed::of_stored(&row)));
             }
             Ok(rows)
         }
@@ -484,6 +501,39 @@ impl RowRef {
     }
 }
 
+/// Keys of rows by table, encoded as the tables hold them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct KeySets(BTreeMap<&'static str, BTreeSet<Box<[u8]>>>);
+
+impl KeySets {
+    fn insert(&mut self, table: &'static str, key: Box<[u8]>) {
+        self.0.entry(table).or_default().insert(key);
+    }
+
+    fn contains(&self, table: &str, key: &[u8]) -> bool {
+        self.0.get(table).is_some_and(|keys| keys.contains(key))
+    }
+
+    /// Takes a key out; a table left without keys goes too, so that empty sets are equal.
+    fn remove(&mut self, table: &str, key: &[u8]) {
+        if let Some(keys) = self.0.get_mut(table) {
+            keys.remove(key);
+            if keys.is_empty() {
+                self.0.remove(table);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every (table, key), in that order.
+    fn into_keys(self) -> impl Iterator<Item = (&'static str, Box<[u8]>)> {
+        self.0.into_iter().flat_map(|(table, keys)| keys.into_iter().map(move |key| (table, key)))
+    }
+}
+
 /// Rows of a projection's tables, and which of them changed.
 ///
 /// In memory every row is present. The SQL runner loads only the rows a batch touches; a row
@@ -491,10 +541,10 @@ impl RowRef {
 /// row" from "not loaded".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tables {
-    rows: BTreeMap<&'static str, BTreeMap<Key, Packed>>,
+    rows: BTreeMap<&'static str, TableRows>,
     /// Rows known not to exist (the SQL runner looked).
-    absent: BTreeSet<(&'static str, Key)>,
-    changed: BTreeSet<(&'static str, Key)>,
+    absent: KeySets,
+    changed: KeySets,
     /// True when every row is here (the in-memory runner).
     complete: bool,
     /// True when nothing will be written out, so changes are not recorded.
@@ -531,7 +581,7 @@ impl Tables {
 
     /// Whether a row of the table named `table` with this key is held.
     pub fn holds(&self, table: &str, key: &[Value]) -> bool {
-        self.rows.get(table).is_some_and(|rows| rows.contains_key(key))
+        self.rows.get(table).is_some_and(|rows| rows.contains_key(&*ordered::encode(key)))
     }
 
     /// Whether a row belongs in these tables: always, unless they are within a scope.
@@ -540,7 +590,7 @@ impl Tables {
     }
 
     pub fn get<R: Record>(&self, key: &Key) -> Option<R> {
-        let row = self.rows.get(R::TABLE)?.get(key)?;
+        let row = self.rows.get(R::TABLE)?.get(&*ordered::encode(key))?;
         R::from_row(key, row.unpack())
     }
 
@@ -551,29 +601,31 @@ impl Tables {
             // Out of scope now, so not held any more (rows are kept by what does not change —
             // a package's facility, a row's parent — so this finds nothing to remove).
             if let Some(rows) = self.rows.get_mut(R::TABLE) {
-                rows.remove(&key);
+                rows.remove(&*ordered::encode(&key));
             }
             return;
         }
+        let key = ordered::encode(&key);
         if !self.absent.is_empty() {
-            self.absent.remove(&(R::TABLE, key.clone()));
+            self.absent.remove(R::TABLE, &key);
         }
         if !self.untracked {
-            self.changed.insert((R::TABLE, key.clone()));
+            self.changed.insert(R::TABLE, key.clone());
         }
         self.rows.entry(R::TABLE).or_default().insert(key, Packed::new(&row));
     }
 
     pub fn delete<R: Record>(&mut self, key: &Key) {
+        let key = ordered::encode(key);
         if let Some(rows) = self.rows.get_mut(R::TABLE) {
-            rows.remove(key);
+            rows.remove(&key);
         }
         if !self.complete {
             // Deleted here but not yet in the database: reading it back would revive it.
-            self.absent.insert((R::TABLE, key.clone()));
+            self.absent.insert(R::TABLE, key.clone());
         }
         if !self.untracked {
-            self.changed.insert((R::TABLE, key.clone()));
+            self.changed.insert(R::TABLE, key);
         }
     }
 
@@ -583,36 +635,42 @@ impl Tables {
             .get(R::TABLE)
             .into_iter()
             .flat_map(|rows| rows.iter())
-            .filter_map(|(key, row)| R::from_row(key, row.unpack()))
+            .filter_map(|(key, row)| R::from_row(&ordered::decode(key), row.unpack()))
     }
 
     /// Every row of a table by name, for writing out and comparing.
-    pub fn raw(&self, table: &str) -> impl Iterator<Item = (&Key, Row)> {
-        self.keyed(table).map(|(key, row)| (key, row.unpack()))
+    pub fn raw(&self, table: &str) -> impl Iterator<Item = (Key, Row)> {
+        self.keyed(table).map(|(key, row)| (ordered::decode(key), row.unpack()))
     }
 
     /// The keys of every row of a table by name, in order.
-    pub fn keys(&self, table: &str) -> impl Iterator<Item = &Key> {
-        self.keyed(table).map(|(key, _)| key)
+    pub fn keys(&self, table: &str) -> impl Iterator<Item = Key> {
+        self.keyed(table).map(|(key, _)| ordered::decode(key))
     }
 
-    fn keyed(&self, table: &str) -> impl Iterator<Item = (&Key, &Packed)> {
+    fn keyed(&self, table: &str) -> impl Iterator<Item = (&Box<[u8]>, &Packed)> {
         self.rows.get(table).into_iter().flat_map(|rows| rows.iter())
     }
 
     /// Whether the row is here or known to be absent.
     pub fn is_known(&self, reference: &RowRef) -> bool {
-        self.complete
-            || self.rows.get(reference.table).is_some_and(|rows| rows.contains_key(&reference.key))
-            || self.absent.contains(&(reference.table, reference.key.clone()))
+        if self.complete {
+            return true;
+        }
+        let key = ordered::encode(&reference.key);
+        self.rows.get(reference.table).is_some_and(|rows| rows.contains_key(&key))
+            || self.absent.contains(reference.table, &key)
     }
 
     /// Records what the SQL runner loaded: a row, or `None` when the table has no such row.
     pub fn load(&mut self, table: &'static str, key: Key, row: Option<Row>) {
         match row {
             Some(row) if !self.keeps(table, &key, &row) => {}
-            Some(row) => drop(self.rows.entry(table).or_default().insert(key, Packed::new(&row))),
-            None => drop(self.absent.insert((table, key))),
+            Some(row) => {
+                let key = ordered::encode(&key);
+                drop(self.rows.entry(table).or_default().insert(key, Packed::new(&row)));
+            }
+            None => self.absent.insert(table, ordered::encode(&key)),
         }
     }
 
@@ -620,10 +678,10 @@ impl Tables {
     pub fn take_changes(&mut self) -> Vec<(&'static str, Key, Option<Row>)> {
         let changed = std::mem::take(&mut self.changed);
         changed
-            .into_iter()
+            .into_keys()
             .map(|(table, key)| {
-                let row = self.rows.get(table).and_then(|rows| rows.get(&key)).map(Packed::unpack);
-                (table, key, row)
+                let row = self.rows.get(table).and_then(|rows| rows.get(&key));
+                (table, ordered::decode(&key), row.map(Packed::unpack))
             })
             .collect()
     }
@@ -633,11 +691,10 @@ impl Tables {
     pub fn into_changes(mut self) -> Vec<(&'static str, Key, Option<Row>)> {
         let changed = std::mem::take(&mut self.changed);
         changed
-            .into_iter()
+            .into_keys()
             .map(|(table, key)| {
                 let row = self.rows.get_mut(table).and_then(|rows| rows.remove(&key));
-                let row = row.as_ref().map(Packed::unpack);
-                (table, key, row)
+                (table, ordered::decode(&key), row.as_ref().map(Packed::unpack))
             })
             .collect()
     }
@@ -645,8 +702,8 @@ impl Tables {
     /// Forgets every row (the SQL runner clears its cache between batches).
     pub fn clear(&mut self) {
         self.rows.clear();
-        self.absent.clear();
-        self.changed.clear();
+        self.absent = KeySets::default();
+        self.changed = KeySets::default();
     }
 
     /// Every row in a compact binary form, for snapshots of an in-memory fold: parts of about
@@ -688,7 +745,7 @@ impl Tables {
                 }
                 if let Some((key, packed)) = row {
                     part.last_mut().expect("pushed above").1.push((key, packed));
-                    size += packed.0.len() + 17 * key.len();
+                    size += packed.0.len() + key.len();
                 }
             }
             let bytes = postcard::to_allocvec(&snapshot::Encode(&part)).expect("values encode");
@@ -864,8 +921,14 @@ mod tests {
         fn stored(values: &[Value]) -> Vec<Stored<'_>> {
             values.iter().map(Stored::from).collect()
         }
-        let copy: Vec<(&str, Vec<StoredRow<'_>>)> = tables
+        let keyed: Vec<(&str, Vec<(Key, &Packed)>)> = tables
             .rows
+            .iter()
+            .map(|(name, rows)| {
+                (*name, rows.iter().map(|(k, r)| (ordered::decode(k), r)).collect())
+            })
+            .collect();
+        let copy: Vec<(&str, Vec<StoredRow<'_>>)> = keyed
             .iter()
             .map(|(name, rows)| {
                 (*name, rows.iter().map(|(key, row)| (stored(key), row.stored())).collect())
@@ -964,12 +1027,11 @@ mod tests {
         let record = Example { note: Some("catatan panjang".to_owned()), ..example() };
         tables.put(&record);
         assert_eq!(tables.get::<Example>(&record.key()), Some(record.clone()));
-        let raw: Vec<(Key, Row)> =
-            tables.raw("example").map(|(key, row)| (key.clone(), row)).collect();
+        let raw: Vec<(Key, Row)> = tables.raw("example").collect();
         assert_eq!(raw, [(record.key(), record.to_row())]);
-        assert_eq!(tables.keys("example").collect::<Vec<_>>(), [&record.key()]);
+        assert_eq!(tables.keys("example").collect::<Vec<_>>(), [record.key()]);
         assert_eq!(tables.take_changes(), [("example", record.key(), Some(record.to_row()))]);
-        let packed = &tables.rows["example"][&record.key()];
+        let packed = &tables.rows["example"][&*ordered::encode(&record.key())];
         let row = record.to_row();
         let stored: Vec<Stored<'_>> = row.iter().map(Stored::from).collect();
         assert_eq!(&*packed.0, postcard::to_allocvec(&stored).unwrap().as_slice());

@@ -127,7 +127,7 @@ impl Written {
         );
         for definition in definitions {
             for key in tables.keys(definition.name) {
-                written.insert(definition.name, key);
+                written.insert(definition.name, &key);
             }
         }
         written
@@ -746,8 +746,10 @@ impl Projector {
                     let column = *columns
                         .find(|c| c.name == under.column)
                         .expect("a declared parent column is the table's");
-                    let parents: Vec<Value> =
-                        tables.keys(under.parent).filter_map(|key| key.first().cloned()).collect();
+                    let parents: Vec<Value> = tables
+                        .keys(under.parent)
+                        .filter_map(|key| key.into_iter().next())
+                        .collect();
                     for chunk in parents.chunks(rows::LOOKUPS_PER_SELECT) {
                         let sql = rows::select_by_column_sql(
                             backend,
@@ -1079,7 +1081,7 @@ pub fn snapshot(
     (projection.tables)()
         .into_iter()
         .map(|definition| {
-            let rows = tables.raw(definition.name).map(|(key, row)| (key.clone(), row)).collect();
+            let rows = tables.raw(definition.name).collect();
             (definition.name, rows)
         })
         .collect()

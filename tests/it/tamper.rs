@@ -365,8 +365,9 @@ fn insert_statement(backend: Backend, event: &RecordedEvent) -> String {
     )
 }
 
-/// SQLite stores any value in any column: a value of another type, or a timestamp in another
-/// spelling of the same instant, is found where it is and named, not read as something else.
+/// SQLite stores any value in any column: a value of another type, or a timestamp or an id in
+/// another spelling of the same value, is found where it is and named, not read as something
+/// else.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_value_of_another_type_or_form_in_a_sqlite_row_is_unreadable_at_its_position() {
     let db = TestDb::new(Backend::Sqlite).await.unwrap();
@@ -375,6 +376,8 @@ async fn a_value_of_another_type_or_form_in_a_sqlite_row_is_unreadable_at_its_po
         ("stream_version = 'empat'", 7),
         ("occurred_at = '2026-03-02 00:07:00Z'", 9),
         ("event_id = upper(event_id)", 11),
+        ("event_id = '{' || event_id || '}'", 3),
+        ("command_id = replace(command_id, '-', '')", 5),
         ("payload = x'7b7d'", 13),
     ] {
         let copy = unprotected_copy(&db).await;

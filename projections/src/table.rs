@@ -581,7 +581,12 @@ impl Tables {
 
     /// Whether a row of the table named `table` with this key is held.
     pub fn holds(&self, table: &str, key: &[Value]) -> bool {
-        self.rows.get(table).is_some_and(|rows| rows.contains_key(&*ordered::encode(key)))
+        self.holds_encoded(table, &ordered::encode(key))
+    }
+
+    /// The same for a key already encoded.
+    fn holds_encoded(&self, table: &str, key: &[u8]) -> bool {
+        self.rows.get(table).is_some_and(|rows| rows.contains_key(key))
     }
 
     /// Whether a row belongs in these tables: always, unless they are within a scope.
@@ -658,8 +663,7 @@ impl Tables {
             return true;
         }
         let key = ordered::encode(&reference.key);
-        self.rows.get(reference.table).is_some_and(|rows| rows.contains_key(&key))
-            || self.absent.contains(reference.table, &key)
+        self.holds_encoded(reference.table, &key) || self.absent.contains(reference.table, &key)
     }
 
     /// Records what the SQL runner loaded: a row, or `None` when the table has no such row.

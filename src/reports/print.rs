@@ -1,11 +1,11 @@
-//! How `jejak report` and the evidence pack print a report. JSON and CSV are written as the view
+//! How `jejak report` and the evidence pack print a report. Each format is written as the view
 //! hands on its rows, so a report with a row per participant of a national log is never held
-//! whole; the table, whose column widths need every row, is printed from the whole report.
+//! whole; the table holds a page of a section's rows to size its columns.
 
 use std::io::{BufWriter, Write};
 
 use chrono::Utc;
-use projections::report::{Cell, Collect, Head, Options, Provenance, Report, Section, Sink};
+use projections::report::{Cell, Head, Options, Provenance, Section, Sink};
 
 use super::ReportError;
 use crate::history::{History, Moment};
@@ -32,11 +32,9 @@ pub async fn print_at(
     let out = BufWriter::new(std::io::stdout());
     let mut out = match format {
         Format::Table => {
-            let mut report = Collect::default();
-            super::write_at(projector, history, view, options, moment, &mut report).await?;
-            let mut out = out;
-            write_table(&mut out, &report.into_report())?;
-            out
+            let mut table = Table::new(out);
+            super::write_at(projector, history, view, options, moment, &mut table).await?;
+            table.finish()?
         }
         Format::Csv => {
             let mut csv = Csv::new(out);
@@ -270,46 +268,143 @@ impl<W: Write + Send> Sink for Json<W> {
 
 const COLUMN_WIDTH_MAX: usize = 36;
 
-fn write_table(out: &mut impl Write, report: &Report) -> anyhow::Result<()> {
-    writeln!(out, "{}", report.title)?;
-    let parameters: Vec<_> = report.parameters.iter().collect();
-    for line in provenance_lines(&report.provenance, &parameters) {
-        writeln!(out, "  {line}")?;
+/// Rows of a section held to size its columns before any of them is printed.
+const TABLE_PAGE: usize = 1000;
+
+/// A report as a table for a terminal, written as it is made. A section's columns are as wide
+/// as its header and its first [`TABLE_PAGE`] rows need; a longer section's later rows are
+/// printed at those widths as they come (a wider cell there pushes the rest of its line to the
+/// right), so that a section with a row per participant of a national log is never held whole.
+struct Table<W: Write> {
+    out: W,
+    section: Option<TableSection>,
+    /// The first failure to write; nothing is written after it.
+    failed: Option<std::io::Error>,
+}
+
+/// The section being printed.
+struct TableSection {
+    title: String,
+    columns: Vec<String>,
+    /// Set once the header is printed; until then the rows so far are `held`.
+    widths: Option<Vec<usize>>,
+    held: Vec<Vec<String>>,
+    rows: usize,
+}
+
+impl<W: Write> Table<W> {
+    fn new(out: W) -> Table<W> {
+        Table { out, section: None, failed: None }
     }
-    for section in &report.sections {
-        writeln!(out, "\n{} ({} rows)", section.title, section.rows.len())?;
-        // Two passes over the cells, each shown as it is needed: a whole-country section has
-        // a row per participant, and a copy of its text would double what the report holds.
-        let shown = |row: &[Cell]| -> Vec<String> {
-            row.iter().map(|cell| shorten(&cell.display())).collect()
-        };
-        let mut widths: Vec<usize> =
-            section.columns.iter().map(|name| name.len().min(COLUMN_WIDTH_MAX)).collect();
-        for row in &section.rows {
-            for (width, value) in widths.iter_mut().zip(shown(row)) {
+
+    /// The output, once every part was written; or the first failure.
+    fn finish(self) -> Result<W, ReportError> {
+        match self.failed {
+            Some(error) => Err(ReportError::Output(error.to_string())),
+            None => Ok(self.out),
+        }
+    }
+
+    fn attempt(&mut self, write: impl FnOnce(&mut Table<W>) -> std::io::Result<()>) {
+        if self.failed.is_none()
+            && let Err(error) = write(self)
+        {
+            self.failed = Some(error);
+        }
+    }
+
+    fn add(&mut self, row: &[Cell]) -> std::io::Result<()> {
+        let Some(section) = self.section.as_mut() else { return Ok(()) };
+        let shown: Vec<String> = row.iter().map(|cell| shorten(&cell.display())).collect();
+        section.rows += 1;
+        match &section.widths {
+            Some(widths) => writeln!(self.out, "{}", line(&shown, widths)),
+            None => {
+                section.held.push(shown);
+                if section.held.len() < TABLE_PAGE {
+                    return Ok(());
+                }
+                section.print_held(&mut self.out, false)
+            }
+        }
+    }
+
+    fn end_section(&mut self) -> std::io::Result<()> {
+        let Some(mut section) = self.section.take() else { return Ok(()) };
+        if section.widths.is_none() {
+            return section.print_held(&mut self.out, true);
+        }
+        writeln!(self.out, "({} rows)", section.rows)
+    }
+}
+
+impl TableSection {
+    /// The title, the header and the rows held, at the widths they need. With `whole`, they
+    /// are the whole section and the title says how many there are; else a line after the
+    /// section's last row will.
+    fn print_held(&mut self, out: &mut impl Write, whole: bool) -> std::io::Result<()> {
+        let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+        for row in &self.held {
+            for (width, value) in widths.iter_mut().zip(row) {
                 *width = (*width).max(value.chars().count());
             }
         }
-        let line = |values: Vec<String>| {
-            values
-                .iter()
-                .zip(&widths)
-                .map(|(value, width)| format!("{value:<width$}"))
-                .collect::<Vec<_>>()
-                .join("  ")
-        };
-        writeln!(out, "{}", line(section.columns.iter().map(|c| shorten(c)).collect()))?;
-        for row in &section.rows {
-            writeln!(out, "{}", line(shown(row)).trim_end())?;
+        match whole {
+            true => writeln!(out, "\n{} ({} rows)", self.title, self.rows)?,
+            false => writeln!(out, "\n{}", self.title)?,
         }
-    }
-    if !report.notes.is_empty() {
-        writeln!(out)?;
-        for note in &report.notes {
-            writeln!(out, "Note: {note}")?;
+        writeln!(out, "{}", line(&self.columns, &widths))?;
+        for row in std::mem::take(&mut self.held) {
+            writeln!(out, "{}", line(&row, &widths))?;
         }
+        self.widths = Some(widths);
+        Ok(())
     }
-    Ok(())
+}
+
+/// Values padded to their columns' widths, two spaces apart.
+fn line(values: &[String], widths: &[usize]) -> String {
+    let padded: Vec<String> =
+        values.iter().zip(widths).map(|(value, width)| format!("{value:<width$}")).collect();
+    padded.join("  ").trim_end().to_owned()
+}
+
+impl<W: Write + Send> Sink for Table<W> {
+    fn head(&mut self, head: Head) {
+        self.attempt(|table| {
+            writeln!(table.out, "{}", head.title)?;
+            let parameters: Vec<_> = head.parameters.iter().collect();
+            for line in provenance_lines(&head.provenance, &parameters) {
+                writeln!(table.out, "  {line}")?;
+            }
+            Ok(())
+        });
+    }
+
+    fn section(&mut self, section: Section) {
+        self.attempt(|table| {
+            table.end_section()?;
+            let Section { title, columns, rows, .. } = section;
+            let columns = columns.iter().map(|column| shorten(column)).collect();
+            let held = Vec::new();
+            table.section = Some(TableSection { title, columns, widths: None, held, rows: 0 });
+            rows.iter().try_for_each(|row| table.add(row))
+        });
+    }
+
+    fn row(&mut self, row: Vec<Cell>) {
+        self.attempt(|table| table.add(&row));
+    }
+
+    fn notes(&mut self, notes: Vec<String>) {
+        self.attempt(|table| {
+            table.end_section()?;
+            if !notes.is_empty() {
+                writeln!(table.out)?;
+            }
+            notes.iter().try_for_each(|note| writeln!(table.out, "Note: {note}"))
+        });
+    }
 }
 
 fn shorten(text: &str) -> String {
@@ -319,4 +414,82 @@ fn shorten(text: &str) -> String {
     let mut short: String = text.chars().take(COLUMN_WIDTH_MAX - 1).collect();
     short.push('…');
     short
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head() -> Head {
+        let provenance = Provenance {
+            log_position: 7,
+            chain_hash: "ab".repeat(32),
+            projection: "enrolment".to_owned(),
+            projection_version: 1,
+            definition_version: None,
+        };
+        Head {
+            view: "enrolment".to_owned(),
+            title: "Enrolment".to_owned(),
+            provenance,
+            parameters: Default::default(),
+        }
+    }
+
+    fn row(name: &str, count: i64) -> Vec<Cell> {
+        vec![Cell::Text(name.to_owned()), Cell::Int(count)]
+    }
+
+    fn section(rows: Vec<Vec<Cell>>) -> Section {
+        let mut section = Section::new("packages", "Packages", &["package", "count"]);
+        section.rows = rows;
+        section
+    }
+
+    fn printed(table: Table<Vec<u8>>) -> String {
+        String::from_utf8(table.finish().unwrap()).unwrap()
+    }
+
+    /// Where each line's second column begins, by the run of spaces before it.
+    fn second_column(line: &str) -> usize {
+        line.find("  ").map(|at| at + line[at..].find(|c| c != ' ').unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_short_section_is_sized_by_every_row_and_counted_in_its_title() {
+        let mut table = Table::new(Vec::new());
+        table.head(head());
+        table.section(section(vec![row("Menjahit", 3)]));
+        table.row(row("Tata rias pengantin", 12));
+        table.notes(vec!["Data fiktif.".to_owned()]);
+        let text = printed(table);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines.iter().position(|l| *l == "Packages (2 rows)").expect(&text);
+        let starts: Vec<usize> = lines[at + 1..at + 4].iter().map(|l| second_column(l)).collect();
+        assert_eq!(starts, vec!["Tata rias pengantin".len() + 2; 3], "{text}");
+        assert!(text.ends_with("\nNote: Data fiktif.\n"), "{text}");
+    }
+
+    #[test]
+    fn a_long_section_is_printed_as_it_comes_at_its_first_pages_widths() {
+        let mut table = Table::new(Vec::new());
+        table.head(head());
+        table.section(section(Vec::new()));
+        for n in 0..TABLE_PAGE {
+            table.row(row(&format!("paket {n:04}"), 1));
+        }
+        // The first page is out before the section ends: the table does not hold it any more.
+        let so_far = String::from_utf8(table.out.clone()).unwrap();
+        assert!(so_far.contains(&format!("paket {:04}", TABLE_PAGE - 1)), "{so_far}");
+        table.row(row("Pembuatan batako press dan paving", 5));
+        table.row(row("paket akhir", 2));
+        table.notes(Vec::new());
+        let text = printed(table);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines.iter().position(|l| *l == "Packages").expect("the title, without a count");
+        assert_eq!(second_column(lines[at + 1]), "paket 0000".len() + 2);
+        assert_eq!(lines[lines.len() - 2], "paket akhir  2", "later rows at the page's widths");
+        assert_eq!(lines[lines.len() - 1], format!("({} rows)", TABLE_PAGE + 2));
+        assert!(lines.contains(&"Pembuatan batako press dan paving  5"));
+    }
 }

@@ -2,10 +2,11 @@
 //!
 //! It reads the log in pages, the next one read while the current one is checked, and feeds
 //! each event to the pure [`ChainVerifier`], which keeps only the last hash and each stream's
-//! last version, so memory stays bounded on any log. The walk stops at the head read when it
+//! last version, so memory stays bounded on any log. The pages hold each event's canonical
+//! encoding made from its row ([`EncodedPage`]), not the event decoded into owned values. The walk stops at the head read when it
 //! started; events appended meanwhile are left for the next run.
 
-use events::chain::{BreakKind, ChainBreak, ChainVerifier};
+use events::chain::{BreakKind, ChainBreak, ChainVerifier, EncodedPage};
 use events::limits::PAGE_EVENTS_MAX;
 
 use crate::store::{Head, Store, StoreError};
@@ -42,7 +43,7 @@ pub async fn verify_log(
     let (last, recorded) = store.heads().await?;
     let mut verifier = ChainVerifier::default();
     let mut tree = crate::tree::TreeWalk::default();
-    let mut pages = store.pages(1, last.position, PAGE_EVENTS_MAX);
+    let mut pages = store.encoded_pages(1, last.position, PAGE_EVENTS_MAX);
     let mut first_break = loop {
         if verifier.last_position() >= last.position {
             break None;
@@ -52,7 +53,7 @@ pub async fn verify_log(
             Some(Err(unreadable)) => {
                 break Some(check_before(store, &mut verifier, unreadable).await?);
             }
-            None => Vec::new(),
+            None => EncodedPage::default(),
         };
         if page.is_empty() {
             break verifier.finish(last.position).err();
@@ -60,6 +61,7 @@ pub async fn verify_log(
         if let Err(found) = check_page(&page, &mut verifier, &mut tree) {
             break Some(found);
         }
+        pages.give_back(page);
         progress(verifier.last_position());
     };
     if first_break.is_none()
@@ -96,12 +98,12 @@ pub enum VerifyError {
 /// Checks a page's events in order and extends the tree with each one found intact: its leaf
 /// is made from the digest the check computed, not from the stored hex decoded again.
 fn check_page(
-    page: &[events::RecordedEvent],
+    page: &EncodedPage,
     verifier: &mut ChainVerifier,
     tree: &mut crate::tree::TreeWalk,
 ) -> Result<(), ChainBreak> {
-    for event in page {
-        verifier.check(event)?;
+    for event in page.iter() {
+        verifier.check_encoded(&event)?;
         tree.push(verifier.last_digest().expect("an event was just checked"));
     }
     Ok(())
@@ -124,15 +126,15 @@ fn against_recorded_head(verifier: &ChainVerifier, recorded: &Head) -> Option<Ch
     None
 }
 
-type Page = Result<Vec<events::RecordedEvent>, ChainBreak>;
+type Page = Result<EncodedPage, ChainBreak>;
 
 /// Reads a page; an event that cannot be read is a break at its position, not a failure.
 async fn read_page(store: &Store, from: i64, limit: usize) -> Result<Page, StoreError> {
-    as_page(store.read_all(from, limit).await)
+    as_page(store.read_all_encoded(from, limit, EncodedPage::default()).await)
 }
 
 /// A page as read: an event that cannot be read is a break at its position, not a failure.
-fn as_page(read: Result<Vec<events::RecordedEvent>, StoreError>) -> Result<Page, StoreError> {
+fn as_page(read: Result<EncodedPage, StoreError>) -> Result<Page, StoreError> {
     match read {
         Ok(page) => Ok(Ok(page)),
         Err(StoreError::Corrupt { position, detail }) => {
@@ -156,7 +158,7 @@ async fn check_before(
             Ok(_) => break,
             Err(earlier) => return Ok(earlier),
         };
-        if let Err(found) = page.iter().try_for_each(|event| verifier.check(event)) {
+        if let Err(found) = page.iter().try_for_each(|event| verifier.check_encoded(&event)) {
             return Ok(found);
         }
     }

@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 use crate::envelope::RecordedEvent;
 use crate::time::Timestamp;
 
+mod page;
+
+pub use page::{EncodedEvent, EncodedPage};
+
 /// The first field of every encoded event; a new encoding gets a new tag.
 pub const ENCODING_TAG: &str = "jejak-event-v1";
 /// The `prev_hash` of the event at position 1.
@@ -65,34 +69,79 @@ impl Encoder {
         hex::encode(Sha256::digest(&self.bytes))
     }
 
-    /// The digest itself.
-    fn sha256(&self) -> [u8; 32] {
-        Sha256::digest(&self.bytes).into()
-    }
-
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
 }
 
+/// An event's fields as the text its canonical encoding is made of: ids in lower-case hyphenated
+/// form, times in their canonical form. A reader that holds a row's text hands it on as it is.
+pub struct EventText<'a> {
+    pub position: i64,
+    pub event_id: &'a str,
+    pub command_id: &'a str,
+    pub stream_id: &'a str,
+    pub stream_version: i64,
+    pub event_type: &'a str,
+    pub schema_version: i32,
+    pub occurred_at: &'a [u8],
+    pub recorded_at: &'a [u8],
+    pub actor: &'a str,
+    pub role: &'a str,
+    pub organisation: &'a str,
+    pub facility: Option<&'a str>,
+    pub source: &'a str,
+    pub reason: Option<&'a str>,
+    pub document_ref: Option<&'a str>,
+    pub correlation_id: &'a str,
+    pub causation_id: Option<&'a str>,
+    pub payload: &'a str,
+    pub prev_hash: &'a str,
+}
+
+/// Writes the canonical encoding of an event given as its text into `encoder`.
+pub fn encode_text(event: &EventText<'_>, encoder: &mut Encoder) {
+    encoder.text(ENCODING_TAG).integer(event.position);
+    encoder.text(event.event_id).text(event.command_id);
+    encoder.text(event.stream_id).integer(event.stream_version);
+    encoder.text(event.event_type).integer(i64::from(event.schema_version));
+    encoder.bytes_text(event.occurred_at).bytes_text(event.recorded_at);
+    encoder.text(event.actor).text(event.role).text(event.organisation);
+    encoder.optional_text(event.facility).text(event.source);
+    encoder.optional_text(event.reason).optional_text(event.document_ref);
+    encoder.text(event.correlation_id).optional_text(event.causation_id);
+    encoder.text(event.payload).text(event.prev_hash);
+}
+
 /// Writes the canonical encoding of `event` (every envelope field but `hash`) into `encoder`.
 pub fn encode_event(event: &RecordedEvent, encoder: &mut Encoder) {
-    let mut uuid_text = uuid::Uuid::encode_buffer();
-    encoder.text(ENCODING_TAG).integer(event.position);
-    encoder.text(event.event_id.hyphenated().encode_lower(&mut uuid_text));
-    encoder.text(event.command_id.hyphenated().encode_lower(&mut uuid_text));
-    encoder.text(&event.stream_id).integer(event.stream_version);
-    encoder.text(&event.event_type).integer(i64::from(event.schema_version));
+    let mut ids = [uuid::Uuid::encode_buffer(); 4];
+    let [event_id, command_id, correlation_id, causation_id] = &mut ids;
     let (occurred_at, recorded_at) =
         (event.occurred_at.canonical_bytes(), event.recorded_at.canonical_bytes());
-    encoder.bytes_text(&occurred_at).bytes_text(&recorded_at);
-    encoder.text(&event.actor).text(&event.role).text(&event.organisation);
-    encoder.optional_text(event.facility.as_deref()).text(event.source.as_str());
-    encoder.optional_text(event.reason.as_deref()).optional_text(event.document_ref.as_deref());
-    encoder.text(event.correlation_id.hyphenated().encode_lower(&mut uuid_text));
-    let causation = event.causation_id.map(|id| id.hyphenated().encode_lower(&mut uuid_text));
-    encoder.optional_text(causation.as_deref());
-    encoder.text(&event.payload).text(&event.prev_hash);
+    let text = EventText {
+        position: event.position,
+        event_id: event.event_id.hyphenated().encode_lower(event_id),
+        command_id: event.command_id.hyphenated().encode_lower(command_id),
+        stream_id: &event.stream_id,
+        stream_version: event.stream_version,
+        event_type: &event.event_type,
+        schema_version: event.schema_version,
+        occurred_at: &occurred_at,
+        recorded_at: &recorded_at,
+        actor: &event.actor,
+        role: &event.role,
+        organisation: &event.organisation,
+        facility: event.facility.as_deref(),
+        source: event.source.as_str(),
+        reason: event.reason.as_deref(),
+        document_ref: event.document_ref.as_deref(),
+        correlation_id: event.correlation_id.hyphenated().encode_lower(correlation_id),
+        causation_id: event.causation_id.map(|id| &*id.hyphenated().encode_lower(causation_id)),
+        payload: &event.payload,
+        prev_hash: &event.prev_hash,
+    };
+    encode_text(&text, encoder);
 }
 
 /// The hash an event must carry: lower-case hex of SHA-256 over its canonical encoding.
@@ -184,21 +233,37 @@ impl ChainVerifier {
 
     /// Checks the next event of the log.
     pub fn check(&mut self, event: &RecordedEvent) -> Result<(), ChainBreak> {
+        let mut encoder = std::mem::take(&mut self.encoder);
+        encoder.clear();
+        encode_event(event, &mut encoder);
+        let checked = self.check_encoded(&EncodedEvent {
+            position: event.position,
+            stream_id: &event.stream_id,
+            stream_version: event.stream_version,
+            recorded_at: event.recorded_at,
+            encoding: encoder.bytes(),
+            prev_hash: event.prev_hash.as_bytes(),
+            hash: event.hash.as_bytes(),
+        });
+        self.encoder = encoder;
+        checked
+    }
+
+    /// Checks the next event of the log, given as its encoding ([`EncodedPage`]).
+    pub fn check_encoded(&mut self, event: &EncodedEvent<'_>) -> Result<(), ChainBreak> {
         let broken = |kind| ChainBreak { position: event.position, kind };
         if event.position != self.next_position {
             let position = self.next_position;
             let kind = BreakKind::Gap { expected: position, found: event.position };
             return Err(ChainBreak { position, kind });
         }
-        if event.prev_hash != self.prev_hash {
+        if event.prev_hash != self.prev_hash.as_bytes() {
             return Err(broken(BreakKind::PrevHashMismatch));
         }
-        self.encoder.clear();
-        encode_event(event, &mut self.encoder);
-        let digest = self.encoder.sha256();
+        let digest: [u8; 32] = Sha256::digest(event.encoding).into();
         let mut digits = [0_u8; 64];
         hex::encode_to_slice(digest, &mut digits).expect("64 digits for 32 bytes");
-        if digits != event.hash.as_bytes() {
+        if digits != event.hash {
             return Err(broken(BreakKind::HashMismatch));
         }
         if let Some(previous) = self.prev_recorded_at
@@ -207,27 +272,27 @@ impl ChainVerifier {
             let recorded_at = event.recorded_at;
             return Err(broken(BreakKind::TimeWentBackwards { recorded_at, previous }));
         }
-        self.check_stream_version(event).map_err(broken)?;
+        self.check_stream_version(event.stream_id, event.stream_version).map_err(broken)?;
         self.next_position += 1;
-        self.prev_hash.clone_from(&event.hash);
+        self.prev_hash.clear();
+        self.prev_hash.push_str(std::str::from_utf8(&digits).expect("hex digits"));
         self.prev_digest = Some(digest);
         self.prev_recorded_at = Some(event.recorded_at);
         Ok(())
     }
 
-    fn check_stream_version(&mut self, event: &RecordedEvent) -> Result<(), BreakKind> {
-        let found = event.stream_version;
-        match self.stream_versions.get_mut(&event.stream_id) {
+    fn check_stream_version(&mut self, stream_id: &str, found: i64) -> Result<(), BreakKind> {
+        match self.stream_versions.get_mut(stream_id) {
             Some(previous) if *previous + 1 == found => *previous = found,
             Some(previous) => {
-                let (stream_id, previous) = (event.stream_id.clone(), *previous);
+                let (stream_id, previous) = (stream_id.to_owned(), *previous);
                 return Err(BreakKind::StreamVersionGap { stream_id, previous, found });
             }
             None if found == 1 || !self.strict_stream_start => {
-                self.stream_versions.insert(event.stream_id.clone(), found);
+                self.stream_versions.insert(stream_id.to_owned(), found);
             }
             None => {
-                let stream_id = event.stream_id.clone();
+                let stream_id = stream_id.to_owned();
                 return Err(BreakKind::StreamVersionGap { stream_id, previous: 0, found });
             }
         }

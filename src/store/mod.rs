@@ -17,6 +17,7 @@ mod writer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use events::chain::EncodedPage;
 use events::{AppendRequest, ExpectedVersion, InputError, RecordedEvent, Timestamp, limits};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -582,22 +583,59 @@ impl Store {
         }
     }
 
+    /// The same page encoded for the chain, what `jejak verify` reads ([`EncodedPage`]),
+    /// written into `page` (emptied first; its memory is used again).
+    pub async fn read_all_encoded(
+        &self,
+        from: i64,
+        limit: usize,
+        page: EncodedPage,
+    ) -> Result<EncodedPage, StoreError> {
+        let limit = page_limit(limit)?;
+        match &self.inner.reads {
+            EventReads::Sqlite(reader) => sqlite::read_all_encoded(reader, from, limit, page).await,
+            EventReads::Postgres(pool) => postgres::read_all_encoded(pool, from, limit, page).await,
+        }
+    }
+
     /// The log from `from` to `until` (both included) in pages of at most `page_events`
     /// events, read one page ahead: the next page is fetched and decoded while the caller
     /// works on the current one, so a walk of the whole log (verify, rebuild, export) keeps
     /// both cores busy. At most two pages are held at once. A page that cannot be read ends
     /// the walk with its error; an empty page means the log ended before `until`.
-    pub fn pages(&self, from: i64, until: i64, page_events: usize) -> Pages {
+    pub fn pages(&self, from: i64, until: i64, page_events: usize) -> Pages<Vec<RecordedEvent>> {
+        self.read_ahead(from, until, page_events, |store, from, limit, _| async move {
+            store.read_all(from, limit).await
+        })
+    }
+
+    /// The same walk in pages encoded for the chain; pages given back
+    /// ([`Pages::give_back`]) are filled again.
+    pub fn encoded_pages(&self, from: i64, until: i64, page_events: usize) -> Pages<EncodedPage> {
+        self.read_ahead(from, until, page_events, |store, from, limit, spare| async move {
+            store.read_all_encoded(from, limit, spare.unwrap_or_default()).await
+        })
+    }
+
+    fn read_ahead<P: Page, F: Future<Output = Result<P, StoreError>> + Send>(
+        &self,
+        from: i64,
+        until: i64,
+        page_events: usize,
+        read: impl Fn(Store, i64, usize, Option<P>) -> F + Send + 'static,
+    ) -> Pages<P> {
         let (sender, receiver) = mpsc::channel(1);
+        let (returned, mut spares) = mpsc::channel(1);
         let store = self.clone();
         let page_events = page_events.clamp(1, limits::PAGE_EVENTS_MAX);
         let reader = tokio::spawn(async move {
             let mut from = from;
             while from <= until {
                 let left = usize::try_from(until - from + 1).unwrap_or(page_events);
-                let page = store.read_all(from, left.min(page_events)).await;
+                let spare = spares.try_recv().ok();
+                let page = read(store.clone(), from, left.min(page_events), spare).await;
                 let next = match &page {
-                    Ok(page) => page.last().map(|last| last.position + 1),
+                    Ok(page) => page.last_position().map(|last| last + 1),
                     Err(_) => None,
                 };
                 if sender.send(page).await.is_err() {
@@ -609,7 +647,7 @@ impl Store {
                 }
             }
         });
-        Pages { receiver, reader }
+        Pages { receiver, returned, reader }
     }
 
     /// Up to `limit` events of one stream from version `from_version` on, in version order.
@@ -832,19 +870,45 @@ fn encode_outcome(outcome: &AppendOutcome) -> String {
 }
 
 /// A walk of the log, page by page, with the next page read ahead ([`Store::pages`]).
-pub struct Pages {
-    receiver: mpsc::Receiver<Result<Vec<RecordedEvent>, StoreError>>,
+pub struct Pages<P> {
+    receiver: mpsc::Receiver<Result<P, StoreError>>,
+    /// Pages given back, for the reader to fill again.
+    returned: mpsc::Sender<P>,
     reader: tokio::task::JoinHandle<()>,
 }
 
-impl Pages {
+impl<P> Pages<P> {
     /// The next page, or `None` once the walk has passed `until` or stopped at an error.
-    pub async fn next(&mut self) -> Option<Result<Vec<RecordedEvent>, StoreError>> {
+    pub async fn next(&mut self) -> Option<Result<P, StoreError>> {
         self.receiver.recv().await
+    }
+
+    /// Hands a page back once done with it, for a walk that reuses pages to fill again
+    /// instead of growing another (beyond one waiting, it is dropped).
+    pub fn give_back(&self, page: P) {
+        let _ = self.returned.try_send(page);
     }
 }
 
-impl Drop for Pages {
+/// A page of a walk of the log: it says where the next one begins.
+pub trait Page: Send + 'static {
+    /// The position of the page's last event; `None` for an empty page.
+    fn last_position(&self) -> Option<i64>;
+}
+
+impl Page for Vec<RecordedEvent> {
+    fn last_position(&self) -> Option<i64> {
+        self.last().map(|event| event.position)
+    }
+}
+
+impl Page for EncodedPage {
+    fn last_position(&self) -> Option<i64> {
+        EncodedPage::last_position(self)
+    }
+}
+
+impl<P> Drop for Pages<P> {
     fn drop(&mut self) {
         self.reader.abort();
     }

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use events::chain::{EncodedPage, EventText};
 use events::{AppendRequest, ExpectedVersion, RecordedEvent, Source, Timestamp};
 use futures::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
@@ -161,10 +162,24 @@ pub(crate) async fn read_all(
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 ORDER BY position LIMIT $2"
-    );
+    let sql = read_all_sql();
     fetch_events(sqlx::query(&sql).bind(from).bind(limit), pool).await
+}
+
+fn read_all_sql() -> String {
+    format!("SELECT {EVENT_COLUMNS} FROM events WHERE position >= $1 ORDER BY position LIMIT $2")
+}
+
+/// The same page, encoded for the chain into `page`.
+pub(crate) async fn read_all_encoded(
+    pool: &PgPool,
+    from: i64,
+    limit: i64,
+    mut page: EncodedPage,
+) -> Result<EncodedPage, StoreError> {
+    let sql = read_all_sql();
+    page.clear(usize::try_from(limit).unwrap_or(0));
+    fetch_into(sqlx::query(&sql).bind(from).bind(limit), pool, page, encode_row).await
 }
 
 pub(crate) async fn read_stream(
@@ -655,12 +670,25 @@ fn timestamp(position: i64, time: DateTime<Utc>) -> Result<Timestamp, StoreError
 /// sending while a row is decoded, where collecting the rows first would leave it idle while
 /// the whole page is decoded.
 async fn fetch_events(query: PgQuery<'_>, pool: &PgPool) -> Result<Vec<RecordedEvent>, StoreError> {
+    fetch_into(query, pool, Vec::new(), |events, row| {
+        events.push(event_from_row(row)?);
+        Ok(())
+    })
+    .await
+}
+
+/// Runs a query of [`EVENT_COLUMNS`], handing each row to `add` as it arrives.
+async fn fetch_into<T>(
+    query: PgQuery<'_>,
+    pool: &PgPool,
+    mut page: T,
+    add: fn(&mut T, &PgRow) -> Result<(), StoreError>,
+) -> Result<T, StoreError> {
     let mut rows = query.fetch(pool);
-    let mut events = Vec::new();
     while let Some(row) = rows.try_next().await? {
-        events.push(event_from_row(&row)?);
+        add(&mut page, &row)?;
     }
-    Ok(events)
+    Ok(page)
 }
 
 /// Microseconds from the Unix epoch to PostgreSQL's, 2000-01-01T00:00:00Z: a `timestamptz`
@@ -674,13 +702,6 @@ const POSTGRES_EPOCH_UNIX_MICROS: i64 = 946_684_800_000_000;
 fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
     let position: i64 = row.try_get_unchecked(0)?;
     let source: &str = row.try_get_unchecked(13)?;
-    let timestamp = |index: usize| -> Result<Timestamp, StoreError> {
-        let micros: i64 = row.try_get_unchecked(index)?;
-        micros
-            .checked_add(POSTGRES_EPOCH_UNIX_MICROS)
-            .and_then(Timestamp::from_unix_micros)
-            .ok_or_else(|| corrupt(position, format!("{micros} µs is outside the years 1900-9999")))
-    };
     Ok(RecordedEvent {
         position,
         event_id: row.try_get_unchecked(1)?,
@@ -689,8 +710,8 @@ fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
         stream_version: row.try_get_unchecked(4)?,
         event_type: row.try_get_unchecked(5)?,
         schema_version: row.try_get_unchecked(6)?,
-        occurred_at: timestamp(7)?,
-        recorded_at: timestamp(8)?,
+        occurred_at: timestamp_at(row, position, 7)?,
+        recorded_at: timestamp_at(row, position, 8)?,
         actor: row.try_get_unchecked(9)?,
         role: row.try_get_unchecked(10)?,
         organisation: row.try_get_unchecked(11)?,
@@ -704,6 +725,60 @@ fn event_from_row(row: &PgRow) -> Result<RecordedEvent, StoreError> {
         prev_hash: row.try_get_unchecked(19)?,
         hash: row.try_get_unchecked(20)?,
     })
+}
+
+/// The `timestamptz` at `index` of the event row at `position`.
+fn timestamp_at(row: &PgRow, position: i64, index: usize) -> Result<Timestamp, StoreError> {
+    let micros: i64 = row.try_get_unchecked(index)?;
+    micros
+        .checked_add(POSTGRES_EPOCH_UNIX_MICROS)
+        .and_then(Timestamp::from_unix_micros)
+        .ok_or_else(|| corrupt(position, format!("{micros} µs is outside the years 1900-9999")))
+}
+
+/// The id at `index` of an event row, written out in `buffer` in its canonical form.
+fn id_text<'b>(row: &PgRow, index: usize, buffer: &'b mut [u8]) -> Result<&'b str, StoreError> {
+    let id: Uuid = row.try_get_unchecked(index)?;
+    Ok(id.hyphenated().encode_lower(buffer))
+}
+
+/// Adds a row of [`EVENT_COLUMNS`] to `page` as its canonical encoding, the texts borrowed
+/// from the row and the ids and times written out in their canonical form, each checked as
+/// [`event_from_row`] checks it.
+fn encode_row(page: &mut EncodedPage, row: &PgRow) -> Result<(), StoreError> {
+    let position: i64 = row.try_get_unchecked(0)?;
+    let source: &str = row.try_get_unchecked(13)?;
+    Source::from_str(source).map_err(|error| corrupt(position, error))?;
+    let (occurred, recorded) = (timestamp_at(row, position, 7)?, timestamp_at(row, position, 8)?);
+    let (occurred_at, recorded_at) = (occurred.canonical_bytes(), recorded.canonical_bytes());
+    let mut ids = [Uuid::encode_buffer(); 4];
+    let [event_id, command_id, correlation_id, causation_id] = &mut ids;
+    let id = |index, buffer| id_text(row, index, buffer);
+    let causation: Option<Uuid> = row.try_get_unchecked(17)?;
+    let event = EventText {
+        position,
+        event_id: id(1, event_id)?,
+        command_id: id(2, command_id)?,
+        stream_id: row.try_get_unchecked(3)?,
+        stream_version: row.try_get_unchecked(4)?,
+        event_type: row.try_get_unchecked(5)?,
+        schema_version: row.try_get_unchecked(6)?,
+        occurred_at: &occurred_at,
+        recorded_at: &recorded_at,
+        actor: row.try_get_unchecked(9)?,
+        role: row.try_get_unchecked(10)?,
+        organisation: row.try_get_unchecked(11)?,
+        facility: row.try_get_unchecked(12)?,
+        source,
+        reason: row.try_get_unchecked(14)?,
+        document_ref: row.try_get_unchecked(15)?,
+        correlation_id: id(16, correlation_id)?,
+        causation_id: causation.map(|id| &*id.hyphenated().encode_lower(causation_id)),
+        payload: row.try_get_unchecked(18)?,
+        prev_hash: row.try_get_unchecked(19)?,
+    };
+    page.push(&event, recorded, row.try_get_unchecked(20)?);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use events::chain::{EncodedPage, EventText};
 use events::{AppendRequest, RecordedEvent, Source, Timestamp};
 use rusqlite::TransactionBehavior;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
@@ -136,22 +137,52 @@ impl EventReader {
         sql: String,
         params: Vec<rusqlite::types::Value>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        let capacity = match params.last() {
-            Some(rusqlite::types::Value::Integer(limit)) => usize::try_from(*limit).unwrap_or(0),
-            _ => 0,
-        }
-        .min(events::limits::PAGE_EVENTS_MAX);
-        self.run(move |connection| {
-            let mut statement = connection.prepare_cached(&sql)?;
-            let mut rows = statement.query(rusqlite::params_from_iter(params))?;
-            let mut events = Vec::with_capacity(capacity);
-            while let Some(row) = rows.next()? {
-                events.push(event_from_row(row)?);
-            }
-            Ok(events)
+        let events = Vec::with_capacity(page_capacity(&params));
+        self.collect(sql, params, events, |events, row| {
+            events.push(event_from_row(row)?);
+            Ok(())
         })
         .await
     }
+
+    /// The same events, encoded for the chain ([`EncodedPage`]).
+    async fn select_encoded(
+        self: &Arc<Self>,
+        sql: String,
+        params: Vec<rusqlite::types::Value>,
+        mut page: EncodedPage,
+    ) -> Result<EncodedPage, StoreError> {
+        page.clear(page_capacity(&params));
+        self.collect(sql, params, page, encode_row).await
+    }
+
+    /// Hands each row a `SELECT {EVENT_COLUMNS} …` with `params` finds to `add`, in its order.
+    async fn collect<T: Send + 'static>(
+        self: &Arc<Self>,
+        sql: String,
+        params: Vec<rusqlite::types::Value>,
+        mut page: T,
+        add: fn(&mut T, &rusqlite::Row<'_>) -> Result<(), StoreError>,
+    ) -> Result<T, StoreError> {
+        self.run(move |connection| {
+            let mut statement = connection.prepare_cached(&sql)?;
+            let mut rows = statement.query(rusqlite::params_from_iter(params))?;
+            while let Some(row) = rows.next()? {
+                add(&mut page, row)?;
+            }
+            Ok(page)
+        })
+        .await
+    }
+}
+
+/// The events a page will hold: the limit its `params` end with, within the page bound.
+fn page_capacity(params: &[rusqlite::types::Value]) -> usize {
+    let limit = match params.last() {
+        Some(rusqlite::types::Value::Integer(limit)) => usize::try_from(*limit).unwrap_or(0),
+        _ => 0,
+    };
+    limit.min(events::limits::PAGE_EVENTS_MAX)
 }
 
 fn open_reader(path: &std::path::Path) -> Result<rusqlite::Connection, StoreError> {
@@ -196,6 +227,49 @@ fn event_from_row(row: &rusqlite::Row<'_>) -> Result<RecordedEvent, StoreError> 
     })
 }
 
+/// Adds a row of [`EVENT_COLUMNS`] to `page` as its canonical encoding, made from the row's own
+/// text. Every value is checked as [`event_from_row`] checks it, so the text of each id and time
+/// is its canonical form, the one the encoding is over.
+fn encode_row(page: &mut EncodedPage, row: &rusqlite::Row<'_>) -> Result<(), StoreError> {
+    let position: i64 = row.get(0).map_err(|error| of_another_type(0, error))?;
+    let text = |index: usize| text_at(row, position, index);
+    let optional = |index: usize| optional_text_at(row, position, index);
+    let id = |text: &str| parse_uuid(position, text).map(|_| ());
+    let timestamp = |text: &str| Timestamp::parse_canonical(text).map_err(|e| corrupt(position, e));
+    let (event_id, command_id, correlation_id) = (text(1)?, text(2)?, text(16)?);
+    let causation_id = optional(17)?;
+    [event_id, command_id, correlation_id].into_iter().chain(causation_id).try_for_each(id)?;
+    let (occurred_at, recorded_at) = (text(7)?, text(8)?);
+    timestamp(occurred_at)?;
+    let recorded = timestamp(recorded_at)?;
+    let source = text(13)?;
+    Source::from_str(source).map_err(|error| corrupt(position, error))?;
+    let event = EventText {
+        position,
+        event_id,
+        command_id,
+        stream_id: text(3)?,
+        stream_version: row.get(4).map_err(|error| of_another_type(position, error))?,
+        event_type: text(5)?,
+        schema_version: row.get(6).map_err(|error| of_another_type(position, error))?,
+        occurred_at: occurred_at.as_bytes(),
+        recorded_at: recorded_at.as_bytes(),
+        actor: text(9)?,
+        role: text(10)?,
+        organisation: text(11)?,
+        facility: optional(12)?,
+        source,
+        reason: optional(14)?,
+        document_ref: optional(15)?,
+        correlation_id,
+        causation_id,
+        payload: text(18)?,
+        prev_hash: text(19)?,
+    };
+    page.push(&event, recorded, text(20)?);
+    Ok(())
+}
+
 /// The text at `index` of the event row at `position`, borrowed from the row.
 fn text_at<'r>(
     row: &'r rusqlite::Row<'_>,
@@ -226,10 +300,23 @@ pub(crate) async fn read_all(
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2"
-    );
+    let sql = read_all_sql();
     reader.select(sql, vec![from.into(), limit.into()]).await
+}
+
+fn read_all_sql() -> String {
+    format!("SELECT {EVENT_COLUMNS} FROM events WHERE position >= ?1 ORDER BY position LIMIT ?2")
+}
+
+/// The same page, encoded for the chain into `page`.
+pub(crate) async fn read_all_encoded(
+    reader: &Arc<EventReader>,
+    from: i64,
+    limit: i64,
+    page: EncodedPage,
+) -> Result<EncodedPage, StoreError> {
+    let sql = read_all_sql();
+    reader.select_encoded(sql, vec![from.into(), limit.into()], page).await
 }
 
 pub(crate) async fn read_stream(

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use events::chain::{ChainVerifier, GENESIS_HASH};
+use events::chain::{ChainVerifier, EncodedPage, Encoder, GENESIS_HASH, encode_event};
 use events::limits;
 use events::{AppendRequest, ExpectedVersion, InputError, StreamAppend, Timestamp};
 use jejak::store::{AppendError, AppendOutcome, Backend, Store, StoreError};
@@ -27,6 +27,7 @@ backend_tests!(
     the_position_known_at_a_moment_is_the_last_recorded_by_then,
     a_verbatim_append_recorded_before_the_head_is_refused_and_writes_nothing,
     streams_and_categories_read_in_order_and_in_pages,
+    the_log_encoded_for_the_chain_is_each_events_canonical_encoding,
     bad_input_gets_a_typed_error_and_writes_nothing,
     update_delete_and_truncate_are_refused_by_the_database,
     an_atomic_batch_writes_all_or_nothing_and_reruns_as_a_no_op,
@@ -343,6 +344,56 @@ async fn streams_and_categories_read_in_order_and_in_pages(db: TestDb) {
     assert!(store.read_category("grant", 1, 100).await.unwrap().is_empty());
     assert_eq!(store.read_all(16, 100).await.unwrap().len(), 1);
     assert!(store.read_all(17, 100).await.unwrap().is_empty());
+}
+
+/// What `jejak verify` reads: each event's canonical encoding made from its row, in pages
+/// that are filled again when given back, agreeing with the events as read and decoded.
+async fn the_log_encoded_for_the_chain_is_each_events_canonical_encoding(db: TestDb) {
+    let store = db.open().await;
+    for round in 0..4_u128 {
+        let mut request = append_to("package-1", ExpectedVersion::Any, 2);
+        if round % 2 == 1 {
+            let event = &mut request.streams[0].events[1];
+            event.reason = Some("kuota ditambah".to_owned());
+            event.document_ref = Some("BA-TPP/2026/07".to_owned());
+            request.metadata.causation_id = Some(Uuid::from_u128(round));
+        }
+        let request = AppendRequest::new(request.command_id, request.metadata, request.streams);
+        store.append(request).await.unwrap();
+    }
+    let events = store.read_all(1, 100).await.unwrap();
+    assert_eq!(events.len(), 8);
+    let mut pages = store.encoded_pages(1, 8, 3);
+    let mut walked = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page.unwrap();
+        for encoded in page.iter() {
+            let event = &events[walked.len()];
+            let mut encoder = Encoder::default();
+            encode_event(event, &mut encoder);
+            assert_eq!(encoded.encoding, encoder.bytes(), "position {}", event.position);
+            assert_eq!(
+                (encoded.position, encoded.stream_version),
+                (event.position, event.stream_version)
+            );
+            assert_eq!(
+                (encoded.stream_id, encoded.recorded_at),
+                (&*event.stream_id, event.recorded_at)
+            );
+            assert_eq!(
+                (encoded.prev_hash, encoded.hash),
+                (event.prev_hash.as_bytes(), event.hash.as_bytes())
+            );
+            walked.push(encoded.position);
+        }
+        pages.give_back(page);
+    }
+    assert_eq!(walked, (1..=8).collect::<Vec<i64>>());
+    // A page filled again holds only what it was filled with.
+    let page = store.read_all_encoded(1, 8, EncodedPage::default()).await.unwrap();
+    let page = store.read_all_encoded(7, 8, page).await.unwrap();
+    let positions: Vec<i64> = page.iter().map(|event| event.position).collect();
+    assert_eq!(positions, [7, 8]);
 }
 
 async fn bad_input_gets_a_typed_error_and_writes_nothing(db: TestDb) {

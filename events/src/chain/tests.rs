@@ -44,9 +44,54 @@ fn chain(length: i64) -> Vec<RecordedEvent> {
     events
 }
 
+/// The first break, the same whether the events are checked decoded or as a page of encodings.
 fn first_break(events: &[RecordedEvent]) -> Option<ChainBreak> {
     let mut verifier = ChainVerifier::default();
-    events.iter().try_for_each(|event| verifier.check(event)).err()
+    let decoded = events.iter().try_for_each(|event| verifier.check(event)).err();
+    let page = encoded(events);
+    let mut verifier = ChainVerifier::default();
+    let encoded = page.iter().try_for_each(|event| verifier.check_encoded(&event)).err();
+    assert_eq!(decoded, encoded, "the same events checked as a page of encodings");
+    decoded
+}
+
+/// The events as a reader of their rows' text puts them in a page.
+fn encoded(events: &[RecordedEvent]) -> EncodedPage {
+    let mut page = EncodedPage::default();
+    for event in events {
+        let (event_id, command_id, correlation_id, causation_id) = (
+            event.event_id.to_string(),
+            event.command_id.to_string(),
+            event.correlation_id.to_string(),
+            event.causation_id.map(|id| id.to_string()),
+        );
+        let (occurred_at, recorded_at) =
+            (event.occurred_at.to_string(), event.recorded_at.to_string());
+        let text = EventText {
+            position: event.position,
+            event_id: &event_id,
+            command_id: &command_id,
+            stream_id: &event.stream_id,
+            stream_version: event.stream_version,
+            event_type: &event.event_type,
+            schema_version: event.schema_version,
+            occurred_at: occurred_at.as_bytes(),
+            recorded_at: recorded_at.as_bytes(),
+            actor: &event.actor,
+            role: &event.role,
+            organisation: &event.organisation,
+            facility: event.facility.as_deref(),
+            source: event.source.as_str(),
+            reason: event.reason.as_deref(),
+            document_ref: event.document_ref.as_deref(),
+            correlation_id: &correlation_id,
+            causation_id: causation_id.as_deref(),
+            payload: &event.payload,
+            prev_hash: &event.prev_hash,
+        };
+        page.push(&text, event.recorded_at, &event.hash);
+    }
+    page
 }
 
 #[test]
@@ -81,6 +126,29 @@ fn the_last_digest_is_the_last_hash_as_bytes_once_an_event_is_checked() {
     for event in &events {
         verifier.check(event).unwrap();
         assert_eq!(verifier.last_digest().map(hex::encode), Some(event.hash.clone()));
+    }
+}
+
+#[test]
+fn a_page_holds_each_events_canonical_encoding_and_fields() {
+    let mut events = chain(5);
+    events[1].causation_id = Some(Uuid::from_u128(3));
+    events[1].reason = Some("koreksi".to_owned());
+    events[1].hash = event_hash(&events[1]);
+    let page = encoded(&events);
+    assert_eq!((page.len(), page.last_position()), (5, Some(5)));
+    for (event, in_page) in events.iter().zip(page.iter()) {
+        let mut encoder = Encoder::default();
+        encode_event(event, &mut encoder);
+        assert_eq!(in_page.encoding, encoder.bytes());
+        assert_eq!(in_page.position, event.position);
+        assert_eq!(
+            (in_page.stream_id, in_page.stream_version),
+            (&*event.stream_id, event.stream_version)
+        );
+        assert_eq!(in_page.recorded_at, event.recorded_at);
+        assert_eq!(in_page.prev_hash, event.prev_hash.as_bytes());
+        assert_eq!(in_page.hash, event.hash.as_bytes());
     }
 }
 

@@ -8,6 +8,10 @@ use std::ops::Range;
 use super::{Encoder, EventText, encode_text};
 use crate::time::Timestamp;
 
+/// About what an event's encoding and the fields beside it take (the canonical encoding of a
+/// participation event is 500–700 bytes); only what is written is resident.
+const EVENT_BYTES: usize = 1024;
+
 /// Events encoded for the chain, in the order they were pushed.
 #[derive(Default)]
 pub struct EncodedPage {
@@ -46,6 +50,9 @@ impl EncodedPage {
         self.encoder.clear();
         self.events.clear();
         self.events.reserve(events);
+        // Room for the page at once: grown by doubling, a fresh page of 10,000 events was
+        // copied and faulted in several times over before it held them.
+        self.encoder.bytes.reserve(events.saturating_mul(EVENT_BYTES));
     }
 
     /// Adds an event: `text` is its fields, `recorded_at` the instant `text.recorded_at` is the

@@ -609,14 +609,17 @@ impl Store {
         })
     }
 
-    /// The same walk in pages encoded for the chain; pages given back
-    /// ([`Pages::give_back`]) are filled again.
+    /// The same walk in pages encoded for the chain. Pages given back ([`Pages::give_back`])
+    /// are filled again, so besides the two above one page may wait to be refilled while the
+    /// caller holds another.
     pub fn encoded_pages(&self, from: i64, until: i64, page_events: usize) -> Pages<EncodedPage> {
         self.read_ahead(from, until, page_events, |store, from, limit, spare| async move {
             store.read_all_encoded(from, limit, spare.unwrap_or_default()).await
         })
     }
 
+    /// A walk of `from..=until` whose pages `read` fetches (with a page given back, if one
+    /// waits), each read while the caller works on the one before.
     fn read_ahead<P: Page, F: Future<Output = Result<P, StoreError>> + Send>(
         &self,
         from: i64,

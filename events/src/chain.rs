@@ -115,11 +115,16 @@ pub fn encode_text(event: &EventText<'_>, encoder: &mut Encoder) {
 
 /// Writes the canonical encoding of `event` (every envelope field but `hash`) into `encoder`.
 pub fn encode_event(event: &RecordedEvent, encoder: &mut Encoder) {
+    as_text(event, |text| encode_text(text, encoder));
+}
+
+/// Hands `event`'s fields as text, its ids and times written out, to `use_text`.
+fn as_text<R>(event: &RecordedEvent, use_text: impl FnOnce(&EventText<'_>) -> R) -> R {
     let mut ids = [uuid::Uuid::encode_buffer(); 4];
     let [event_id, command_id, correlation_id, causation_id] = &mut ids;
     let (occurred_at, recorded_at) =
         (event.occurred_at.canonical_bytes(), event.recorded_at.canonical_bytes());
-    let text = EventText {
+    use_text(&EventText {
         position: event.position,
         event_id: event.event_id.hyphenated().encode_lower(event_id),
         command_id: event.command_id.hyphenated().encode_lower(command_id),
@@ -140,8 +145,7 @@ pub fn encode_event(event: &RecordedEvent, encoder: &mut Encoder) {
         causation_id: event.causation_id.map(|id| &*id.hyphenated().encode_lower(causation_id)),
         payload: &event.payload,
         prev_hash: &event.prev_hash,
-    };
-    encode_text(&text, encoder);
+    })
 }
 
 /// The hash an event must carry: lower-case hex of SHA-256 over its canonical encoding.

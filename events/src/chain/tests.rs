@@ -59,37 +59,7 @@ fn first_break(events: &[RecordedEvent]) -> Option<ChainBreak> {
 fn encoded(events: &[RecordedEvent]) -> EncodedPage {
     let mut page = EncodedPage::default();
     for event in events {
-        let (event_id, command_id, correlation_id, causation_id) = (
-            event.event_id.to_string(),
-            event.command_id.to_string(),
-            event.correlation_id.to_string(),
-            event.causation_id.map(|id| id.to_string()),
-        );
-        let (occurred_at, recorded_at) =
-            (event.occurred_at.to_string(), event.recorded_at.to_string());
-        let text = EventText {
-            position: event.position,
-            event_id: &event_id,
-            command_id: &command_id,
-            stream_id: &event.stream_id,
-            stream_version: event.stream_version,
-            event_type: &event.event_type,
-            schema_version: event.schema_version,
-            occurred_at: occurred_at.as_bytes(),
-            recorded_at: recorded_at.as_bytes(),
-            actor: &event.actor,
-            role: &event.role,
-            organisation: &event.organisation,
-            facility: event.facility.as_deref(),
-            source: event.source.as_str(),
-            reason: event.reason.as_deref(),
-            document_ref: event.document_ref.as_deref(),
-            correlation_id: &correlation_id,
-            causation_id: causation_id.as_deref(),
-            payload: &event.payload,
-            prev_hash: &event.prev_hash,
-        };
-        page.push(&text, event.recorded_at, &event.hash);
+        as_text(event, |text| page.push(text, event.recorded_at, &event.hash));
     }
     page
 }

@@ -10,6 +10,7 @@
 
 mod plan;
 mod postgres;
+mod postgres_reader;
 mod sqlite;
 mod subscription;
 mod writer;
@@ -318,17 +319,17 @@ struct Inner {
     metrics: Arc<StoreMetrics>,
 }
 
-/// Where events are read from: on SQLite the store's own readers (`sqlite::EventReader`), on
-/// PostgreSQL the pool.
+/// Where events are read from: the store's own readers, not the pool (`sqlite::EventReader`,
+/// `postgres_reader::EventReader`).
 enum EventReads {
     Sqlite(Arc<sqlite::EventReader>),
-    Postgres(sqlx::PgPool),
+    Postgres(Box<postgres_reader::EventReader>),
 }
 
 async fn read_head(reads: &EventReads) -> Result<Head, StoreError> {
     match reads {
         EventReads::Sqlite(reader) => sqlite::head(reader).await,
-        EventReads::Postgres(pool) => postgres::head(pool).await,
+        EventReads::Postgres(reader) => reader.run(async |c| postgres::head(c).await).await,
     }
 }
 
@@ -373,7 +374,9 @@ impl Store {
             }
             Backend::Postgres => {
                 let (pool, connection) = postgres::open(url).await?;
-                (Pool::Postgres(pool.clone()), EventReads::Postgres(pool), connection)
+                let reader =
+                    Box::new(postgres_reader::EventReader::new(postgres::connect_options(url)?));
+                (Pool::Postgres(pool), EventReads::Postgres(reader), connection)
             }
         };
         let head = read_head(&reads).await?;
@@ -448,7 +451,8 @@ impl Store {
         answer.await.map_err(|_| StoreError::WriterStopped)?
     }
 
-    /// Waits for appends already submitted, then closes the writer's connection and the pool.
+    /// Waits for appends already submitted, then closes the writer's connection, the pool and
+    /// the readers' connections.
     /// Appends after this fail with [`StoreError::WriterStopped`].
     pub async fn close(&self) {
         let (done, closed) = oneshot::channel();
@@ -458,6 +462,9 @@ impl Store {
         match &self.inner.pool {
             Pool::Sqlite(pool) => pool.close().await,
             Pool::Postgres(pool) => pool.close().await,
+        }
+        if let EventReads::Postgres(reader) = &self.inner.reads {
+            reader.close().await;
         }
     }
 
@@ -564,8 +571,9 @@ impl Store {
     pub async fn heads(&self) -> Result<(Head, Option<Head>), StoreError> {
         match &self.inner.reads {
             EventReads::Sqlite(reader) => Ok((sqlite::head(reader).await?, None)),
-            EventReads::Postgres(pool) => {
-                postgres::heads(pool).await.map(|(last, recorded)| (last, Some(recorded)))
+            EventReads::Postgres(reader) => {
+                let (last, recorded) = reader.run(async |c| postgres::heads(c).await).await?;
+                Ok((last, Some(recorded)))
             }
         }
     }
@@ -579,7 +587,9 @@ impl Store {
         let limit = page_limit(limit)?;
         match &self.inner.reads {
             EventReads::Sqlite(reader) => sqlite::read_all(reader, from, limit).await,
-            EventReads::Postgres(pool) => postgres::read_all(pool, from, limit).await,
+            EventReads::Postgres(reader) => {
+                reader.run(async |c| postgres::read_all(c, from, limit).await).await
+            }
         }
     }
 
@@ -594,7 +604,9 @@ impl Store {
         let limit = page_limit(limit)?;
         match &self.inner.reads {
             EventReads::Sqlite(reader) => sqlite::read_all_encoded(reader, from, limit, page).await,
-            EventReads::Postgres(pool) => postgres::read_all_encoded(pool, from, limit, page).await,
+            EventReads::Postgres(reader) => {
+                reader.run(async |c| postgres::read_all_encoded(c, from, limit, page).await).await
+            }
         }
     }
 
@@ -665,8 +677,10 @@ impl Store {
             EventReads::Sqlite(reader) => {
                 sqlite::read_stream(reader, stream_id, from_version, limit).await
             }
-            EventReads::Postgres(pool) => {
-                postgres::read_stream(pool, stream_id, from_version, limit).await
+            EventReads::Postgres(reader) => {
+                reader
+                    .run(async |c| postgres::read_stream(c, stream_id, from_version, limit).await)
+                    .await
             }
         }
     }
@@ -684,8 +698,8 @@ impl Store {
             EventReads::Sqlite(reader) => {
                 sqlite::read_category(reader, category, from, limit).await
             }
-            EventReads::Postgres(pool) => {
-                postgres::read_category(pool, category, from, limit).await
+            EventReads::Postgres(reader) => {
+                reader.run(async |c| postgres::read_category(c, category, from, limit).await).await
             }
         }
     }
@@ -700,7 +714,9 @@ impl Store {
         let limit = page_limit(limit)?;
         match &self.inner.reads {
             EventReads::Sqlite(reader) => sqlite::read_by_actor(reader, actor, from, limit).await,
-            EventReads::Postgres(pool) => postgres::read_by_actor(pool, actor, from, limit).await,
+            EventReads::Postgres(reader) => {
+                reader.run(async |c| postgres::read_by_actor(c, actor, from, limit).await).await
+            }
         }
     }
 
@@ -713,7 +729,9 @@ impl Store {
         let limit = page_limit(limit)?;
         match &self.inner.reads {
             EventReads::Sqlite(reader) => sqlite::read_reversals(reader, from, limit).await,
-            EventReads::Postgres(pool) => postgres::read_reversals(pool, from, limit).await,
+            EventReads::Postgres(reader) => {
+                reader.run(async |c| postgres::read_reversals(c, from, limit).await).await
+            }
         }
     }
 
@@ -740,8 +758,12 @@ impl Store {
             EventReads::Sqlite(reader) => {
                 sqlite::read_late(reader, after, until, occurred_before, limit).await
             }
-            EventReads::Postgres(pool) => {
-                postgres::read_late(pool, after, until, occurred_before, limit).await
+            EventReads::Postgres(reader) => {
+                reader
+                    .run(async |c| {
+                        postgres::read_late(c, after, until, occurred_before, limit).await
+                    })
+                    .await
             }
         }
     }
@@ -758,7 +780,9 @@ impl Store {
     pub async fn stream_version(&self, stream_id: &str) -> Result<i64, StoreError> {
         match &self.inner.reads {
             EventReads::Sqlite(reader) => sqlite::stream_version(reader, stream_id).await,
-            EventReads::Postgres(pool) => postgres::stream_version(pool, stream_id).await,
+            EventReads::Postgres(reader) => {
+                reader.run(async |c| postgres::stream_version(c, stream_id).await).await
+            }
         }
     }
 
@@ -777,7 +801,9 @@ impl Store {
     ) -> Result<Option<(String, AppendOutcome)>, StoreError> {
         match &self.inner.reads {
             EventReads::Sqlite(reader) => sqlite::command_record(reader, command_id).await,
-            EventReads::Postgres(pool) => postgres::command_record(pool, command_id).await,
+            EventReads::Postgres(reader) => {
+                reader.run(async |c| postgres::command_record(c, command_id).await).await
+            }
         }
     }
 

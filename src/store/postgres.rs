@@ -25,7 +25,8 @@ use super::{
 use crate::clock::Clock;
 use crate::store::writer::WriterTarget;
 
-/// Connections for readers.
+/// Connections of the pool (read models, reports, the tree; events are read by
+/// `postgres_reader`).
 const READ_CONNECTIONS_MAX: u32 = 8;
 /// Rows per INSERT statement when a batch is large.
 const INSERT_ROWS_MAX: usize = 2_000;
@@ -66,7 +67,7 @@ pub(crate) fn connection_lost_now() {
 /// Whether a connection that has sat idle for `idle_for` may have been cut while it did: it
 /// went idle no later than the last loss this process met (a restart or an administrator
 /// ends every session at once, so its idle neighbours are likely dead too).
-fn idle_through_a_loss(idle_for: Duration) -> bool {
+pub(crate) fn idle_through_a_loss(idle_for: Duration) -> bool {
     let lost_at = CONNECTION_LOST_AT.load(std::sync::atomic::Ordering::Relaxed);
     if lost_at == 0 {
         return false;
@@ -117,9 +118,9 @@ async fn migrations_applied(pool: &PgPool, migrator: &sqlx::migrate::Migrator) -
 }
 
 /// The last event row of the log: what the chain ends with, whatever `log_head` says.
-pub(crate) async fn head(pool: &PgPool) -> Result<Head, StoreError> {
+pub(crate) async fn head(connection: &mut PgConnection) -> Result<Head, StoreError> {
     let sql = "SELECT position, hash, recorded_at FROM events ORDER BY position DESC LIMIT 1";
-    let Some(row) = sqlx::query(sql).fetch_optional(pool).await? else {
+    let Some(row) = sqlx::query(sql).fetch_optional(connection).await? else {
         return Ok(Head::genesis());
     };
     let tip = tip_from_row(&row)?;
@@ -128,11 +129,11 @@ pub(crate) async fn head(pool: &PgPool) -> Result<Head, StoreError> {
 
 /// The last event row and the `log_head` row (where the writers last left the chain's tip),
 /// read in one statement, so both are of one moment. `verify` checks that they agree.
-pub(crate) async fn heads(pool: &PgPool) -> Result<(Head, Head), StoreError> {
+pub(crate) async fn heads(connection: &mut PgConnection) -> Result<(Head, Head), StoreError> {
     let sql = "SELECT h.position, h.hash, h.recorded_at, e.position, e.hash, e.recorded_at \
                FROM log_head h LEFT JOIN LATERAL (SELECT position, hash, recorded_at FROM events \
                ORDER BY position DESC LIMIT 1) e ON true";
-    let row = sqlx::query(sql).fetch_one(pool).await?;
+    let row = sqlx::query(sql).fetch_one(connection).await?;
     let recorded = tip_from_row(&row)?;
     let recorded = Head {
         position: recorded.position,
@@ -158,12 +159,12 @@ fn tip_from_row(row: &PgRow) -> Result<ChainTip, StoreError> {
 }
 
 pub(crate) async fn read_all(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
     let sql = read_all_sql();
-    fetch_events(sqlx::query(&sql).bind(from).bind(limit), pool).await
+    fetch_events(sqlx::query(&sql).bind(from).bind(limit), connection).await
 }
 
 fn read_all_sql() -> String {
@@ -172,18 +173,18 @@ fn read_all_sql() -> String {
 
 /// The same page, encoded for the chain into `page`.
 pub(crate) async fn read_all_encoded(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     from: i64,
     limit: i64,
     mut page: EncodedPage,
 ) -> Result<EncodedPage, StoreError> {
     let sql = read_all_sql();
     page.clear(usize::try_from(limit).unwrap_or(0));
-    fetch_into(sqlx::query(&sql).bind(from).bind(limit), pool, page, encode_row).await
+    fetch_into(sqlx::query(&sql).bind(from).bind(limit), connection, page, encode_row).await
 }
 
 pub(crate) async fn read_stream(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     stream_id: &str,
     from_version: i64,
     limit: i64,
@@ -192,11 +193,11 @@ pub(crate) async fn read_stream(
         "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2 \
          ORDER BY stream_version LIMIT $3"
     );
-    fetch_events(sqlx::query(&sql).bind(stream_id).bind(from_version).bind(limit), pool).await
+    fetch_events(sqlx::query(&sql).bind(stream_id).bind(from_version).bind(limit), connection).await
 }
 
 pub(crate) async fn read_category(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     category: &str,
     from: i64,
     limit: i64,
@@ -206,11 +207,11 @@ pub(crate) async fn read_category(
          ORDER BY position LIMIT $3"
     );
     let query = sqlx::query(&sql).bind(category).bind(from).bind(limit);
-    fetch_events(query, pool).await
+    fetch_events(query, connection).await
 }
 
 pub(crate) async fn read_by_actor(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     actor: &str,
     from: i64,
     limit: i64,
@@ -219,12 +220,12 @@ pub(crate) async fn read_by_actor(
         "SELECT {EVENT_COLUMNS} FROM events WHERE actor = $1 AND position >= $2 ORDER BY position LIMIT $3"
     );
     let query = sqlx::query(&sql).bind(actor).bind(from).bind(limit);
-    fetch_events(query, pool).await
+    fetch_events(query, connection).await
 }
 
 /// The literal type in the query lets the partial index `events_reversals` serve it.
 pub(crate) async fn read_reversals(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     from: i64,
     limit: i64,
 ) -> Result<Vec<RecordedEvent>, StoreError> {
@@ -232,7 +233,7 @@ pub(crate) async fn read_reversals(
         "SELECT {EVENT_COLUMNS} FROM events WHERE event_type = 'EventReversed' AND position >= $1 ORDER BY position LIMIT $2"
     );
     let query = sqlx::query(&sql).bind(from).bind(limit);
-    fetch_events(query, pool).await
+    fetch_events(query, connection).await
 }
 
 /// The last position recorded at or before `at`: `recorded_at` never decreases along the log,
@@ -246,7 +247,7 @@ pub(crate) async fn known_position(pool: &PgPool, at: Timestamp) -> Result<i64, 
 /// Events in `(after, until]` recorded more than 23 hours after they occurred, and before
 /// `occurred_before`, in position order.
 pub(crate) async fn read_late(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     after: i64,
     until: i64,
     occurred_before: Timestamp,
@@ -258,7 +259,7 @@ pub(crate) async fn read_late(
     );
     let query =
         sqlx::query(&sql).bind(after).bind(until).bind(occurred_before.to_datetime()).bind(limit);
-    fetch_events(query, pool).await
+    fetch_events(query, connection).await
 }
 
 /// The positions of the events with these ids (those that exist).
@@ -274,18 +275,22 @@ pub(crate) async fn positions_of(
     rows.iter().map(|row| Ok((row.try_get(0)?, row.try_get(1)?))).collect()
 }
 
-pub(crate) async fn stream_version(pool: &PgPool, stream_id: &str) -> Result<i64, StoreError> {
+pub(crate) async fn stream_version(
+    connection: &mut PgConnection,
+    stream_id: &str,
+) -> Result<i64, StoreError> {
     let sql = "SELECT MAX(stream_version) FROM events WHERE stream_id = $1";
-    let version: Option<i64> = sqlx::query_scalar(sql).bind(stream_id).fetch_one(pool).await?;
+    let version: Option<i64> =
+        sqlx::query_scalar(sql).bind(stream_id).fetch_one(connection).await?;
     Ok(version.unwrap_or(0))
 }
 
 pub(crate) async fn command_record(
-    pool: &PgPool,
+    connection: &mut PgConnection,
     command_id: Uuid,
 ) -> Result<Option<(String, AppendOutcome)>, StoreError> {
     let sql = "SELECT request_digest, outcome, first_position FROM commands WHERE command_id = $1";
-    let Some(row) = sqlx::query(sql).bind(command_id).fetch_optional(pool).await? else {
+    let Some(row) = sqlx::query(sql).bind(command_id).fetch_optional(connection).await? else {
         return Ok(None);
     };
     let position: i64 = row.try_get(2)?;
@@ -669,8 +674,11 @@ fn timestamp(position: i64, time: DateTime<Utc>) -> Result<Timestamp, StoreError
 /// Runs a query of [`EVENT_COLUMNS`], decoding each row as it arrives: the server goes on
 /// sending while a row is decoded, where collecting the rows first would leave it idle while
 /// the whole page is decoded.
-async fn fetch_events(query: PgQuery<'_>, pool: &PgPool) -> Result<Vec<RecordedEvent>, StoreError> {
-    fetch_into(query, pool, Vec::new(), |events, row| {
+async fn fetch_events(
+    query: PgQuery<'_>,
+    connection: &mut PgConnection,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    fetch_into(query, connection, Vec::new(), |events, row| {
         events.push(event_from_row(row)?);
         Ok(())
     })
@@ -680,11 +688,11 @@ async fn fetch_events(query: PgQuery<'_>, pool: &PgPool) -> Result<Vec<RecordedE
 /// Runs a query of [`EVENT_COLUMNS`], handing each row to `add` as it arrives.
 async fn fetch_into<T>(
     query: PgQuery<'_>,
-    pool: &PgPool,
+    connection: &mut PgConnection,
     mut page: T,
     add: fn(&mut T, &PgRow) -> Result<(), StoreError>,
 ) -> Result<T, StoreError> {
-    let mut rows = query.fetch(pool);
+    let mut rows = query.fetch(connection);
     while let Some(row) = rows.try_next().await? {
         add(&mut page, &row)?;
     }

@@ -35,6 +35,7 @@ backend_tests!(
     a_subscription_sees_appends_made_after_it_started,
     an_atomic_append_past_its_command_limit_is_refused_whole,
     more_appends_and_reads_at_once_than_the_queue_and_the_pool_hold_all_succeed_in_turn,
+    reads_dropped_half_way_leave_the_readers_whole,
 );
 
 async fn an_appended_event_reads_back_with_every_envelope_field(db: TestDb) {
@@ -615,5 +616,33 @@ async fn more_appends_and_reads_at_once_than_the_queue_and_the_pool_hold_all_suc
         let positions: Vec<i64> = events.iter().map(|event| event.position).collect();
         assert_eq!(positions, (1..=appends as i64).collect::<Vec<_>>());
     }
+    store.close().await;
+}
+
+/// A read whose caller goes away before it ends (a request cancelled, a timeout) neither keeps
+/// a reader's place nor leaves its connection in the middle of a result for the next read:
+/// after more dropped reads than there are readers, every read still answers, and rightly.
+async fn reads_dropped_half_way_leave_the_readers_whole(db: TestDb) {
+    use futures::FutureExt;
+    let store = db.open().await;
+    for n in 0..20 {
+        store
+            .append(append_to(&format!("package-{n}"), ExpectedVersion::NO_STREAM, 3))
+            .await
+            .unwrap();
+    }
+    let mut unfinished = 0;
+    for round in 0..24 {
+        // Polled once (the statement sent, its rows most likely not yet read), then dropped.
+        unfinished += store.read_all(1, limits::PAGE_EVENTS_MAX).now_or_never().is_none() as u32;
+        let _ = store.read_stream("package-3", 1, 100).now_or_never();
+        let stream = store.read_stream(&format!("package-{}", round % 20), 2, 100).await.unwrap();
+        let versions: Vec<i64> = stream.iter().map(|event| event.stream_version).collect();
+        assert_eq!(versions, [2, 3], "round {round}");
+        assert_eq!(stream[0].stream_id, format!("package-{}", round % 20));
+    }
+    assert!(unfinished >= 12, "only {unfinished} reads of 24 were dropped before they ended");
+    let events = store.read_all(1, limits::PAGE_EVENTS_MAX).await.unwrap();
+    assert_eq!(events.iter().map(|e| e.position).collect::<Vec<_>>(), (1..=60).collect::<Vec<_>>());
     store.close().await;
 }

@@ -519,7 +519,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             unreachable!("handled above")
         }
         Command::Migrate => {
-            println!("migrations applied to {}", redact_url(&url));
+            outln!("migrations applied to {}", redact_url(&url));
             Ok(ExitCode::SUCCESS)
         }
         Command::Log { stream, from, limit, format } => {
@@ -603,14 +603,14 @@ fn run_person_ref(
         }
         (None, None) => anyhow::bail!("give --sdp-id or --applicant-id"),
     };
-    println!("{reference}");
+    outln!("{reference}");
     Ok(ExitCode::SUCCESS)
 }
 
 /// `jejak keygen-person`: a new person key, written to a new file.
 fn run_keygen_person(out: PathBuf) -> anyhow::Result<ExitCode> {
     write_new_file(&out, &format!("{}\n", keys::new_key_hex()))?;
-    println!("wrote a new person key to {}; keep it outside the database", out.display());
+    outln!("wrote a new person key to {}; keep it outside the database", out.display());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -624,7 +624,7 @@ fn run_keygen(out: PathBuf) -> anyhow::Result<ExitCode> {
     let public_path = PathBuf::from(public_path);
     write_new_file(&out, &format!("{seed}\n"))?;
     write_new_file(&public_path, &format!("{public}\n"))?;
-    println!(
+    outln!(
         "wrote a signing key to {} (keep it secret) and its public key {public} to {}",
         out.display(),
         public_path.display()
@@ -659,7 +659,7 @@ async fn run_copy(
     source.close().await;
     let code = run_verify(&target).await?;
     target.close().await;
-    println!(
+    outln!(
         "copied {} events from {} to {}, head hash {}",
         copied.position,
         redact_url(from),
@@ -667,11 +667,13 @@ async fn run_copy(
         copied.hash
     );
     match people? {
-        Some(people) => println!(
+        Some(people) => outln!(
             "copied {} users, {} people in the vault and {} entries of its access log",
-            people.users, people.people, people.accesses
+            people.users,
+            people.people,
+            people.accesses
         ),
-        None => println!(
+        None => outln!(
             "the users, the vault and its access log were NOT copied: give the master key \
              (JEJAK_MASTER_KEY or --master-key-file) and copy again into an empty database \
              to move them too"
@@ -689,7 +691,7 @@ async fn run_restore(from: &std::path::Path, url: &str) -> anyhow::Result<ExitCo
     let code = run_verify(&store).await?;
     let head = store.head().await?;
     store.close().await;
-    println!(
+    outln!(
         "restored {} into {}: {} events, head hash {}",
         from.display(),
         redact_url(url),
@@ -705,7 +707,7 @@ async fn run_backup(store: &Store, url: &str, out: PathBuf) -> anyhow::Result<Ex
     crate::backup::backup(store, url, &out)
         .await
         .with_context(|| format!("cannot back up to {}", out.display()))?;
-    println!(
+    outln!(
         "backed up {} to {}: the log holds at least {} events (head hash {} when it began)",
         redact_url(url),
         out.display(),
@@ -723,7 +725,7 @@ async fn run_export(store: &Store, out: PathBuf) -> anyhow::Result<ExitCode> {
     let head = export::export_log(store, &mut writer, |position| bar.set_position(position as u64))
         .await?;
     bar.finish_and_clear();
-    println!("exported {} events to {} (head hash {})", head.position, out.display(), head.hash);
+    outln!("exported {} events to {} (head hash {})", head.position, out.display(), head.hash);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -741,13 +743,13 @@ async fn run_checkpoint(
     let checkpoint = crate::checkpoints::sign_head(store, &key, now, &origin).await?;
     crate::checkpoints::append_to_file(&out, &checkpoint)?;
     let signed = crate::checkpoints::Signed::Note(checkpoint);
-    println!(
+    outln!(
         "signed the tree of {} events (chain hash {}) as {origin} and appended it to {}",
         signed.position(),
         signed.hash().unwrap_or_default(),
         out.display()
     );
-    println!("verifier key: {}", crate::checkpoints::verifier_key(&origin, &key)?);
+    outln!("verifier key: {}", crate::checkpoints::verifier_key(&origin, &key)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -806,7 +808,7 @@ async fn run_rebuild(
         .await?;
     bar.finish_and_clear();
     for projection in selected {
-        println!("rebuilt {} v{} up to position {position}", projection.name, projection.version);
+        outln!("rebuilt {} v{} up to position {position}", projection.name, projection.version);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -857,7 +859,7 @@ async fn run_evidence(
         now,
     };
     let manifest = crate::evidence::write_bundle(store, request).await?;
-    println!(
+    outln!(
         "wrote {}: positions {} to {} ({} files, {} findings, {} checkpoints{}); check it with tools/verify_export.py {}",
         out.display(),
         manifest.range.first,
@@ -878,18 +880,18 @@ async fn run_user(store: &Store, action: UserAction, now: Timestamp) -> anyhow::
             let token =
                 crate::users::add(store, &name, role, &organisation, facility.as_deref(), now)
                     .await?;
-            println!("{token}");
+            outln!("{token}");
             eprintln!(
                 "user {name} added; the token above is shown once: give it to them over a safe channel"
             );
         }
         UserAction::Revoke { name } => {
             crate::users::revoke(store, &name, now).await?;
-            println!("revoked {name}");
+            outln!("revoked {name}");
         }
         UserAction::List => {
             for (user, _) in crate::users::active(store).await? {
-                println!(
+                outln!(
                     "{:<24} {:<22} {:<22} {}",
                     user.name,
                     user.role.as_str(),
@@ -922,15 +924,15 @@ async fn run_person(
                 offence_notes: None,
             };
             vault.put(&person_ref, &record, &accessor(&issuer), &purpose, now).await?;
-            println!("recorded the personal data of {person_ref}");
+            outln!("recorded the personal data of {person_ref}");
         }
         PersonAction::Show { person_ref, purpose, issuer } => {
             let data = vault.get(&person_ref, &accessor(&issuer), &purpose, now).await?;
-            println!("{}", serde_json::to_string_pretty(&data)?);
+            outln!("{}", serde_json::to_string_pretty(&data)?);
         }
         PersonAction::Find { nik, purpose, issuer } => {
             match vault.find_by_nik(&nik, &accessor(&issuer), &purpose, now).await? {
-                Some(person_ref) => println!("{person_ref}"),
+                Some(person_ref) => outln!("{person_ref}"),
                 None => {
                     eprintln!("nobody with that NIK");
                     return Ok(ExitCode::from(1));
@@ -960,7 +962,7 @@ async fn run_forget(
         now,
     )
     .await?;
-    println!(
+    outln!(
         "forgot {person_ref}: key and personal data destroyed; the erasure is at position {position}"
     );
     Ok(ExitCode::SUCCESS)
@@ -990,7 +992,7 @@ async fn run_sar(
     match out {
         Some(path) => {
             write_new_file(&path, &text)?;
-            println!("wrote the subject-access export of {person_ref} to {}", path.display());
+            outln!("wrote the subject-access export of {person_ref} to {}", path.display());
         }
         None => print!("{text}"),
     }
@@ -1022,29 +1024,30 @@ async fn run_audit(
 /// `jejak status`: the head, the database, any stalled session and each projection.
 async fn run_status(store: &Store, projector: &Projector) -> anyhow::Result<ExitCode> {
     let (head, recorded) = store.heads().await?;
-    println!("log: {} events, head hash {}", head.position, head.hash);
+    outln!("log: {} events, head hash {}", head.position, head.hash);
     if let Some(recorded_at) = head.recorded_at {
-        println!("last recorded at {recorded_at}");
+        outln!("last recorded at {recorded_at}");
     }
     if let Some(recorded) = recorded
         .filter(|recorded| (recorded.position, &recorded.hash) != (head.position, &head.hash))
     {
-        println!(
+        outln!(
             "WARNING: the recorded head (log_head) says position {}, hash {}, which is \
              not the last event: run `jejak verify`",
-            recorded.position, recorded.hash
+            recorded.position,
+            recorded.hash
         );
     }
     let settings = store.durability().await?;
     let settings: Vec<String> =
         settings.iter().map(|(name, value)| format!("{name}={value}")).collect();
-    println!("database: {} ({})", store.backend().name(), settings.join(", "));
+    outln!("database: {} ({})", store.backend().name(), settings.join(", "));
     let stalls = store.stalls().await?;
     if stalls.is_empty() && store.backend() == Backend::Postgres {
-        println!("stalls: none (no session waits for a lock)");
+        outln!("stalls: none (no session waits for a lock)");
     }
     for stall in &stalls {
-        println!(
+        outln!(
             "STALL: session {} ({}) has waited {:.1} s for a lock held by session {} ({}, {}, \
              transaction open {:.1} s): {}",
             stall.waiting_pid,
@@ -1057,12 +1060,16 @@ async fn run_status(store: &Store, projector: &Projector) -> anyhow::Result<Exit
             stall.blocking_query.split_whitespace().collect::<Vec<_>>().join(" ")
         );
     }
-    println!(
+    outln!(
         "{:<12} {:>8} {:>10} {:>8} {:>8}  REBUILDING",
-        "PROJECTION", "VERSION", "POSITION", "LAG", "LIVE"
+        "PROJECTION",
+        "VERSION",
+        "POSITION",
+        "LAG",
+        "LIVE"
     );
     for status in projector.status().await? {
-        println!(
+        outln!(
             "{:<12} {:>8} {:>10} {:>8} {:>8}  {}",
             status.name,
             status.version,
@@ -1086,7 +1093,7 @@ async fn run_demo(
     let bar = spinner("writing the demo story");
     let summary = demo::generate(store, simulated, options).await?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "demo written to {}: {} events from {} commands ({} refused by the rules, as in real life), \
          {} packages, {} inmates, {} public applicants; the story runs from {} to {}",
         redact_url(url),
@@ -1107,7 +1114,7 @@ async fn run_snapshots(store: &Store, zone: TimeZone, every: i64) -> anyhow::Res
     let config = ProjectionConfig { utc_offset_hours: zone.utc_offset_hours() };
     let history = crate::history::History::new(store.clone(), config).with_snapshot_every(every);
     let taken = history.take_snapshots_ahead().await?;
-    println!("{taken} fold snapshots taken, every {every} positions");
+    outln!("{taken} fold snapshots taken, every {every} positions");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1143,7 +1150,7 @@ async fn run_report(
         let who = (user.as_str(), purpose.as_str());
         let (extract, dictionary) =
             crate::extract::write_files(store, projector, &options, who, &out, now).await?;
-        println!(
+        outln!(
             "extract {}: {} rows to {}, data dictionary {}; recorded in the access log",
             extract.id,
             extract.rows(),
@@ -1189,18 +1196,18 @@ async fn run_import(commands: &CommandLoop, kind: ImportKind) -> anyhow::Result<
     };
     let report = &imported.report;
     for rejected in &report.rejected {
-        println!("line {}: {}", rejected.line, rejected.reason);
+        outln!("line {}: {}", rejected.line, rejected.reason);
     }
     if report.aborted {
-        println!("{} of {} rows are bad; nothing was written", report.rejected.len(), report.rows);
+        outln!("{} of {} rows are bad; nothing was written", report.rejected.len(), report.rows);
         return Ok(ExitCode::from(1));
     }
     if let Some(path) = options.rejects.filter(|_| !imported.rejected_rows.is_empty()) {
         let csv = import::rejects_csv(&imported.header, &imported.rejected_rows)?;
         std::fs::write(&path, csv).with_context(|| format!("cannot write {}", path.display()))?;
-        println!("{} bad rows written to {}", imported.rejected_rows.len(), path.display());
+        outln!("{} bad rows written to {}", imported.rejected_rows.len(), path.display());
     }
-    println!(
+    outln!(
         "{} rows: {} written, {} already imported, {} rejected",
         report.rows,
         report.written,
@@ -1583,15 +1590,15 @@ async fn run_verify_all(
         let signed = crate::checkpoints::read_file(&checkpoints)?;
         let checked = crate::checkpoints::check(store, &signed, &public_key).await?;
         for found in &checked {
-            println!("{found}");
+            outln!("{found}");
         }
         let failed = checked.iter().filter(|found| !found.matches()).count();
         if signed.is_empty() {
-            println!("{} holds no checkpoint", checkpoints.display());
+            outln!("{} holds no checkpoint", checkpoints.display());
         } else if failed == 0 {
-            println!("all {} checkpoints match the log", checked.len());
+            outln!("all {} checkpoints match the log", checked.len());
         } else {
-            println!("{failed} of {} checkpoints do NOT match the log", checked.len());
+            outln!("{failed} of {} checkpoints do NOT match the log", checked.len());
             code = ExitCode::from(1);
         }
     }
@@ -1649,7 +1656,7 @@ fn quorum_met(file: &std::path::Path, witnesses: &[String], quorum: usize) -> an
     let signed = crate::checkpoints::read_file(file)?;
     let cosigned = crate::checkpoints::cosigned(&signed, &keys);
     if cosigned.is_empty() {
-        println!("{} holds no tree checkpoint: the quorum cannot be met", file.display());
+        outln!("{} holds no tree checkpoint: the quorum cannot be met", file.display());
         return Ok(false);
     }
     let mut met = true;
@@ -1657,7 +1664,7 @@ fn quorum_met(file: &std::path::Path, witnesses: &[String], quorum: usize) -> an
         let names: Vec<&str> = found.witnesses.iter().map(String::as_str).collect();
         let enough = found.witnesses.len() >= quorum;
         met &= enough;
-        println!(
+        outln!(
             "tree checkpoint at line {} (size {}): cosigned by {} of the {quorum} witnesses required{}{}",
             found.line,
             found.size,
@@ -1667,7 +1674,7 @@ fn quorum_met(file: &std::path::Path, witnesses: &[String], quorum: usize) -> an
         );
     }
     if !met {
-        println!(
+        outln!(
             "the quorum of {quorum} witnesses is NOT met: a checkpoint no witness vouches for may be of a rewritten log"
         );
     }
@@ -1754,7 +1761,7 @@ async fn run_prove(store: &Store, what: ProveWhat) -> anyhow::Result<ExitCode> {
             serde_json::to_value(crate::tree::prove_consistency(store, from, to).await?)?
         }
     };
-    println!("{}", serde_json::to_string_pretty(&proof)?);
+    outln!("{}", serde_json::to_string_pretty(&proof)?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -1765,22 +1772,22 @@ async fn run_verify(store: &Store) -> anyhow::Result<ExitCode> {
     match report.first_break {
         None if report.tree.first_mismatch.is_some() => {
             let found = report.tree.first_mismatch.as_ref().expect("checked");
-            println!("hash chain intact: {} events", report.head.position);
-            println!("Merkle tree BROKEN: {found}");
+            outln!("hash chain intact: {} events", report.head.position);
+            outln!("Merkle tree BROKEN: {found}");
             Ok(ExitCode::from(1))
         }
         None => {
             let head = &report.head;
-            println!("log intact: {} events, head hash {}", head.position, head.hash);
-            println!(
+            outln!("log intact: {} events, head hash {}", head.position, head.hash);
+            outln!(
                 "Merkle tree: the stored tiles (covering {} events) match the events",
                 report.tree.stored_events
             );
             Ok(ExitCode::SUCCESS)
         }
         Some(found) => {
-            println!("log BROKEN: {found}");
-            println!("{} events before it are intact", report.intact);
+            outln!("log BROKEN: {found}");
+            outln!("{} events before it are intact", report.intact);
             Ok(ExitCode::from(1))
         }
     }

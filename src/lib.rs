@@ -9,6 +9,15 @@
 //! - `clock`: the injected clock; `telemetry`: logging;
 //! - `cli`: the `jejak` command line, the only module that prints.
 
+/// `println!` that hands a failed write back to the caller (`?`, into `anyhow`) instead of
+/// panicking: when the reader stops reading (`jejak status | head -1`), the command ends
+/// quietly (`cli::run`).
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
 pub mod audit;
 pub mod backup;
 pub mod bench;

@@ -113,9 +113,12 @@ pub async fn run_into_log(
     })
     .await?;
     bar.finish_and_clear();
-    println!(
+    outln!(
         "workload: {} streams, {} events in {:.1} s ({:.0} events/s)",
-        filled.streams, filled.events, filled.seconds, filled.events_per_second
+        filled.streams,
+        filled.events,
+        filled.seconds,
+        filled.events_per_second
     );
     let (took, proofs) = print_tree_timings(store, samples, seed).await?;
     let config = Config { utc_offset_hours: zone.utc_offset_hours() };
@@ -123,16 +126,18 @@ pub async fn run_into_log(
         crate::history::History::new(store.clone(), config).with_snapshot_every(snapshot_every);
     let (snapshots, timings) =
         super::as_of_questions(store, &history, args.questions, seed).await?;
-    println!(
-        "snapshots every {snapshot_every} positions taken in {:.1} s",
-        snapshots.as_secs_f64()
-    );
-    println!(
+    outln!("snapshots every {snapshot_every} positions taken in {:.1} s", snapshots.as_secs_f64());
+    outln!(
         "{:<10} {:<10} {:<10} {:>10} {:>10} {:>8}",
-        "PROJECTION", "FACILITY", "AS_OF", "MS", "SNAPSHOT", "FOLDED"
+        "PROJECTION",
+        "FACILITY",
+        "AS_OF",
+        "MS",
+        "SNAPSHOT",
+        "FOLDED"
     );
     for timing in &timings {
-        println!(
+        outln!(
             "{:<10} {:<10} {:<10} {:>10.1} {:>10} {:>8}",
             timing.projection,
             timing.facility.as_deref().unwrap_or("all"),
@@ -170,13 +175,13 @@ async fn print_tree_timings(
     seed: u64,
 ) -> anyhow::Result<(std::time::Duration, super::tree::ProofTimings)> {
     let (covered, took) = super::tree::catch_up(store).await?;
-    println!(
+    outln!(
         "Merkle tree built over {covered} events in {:.1} s ({:.0} events/s)",
         took.as_secs_f64(),
         covered as f64 / took.as_secs_f64()
     );
     let proofs = super::tree::proof_timings(store, samples, seed).await?;
-    println!(
+    outln!(
         "{} proofs in the tree of {} events: inclusion p50 {:.2} ms, p99 {:.2} ms; \
          consistency p50 {:.2} ms, p99 {:.2} ms",
         proofs.samples,

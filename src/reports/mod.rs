@@ -29,8 +29,9 @@ pub enum ReportError {
     NotBySkill { view: String },
     #[error("computing the published cuts failed: {0}")]
     Computation(String),
+    /// A broken pipe among them: `jejak report … | head` stopped reading.
     #[error("writing the report failed: {0}")]
-    Output(String),
+    Output(#[source] std::io::Error),
     #[error(transparent)]
     Projector(#[from] ProjectorError),
     #[error(transparent)]

@@ -88,7 +88,11 @@ impl<W: Write> Csv<W> {
 
     /// The output, once every part was written; or the first failure.
     pub fn finish(self) -> Result<W, ReportError> {
-        let failed = |error: csv::Error| ReportError::Output(error.to_string());
+        // The I/O error itself, so that a broken pipe is seen as one (`cli::run`).
+        let failed = |error: csv::Error| match error.into_kind() {
+            csv::ErrorKind::Io(error) => ReportError::Output(error),
+            other => ReportError::Output(std::io::Error::other(format!("{other:?}"))),
+        };
         if let Some(error) = self.failed {
             return Err(failed(error));
         }
@@ -181,7 +185,7 @@ impl<W: Write> Json<W> {
 
     fn finish(self) -> Result<W, ReportError> {
         match self.failed {
-            Some(error) => Err(ReportError::Output(error.to_string())),
+            Some(error) => Err(ReportError::Output(error.into())),
             None => Ok(self.out),
         }
     }
@@ -300,7 +304,7 @@ impl<W: Write> Table<W> {
     /// The output, once every part was written; or the first failure.
     fn finish(self) -> Result<W, ReportError> {
         match self.failed {
-            Some(error) => Err(ReportError::Output(error.to_string())),
+            Some(error) => Err(ReportError::Output(error)),
             None => Ok(self.out),
         }
     }

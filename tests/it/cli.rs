@@ -54,6 +54,39 @@ fn the_default_database_is_jejak_db_in_the_working_directory() {
     assert!(stdout(&verified).contains("log intact: 0 events"), "{}", stdout(&verified));
 }
 
+/// `jejak status | head -1`: a reader that stops reading ends the command quietly, with
+/// success, never with a panic or an error about the pipe.
+#[test]
+fn a_reader_that_stops_reading_ends_the_command_quietly() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = jejak_in(Some(dir.path()), None, &["demo", "--participants", "20"]);
+    assert!(demo.status.success(), "{}", stdout(&demo));
+    let commands: [&[&str]; 5] = [
+        &["status"],
+        &["log"],
+        &["verify"],
+        &["report", "enrolment"],
+        &["report", "enrolment", "--format", "csv"],
+    ];
+    for args in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("JEJAK_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The reader goes before the command has written anything.
+        drop(child.stdout.take());
+        let ended = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&ended.stderr);
+        assert!(ended.status.success(), "{args:?}: {:?} {said}", ended.status);
+        assert!(!said.contains("panicked") && !said.contains("error"), "{args:?}: {said}");
+    }
+}
+
 #[test]
 fn a_bad_database_url_is_a_clear_error() {
     let output = jejak_in(None, Some("mysql://root:geheim@localhost/x"), &["log"]);

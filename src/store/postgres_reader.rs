@@ -4,9 +4,9 @@
 //! Events, the head, stream versions and command records are read here rather than through
 //! sqlx's pool. The pool tests every connection given back to it with a round trip to the
 //! server, in a task of its own, before it hands the connection out again: every read cost the
-//! server a second wake-up and this process a second task, on the two cores they share (a
-//! stream loaded by id took 1.8 times the raw read of the same rows). Here a connection is
-//! given back as the read leaves it. What the pool's test guarded against is a read that
+//! server a second wake-up and this process a second task, on the cores they share (the
+//! command path, which loads two streams a command, gained about 6%; docs/PERFORMANCE.md).
+//! Here a connection is given back as the read leaves it. What the pool's test guarded against is a read that
 //! stopped half-way: a read that fails, or whose future is dropped before it ends, closes its
 //! connection instead of giving it back, so no connection is handed out in the middle of a
 //! result. A connection that sat idle through a connection loss this process met is tested

@@ -601,17 +601,15 @@ async fn w4(run: &Run<'_>, log: &Store) -> Result<Vec<Figure>, BenchError> {
     let began = Instant::now();
     let mut replays: Vec<Replay> =
         projections::projection::all().into_iter().map(|p| Replay::new(p, run.config)).collect();
-    let mut pages = log.pages(1, head, events::limits::PAGE_EVENTS_MAX);
+    let mut pages = log.fact_pages(1, head, events::limits::PAGE_EVENTS_MAX);
     while let Some(page) = pages.next().await {
-        for event in &page? {
-            let fact = events::state::Fact::from_recorded(event);
+        let mut page = page?;
+        for (event, fact) in page.decoded().iter() {
             for replay in &mut replays {
-                match &fact {
-                    Ok(fact) => replay.apply_fact(fact),
-                    Err(_) => replay.apply(event),
-                }
+                replay.apply_decoded(event, fact);
             }
         }
+        pages.give_back(page);
     }
     let replayed = began.elapsed();
     std::hint::black_box(&replays);

@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use events::RecordedEvent;
 use events::state::Fact;
 use futures::TryStreamExt;
 use projections::projection::{Config, ProjectionDef, TOUCH_ROUNDS_MAX};
@@ -27,7 +26,7 @@ use projections::value::Value;
 use serde::Serialize;
 use sqlx::Row as _;
 
-use crate::store::{Pool, Store, StoreError};
+use crate::store::{FactPage, Pool, Store, StoreError};
 use rows::bind_value;
 
 /// Events folded per transaction, unless set with [`Projector::with_batch_events`].
@@ -143,12 +142,11 @@ impl Written {
     }
 }
 
-/// The facts of a page of the log, once for every projection it is folded into. An event that
-/// cannot be decoded is skipped, and said so.
-fn decode(events: &[RecordedEvent]) -> Vec<Fact> {
-    events
-        .iter()
-        .filter_map(|event| match Fact::from_recorded(event) {
+/// The facts of a page of the log, decoded once for every projection it is folded into. An
+/// event that cannot be decoded is skipped, and said so.
+fn decoded(page: &FactPage) -> Vec<&Fact> {
+    page.iter()
+        .filter_map(|(event, fact)| match fact {
             Ok(fact) => Some(fact),
             Err(error) => {
                 tracing::warn!(position = event.position, %error, "event skipped: cannot be decoded");
@@ -384,10 +382,11 @@ impl Projector {
         let started = Instant::now();
         while position < target {
             let limit = self.batch_limit(position, target);
-            let events = self.store.read_all(position + 1, limit).await?;
-            let Some(last) = events.last() else { break };
+            let mut page = FactPage::new(self.store.read_all(position + 1, limit).await?);
+            let Some(last) = page.events().last() else { break };
             let (last_position, last_hash) = (last.position, last.hash.clone());
-            self.fold(projection, state.generation, &decode(&events), &mut tables, None).await?;
+            let facts = decoded(page.decoded());
+            self.fold(projection, state.generation, &facts, &mut tables, None).await?;
             let changes = tables.take_changes();
             self.commit(
                 projection,
@@ -502,17 +501,19 @@ impl Projector {
                     .saturating_add(i64::try_from(self.rebuild_batch_events).unwrap_or(i64::MAX)),
             );
             let mut folded_to = None;
-            let mut pages = self.store.pages(position + 1, batch_target, REBUILD_PAGE_EVENTS);
-            while let Some(events) = pages.next().await {
-                let events = events?;
-                let Some(last) = events.last() else { break };
+            let mut pages = self.store.fact_pages(position + 1, batch_target, REBUILD_PAGE_EVENTS);
+            while let Some(page) = pages.next().await {
+                let mut page = page?;
+                let Some(last) = page.events().last() else { break };
                 folded_to = Some((last.position, last.hash.clone()));
-                let facts = decode(&events);
+                let facts = decoded(page.decoded());
                 for build in &mut building {
                     let (projection, generation) = (build.projection, build.generation);
                     let written = build.written.as_ref();
                     self.fold(projection, generation, &facts, &mut build.tables, written).await?;
                 }
+                drop(facts);
+                pages.give_back(page);
             }
             let Some((last_position, last_hash)) = folded_to else { break };
             for build in &mut building {
@@ -580,7 +581,7 @@ impl Projector {
         &self,
         projection: ProjectionDef,
         generation: i64,
-        facts: &[Fact],
+        facts: &[&Fact],
         tables: &mut Tables,
         written: Option<&Written>,
     ) -> Result<(), ProjectorError> {
@@ -609,7 +610,7 @@ impl Projector {
         &self,
         projection: ProjectionDef,
         generation: i64,
-        facts: &[Fact],
+        facts: &[&Fact],
         tables: &mut Tables,
         written: Option<&Written>,
     ) -> Result<(), ProjectorError> {

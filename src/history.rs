@@ -29,7 +29,7 @@ use sqlx::Row as _;
 use uuid::Uuid;
 
 use crate::projector::config_text;
-use crate::store::{Backend, FactPage, Store, StoreError, dialect, on_pool};
+use crate::store::{Backend, Store, StoreError, dialect, on_pool};
 
 /// Snapshots are taken every this many positions unless set otherwise.
 pub const SNAPSHOT_EVERY_DEFAULT: i64 = 50_000;
@@ -163,7 +163,7 @@ impl History {
             let mut folded = 0;
             self.each_page(replay.position, known, |page| {
                 folded += page.len();
-                page.iter().for_each(|(event, fact)| replay.apply_decoded(event, fact));
+                page.iter().for_each(|event| replay.apply(event));
             })
             .await?;
             let as_of = match moment.known_at {
@@ -201,12 +201,12 @@ impl History {
             self.store.positions_of(&targets).await?.into_iter().collect()
         };
         let mut filter = AsOfFilter::new(as_of, self.config, base).watching(targets);
-        let mut fold = |page: &FactPage| {
+        let mut fold = |events: &[RecordedEvent]| {
             let mut admitted = 0;
-            for (event, fact) in page.iter() {
+            for event in events {
                 if filter.admits(event, |id| positions.get(&id).copied()) {
-                    if let Ok(fact) = fact {
-                        (projection.apply)(fact, &mut replay.tables, &self.config);
+                    if let Ok(fact) = events::state::Fact::from_recorded(event) {
+                        (projection.apply)(&fact, &mut replay.tables, &self.config);
                     }
                     admitted += 1;
                 }
@@ -220,7 +220,7 @@ impl History {
             later.extend(reversals.into_iter().filter(|event| event.position > read_whole));
             later.sort_by_key(|event| event.position);
             later.dedup_by_key(|event| event.position);
-            folded += fold(FactPage::new(later).decoded());
+            folded += fold(&later);
         }
         let hash = self.hash_at(known).await?;
         Ok(Folded { tables: replay.tables, position: known, hash, as_of, snapshot: base, folded })
@@ -265,10 +265,10 @@ impl History {
         while replay.position < head - (head % every) {
             let until = (replay.position / every + 1) * every;
             self.each_page(replay.position, until, |page| {
-                for (event, fact) in page.iter() {
+                for event in page {
                     max_occurred =
                         Some(max_occurred.map_or(event.occurred_at, |m| m.max(event.occurred_at)));
-                    replay.apply_decoded(event, fact);
+                    replay.apply(event);
                 }
             })
             .await?;
@@ -342,23 +342,21 @@ impl History {
         Ok(scopes.into_values().collect())
     }
 
-    /// Hands `each` the events in `(after, until]` and their facts a page at a time, in
-    /// position order, so that a fold over a long stretch of the log holds one page of it (the
-    /// facts are decoded while the page before is folded).
+    /// Hands `each` the events in `(after, until]` a page at a time, in position order, so that
+    /// a fold over a long stretch of the log holds one page of it.
     async fn each_page(
         &self,
         after: i64,
         until: i64,
-        mut each: impl FnMut(&FactPage),
+        mut each: impl FnMut(&[RecordedEvent]),
     ) -> Result<(), StoreError> {
-        let mut pages = self.store.fact_pages(after + 1, until, PAGE_EVENTS_MAX);
+        let mut pages = self.store.pages(after + 1, until, PAGE_EVENTS_MAX);
         while let Some(page) = pages.next().await {
-            let mut page = page?;
+            let page = page?;
             if page.is_empty() {
                 break;
             }
-            each(page.decoded());
-            pages.give_back(page);
+            each(&page);
         }
         Ok(())
     }

@@ -8,7 +8,6 @@
 //! facts in the same order, their tables agree at every position (a parity test checks it).
 
 use chrono::NaiveDate;
-use events::catalogue::DecodeError;
 use events::state::Fact;
 use events::{RecordedEvent, Timestamp};
 
@@ -128,18 +127,13 @@ impl Replay {
 
     /// Applies the next event of the log.
     pub fn apply(&mut self, event: &RecordedEvent) {
-        self.apply_decoded(event, &Fact::from_recorded(event));
-    }
-
-    /// Applies the next event of the log, whose fact is already decoded (or could not be).
-    pub fn apply_decoded(&mut self, event: &RecordedEvent, fact: &Result<Fact, DecodeError>) {
         assert_eq!(
             event.position,
             self.position + 1,
             "events are applied in position order, without gaps"
         );
-        match fact {
-            Ok(fact) => (self.projection.apply)(fact, &mut self.tables, &self.config),
+        match Fact::from_recorded(event) {
+            Ok(fact) => (self.projection.apply)(&fact, &mut self.tables, &self.config),
             Err(error) => self.undecodable.push((event.position, error.to_string())),
         }
         self.position = event.position;

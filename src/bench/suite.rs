@@ -601,15 +601,17 @@ async fn w4(run: &Run<'_>, log: &Store) -> Result<Vec<Figure>, BenchError> {
     let began = Instant::now();
     let mut replays: Vec<Replay> =
         projections::projection::all().into_iter().map(|p| Replay::new(p, run.config)).collect();
-    let mut pages = log.fact_pages(1, head, events::limits::PAGE_EVENTS_MAX);
+    let mut pages = log.pages(1, head, events::limits::PAGE_EVENTS_MAX);
     while let Some(page) = pages.next().await {
-        let mut page = page?;
-        for (event, fact) in page.decoded().iter() {
+        for event in &page? {
+            let fact = events::state::Fact::from_recorded(event);
             for replay in &mut replays {
-                replay.apply_decoded(event, fact);
+                match &fact {
+                    Ok(fact) => replay.apply_fact(fact),
+                    Err(_) => replay.apply(event),
+                }
             }
         }
-        pages.give_back(page);
     }
     let replayed = began.elapsed();
     std::hint::black_box(&replays);

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
+use events::RecordedEvent;
 use events::state::Fact;
 use futures::TryStreamExt;
 use projections::projection::{Config, ProjectionDef, TOUCH_ROUNDS_MAX};
@@ -26,7 +27,7 @@ use projections::value::Value;
 use serde::Serialize;
 use sqlx::Row as _;
 
-use crate::store::{FactPage, Pool, Store, StoreError};
+use crate::store::{Pool, Store, StoreError};
 use rows::bind_value;
 
 /// Events folded per transaction, unless set with [`Projector::with_batch_events`].
@@ -142,11 +143,12 @@ impl Written {
     }
 }
 
-/// The facts of a page of the log, decoded once for every projection it is folded into. An
-/// event that cannot be decoded is skipped, and said so.
-fn decoded(page: &FactPage) -> Vec<&Fact> {
-    page.iter()
-        .filter_map(|(event, fact)| match fact {
+/// The facts of a page of the log, once for every projection it is folded into. An event that
+/// cannot be decoded is skipped, and said so.
+fn decode(events: &[RecordedEvent]) -> Vec<Fact> {
+    events
+        .iter()
+        .filter_map(|event| match Fact::from_recorded(event) {
             Ok(fact) => Some(fact),
             Err(error) => {
                 tracing::warn!(position = event.position, %error, "event skipped: cannot be decoded");
@@ -382,11 +384,10 @@ impl Projector {
         let started = Instant::now();
         while position < target {
             let limit = self.batch_limit(position, target);
-            let mut page = FactPage::new(self.store.read_all(position + 1, limit).await?);
-            let Some(last) = page.events().last() else { break };
+            let events = self.store.read_all(position + 1, limit).await?;
+            let Some(last) = events.last() else { break };
             let (last_position, last_hash) = (last.position, last.hash.clone());
-            let facts = decoded(page.decoded());
-            self.fold(projection, state.generation, &facts, &mut tables, None).await?;
+            self.fold(projection, state.generation, &decode(&events), &mut tables, None).await?;
             let changes = tables.take_changes();
             self.commit(
                 projection,
@@ -501,19 +502,17 @@ impl Projector {
                     .saturating_add(i64::try_from(self.rebuild_batch_events).unwrap_or(i64::MAX)),
             );
             let mut folded_to = None;
-            let mut pages = self.store.fact_pages(position + 1, batch_target, REBUILD_PAGE_EVENTS);
-            while let Some(page) = pages.next().await {
-                let mut page = page?;
-                let Some(last) = page.events().last() else { break };
+            let mut pages = self.store.pages(position + 1, batch_target, REBUILD_PAGE_EVENTS);
+            while let Some(events) = pages.next().await {
+                let events = events?;
+                let Some(last) = events.last() else { break };
                 folded_to = Some((last.position, last.hash.clone()));
-                let facts = decoded(page.decoded());
+                let facts = decode(&events);
                 for build in &mut building {
                     let (projection, generation) = (build.projection, build.generation);
                     let written = build.written.as_ref();
                     self.fold(projection, generation, &facts, &mut build.tables, written).await?;
                 }
-                drop(facts);
-                pages.give_back(page);
             }
             let Some((last_position, last_hash)) = folded_to else { break };
             for build in &mut building {
@@ -581,7 +580,7 @@ impl Projector {
         &self,
         projection: ProjectionDef,
         generation: i64,
-        facts: &[&Fact],
+        facts: &[Fact],
         tables: &mut Tables,
         written: Option<&Written>,
     ) -> Result<(), ProjectorError> {
@@ -610,7 +609,7 @@ impl Projector {
         &self,
         projection: ProjectionDef,
         generation: i64,
-        facts: &[&Fact],
+        facts: &[Fact],
         tables: &mut Tables,
         written: Option<&Written>,
     ) -> Result<(), ProjectorError> {

@@ -18,9 +18,7 @@ mod writer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use events::catalogue::DecodeError;
 use events::chain::EncodedPage;
-use events::state::Fact;
 use events::{AppendRequest, ExpectedVersion, InputError, RecordedEvent, Timestamp, limits};
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot, watch};
@@ -632,17 +630,6 @@ impl Store {
         })
     }
 
-    /// The same walk with each event's [`Fact`] beside it, decoded by the reader when the
-    /// caller is still folding the page before ([`FactPage`]): what the folds read (a rebuild,
-    /// an as-of answer, a snapshot). A page given back ([`Pages::give_back`]) is dropped by the
-    /// reader.
-    pub fn fact_pages(&self, from: i64, until: i64, page_events: usize) -> Pages<FactPage> {
-        self.read_ahead(from, until, page_events, |store, from, limit, spent| async move {
-            drop(spent);
-            store.read_all(from, limit).await.map(FactPage::new)
-        })
-    }
-
     /// A walk of `from..=until` whose pages `read` fetches (with a page given back, if one
     /// waits), each read while the caller works on the one before.
     fn read_ahead<P: Page, F: Future<Output = Result<P, StoreError>> + Send>(
@@ -661,13 +648,7 @@ impl Store {
             while from <= until {
                 let left = usize::try_from(until - from + 1).unwrap_or(page_events);
                 let spare = spares.try_recv().ok();
-                let mut page = read(store.clone(), from, left.min(page_events), spare).await;
-                if let Ok(page) = &mut page
-                    && sender.capacity() == 0
-                {
-                    // The caller has yet to take the page before: time to spare for this one.
-                    page.prepare();
-                }
+                let page = read(store.clone(), from, left.min(page_events), spare).await;
                 let next = match &page {
                     Ok(page) => page.last_position().map(|last| last + 1),
                     Err(_) => None,
@@ -942,68 +923,11 @@ impl<P> Pages<P> {
 pub trait Page: Send + 'static {
     /// The position of the page's last event; `None` for an empty page.
     fn last_position(&self) -> Option<i64>;
-
-    /// Work on the page that its reader does when it would otherwise wait for the caller to
-    /// take the page before, and the caller does otherwise; none by default.
-    fn prepare(&mut self) {}
 }
 
 impl Page for Vec<RecordedEvent> {
     fn last_position(&self) -> Option<i64> {
         self.last().map(|event| event.position)
-    }
-}
-
-/// A page of the log and the fact of each of its events, `Err` for one that cannot be decoded
-/// ([`Store::fact_pages`]). The facts are decoded by the walk's reader when it is ahead of the
-/// caller, else by the caller ([`FactPage::decoded`]): the two cores share the decoding as
-/// the fold leaves time for it.
-#[derive(Debug, Default)]
-pub struct FactPage {
-    events: Vec<RecordedEvent>,
-    /// Empty until decoded, then one per event.
-    facts: Vec<Result<Fact, DecodeError>>,
-}
-
-impl FactPage {
-    /// The events, their facts not yet decoded.
-    pub fn new(events: Vec<RecordedEvent>) -> FactPage {
-        FactPage { events, facts: Vec::new() }
-    }
-
-    /// Decodes the facts, unless that was done.
-    pub fn decoded(&mut self) -> &FactPage {
-        if self.facts.len() != self.events.len() {
-            self.facts = self.events.iter().map(Fact::from_recorded).collect();
-        }
-        self
-    }
-
-    /// Each event with its fact, in position order (none before [`FactPage::decoded`]).
-    pub fn iter(&self) -> impl Iterator<Item = (&RecordedEvent, &Result<Fact, DecodeError>)> {
-        self.events.iter().zip(&self.facts)
-    }
-
-    pub fn events(&self) -> &[RecordedEvent] {
-        &self.events
-    }
-
-    pub fn len(&self) -> usize {
-        self.events.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.events.is_empty()
-    }
-}
-
-impl Page for FactPage {
-    fn last_position(&self) -> Option<i64> {
-        self.events.last_position()
-    }
-
-    fn prepare(&mut self) {
-        self.decoded();
     }
 }
 

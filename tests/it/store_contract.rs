@@ -3,14 +3,10 @@
 //! typed refusal of bad input, and the database-level append-only protections.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use events::chain::{ChainVerifier, EncodedPage, Encoder, GENESIS_HASH, encode_event};
 use events::limits;
-use events::state::Fact;
 use events::{AppendRequest, ExpectedVersion, InputError, StreamAppend, Timestamp};
-use jejak::clock::SimulatedClock;
-use jejak::demo::{self, DemoOptions};
 use jejak::store::{AppendError, AppendOutcome, Backend, Store, StoreError};
 use uuid::Uuid;
 
@@ -40,7 +36,6 @@ backend_tests!(
     an_atomic_append_past_its_command_limit_is_refused_whole,
     more_appends_and_reads_at_once_than_the_queue_and_the_pool_hold_all_succeed_in_turn,
     reads_dropped_half_way_leave_the_readers_whole,
-    the_log_walked_with_its_facts_holds_each_event_once_with_the_fact_it_decodes_to,
 );
 
 async fn an_appended_event_reads_back_with_every_envelope_field(db: TestDb) {
@@ -400,37 +395,6 @@ async fn the_log_encoded_for_the_chain_is_each_events_canonical_encoding(db: Tes
     let page = store.read_all_encoded(7, 8, page).await.unwrap();
     let positions: Vec<i64> = page.iter().map(|event| event.position).collect();
     assert_eq!(positions, [7, 8]);
-}
-
-/// What the folds read (`Store::fact_pages`): every event once, in order, beside the fact it
-/// decodes to or the error that says it cannot be, whichever side decoded the page (the walk's
-/// reader while it waits for the caller, or the caller).
-async fn the_log_walked_with_its_facts_holds_each_event_once_with_the_fact_it_decodes_to(
-    db: TestDb,
-) {
-    let start = Timestamp::start_of_day(demo::STORY_START).unwrap();
-    let clock = Arc::new(SimulatedClock::new(start));
-    let store = db.open_with(clock.clone()).await;
-    demo::generate(&store, clock, DemoOptions { participants: 6, seed: 3 }).await.unwrap();
-    // Events of no type of the catalogue, which cannot be decoded.
-    store.append(append_to("noise-1", ExpectedVersion::NO_STREAM, 3)).await.unwrap();
-    let events = store.read_all(1, limits::PAGE_EVENTS_MAX).await.unwrap();
-    let head = events.last().unwrap().position;
-    let mut pages = store.fact_pages(1, head, 7);
-    let (mut walked, mut undecodable) = (0, 0);
-    while let Some(page) = pages.next().await {
-        let mut page = page.unwrap();
-        assert!(page.len() <= 7);
-        for (event, fact) in page.decoded().iter() {
-            assert_eq!(event, &events[walked], "position {}", walked + 1);
-            assert_eq!(fact, &Fact::from_recorded(event), "position {}", event.position);
-            undecodable += usize::from(fact.is_err());
-            walked += 1;
-        }
-        pages.give_back(page);
-    }
-    assert_eq!(walked, events.len());
-    assert_eq!(undecodable, 3, "the three events of no catalogue type, and only they");
 }
 
 async fn bad_input_gets_a_typed_error_and_writes_nothing(db: TestDb) {

@@ -462,7 +462,7 @@ pub fn run() -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the runtime: {error}");
+            errln!("error: cannot start the runtime: {error}");
             return ExitCode::from(2);
         }
     };
@@ -471,7 +471,7 @@ pub fn run() -> ExitCode {
         // A reader that stopped reading (`jejak log | head`) is not an error.
         Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            errln!("error: {error:#}");
             ExitCode::from(2)
         }
     }
@@ -881,7 +881,7 @@ async fn run_user(store: &Store, action: UserAction, now: Timestamp) -> anyhow::
                 crate::users::add(store, &name, role, &organisation, facility.as_deref(), now)
                     .await?;
             outln!("{token}");
-            eprintln!(
+            errln!(
                 "user {name} added; the token above is shown once: give it to them over a safe channel"
             );
         }
@@ -934,7 +934,7 @@ async fn run_person(
             match vault.find_by_nik(&nik, &accessor(&issuer), &purpose, now).await? {
                 Some(person_ref) => outln!("{person_ref}"),
                 None => {
-                    eprintln!("nobody with that NIK");
+                    errln!("nobody with that NIK");
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -994,7 +994,7 @@ async fn run_sar(
             write_new_file(&path, &text)?;
             outln!("wrote the subject-access export of {person_ref} to {}", path.display());
         }
-        None => print!("{text}"),
+        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?,
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -1252,7 +1252,7 @@ fn serve_master_key(
             Ok(Some(crate::vault::MasterKey::from_bytes(crate::vault::DEMO_MASTER_KEY)))
         }
         Err(crate::vault::VaultError::NoMasterKey) => {
-            eprintln!(
+            errln!(
                 "warning: no master key: personal data is unavailable (set JEJAK_MASTER_KEY or --master-key-file)"
             );
             Ok(None)
@@ -1271,7 +1271,7 @@ fn give_person_key(
     match keys::person_key(file) {
         Ok(key) => state.set_person_key(key),
         Err(keys::KeyError::Missing) if demo => state.set_person_key(keys::DEMO_PERSON_KEY),
-        Err(keys::KeyError::Missing) => eprintln!(
+        Err(keys::KeyError::Missing) => errln!(
             "warning: no person key: forms find people by NIK or reference only (set JEJAK_PERSON_KEY or --person-key-file)"
         ),
         Err(error) => return Err(error.into()),
@@ -1621,10 +1621,10 @@ async fn run_receipt(
     let text = serde_json::to_string_pretty(&receipt)? + "\n";
     match out {
         Some(path) => write_new_file(&path, &text)?,
-        None => print!("{text}"),
+        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?,
     }
     if let Some(pending) = &receipt.pending {
-        eprintln!("{pending}");
+        errln!("{pending}");
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

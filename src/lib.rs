@@ -18,6 +18,17 @@ macro_rules! outln {
     };
 }
 
+/// Prints a line to standard error. A closed standard error (`jejak … 2>&1 | head`) loses the
+/// line instead of panicking as `eprintln!` does: there is nowhere left to say anything.
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        let _ = std::io::Write::write_fmt(
+            &mut std::io::stderr(),
+            format_args!("{}\n", format_args!($($arg)*)),
+        );
+    }};
+}
+
 pub mod audit;
 pub mod backup;
 pub mod bench;

@@ -79,7 +79,7 @@ pub async fn run_suite(args: &BenchArgs, url: &str, zone: TimeZone) -> anyhow::R
         zone,
         only: args.only.clone(),
     };
-    let stage = |what: &str| eprintln!("{what}");
+    let stage = |what: &str| errln!("{what}");
     let report = super::suite::run(&options, &stage).await?;
     print!("{}", super::suite::table(&report));
     if let Some(out) = &args.out {

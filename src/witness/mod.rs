@@ -159,7 +159,7 @@ async fn add_checkpoint(State(witness): State<Arc<Witness>>, body: Bytes) -> Res
         }
     };
     if witness.stall_after_record {
-        eprintln!("witness: recorded {} at {}", body.origin, body.size);
+        errln!("witness: recorded {} at {}", body.origin, body.size);
         std::future::pending::<()>().await;
     }
     let (text_part, _) = events::note::split(&checkpoint).expect("judged, so a note");

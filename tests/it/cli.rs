@@ -87,6 +87,35 @@ fn a_reader_that_stops_reading_ends_the_command_quietly() {
     }
 }
 
+/// `jejak … 2>&1 | head`: a closed standard error loses what a command says there, and the
+/// command still ends with the code it would have ended with — never a panic's.
+#[test]
+fn a_closed_standard_error_loses_the_message_not_the_exit_code() {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    let demo = jejak_in(Some(dir.path()), None, &["demo", "--participants", "5"]);
+    assert!(demo.status.success(), "{}", stdout(&demo));
+    let commands: [(&[&str], i32); 2] = [
+        // Its token on standard output, the advice on standard error.
+        (&["user", "add", "petugas.tiga", "--role", "petugas_pembinaan", "--org", "RUTAN-SOE"], 0),
+        // An error, said on standard error only.
+        (&["log", "--database-url", "mysql://nowhere/x"], 2),
+    ];
+    for (args, code) in commands {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("JEJAK_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        let ended = child.wait_with_output().unwrap();
+        assert_eq!(ended.status.code(), Some(code), "{args:?}: {}", stdout(&ended));
+    }
+}
+
 #[test]
 fn a_bad_database_url_is_a_clear_error() {
     let output = jejak_in(None, Some("mysql://root:geheim@localhost/x"), &["log"]);

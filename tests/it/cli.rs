@@ -54,11 +54,30 @@ fn the_default_database_is_jejak_db_in_the_working_directory() {
     assert!(stdout(&verified).contains("log intact: 0 events"), "{}", stdout(&verified));
 }
 
+/// Runs `jejak` in `dir` with both outputs piped, `close` dropping the reading end of one
+/// before the command writes.
+fn jejak_without_reader(
+    dir: &std::path::Path,
+    args: &[&str],
+    close: impl FnOnce(&mut std::process::Child),
+) -> std::process::Output {
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("JEJAK_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    close(&mut child);
+    child.wait_with_output().unwrap()
+}
+
 /// `jejak status | head -1`: a reader that stops reading ends the command quietly, with
 /// success, never with a panic or an error about the pipe.
 #[test]
 fn a_reader_that_stops_reading_ends_the_command_quietly() {
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let demo = jejak_in(Some(dir.path()), None, &["demo", "--participants", "20"]);
     assert!(demo.status.success(), "{}", stdout(&demo));
@@ -70,17 +89,8 @@ fn a_reader_that_stops_reading_ends_the_command_quietly() {
         &["report", "enrolment", "--format", "csv"],
     ];
     for args in commands {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("JEJAK_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
         // The reader goes before the command has written anything.
-        drop(child.stdout.take());
-        let ended = child.wait_with_output().unwrap();
+        let ended = jejak_without_reader(dir.path(), args, |child| drop(child.stdout.take()));
         let said = String::from_utf8_lossy(&ended.stderr);
         assert!(ended.status.success(), "{args:?}: {:?} {said}", ended.status);
         assert!(!said.contains("panicked") && !said.contains("error"), "{args:?}: {said}");
@@ -91,7 +101,6 @@ fn a_reader_that_stops_reading_ends_the_command_quietly() {
 /// command still ends with the code it would have ended with — never a panic's.
 #[test]
 fn a_closed_standard_error_loses_the_message_not_the_exit_code() {
-    use std::process::{Command, Stdio};
     let dir = tempfile::tempdir().unwrap();
     let demo = jejak_in(Some(dir.path()), None, &["demo", "--participants", "5"]);
     assert!(demo.status.success(), "{}", stdout(&demo));
@@ -102,16 +111,7 @@ fn a_closed_standard_error_loses_the_message_not_the_exit_code() {
         (&["log", "--database-url", "mysql://nowhere/x"], 2),
     ];
     for (args, code) in commands {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_jejak"))
-            .args(args)
-            .current_dir(dir.path())
-            .env_remove("JEJAK_DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        drop(child.stderr.take());
-        let ended = child.wait_with_output().unwrap();
+        let ended = jejak_without_reader(dir.path(), args, |child| drop(child.stderr.take()));
         assert_eq!(ended.status.code(), Some(code), "{args:?}: {}", stdout(&ended));
     }
 }

@@ -224,7 +224,8 @@ impl Packed {
         Packed(bytes.into_boxed_slice())
     }
 
-    /// The values, borrowing the texts.
+    /// The values, borrowing the texts (the tests compare snapshots with a copy made of them).
+    #[cfg(test)]
     fn stored(&self) -> Vec<Stored<'_>> {
         postcard::from_bytes(&self.0).expect("bytes of Packed::new decode")
     }
@@ -259,31 +260,28 @@ mod snapshot {
     /// A run of rows in key order: for each table it covers, the table's name and its rows.
     pub(super) type Chunk<'a> = Vec<(&'static str, Vec<(&'a [u8], &'a Packed)>)>;
 
-    pub(super) struct Encode<'a, 'c>(pub(super) &'c Chunk<'a>);
-
-    impl Serialize for Encode<'_, '_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.collect_seq(self.0.iter().map(|(name, rows)| (*name, EncodeRows(rows))))
+    /// `chunk` in the snapshot encoding. A packed row is already the postcard encoding of its
+    /// values, which is what the snapshot holds for them, so it is copied as it is; only the
+    /// names, the counts and the keys are encoded here (as postcard writes a sequence: its
+    /// length, then its elements).
+    pub(super) fn encode(chunk: &Chunk<'_>) -> Vec<u8> {
+        let rows = chunk.iter().flat_map(|(_, rows)| rows);
+        let size: usize = rows.map(|(key, row)| key.len() + row.0.len()).sum();
+        let mut bytes = Vec::with_capacity(size + 64 * chunk.len());
+        bytes = extend(&chunk.len(), bytes);
+        for (name, rows) in chunk {
+            bytes = extend(&(name, rows.len()), bytes);
+            for (key, row) in rows {
+                bytes = extend(&EncodeValues(&ordered::decode(key)), bytes);
+                bytes.extend_from_slice(&row.0);
+            }
         }
+        bytes
     }
 
-    struct EncodeRows<'a, 'c>(&'c [(&'a [u8], &'a Packed)]);
-
-    impl Serialize for EncodeRows<'_, '_> {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            serializer.collect_seq(
-                self.0.iter().map(|(key, row)| (EncodeKey(ordered::decode(key)), row.stored())),
-            )
-        }
-    }
-
-    /// A key's values, decoded from the bytes the tables hold.
-    struct EncodeKey(Key);
-
-    impl Serialize for EncodeKey {
-        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-            EncodeValues(&self.0).serialize(serializer)
-        }
+    /// `bytes` with `value` encoded after them.
+    fn extend(value: &impl Serialize, bytes: Vec<u8>) -> Vec<u8> {
+        postcard::to_extend(value, bytes).expect("plain values always encode")
     }
 
     /// The tables a snapshot's chunks are read into: rows come in key order, a table's rows
@@ -752,7 +750,7 @@ impl Tables {
                     size += packed.0.len() + key.len();
                 }
             }
-            let bytes = postcard::to_allocvec(&snapshot::Encode(&part)).expect("values encode");
+            let bytes = snapshot::encode(&part);
             Some(lz4_flex::compress_prepend_size(&bytes))
         })
     }

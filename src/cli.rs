@@ -994,7 +994,7 @@ async fn run_sar(
             write_new_file(&path, &text)?;
             outln!("wrote the subject-access export of {person_ref} to {}", path.display());
         }
-        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?,
+        None => out!(text),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -1621,7 +1621,7 @@ async fn run_receipt(
     let text = serde_json::to_string_pretty(&receipt)? + "\n";
     match out {
         Some(path) => write_new_file(&path, &text)?,
-        None => std::io::Write::write_all(&mut std::io::stdout(), text.as_bytes())?,
+        None => out!(text),
     }
     if let Some(pending) = &receipt.pending {
         errln!("{pending}");

@@ -7,7 +7,8 @@
 //! - `import`: attendance registers and SDP extracts; `keys`: the person-ref key;
 //! - `demo`: the fictional dataset; `verify`, `export`: walks over the whole log;
 //! - `clock`: the injected clock; `telemetry`: logging;
-//! - `cli`: the `jejak` command line, the only module that prints.
+//! - `cli`: the `jejak` command line, which prints (beside `reports::print` and the bench's
+//!   command) through `outln!` and `out!`.
 
 /// `println!` that hands a failed write back to the caller (`?`, into `anyhow`) instead of
 /// panicking: when the reader stops reading (`jejak status | head -1`), the command ends
@@ -15,6 +16,14 @@
 macro_rules! outln {
     ($($arg:tt)*) => {
         std::io::Write::write_fmt(&mut std::io::stdout(), format_args!("{}\n", format_args!($($arg)*)))?
+    };
+}
+
+/// Prints a text as it is, through the same checked write as [`outln!`]: a document printed
+/// whole (an export, a receipt, the bench's table).
+macro_rules! out {
+    ($text:expr) => {
+        std::io::Write::write_all(&mut std::io::stdout(), $text.as_bytes())?
     };
 }
 

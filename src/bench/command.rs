@@ -81,7 +81,7 @@ pub async fn run_suite(args: &BenchArgs, url: &str, zone: TimeZone) -> anyhow::R
     };
     let stage = |what: &str| errln!("{what}");
     let report = super::suite::run(&options, &stage).await?;
-    std::io::Write::write_all(&mut std::io::stdout(), super::suite::table(&report).as_bytes())?;
+    out!(super::suite::table(&report));
     if let Some(out) = &args.out {
         let json = serde_json::json!({
             "date": chrono::Utc::now().date_naive(),
